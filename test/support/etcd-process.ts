@@ -1,0 +1,125 @@
+/**
+ * Starts a real etcd (Debian package `etcd-server`) on free loopback ports with a temp data dir.
+ * Used by the vitest global setup (one shared etcd) and by tests that stop and restart their own etcd.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const ETCD_INSTALL_HINT =
+  "etcd is required for the test suite and was not found. Install it with: " +
+  "sudo apt-get update && sudo apt-get install -y etcd-server   (or put an `etcd` binary on PATH / set ETCD_BIN)";
+
+export interface EtcdProcess {
+  /** Client endpoint, e.g. http://127.0.0.1:23791 */
+  endpoint: string;
+  /** etcd's own Prometheus endpoint (counts requests served). */
+  metricsUrl: string;
+  dataDir: string;
+  stop(): Promise<void>;
+  /** Starts etcd again on the same ports and data dir. */
+  start(): Promise<void>;
+  /** Stops etcd and removes its data dir. */
+  destroy(): Promise<void>;
+}
+
+export function etcdBinary(): string {
+  return process.env.ETCD_BIN ?? "etcd";
+}
+
+export function assertEtcdInstalled(): void {
+  const probe = spawnSync(etcdBinary(), ["--version"], { encoding: "utf8" });
+  if (probe.error || probe.status !== 0) throw new Error(ETCD_INSTALL_HINT);
+}
+
+export async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitHealthy(endpoint: string, child: ChildProcess, log: () => string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`etcd exited with ${child.exitCode}:\n${log()}`);
+    try {
+      const res = await fetch(`${endpoint}/health`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`etcd did not become healthy within 20s:\n${log()}`);
+}
+
+/** Starts a fresh etcd with its own ports and data dir. */
+export async function startEtcd(): Promise<EtcdProcess> {
+  assertEtcdInstalled();
+  const clientPort = await freePort();
+  const peerPort = await freePort();
+  const metricsPort = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), "kafscale-mcp-etcd-"));
+  const endpoint = `http://127.0.0.1:${clientPort}`;
+  let child: ChildProcess | null = null;
+  let output = "";
+
+  const start = async (): Promise<void> => {
+    output = "";
+    child = spawn(
+      etcdBinary(),
+      [
+        "--name", "test",
+        "--data-dir", dataDir,
+        "--listen-client-urls", endpoint,
+        "--advertise-client-urls", endpoint,
+        "--listen-peer-urls", `http://127.0.0.1:${peerPort}`,
+        "--initial-advertise-peer-urls", `http://127.0.0.1:${peerPort}`,
+        "--initial-cluster", `test=http://127.0.0.1:${peerPort}`,
+        "--listen-metrics-urls", `http://127.0.0.1:${metricsPort}`,
+        "--log-level", "error",
+        "--logger", "zap",
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const keep = (chunk: Buffer): void => {
+      output = (output + chunk.toString()).slice(-4000);
+    };
+    child.stdout?.on("data", keep);
+    child.stderr?.on("data", keep);
+    await waitHealthy(endpoint, child, () => output);
+  };
+
+  const stop = async (): Promise<void> => {
+    const running = child;
+    child = null;
+    if (!running || running.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      running.once("exit", () => resolve());
+      running.kill("SIGTERM");
+      setTimeout(() => running.kill("SIGKILL"), 5000).unref();
+    });
+  };
+
+  await start();
+  return {
+    endpoint,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    dataDir,
+    stop,
+    start,
+    destroy: async () => {
+      await stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
