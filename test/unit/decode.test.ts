@@ -1,0 +1,429 @@
+import { describe, expect, it } from "vitest";
+import {
+  DecodeError,
+  decodeCommittedOffset,
+  decodeConsumerGroup,
+  decodeEntry,
+  decodeLease,
+  decodeNextOffset,
+  decodePartitionState,
+  decodeSnapshot,
+  decodeTopicConfig,
+} from "../../src/sync/decode.js";
+import {
+  encodeBrokerRegistration,
+  encodeCommittedOffset,
+  encodeConsumerGroup,
+  encodeLease,
+  encodeNextOffset,
+  encodePartitionAssignment,
+  encodePartitionState,
+  encodeSnapshot,
+  encodeTopicConfig,
+  topicIdFor,
+} from "../../src/sync/encode.js";
+import { keys, parseKey } from "../../src/sync/keys.js";
+import type {
+  ClusterSnapshot,
+  ConsumerGroupRecord,
+  DecodedEntry,
+  PartitionStateRecord,
+  TopicConfigRecord,
+} from "../../src/sync/records.js";
+
+const hex = (value: string): Buffer => Buffer.from(value, "hex");
+const utf8 = (value: string): Buffer => Buffer.from(value, "utf8");
+
+// ---- Contract §2 byte-level vectors (verified with protoc) ----
+
+const CONSUMER_GROUP_HEX =
+  "0a0267311206737461626c651a08636f6e73756d6572220572616e67652a026d3130033a400a026d31123a1a1e323032362d30342d31375430383a33303a30302e3132333435363738395a220c0a066f7264657273120200012a066f726465727330c8df0240e0d403";
+const PARTITION_STATE_HEX = "0a066f726465727310021a0130";
+const TOPIC_CONFIG_HEX =
+  "0a066f7264657273100318012080b8992928ffffffffffffffffff013a14323032362d30342d31375430383a33303a30305a";
+
+const CONSUMER_GROUP: ConsumerGroupRecord = {
+  groupId: "g1",
+  state: "stable",
+  protocolType: "consumer",
+  protocol: "range",
+  leader: "m1",
+  generationId: 3,
+  rebalanceTimeoutMs: 60000,
+  members: [
+    {
+      memberId: "m1",
+      clientId: "",
+      clientHost: "",
+      heartbeatAt: "2026-04-17T08:30:00.123456789Z",
+      assignments: [{ topic: "orders", partitions: [0, 1] }],
+      subscriptions: ["orders"],
+      sessionTimeoutMs: 45000,
+    },
+  ],
+};
+
+const PARTITION_STATE: PartitionStateRecord = {
+  topic: "orders",
+  partition: 2,
+  leaderBroker: "0",
+  leaderEpoch: 0,
+  logStartOffset: 0,
+  logEndOffset: 0,
+  highWatermark: 0,
+  activeSegment: "",
+  segments: [],
+};
+
+const TOPIC_CONFIG: TopicConfigRecord = {
+  name: "orders",
+  partitions: 3,
+  replicationFactor: 1,
+  retentionMs: 86400000,
+  retentionBytes: -1,
+  segmentBytes: 0,
+  createdAt: "2026-04-17T08:30:00Z",
+  config: {},
+};
+
+describe("contract §2 protobuf vectors", () => {
+  it.each([
+    { name: "ConsumerGroup", bytes: CONSUMER_GROUP_HEX, decode: decodeConsumerGroup, encode: encodeConsumerGroup, record: CONSUMER_GROUP },
+    { name: "PartitionState", bytes: PARTITION_STATE_HEX, decode: decodePartitionState, encode: encodePartitionState, record: PARTITION_STATE },
+    { name: "TopicConfig", bytes: TOPIC_CONFIG_HEX, decode: decodeTopicConfig, encode: encodeTopicConfig, record: TOPIC_CONFIG },
+  ] as const)("$name decodes to the record and re-encodes to the same bytes", ({ bytes, decode, encode, record }) => {
+    const decoded = decode(hex(bytes));
+    expect(decoded).toEqual(record);
+    // Each encoder takes its own record type; the table pairs them correctly.
+    expect((encode as (value: typeof decoded) => Buffer)(decoded).toString("hex")).toBe(bytes);
+  });
+});
+
+// ---- Contract §3 snapshot ----
+
+const SNAPSHOT_JSON =
+  '{"Brokers":[{"NodeID":0,"Host":"kafscale-broker-0.kafscale-broker-headless.kafscale.svc.cluster.local","Port":9092,"Rack":null,"UnknownTags":{}}],"ControllerID":0,"Topics":[{"ErrorCode":0,"Topic":"orders","TopicID":[150,88,64,56,22,64,158,102,235,162,23,95,142,255,139,83],"IsInternal":false,"Partitions":[{"ErrorCode":0,"Partition":0,"Leader":0,"LeaderEpoch":0,"Replicas":[0],"ISR":[0],"OfflineReplicas":null,"UnknownTags":{}}],"AuthorizedOperations":0,"UnknownTags":{}}],"ClusterName":"kafscale","ClusterID":"6f1c2d3e-0000-4000-8000-000000000001"}';
+
+const SNAPSHOT: ClusterSnapshot = {
+  brokers: [
+    { nodeId: 0, host: "kafscale-broker-0.kafscale-broker-headless.kafscale.svc.cluster.local", port: 9092, rack: null },
+  ],
+  controllerId: 0,
+  topics: [
+    {
+      name: "orders",
+      topicId: "9658403816409e66eba2175f8eff8b53",
+      isInternal: false,
+      errorCode: 0,
+      partitions: [{ partition: 0, leader: 0, leaderEpoch: 0, replicas: [0], isr: [0], offlineReplicas: [], errorCode: 0 }],
+    },
+  ],
+  clusterName: "kafscale",
+  clusterId: "6f1c2d3e-0000-4000-8000-000000000001",
+};
+
+const EMPTY_SNAPSHOT_JSON = '{"Brokers":null,"ControllerID":0,"Topics":null,"ClusterName":null,"ClusterID":null}';
+const EMPTY_SNAPSHOT: ClusterSnapshot = { brokers: [], controllerId: 0, topics: [], clusterName: null, clusterId: null };
+
+/** The §3 example with one field replaced, to build malformed variants. */
+function snapshotWith(patch: (json: Record<string, unknown>) => void): Buffer {
+  const json = JSON.parse(SNAPSHOT_JSON) as Record<string, unknown>;
+  patch(json);
+  return utf8(JSON.stringify(json));
+}
+function firstTopic(json: Record<string, unknown>): Record<string, unknown> {
+  return (json.Topics as Record<string, unknown>[])[0] as Record<string, unknown>;
+}
+
+describe("contract §3 snapshot", () => {
+  it.each([
+    { name: "example", json: SNAPSHOT_JSON, record: SNAPSHOT },
+    { name: "empty", json: EMPTY_SNAPSHOT_JSON, record: EMPTY_SNAPSHOT },
+  ])("$name decodes and re-encodes to the same bytes", ({ json, record }) => {
+    expect(decodeSnapshot(utf8(json))).toEqual(record);
+    expect(encodeSnapshot(record).toString("utf8")).toBe(json);
+  });
+
+  it("sorts brokers by node ID, topics by name and partitions by number", () => {
+    const topic = (name: string, partitions: number[]): Record<string, unknown> => ({
+      ErrorCode: 0,
+      Topic: name,
+      TopicID: [...hex(topicIdFor(name))],
+      IsInternal: false,
+      Partitions: partitions.map((p) => ({ ErrorCode: 0, Partition: p, Leader: 0, LeaderEpoch: 0, Replicas: null, ISR: [0], OfflineReplicas: null })),
+    });
+    const broker = (id: number): Record<string, unknown> => ({ NodeID: id, Host: `b${id}`, Port: 9092, Rack: "r1" });
+    const decoded = decodeSnapshot(
+      utf8(
+        JSON.stringify({
+          Brokers: [broker(2), broker(0), broker(1)],
+          ControllerID: 1,
+          Topics: [topic("orders", [2, 0, 1]), topic("events", [])],
+          ClusterName: null,
+          ClusterID: "id",
+          SomeFutureField: true,
+        }),
+      ),
+    );
+    expect(decoded.brokers.map((b) => b.nodeId)).toEqual([0, 1, 2]);
+    expect(decoded.brokers[0]?.rack).toBe("r1");
+    expect(decoded.topics.map((t) => t.name)).toEqual(["events", "orders"]);
+    expect(decoded.topics[0]?.topicId).toBe("82d50d9042decb175894924272dd3b5a");
+    expect(decoded.topics[1]?.partitions.map((p) => p.partition)).toEqual([0, 1, 2]);
+    expect(decoded.topics[1]?.partitions[0]?.replicas).toEqual([]);
+  });
+
+  it("escapes <, > and & like Go's encoding/json", () => {
+    const json = encodeSnapshot({ ...EMPTY_SNAPSHOT, clusterName: "a<b>&c" }).toString("utf8");
+    expect(json).toContain('"ClusterName":"a\\u003cb\\u003e\\u0026c"');
+    expect(decodeSnapshot(utf8(json)).clusterName).toBe("a<b>&c");
+  });
+});
+
+describe("topicIdFor", () => {
+  it.each([
+    ["orders", "9658403816409e66eba2175f8eff8b53"],
+    ["events", "82d50d9042decb175894924272dd3b5a"],
+  ])("%s → %s", (name, id) => {
+    expect(topicIdFor(name)).toBe(id);
+  });
+});
+
+// ---- Other protobuf behaviour ----
+
+describe("protobuf records", () => {
+  it("sorts consumer group members by member ID and round-trips them", () => {
+    const member = (memberId: string): ConsumerGroupRecord["members"][number] => ({
+      memberId,
+      clientId: "",
+      clientHost: "",
+      heartbeatAt: "",
+      assignments: [],
+      subscriptions: [],
+      sessionTimeoutMs: 10000,
+    });
+    const group: ConsumerGroupRecord = { ...CONSUMER_GROUP, members: [member("m2"), member("m10"), member("m1")] };
+    expect(decodeConsumerGroup(encodeConsumerGroup(group)).members.map((m) => m.memberId)).toEqual(["m1", "m10", "m2"]);
+  });
+
+  it("decodes a group without members to an empty member list", () => {
+    expect(decodeConsumerGroup(encodeConsumerGroup({ ...CONSUMER_GROUP, members: [] })).members).toEqual([]);
+    expect(decodeConsumerGroup(new Uint8Array()).groupId).toBe("");
+  });
+
+  it("round-trips topic config maps, including empty values", () => {
+    const config = { ...TOPIC_CONFIG, config: { "cleanup.policy": "delete", "x.empty": "" } };
+    expect(decodeTopicConfig(encodeTopicConfig(config))).toEqual(config);
+  });
+
+  it("round-trips partition segments and large safe int64 values", () => {
+    const state: PartitionStateRecord = {
+      ...PARTITION_STATE,
+      logEndOffset: Number.MAX_SAFE_INTEGER,
+      segments: [
+        { baseOffset: 0, sizeBytes: 1024, createdAt: "2026-04-17T08:30:00Z" },
+        { baseOffset: 100, sizeBytes: 0, createdAt: "" },
+      ],
+    };
+    expect(decodePartitionState(encodePartitionState(state))).toEqual(state);
+  });
+
+  it("skips unknown fields (forward compatibility)", () => {
+    // field 15 varint 1, then field 16 length-delimited "x"
+    expect(decodePartitionState(hex(`${PARTITION_STATE_HEX}780182010178`))).toEqual(PARTITION_STATE);
+  });
+});
+
+// ---- Committed offsets, next_offset, leases ----
+
+describe("committed offsets", () => {
+  const VECTOR = '{"offset":42,"metadata":"","committed_at":"2026-04-17T08:30:00.123456789Z"}';
+
+  it("decodes the §1 vector and re-encodes it byte for byte", () => {
+    const record = { offset: 42, metadata: "", committedAt: "2026-04-17T08:30:00.123456789Z" };
+    expect(decodeCommittedOffset(utf8(VECTOR))).toEqual(record);
+    expect(encodeCommittedOffset(record).toString("utf8")).toBe(VECTOR);
+  });
+
+  it.each([
+    ['{"offset":-1}', { offset: -1, metadata: "", committedAt: "" }],
+    ['{"offset":7,"metadata":null,"committed_at":null,"extra":1}', { offset: 7, metadata: "", committedAt: "" }],
+    ['{"offset":9007199254740991,"metadata":"m","committed_at":"t"}', { offset: 9007199254740991, metadata: "m", committedAt: "t" }],
+  ])("%s", (json, record) => {
+    expect(decodeCommittedOffset(utf8(json))).toEqual(record);
+  });
+});
+
+describe("next_offset", () => {
+  it.each<[string, number]>([
+    ["42", 42],
+    ["0", 0],
+    ["", 0],
+    [" 42\n", 42],
+    ["007", 7],
+    ["9007199254740991", 9007199254740991],
+  ])("%j → %d", (text, expected) => {
+    expect(decodeNextOffset(utf8(text))).toBe(expected);
+  });
+
+  it("encodes as decimal ASCII", () => {
+    expect(encodeNextOffset(42).toString("ascii")).toBe("42");
+    expect(() => encodeNextOffset(-1)).toThrow(RangeError);
+  });
+});
+
+describe("leases", () => {
+  it.each<[string, number]>([
+    ["0", 0],
+    ["1", 1],
+    ["2147483647", 2147483647],
+  ])("%j → %d", (text, expected) => {
+    expect(decodeLease(utf8(text))).toBe(expected);
+    expect(encodeLease(expected).toString("ascii")).toBe(text);
+  });
+});
+
+// ---- decodeEntry routing ----
+
+describe("decodeEntry", () => {
+  it.each<[string, Buffer, DecodedEntry]>([
+    [keys.snapshot(), utf8(EMPTY_SNAPSHOT_JSON), { kind: "snapshot", value: EMPTY_SNAPSHOT }],
+    [keys.topicConfig("orders"), hex(TOPIC_CONFIG_HEX), { kind: "topic_config", topic: "orders", value: TOPIC_CONFIG }],
+    [
+      keys.partitionState("orders", 2),
+      hex(PARTITION_STATE_HEX),
+      { kind: "partition_state", topic: "orders", partition: 2, value: PARTITION_STATE },
+    ],
+    [keys.nextOffset("orders", 2), utf8("42"), { kind: "next_offset", topic: "orders", partition: 2, value: 42 }],
+    [keys.groupMetadata("g1"), hex(CONSUMER_GROUP_HEX), { kind: "group_metadata", groupId: "g1", value: CONSUMER_GROUP }],
+    [
+      keys.committedOffset("g1", "orders", 1),
+      utf8('{"offset":5,"metadata":"","committed_at":""}'),
+      {
+        kind: "committed_offset",
+        groupId: "g1",
+        topic: "orders",
+        partition: 1,
+        value: { offset: 5, metadata: "", committedAt: "" },
+      },
+    ],
+    [keys.partitionLease("orders", 0), utf8("0"), { kind: "partition_lease", topic: "orders", partition: 0, value: 0 }],
+    [keys.groupLease("g1"), utf8("1"), { kind: "group_lease", groupId: "g1", value: 1 }],
+    [
+      keys.brokerRegistration("0"),
+      encodeBrokerRegistration({
+        brokerId: "0",
+        host: "h",
+        port: 9092,
+        rack: "",
+        startedAt: "s",
+        lastHeartbeat: "l",
+        version: "v",
+      }),
+      {
+        kind: "broker_registration",
+        brokerId: "0",
+        value: { brokerId: "0", host: "h", port: 9092, rack: "", startedAt: "s", lastHeartbeat: "l", version: "v" },
+      },
+    ],
+    [
+      keys.partitionAssignment("orders", 1),
+      encodePartitionAssignment({ brokerId: "2", epoch: 4, assignedAt: "a" }),
+      {
+        kind: "partition_assignment",
+        topic: "orders",
+        partition: 1,
+        value: { brokerId: "2", epoch: 4, assignedAt: "a" },
+      },
+    ],
+    ["/kafscale/unknown/thing", utf8("\u0000 anything"), { kind: "unknown" }],
+  ])("%s", (key, value, expected) => {
+    expect(decodeEntry(parseKey(key), value)).toEqual(expected);
+  });
+});
+
+// ---- Malformed values ----
+
+describe("malformed values raise DecodeError", () => {
+  it.each<[string, string, Buffer, RegExp]>([
+    // protobuf
+    [
+      "truncated ConsumerGroup",
+      keys.groupMetadata("g1"),
+      hex(CONSUMER_GROUP_HEX.slice(0, -2)),
+      /^invalid protobuf ConsumerGroup: index out of range/,
+    ],
+    ["truncated TopicConfig", keys.topicConfig("orders"), hex(TOPIC_CONFIG_HEX.slice(0, -4)), /^invalid protobuf TopicConfig: /],
+    ["random bytes", keys.groupMetadata("g1"), hex("deadbeefcafebabe0102030405"), /^invalid protobuf ConsumerGroup: /],
+    ["JSON where protobuf belongs", keys.topicConfig("orders"), utf8('{"name":"orders"}'), /^invalid protobuf TopicConfig: /],
+    ["wrong wire type", keys.topicConfig("orders"), hex("0801"), /field name has wire type 0, expected 2/],
+    ["group wire type", keys.partitionState("orders", 0), hex("7b7c"), /group wire type 3/],
+    ["field number 0", keys.partitionState("orders", 0), hex("0001"), /field number 0/],
+    ["invalid UTF-8 string", keys.partitionState("orders", 0), hex("0a02c328"), /field topic is not valid UTF-8/],
+    [
+      "int64 beyond MAX_SAFE_INTEGER",
+      keys.topicConfig("orders"),
+      hex("20ffffffffffffffff7f"),
+      /retentionMs: int64 9223372036854775807 is beyond Number.MAX_SAFE_INTEGER/,
+    ],
+    ["negative partition", keys.partitionState("orders", 0), hex("10ffffffffffffffffff01"), /partition: partition must be a non-negative int32/],
+    ["member with truncated entry", keys.groupMetadata("g1"), hex("3a030a026d"), /^invalid protobuf ConsumerGroup: /],
+    // snapshot JSON
+    ["snapshot not JSON", keys.snapshot(), utf8("{"), /^snapshot is not valid JSON: /],
+    ["snapshot empty value", keys.snapshot(), utf8(""), /^snapshot is not valid JSON: /],
+    ["snapshot JSON null", keys.snapshot(), utf8("null"), /^invalid snapshot: \(root\)/],
+    ["snapshot JSON array", keys.snapshot(), utf8("[]"), /^invalid snapshot: \(root\)/],
+    ["snapshot missing Brokers", keys.snapshot(), utf8('{"ControllerID":0,"Topics":null,"ClusterName":null,"ClusterID":null}'), /Brokers/],
+    ["snapshot ControllerID string", keys.snapshot(), snapshotWith((j) => (j.ControllerID = "0")), /ControllerID/],
+    ["snapshot ControllerID fraction", keys.snapshot(), snapshotWith((j) => (j.ControllerID = 0.5)), /ControllerID/],
+    ["snapshot Brokers object", keys.snapshot(), snapshotWith((j) => (j.Brokers = {})), /Brokers/],
+    [
+      "TopicID as base64 string",
+      keys.snapshot(),
+      snapshotWith((j) => (firstTopic(j).TopicID = "lljAOBZAnmbroheVjv+LUw==")),
+      /Topics\.0\.TopicID: TopicID must be an array of 16 bytes/,
+    ],
+    ["TopicID of 15 bytes", keys.snapshot(), snapshotWith((j) => (firstTopic(j).TopicID = new Array(15).fill(0))), /TopicID/],
+    ["TopicID byte 256", keys.snapshot(), snapshotWith((j) => (firstTopic(j).TopicID = new Array(16).fill(256))), /TopicID/],
+    ["nameless topic", keys.snapshot(), snapshotWith((j) => (firstTopic(j).Topic = null)), /Topics\.0\.Topic: /],
+    ["Replicas with a string", keys.snapshot(), snapshotWith((j) => {
+      ((firstTopic(j).Partitions as Record<string, unknown>[])[0] as Record<string, unknown>).Replicas = ["0"];
+    }), /Topics\.0\.Partitions\.0\.Replicas\.0/],
+    // committed offsets
+    ["offset not JSON", keys.committedOffset("g", "t", 0), utf8("42"), /^invalid committed offset: \(root\)/],
+    ["offset broken JSON", keys.committedOffset("g", "t", 0), utf8('{"offset":'), /^committed offset is not valid JSON/],
+    ["offset as string", keys.committedOffset("g", "t", 0), utf8('{"offset":"42"}'), /offset/],
+    ["offset fraction", keys.committedOffset("g", "t", 0), utf8('{"offset":1.5}'), /offset must be an integer/],
+    ["offset beyond 2^53", keys.committedOffset("g", "t", 0), utf8('{"offset":9223372036854775807}'), /offset must be an integer/],
+    ["offset missing", keys.committedOffset("g", "t", 0), utf8('{"metadata":""}'), /offset/],
+    ["metadata a number", keys.committedOffset("g", "t", 0), utf8('{"offset":1,"metadata":5}'), /metadata/],
+    // next_offset
+    ["next_offset -1", keys.nextOffset("t", 0), utf8("-1"), /^next_offset is negative: "-1"$/],
+    ["next_offset 4x2", keys.nextOffset("t", 0), utf8("4x2"), /^next_offset is not a decimal integer: "4x2"$/],
+    ["next_offset fraction", keys.nextOffset("t", 0), utf8("1.5"), /not a decimal integer/],
+    ["next_offset JSON", keys.nextOffset("t", 0), utf8('{"offset":1}'), /not a decimal integer/],
+    ["next_offset beyond 2^53", keys.nextOffset("t", 0), utf8("9223372036854775807"), /beyond Number.MAX_SAFE_INTEGER/],
+    // leases
+    ["lease abc", keys.partitionLease("t", 0), utf8("abc"), /^partition lease is not a broker NodeID .*"abc"$/],
+    ["lease empty", keys.groupLease("g"), utf8(""), /^group lease is not a broker NodeID/],
+    ["lease negative", keys.groupLease("g"), utf8("-1"), /group lease/],
+    ["lease beyond int32", keys.partitionLease("t", 0), utf8("2147483648"), /partition lease/],
+  ])("%s", (_name, key, value, message) => {
+    const route = parseKey(key);
+    expect(route.kind).not.toBe("unknown");
+    let thrown: unknown;
+    try {
+      decodeEntry(route, value);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(DecodeError);
+    expect((thrown as DecodeError).name).toBe("DecodeError");
+    expect((thrown as DecodeError).message).toMatch(message);
+  });
+
+  it("tells an empty next_offset (0) from -1 (error)", () => {
+    expect(decodeNextOffset(utf8(""))).toBe(0);
+    expect(() => decodeNextOffset(utf8("-1"))).toThrow(DecodeError);
+  });
+});
