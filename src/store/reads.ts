@@ -1,0 +1,416 @@
+/**
+ * Read functions behind every MCP tool and REST endpoint. Each runs in one read transaction, so an
+ * answer never mixes two revisions. Results use the field names of Kafscale's Go MCP service
+ * (kafscale-contract.md §6) so tools can return them as they are.
+ */
+import type { Db } from "./database.js";
+
+export interface BrokerRow {
+  node_id: number;
+  host: string;
+  port: number;
+  rack: string | null;
+}
+
+export interface TopicSummary {
+  name: string;
+  partition_count: number;
+  error_code: number;
+}
+
+export interface ClusterOverview {
+  snapshot_present: boolean;
+  cluster_name: string | null;
+  cluster_id: string | null;
+  controller_id: number;
+  brokers: BrokerRow[];
+  topic_count: number;
+  partition_count: number;
+}
+
+export interface PartitionDetail {
+  partition: number;
+  leader_id: number;
+  leader_epoch: number;
+  replica_nodes: number[];
+  isr_nodes: number[];
+  offline_replicas: number[];
+  error_code: number;
+}
+
+export interface TopicDetail {
+  name: string;
+  error_code: number;
+  partitions: PartitionDetail[];
+}
+
+export interface GroupSummary {
+  group_id: string;
+  state: string;
+  protocol_type: string;
+  member_count: number;
+}
+
+export interface GroupMemberDetail {
+  member_id: string;
+  client_id: string;
+  client_host: string;
+  heartbeat_at: string;
+  assignments: { topic: string; partitions: number[] }[];
+  subscriptions: string[];
+  session_timeout_ms: number;
+}
+
+export interface GroupDetail {
+  group_id: string;
+  state: string;
+  protocol_type: string;
+  protocol: string;
+  leader: string;
+  generation_id: number;
+  rebalance_timeout_ms: number;
+  members: GroupMemberDetail[];
+  /** False when the group is known only from committed offsets (its metadata key was deleted). */
+  has_metadata: boolean;
+}
+
+export interface OffsetRow {
+  topic: string;
+  partition: number;
+  /** Committed offset, or -1 (Kafka's convention) when the group has committed nothing here. */
+  offset: number;
+  metadata: string;
+  committed: boolean;
+  committed_at: string | null;
+  /** next_offset from etcd: the partition's flushed end offset (0 when absent). */
+  end_offset: number;
+  /** max(0, end_offset - offset); null when nothing is committed. */
+  lag: number | null;
+}
+
+export interface TopicConfigView {
+  name: string;
+  exists: boolean;
+  partitions: number;
+  replication_factor: number | null;
+  retention_ms: number | null;
+  retention_bytes: number | null;
+  segment_bytes: number | null;
+  created_at: string | null;
+  config: Record<string, string>;
+}
+
+/** A page of results: `items`, and the key after which the next page starts (null at the end). */
+export interface Page<T, K> {
+  items: T[];
+  next: K | null;
+}
+
+export interface Reads {
+  clusterOverview(): ClusterOverview;
+  listTopics(after: string | null, limit: number): Page<TopicSummary, string>;
+  /** Topics by name in the given order of `names` (sorted, deduplicated); unknown names get error_code 3. */
+  describeTopics(names: string[] | null, after: string | null, limit: number): Page<TopicDetail, string>;
+  listGroups(after: string | null, limit: number): Page<GroupSummary, string>;
+  describeGroup(groupId: string): GroupDetail | null;
+  groupExists(groupId: string): boolean;
+  fetchOffsets(
+    groupId: string,
+    topics: string[] | null,
+    after: [string, number] | null,
+    limit: number,
+  ): Page<OffsetRow, [string, number]>;
+  describeConfigs(topics: string[] | null): { configs: TopicConfigView[]; unknown: string[] };
+  /** Which of `names` are topics in the snapshot. */
+  knownTopics(names: string[]): string[];
+}
+
+interface PartitionRow {
+  topic: string;
+  partition: number;
+  leader: number;
+  leader_epoch: number;
+  replicas: string;
+  isr: string;
+  offline_replicas: string;
+  error_code: number;
+}
+
+interface ConfigRow {
+  topic: string;
+  partitions: number;
+  replication_factor: number;
+  retention_ms: number;
+  retention_bytes: number;
+  segment_bytes: number;
+  created_at: string;
+  config: string;
+}
+
+const UNKNOWN_TOPIC_OR_PARTITION = 3;
+
+function pageOf<T, K>(rows: T[], limit: number, keyOf: (row: T) => K): Page<T, K> {
+  if (rows.length <= limit) return { items: rows, next: null };
+  const items = rows.slice(0, limit);
+  return { items, next: keyOf(items[items.length - 1] as T) };
+}
+
+function sortedUnique(names: string[]): string[] {
+  return [...new Set(names)].sort();
+}
+
+/** Prepares every read statement once and returns the read functions. */
+export function createReads(db: Db): Reads {
+  const s = {
+    cluster: db.prepare<[], { controller_id: number; cluster_name: string | null; cluster_id: string | null }>(
+      "SELECT controller_id, cluster_name, cluster_id FROM cluster WHERE id = 1",
+    ),
+    brokers: db.prepare<[], BrokerRow>("SELECT node_id, host, port, rack FROM brokers ORDER BY node_id"),
+    counts: db.prepare<[], { topics: number; partitions: number }>(
+      "SELECT (SELECT count(*) FROM topics) AS topics, (SELECT count(*) FROM partitions) AS partitions",
+    ),
+    topics: db.prepare<[string, number], TopicSummary>(
+      "SELECT name, partition_count, error_code FROM topics WHERE name > ? ORDER BY name LIMIT ?",
+    ),
+    topicsNamed: db.prepare<[string, string, number], TopicSummary & { known: number }>(
+      `SELECT j.value AS name, COALESCE(t.partition_count, 0) AS partition_count,
+              COALESCE(t.error_code, ${UNKNOWN_TOPIC_OR_PARTITION}) AS error_code, t.name IS NOT NULL AS known
+       FROM json_each(?) j LEFT JOIN topics t ON t.name = j.value
+       WHERE j.value > ? ORDER BY j.value LIMIT ?`,
+    ),
+    partitionsOf: db.prepare<[string], PartitionRow>("SELECT * FROM partitions WHERE topic = ? ORDER BY partition"),
+    groups: db.prepare<[string, number], GroupSummary>(
+      "SELECT group_id, state, protocol_type, member_count FROM v_groups WHERE group_id > ? ORDER BY group_id LIMIT ?",
+    ),
+    group: db.prepare<[string], Omit<GroupDetail, "members" | "has_metadata">>(
+      `SELECT group_id, state, protocol_type, protocol, leader, generation_id, rebalance_timeout_ms
+       FROM consumer_groups WHERE group_id = ?`,
+    ),
+    groupHasOffsets: db.prepare<[string], { one: number }>(
+      "SELECT 1 AS one FROM committed_offsets WHERE group_id = ? LIMIT 1",
+    ),
+    members: db.prepare<
+      [string],
+      Omit<GroupMemberDetail, "assignments" | "subscriptions"> & { subscriptions: string }
+    >(
+      `SELECT member_id, client_id, client_host, heartbeat_at, subscriptions, session_timeout_ms
+       FROM group_members WHERE group_id = ? ORDER BY member_id`,
+    ),
+    assignments: db.prepare<[string], { member_id: string; topic: string; partition: number }>(
+      `SELECT member_id, topic, partition FROM member_assignments WHERE group_id = ?
+       ORDER BY member_id, topic, partition`,
+    ),
+    offsetsForGroupTopics: db.prepare(
+      `WITH selected(topic) AS (
+         SELECT value FROM json_each(@topics) WHERE @topics IS NOT NULL
+         UNION
+         SELECT topic FROM committed_offsets WHERE @topics IS NULL AND group_id = @group
+         UNION
+         SELECT topic FROM member_assignments WHERE @topics IS NULL AND group_id = @group
+       )
+       SELECT p.topic, p.partition, co.committed_offset, co.metadata, co.committed_at,
+              COALESCE(eo.next_offset, 0) AS end_offset
+       FROM selected JOIN partitions p ON p.topic = selected.topic
+       LEFT JOIN committed_offsets co ON co.group_id = @group AND co.topic = p.topic AND co.partition = p.partition
+       LEFT JOIN end_offsets eo ON eo.topic = p.topic AND eo.partition = p.partition
+       WHERE (p.topic, p.partition) > (@afterTopic, @afterPartition)
+       ORDER BY p.topic, p.partition LIMIT @limit`,
+    ),
+    allTopicNames: db.prepare<[], { name: string; partition_count: number }>(
+      "SELECT name, partition_count FROM topics ORDER BY name",
+    ),
+    topicNamed: db.prepare<[string], { name: string; partition_count: number }>(
+      "SELECT name, partition_count FROM topics WHERE name = ?",
+    ),
+    config: db.prepare<[string], ConfigRow>("SELECT * FROM topic_configs WHERE topic = ?"),
+    known: db.prepare<[string], { name: string }>(
+      "SELECT t.name FROM json_each(?) j JOIN topics t ON t.name = j.value ORDER BY t.name",
+    ),
+  };
+
+  const toPartition = (r: PartitionRow): PartitionDetail => ({
+    partition: r.partition,
+    leader_id: r.leader,
+    leader_epoch: r.leader_epoch,
+    replica_nodes: JSON.parse(r.replicas) as number[],
+    isr_nodes: JSON.parse(r.isr) as number[],
+    offline_replicas: JSON.parse(r.offline_replicas) as number[],
+    error_code: r.error_code,
+  });
+
+  const clusterOverview = db.transaction((): ClusterOverview => {
+    const c = s.cluster.get();
+    const counts = s.counts.get() as { topics: number; partitions: number };
+    return {
+      snapshot_present: c !== undefined,
+      cluster_name: c?.cluster_name ?? null,
+      cluster_id: c?.cluster_id ?? null,
+      controller_id: c?.controller_id ?? 0,
+      brokers: s.brokers.all(),
+      topic_count: counts.topics,
+      partition_count: counts.partitions,
+    };
+  });
+
+  const listTopics = db.transaction((after: string | null, limit: number) =>
+    pageOf(s.topics.all(after ?? "", limit + 1), limit, (t) => t.name),
+  );
+
+  const describeTopics = db.transaction((names: string[] | null, after: string | null, limit: number) => {
+    const heads =
+      names === null
+        ? s.topics.all(after ?? "", limit + 1)
+        : s.topicsNamed.all(JSON.stringify(sortedUnique(names)), after ?? "", limit + 1);
+    const page = pageOf(heads, limit, (t) => t.name);
+    const items = page.items.map(
+      (t): TopicDetail => ({
+        name: t.name,
+        error_code: t.error_code,
+        partitions: s.partitionsOf.all(t.name).map(toPartition),
+      }),
+    );
+    return { items, next: page.next };
+  });
+
+  const listGroups = db.transaction((after: string | null, limit: number) =>
+    pageOf(
+      s.groups.all(after ?? "", limit + 1).map((g) => ({ ...g, member_count: Number(g.member_count) })),
+      limit,
+      (g) => g.group_id,
+    ),
+  );
+
+  const describeGroup = db.transaction((groupId: string): GroupDetail | null => {
+    const g = s.group.get(groupId);
+    if (!g) {
+      if (!s.groupHasOffsets.get(groupId)) return null;
+      return {
+        group_id: groupId,
+        state: "empty",
+        protocol_type: "",
+        protocol: "",
+        leader: "",
+        generation_id: 0,
+        rebalance_timeout_ms: 0,
+        members: [],
+        has_metadata: false,
+      };
+    }
+    const byMember = new Map<string, Map<string, number[]>>();
+    for (const a of s.assignments.all(groupId)) {
+      const topics = byMember.get(a.member_id) ?? new Map<string, number[]>();
+      byMember.set(a.member_id, topics);
+      const parts = topics.get(a.topic) ?? [];
+      topics.set(a.topic, parts);
+      parts.push(a.partition);
+    }
+    const members = s.members.all(groupId).map(
+      (m): GroupMemberDetail => ({
+        member_id: m.member_id,
+        client_id: m.client_id,
+        client_host: m.client_host,
+        heartbeat_at: m.heartbeat_at,
+        assignments: [...(byMember.get(m.member_id) ?? new Map<string, number[]>())].map(([topic, partitions]) => ({
+          topic,
+          partitions,
+        })),
+        subscriptions: JSON.parse(m.subscriptions) as string[],
+        session_timeout_ms: m.session_timeout_ms,
+      }),
+    );
+    return { ...g, members, has_metadata: true };
+  });
+
+  const groupExists = (groupId: string): boolean =>
+    s.group.get(groupId) !== undefined || s.groupHasOffsets.get(groupId) !== undefined;
+
+  const fetchOffsets = db.transaction(
+    (groupId: string, topics: string[] | null, after: [string, number] | null, limit: number) => {
+      const rows = s.offsetsForGroupTopics.all({
+        group: groupId,
+        topics: topics === null ? null : JSON.stringify(sortedUnique(topics)),
+        afterTopic: after?.[0] ?? "",
+        afterPartition: after?.[1] ?? -1,
+        limit: limit + 1,
+      }) as {
+        topic: string;
+        partition: number;
+        committed_offset: number | null;
+        metadata: string | null;
+        committed_at: string | null;
+        end_offset: number;
+      }[];
+      const items = rows.map(
+        (r): OffsetRow => ({
+          topic: r.topic,
+          partition: r.partition,
+          offset: r.committed_offset ?? -1,
+          metadata: r.metadata ?? "",
+          committed: r.committed_offset !== null,
+          committed_at: r.committed_at,
+          end_offset: r.end_offset,
+          lag: r.committed_offset === null ? null : Math.max(0, r.end_offset - r.committed_offset),
+        }),
+      );
+      return pageOf(items, limit, (r): [string, number] => [r.topic, r.partition]);
+    },
+  );
+
+  const describeConfigs = db.transaction((topics: string[] | null) => {
+    const wanted =
+      topics === null
+        ? s.allTopicNames.all()
+        : sortedUnique(topics).map((name) => s.topicNamed.get(name) ?? { name, partition_count: -1 });
+    const configs: TopicConfigView[] = [];
+    const unknown: string[] = [];
+    for (const t of wanted) {
+      const c = s.config.get(t.name);
+      if (!c && t.partition_count < 0) {
+        unknown.push(t.name);
+        continue;
+      }
+      configs.push(
+        c
+          ? {
+              name: t.name,
+              exists: true,
+              partitions: c.partitions,
+              replication_factor: c.replication_factor,
+              retention_ms: c.retention_ms,
+              retention_bytes: c.retention_bytes,
+              segment_bytes: c.segment_bytes,
+              created_at: c.created_at,
+              config: JSON.parse(c.config) as Record<string, string>,
+            }
+          : {
+              // No config key: report what we know, and leave unknown values null instead of inventing them.
+              name: t.name,
+              exists: false,
+              partitions: t.partition_count,
+              replication_factor: null,
+              retention_ms: null,
+              retention_bytes: null,
+              segment_bytes: null,
+              created_at: null,
+              config: {},
+            },
+      );
+    }
+    return { configs, unknown };
+  });
+
+  const knownTopics = (names: string[]): string[] =>
+    s.known.all(JSON.stringify(sortedUnique(names))).map((r) => r.name);
+
+  return {
+    clusterOverview: () => clusterOverview(),
+    listTopics: (after, limit) => listTopics(after, limit),
+    describeTopics: (names, after, limit) => describeTopics(names, after, limit),
+    listGroups: (after, limit) => listGroups(after, limit),
+    describeGroup: (groupId) => describeGroup(groupId),
+    groupExists,
+    fetchOffsets: (groupId, topics, after, limit) => fetchOffsets(groupId, topics, after, limit),
+    describeConfigs: (topics) => describeConfigs(topics),
+    knownTopics,
+  };
+}
