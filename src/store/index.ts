@@ -1,0 +1,57 @@
+/**
+ * The SQLite snapshot: one factory that opens the database and prepares every statement once.
+ * Only this folder holds SQL; tools, HTTP and sync use these functions.
+ */
+import { openDatabase } from "./database.js";
+import { createKvMirror, type KvMirror } from "./kv-mirror.js";
+import { createMetricsStore, type MetricsStore } from "./metrics-store.js";
+import { createReads, type Reads } from "./reads.js";
+import { createSyncStateStore, type SyncStateStore } from "./sync-state.js";
+import { createSyncWriter, type Codec, type SyncWriter } from "./writer.js";
+
+export type { Codec, SyncWriter, ResyncSession, ApplyResult, ResyncResult } from "./writer.js";
+export type { SyncState, SyncStateStore, LinkState, SyncPhase } from "./sync-state.js";
+export type * from "./reads.js";
+export type { KvMirror, MirroredKv, DecodeErrorRow, ChangeRow } from "./kv-mirror.js";
+export type * from "./metrics-store.js";
+
+export interface StoreOptions {
+  codec: Codec;
+  /** Bound on change_log and decode_errors rows. */
+  historyLimit?: number;
+}
+
+export interface Store {
+  readonly path: string;
+  readonly reads: Reads;
+  readonly writer: SyncWriter;
+  readonly syncState: SyncStateStore;
+  readonly mirror: KvMirror;
+  /** Scrape results of the metrics poller and `latest()` for cluster_metrics / cluster_status. */
+  readonly metrics: MetricsStore;
+  /** Copies a consistent snapshot of the database to `file` (SQLite online backup). */
+  backupTo(file: string): Promise<void>;
+  close(): void;
+}
+
+/** Opens (creating and migrating if needed) the snapshot at `path`; ":memory:" for tests. */
+export function createStore(path: string, options: StoreOptions): Store {
+  const db = openDatabase(path);
+  let closed = false;
+  return {
+    path,
+    reads: createReads(db),
+    writer: createSyncWriter(db, options.codec, options.historyLimit ?? 10_000),
+    syncState: createSyncStateStore(db),
+    mirror: createKvMirror(db),
+    metrics: createMetricsStore(db),
+    backupTo: async (file) => {
+      await db.backup(file);
+    },
+    close: () => {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  };
+}

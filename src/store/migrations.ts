@@ -1,0 +1,323 @@
+/**
+ * Numbered schema migrations. Each runs once, in one transaction, recorded in `PRAGMA user_version`.
+ * The tables and the `v_*` views are a public interface (docs/SCHEMA.md): add migrations, never edit
+ * a released one.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+const readModel = `
+-- Raw mirror of every key under the prefix: the source of truth for verify and resync, and the
+-- place unknown keys are kept so nothing is lost.
+CREATE TABLE kv (
+  key             TEXT PRIMARY KEY,
+  value           BLOB NOT NULL,
+  kind            TEXT NOT NULL,
+  mod_revision    INTEGER NOT NULL,
+  create_revision INTEGER NOT NULL,
+  version         INTEGER NOT NULL,
+  lease           TEXT NOT NULL DEFAULT '0',
+  decode_error    TEXT
+) WITHOUT ROWID;
+CREATE INDEX kv_kind ON kv(kind);
+CREATE INDEX kv_decode_errors ON kv(key) WHERE decode_error IS NOT NULL;
+
+CREATE TABLE cluster (
+  id            INTEGER PRIMARY KEY CHECK (id = 1),
+  controller_id INTEGER NOT NULL,
+  cluster_name  TEXT,
+  cluster_id    TEXT,
+  mod_revision  INTEGER NOT NULL
+);
+CREATE TABLE brokers (
+  node_id INTEGER PRIMARY KEY,
+  host    TEXT NOT NULL,
+  port    INTEGER NOT NULL,
+  rack    TEXT
+);
+CREATE TABLE topics (
+  name            TEXT PRIMARY KEY,
+  topic_id        TEXT NOT NULL,
+  is_internal     INTEGER NOT NULL,
+  error_code      INTEGER NOT NULL,
+  partition_count INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE partitions (
+  topic            TEXT NOT NULL,
+  partition        INTEGER NOT NULL,
+  leader           INTEGER NOT NULL,
+  leader_epoch     INTEGER NOT NULL,
+  replicas         TEXT NOT NULL, -- JSON array of node ids
+  isr              TEXT NOT NULL, -- JSON array
+  offline_replicas TEXT NOT NULL, -- JSON array
+  error_code       INTEGER NOT NULL,
+  PRIMARY KEY (topic, partition)
+) WITHOUT ROWID;
+CREATE TABLE partition_states (
+  topic            TEXT NOT NULL,
+  partition        INTEGER NOT NULL,
+  leader_broker    TEXT NOT NULL,
+  leader_epoch     INTEGER NOT NULL,
+  log_start_offset INTEGER NOT NULL,
+  log_end_offset   INTEGER NOT NULL,
+  high_watermark   INTEGER NOT NULL,
+  active_segment   TEXT NOT NULL,
+  segments         TEXT NOT NULL, -- JSON array of {baseOffset,sizeBytes,createdAt}
+  PRIMARY KEY (topic, partition)
+) WITHOUT ROWID;
+CREATE TABLE end_offsets (
+  topic        TEXT NOT NULL,
+  partition    INTEGER NOT NULL,
+  next_offset  INTEGER NOT NULL,
+  mod_revision INTEGER NOT NULL,
+  PRIMARY KEY (topic, partition)
+) WITHOUT ROWID;
+CREATE TABLE topic_configs (
+  topic              TEXT PRIMARY KEY,
+  name               TEXT NOT NULL,
+  partitions         INTEGER NOT NULL,
+  replication_factor INTEGER NOT NULL,
+  retention_ms       INTEGER NOT NULL,
+  retention_bytes    INTEGER NOT NULL,
+  segment_bytes      INTEGER NOT NULL,
+  created_at         TEXT NOT NULL,
+  config             TEXT NOT NULL, -- JSON object, {} when empty
+  mod_revision       INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE consumer_groups (
+  group_id             TEXT PRIMARY KEY,
+  state                TEXT NOT NULL,
+  protocol_type        TEXT NOT NULL,
+  protocol             TEXT NOT NULL,
+  leader               TEXT NOT NULL,
+  generation_id        INTEGER NOT NULL,
+  rebalance_timeout_ms INTEGER NOT NULL,
+  mod_revision         INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE group_members (
+  group_id           TEXT NOT NULL,
+  member_id          TEXT NOT NULL,
+  client_id          TEXT NOT NULL,
+  client_host        TEXT NOT NULL,
+  heartbeat_at       TEXT NOT NULL,
+  subscriptions      TEXT NOT NULL, -- JSON array of topic names
+  session_timeout_ms INTEGER NOT NULL,
+  PRIMARY KEY (group_id, member_id)
+) WITHOUT ROWID;
+CREATE TABLE member_assignments (
+  group_id  TEXT NOT NULL,
+  member_id TEXT NOT NULL,
+  topic     TEXT NOT NULL,
+  partition INTEGER NOT NULL,
+  PRIMARY KEY (group_id, member_id, topic, partition)
+) WITHOUT ROWID;
+CREATE TABLE committed_offsets (
+  group_id         TEXT NOT NULL,
+  topic            TEXT NOT NULL,
+  partition        INTEGER NOT NULL,
+  committed_offset INTEGER NOT NULL,
+  metadata         TEXT NOT NULL,
+  committed_at     TEXT NOT NULL,
+  mod_revision     INTEGER NOT NULL,
+  PRIMARY KEY (group_id, topic, partition)
+) WITHOUT ROWID;
+CREATE INDEX committed_offsets_topic ON committed_offsets(topic, partition);
+CREATE TABLE partition_leases (
+  topic     TEXT NOT NULL,
+  partition INTEGER NOT NULL,
+  broker_id INTEGER NOT NULL,
+  lease     TEXT NOT NULL,
+  PRIMARY KEY (topic, partition)
+) WITHOUT ROWID;
+CREATE TABLE group_leases (
+  group_id  TEXT PRIMARY KEY,
+  broker_id INTEGER NOT NULL,
+  lease     TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE broker_registrations (
+  broker_id      TEXT PRIMARY KEY,
+  host           TEXT NOT NULL,
+  port           INTEGER NOT NULL,
+  rack           TEXT NOT NULL,
+  started_at     TEXT NOT NULL,
+  last_heartbeat TEXT NOT NULL,
+  version        TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE partition_assignments (
+  topic       TEXT NOT NULL,
+  partition   INTEGER NOT NULL,
+  broker_id   TEXT NOT NULL,
+  epoch       INTEGER NOT NULL,
+  assigned_at TEXT NOT NULL,
+  PRIMARY KEY (topic, partition)
+) WITHOUT ROWID;
+
+-- One row: where the mirror stands. Times are Unix milliseconds.
+CREATE TABLE sync_state (
+  id                INTEGER PRIMARY KEY CHECK (id = 1),
+  revision          INTEGER NOT NULL DEFAULT 0,
+  initial_sync_done INTEGER NOT NULL DEFAULT 0,
+  synced_at         INTEGER,
+  sync_phase        TEXT NOT NULL DEFAULT 'idle',
+  link_state        TEXT NOT NULL DEFAULT 'down',
+  link_since        INTEGER,
+  last_error        TEXT,
+  last_error_at     INTEGER,
+  resync_count      INTEGER NOT NULL DEFAULT 0,
+  source            TEXT NOT NULL DEFAULT 'etcd'
+);
+INSERT INTO sync_state (id) VALUES (1);
+
+-- Bounded history of applied changes (size: KAFSCALE_MCP_CHANGE_LOG_LIMIT).
+CREATE TABLE change_log (
+  id       INTEGER PRIMARY KEY AUTOINCREMENT,
+  revision INTEGER NOT NULL,
+  at       INTEGER NOT NULL,
+  op       TEXT NOT NULL CHECK (op IN ('put', 'delete')),
+  key      TEXT NOT NULL,
+  kind     TEXT NOT NULL
+);
+CREATE INDEX change_log_revision ON change_log(revision);
+
+-- Values that failed to decode (bounded like the change log). kv.decode_error holds the current state.
+CREATE TABLE decode_errors (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  key         TEXT NOT NULL,
+  revision    INTEGER NOT NULL,
+  reason      TEXT NOT NULL,
+  recorded_at INTEGER NOT NULL
+);
+
+-- Every consumer group: those with a metadata key and those known only from committed offsets
+-- (Kafscale deletes the metadata key when a group empties; its offsets live on).
+CREATE VIEW v_groups AS
+WITH ids AS (
+  SELECT group_id FROM consumer_groups
+  UNION
+  SELECT DISTINCT group_id FROM committed_offsets
+)
+SELECT ids.group_id,
+       COALESCE(cg.state, 'empty')      AS state,
+       COALESCE(cg.protocol_type, '')   AS protocol_type,
+       (SELECT count(*) FROM group_members m WHERE m.group_id = ids.group_id) AS member_count,
+       cg.group_id IS NOT NULL           AS has_metadata
+FROM ids LEFT JOIN consumer_groups cg ON cg.group_id = ids.group_id;
+
+-- Lag per committed (group, topic, partition): max(0, next_offset - committed), a missing next_offset
+-- counting as 0 — exactly the broker's own lag sampler (kafscale-contract.md §10).
+CREATE VIEW v_partition_lag AS
+SELECT co.group_id,
+       co.topic,
+       co.partition,
+       co.committed_offset,
+       COALESCE(eo.next_offset, 0)                              AS end_offset,
+       MAX(0, COALESCE(eo.next_offset, 0) - co.committed_offset) AS lag,
+       co.committed_at,
+       p.topic IS NOT NULL                                      AS in_snapshot
+FROM committed_offsets co
+LEFT JOIN end_offsets eo ON eo.topic = co.topic AND eo.partition = co.partition
+LEFT JOIN partitions p   ON p.topic = co.topic AND p.partition = co.partition;
+
+CREATE VIEW v_group_lag AS
+SELECT group_id,
+       count(*)              AS partitions,
+       count(DISTINCT topic) AS topics,
+       sum(lag)              AS total_lag,
+       max(lag)              AS max_lag,
+       max(committed_at)     AS last_commit_at
+FROM v_partition_lag
+GROUP BY group_id;
+
+CREATE VIEW v_topic_summary AS
+SELECT t.name,
+       t.partition_count,
+       t.error_code,
+       t.is_internal,
+       (SELECT COALESCE(sum(next_offset), 0) FROM end_offsets eo WHERE eo.topic = t.name) AS end_offset_total,
+       tc.topic IS NOT NULL                                                            AS has_config,
+       tc.retention_ms,
+       tc.retention_bytes,
+       (SELECT count(DISTINCT group_id) FROM committed_offsets co WHERE co.topic = t.name) AS consumer_groups,
+       (SELECT COALESCE(sum(lag), 0) FROM v_partition_lag l WHERE l.topic = t.name)       AS total_lag,
+       (SELECT count(*) FROM partition_leases pl WHERE pl.topic = t.name)                AS leased_partitions
+FROM topics t
+LEFT JOIN topic_configs tc ON tc.topic = t.name;
+`;
+
+const metrics = `
+-- Broker and operator /metrics scrapes (src/sync/metrics-poller.ts). Times are Unix milliseconds.
+-- A target is one URL scraped on the schedule: "broker:<node_id>" (per-broker URL template),
+-- "broker:url" (the single KAFSCALE_MCP_BROKER_METRICS_URL) or "operator". Targets that leave the
+-- configuration or the snapshot are removed here, with their last view; their samples age out.
+CREATE TABLE scrape_targets (
+  target               TEXT PRIMARY KEY,
+  url                  TEXT NOT NULL,
+  kind                 TEXT NOT NULL CHECK (kind IN ('broker', 'operator')),
+  node_id              INTEGER,          -- broker node id in per-broker mode, else NULL
+  last_attempt_at      INTEGER,
+  last_success_at      INTEGER,
+  last_error           TEXT,             -- kept after a recovery; compare last_error_at with last_success_at
+  last_error_at        INTEGER,
+  consecutive_failures INTEGER NOT NULL DEFAULT 0,
+  last_duration_ms     INTEGER
+) WITHOUT ROWID;
+
+-- One row per scrape attempt, good or failed (bounded by KAFSCALE_MCP_METRICS_RETENTION).
+CREATE TABLE scrapes (
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  target       TEXT NOT NULL,
+  scraped_at   INTEGER NOT NULL,  -- when the request started
+  ok           INTEGER NOT NULL,  -- 1 = parsed and stored, 0 = failed (see error)
+  duration_ms  INTEGER NOT NULL,
+  sample_count INTEGER NOT NULL,  -- kafscale_* samples stored for this scrape
+  error        TEXT
+);
+CREATE INDEX scrapes_target ON scrapes(target, scraped_at);
+
+-- Every kafscale_* sample of every good scrape (other families, e.g. the operator's go_* runtime
+-- metrics, are not kept). labels is canonical JSON: keys sorted, '{}' when none, so equal label
+-- sets compare equal as text. value NULL stands for NaN (SQLite has no NaN); ±Inf are kept.
+CREATE TABLE metric_samples (
+  scrape_id  INTEGER NOT NULL,
+  target     TEXT NOT NULL,
+  name       TEXT NOT NULL,
+  labels     TEXT NOT NULL,
+  value      REAL,
+  scraped_at INTEGER NOT NULL
+);
+CREATE INDEX metric_samples_target ON metric_samples(target, scraped_at);
+CREATE INDEX metric_samples_name ON metric_samples(name, scraped_at);
+
+-- The last GOOD derived view per broker target (JSON of BrokerView, src/sync/broker-view.ts).
+-- Failures never touch it, so the last good values stay visible with their scraped_at.
+CREATE TABLE broker_views (
+  target     TEXT PRIMARY KEY,
+  node_id    INTEGER,
+  scraped_at INTEGER NOT NULL,
+  view       TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- The last GOOD operator view (JSON of OperatorView): snapshot age, stale and access flags.
+CREATE TABLE operator_view (
+  target     TEXT PRIMARY KEY,
+  scraped_at INTEGER NOT NULL,
+  view       TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- The current value of every series: the samples of each target's most recent good scrape still
+-- in history. A series the target stopped exporting disappears with its next good scrape.
+--   SELECT target, value FROM v_latest_metrics WHERE name = 'kafscale_produce_rps';
+--   SELECT target, labels, value FROM v_latest_metrics WHERE name = 'kafscale_s3_health_state' AND value = 1;
+CREATE VIEW v_latest_metrics AS
+SELECT m.target, m.name, m.labels, m.value, m.scraped_at
+FROM (SELECT target, max(scraped_at) AS scraped_at FROM scrapes WHERE ok = 1 GROUP BY target) last
+JOIN metric_samples m ON m.target = last.target AND m.scraped_at = last.scraped_at;
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "read model", sql: readModel },
+  { version: 2, name: "metrics", sql: metrics },
+];
