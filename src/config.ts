@@ -98,6 +98,7 @@ const envSchema = z.object({
   KAFSCALE_MCP_ALLOWED_ORIGINS: csv,
   KAFSCALE_MCP_ALLOWED_HOSTS: csv,
   KAFSCALE_MCP_MAX_BODY_BYTES: positiveInt(1_048_576),
+  KAFSCALE_MCP_SHUTDOWN_GRACE: duration("5s"),
   KAFSCALE_MCP_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });
 
@@ -132,6 +133,8 @@ export interface HttpConfig {
   allowedOrigins: string[];
   allowedHosts: string[];
   maxBodyBytes: number;
+  /** How long in-flight requests may finish on shutdown before connections are cut. */
+  shutdownGraceMs: number;
 }
 
 export interface Config {
@@ -196,6 +199,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowedOrigins: e.KAFSCALE_MCP_ALLOWED_ORIGINS,
       allowedHosts: e.KAFSCALE_MCP_ALLOWED_HOSTS,
       maxBodyBytes: e.KAFSCALE_MCP_MAX_BODY_BYTES,
+      shutdownGraceMs: e.KAFSCALE_MCP_SHUTDOWN_GRACE,
     },
     logLevel: e.KAFSCALE_MCP_LOG_LEVEL,
   };

@@ -36,8 +36,11 @@ export interface EtcdSync {
   start(): void;
   /** Resolves once the first full sync has been applied (or was already done in a reused database). */
   ready(): Promise<void>;
-  /** Runs one full range read into the store and returns its revision (for `snapshot`). */
-  syncOnce(): Promise<number>;
+  /**
+   * Runs one full range read into the store and returns its revision (for `snapshot` and `verify`).
+   * `atRevision` pins the read to a past revision (fails if etcd compacted it).
+   */
+  syncOnce(atRevision?: number): Promise<number>;
   /** Resolves when the store has applied `revision` (tests, benchmarks). */
   waitForRevision(revision: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -88,12 +91,12 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
   };
 
   /** Paged range read of the prefix, every page pinned to the revision of the first one. */
-  const fullSync = async (): Promise<number> => {
+  const fullSync = async (atRevision?: number): Promise<number> => {
     const initial = !store.syncState.get().initialSyncDone;
     store.syncState.setPhase(initial ? "loading" : "resyncing");
     const session = store.writer.beginResync();
     try {
-      let revision: number | null = null;
+      let revision: number | null = atRevision ?? null;
       let start = Buffer.from(KAFSCALE_PREFIX);
       const end = prefixEnd(Buffer.from(KAFSCALE_PREFIX));
       let keys = 0;
@@ -232,8 +235,8 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
       running ??= loop();
     },
     ready: () => readyPromise,
-    syncOnce: async () => {
-      const revision = await fullSync();
+    syncOnce: async (atRevision) => {
+      const revision = await fullSync(atRevision);
       readyResolve();
       return revision;
     },

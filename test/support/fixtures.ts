@@ -41,13 +41,14 @@ export const realisticCluster: ClusterSpec = {
 
 /** A client for the shared etcd plus a fresh namespace, so test files never see each other's keys. */
 export function testEtcd(endpoint: string = inject("etcdEndpoint")): {
+  endpoint: string;
   client: Etcd3;
   namespace: string;
   keyspace: Namespace;
 } {
   const client = new Etcd3({ hosts: endpoint });
   const namespace = `/test-${randomUUID()}`;
-  return { client, namespace, keyspace: client.namespace(namespace) };
+  return { endpoint, client, namespace, keyspace: client.namespace(namespace) };
 }
 
 /** Writes a spec into etcd (one put per key, as Kafscale would) and returns the last revision. */

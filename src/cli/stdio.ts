@@ -1,0 +1,36 @@
+/**
+ * `kafscale-mcp stdio [--demo]`: the same tools over MCP stdio, for desktop clients that spawn a
+ * process. stdout carries the protocol, so logs go to stderr.
+ */
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { loadConfig } from "../config.js";
+import { createLogger } from "../log.js";
+import { startService } from "../service.js";
+import { selectTools } from "../tools/index.js";
+import { createMcpServer } from "../tools/server.js";
+
+export async function stdio(args: string[]): Promise<number> {
+  const unknown = args.filter((a) => a !== "--demo");
+  if (unknown.length > 0) {
+    console.error(`usage: kafscale-mcp stdio [--demo] (unknown: ${unknown.join(" ")})`);
+    return 2;
+  }
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const service = await startService({ config, logger, demo: args.includes("--demo"), http: false });
+  // A local process spawned by its user: the user is the principal, with the observe scope.
+  const server = createMcpServer({ ctx: service.ctx, tools: selectTools(["observe"], []), logger });
+  const transport = new StdioServerTransport();
+  const closed = new Promise<void>((resolve) => {
+    transport.onclose = () => resolve();
+    process.stdin.once("end", () => resolve());
+    process.once("SIGTERM", () => resolve());
+    process.once("SIGINT", () => resolve());
+  });
+  await server.connect(transport);
+  logger.info("mcp stdio ready");
+  await closed;
+  await server.close().catch(() => undefined);
+  await service.close();
+  return 0;
+}

@@ -1,0 +1,96 @@
+import { z } from "zod";
+import type { BrokerView } from "../sync/broker-view.js";
+import { ToolError } from "./errors.js";
+import { defineTool } from "./tool.js";
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+const extras = {
+  s3_error_rate: z.number().nullable(),
+  consumer_lag_max: z.number().nullable(),
+  cpu_percent: z.number().nullable(),
+  memory_bytes: z.number().nullable(),
+};
+
+function extrasOf(view: BrokerView): { [K in keyof typeof extras]: number | null } {
+  return {
+    s3_error_rate: view.s3ErrorRate,
+    consumer_lag_max: view.consumerLagMax,
+    cpu_percent: view.cpuPercent,
+    memory_bytes: view.memoryBytes,
+  };
+}
+
+export const clusterMetrics = defineTool({
+  name: "cluster_metrics",
+  title: "Cluster metrics",
+  description: "Return broker metrics snapshot if metrics endpoint is configured",
+  scope: "observe",
+  needsSnapshot: false,
+  input: {},
+  output: {
+    s3_state: z.string(),
+    s3_latency_ms: z.number(),
+    produce_rps: z.number(),
+    fetch_rps: z.number(),
+    admin_requests_total: z.number(),
+    admin_request_errors_total: z.number(),
+    admin_request_latency_ms: z.number(),
+    observed_at: z.string(),
+    ...extras,
+    brokers: z.array(
+      z.object({
+        target: z.string(),
+        node_id: z.number().nullable(),
+        s3_state: z.string().nullable(),
+        s3_latency_ms: z.number().nullable(),
+        produce_rps: z.number().nullable(),
+        fetch_rps: z.number().nullable(),
+        ...extras,
+        scraped_at: z.string().nullable(),
+        last_error: z.string().nullable().describe("set while scrapes of this broker fail"),
+        consecutive_failures: z.number(),
+      }),
+    ),
+  },
+  handler: (ctx) => {
+    if (!ctx.metricsConfigured) {
+      throw new ToolError(
+        "metrics provider not configured",
+        "set KAFSCALE_MCP_BROKER_METRICS_URL or KAFSCALE_MCP_BROKER_METRICS_URL_TEMPLATE on the service",
+      );
+    }
+    const latest = ctx.store.metrics.latest();
+    const agg = latest?.aggregate;
+    if (!latest || !agg || latest.observedAt === null) {
+      const errors = latest?.targets.map((t) => t.state.lastError).filter((e): e is string => !!e) ?? [];
+      throw new ToolError(
+        "no metrics yet: no broker scrape has succeeded",
+        errors.length > 0 ? `last scrape error: ${errors[0]}` : "the first scrape runs within one scrape interval",
+      );
+    }
+    return {
+      s3_state: agg.s3State,
+      s3_latency_ms: Math.trunc(agg.s3LatencyMs ?? 0),
+      produce_rps: agg.produceRps ?? 0,
+      fetch_rps: agg.fetchRps ?? 0,
+      admin_requests_total: agg.adminRequestsTotal ?? 0,
+      admin_request_errors_total: agg.adminRequestErrorsTotal ?? 0,
+      admin_request_latency_ms: agg.adminRequestLatencyMs ?? 0,
+      observed_at: new Date(latest.observedAt).toISOString(),
+      ...extrasOf(agg),
+      brokers: latest.brokers.map((b) => ({
+        target: b.target,
+        node_id: b.nodeId,
+        s3_state: b.view?.s3State ?? null,
+        s3_latency_ms: b.view?.s3LatencyMs ?? null,
+        produce_rps: b.view?.produceRps ?? null,
+        fetch_rps: b.view?.fetchRps ?? null,
+        ...(b.view ? extrasOf(b.view) : { s3_error_rate: null, consumer_lag_max: null, cpu_percent: null, memory_bytes: null }),
+        scraped_at: iso(b.scrapedAt),
+        last_error: b.state.consecutiveFailures > 0 ? b.state.lastError : null,
+        consecutive_failures: b.state.consecutiveFailures,
+      })),
+    };
+  },
+});

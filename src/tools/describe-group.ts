@@ -1,0 +1,41 @@
+import { z } from "zod";
+import { ToolError } from "./errors.js";
+import { groupId } from "./schemas.js";
+import { defineTool } from "./tool.js";
+
+const member = z.object({
+  member_id: z.string(),
+  client_id: z.string(),
+  client_host: z.string(),
+  heartbeat_at: z.string(),
+  assignments: z.array(z.object({ topic: z.string(), partitions: z.array(z.number()) })),
+  subscriptions: z.array(z.string()),
+  session_timeout_ms: z.number(),
+});
+
+export const describeGroup = defineTool({
+  name: "describe_group",
+  title: "Describe a consumer group",
+  description: "Describe a consumer group",
+  scope: "observe",
+  needsSnapshot: true,
+  input: { group_id: groupId },
+  output: {
+    group_id: z.string(),
+    state: z.string(),
+    protocol_type: z.string(),
+    protocol: z.string(),
+    leader: z.string(),
+    generation_id: z.number(),
+    rebalance_timeout_ms: z.number(),
+    members: z.array(member),
+    has_metadata: z.boolean().describe("false: known only from committed offsets (group emptied)"),
+  },
+  handler: (ctx, args) => {
+    const group = ctx.store.reads.describeGroup(args.group_id);
+    if (!group) {
+      throw new ToolError(`consumer group "${args.group_id}" not found`, "list_groups shows the known groups");
+    }
+    return group;
+  },
+});

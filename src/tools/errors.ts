@@ -1,0 +1,33 @@
+/**
+ * Errors an agent can act on. A ToolError becomes an `isError` tool result whose text says what went
+ * wrong and what to do; anything else is logged and answered with a generic message, so internal
+ * details (stack traces, etcd hostnames, SQL) never reach an agent.
+ */
+export class ToolError extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = "ToolError";
+  }
+
+  /** The text an agent sees. */
+  get text(): string {
+    return this.hint ? `${this.message}. Hint: ${this.hint}` : this.message;
+  }
+}
+
+/** The snapshot has no data yet: the first full etcd sync is still running. */
+export function notReady(revision: number): ToolError {
+  return new ToolError(
+    `snapshot not ready: initial etcd sync in progress (rev ${revision})`,
+    "retry in a few seconds; /readyz turns 200 when the first sync is done",
+  );
+}
+
+/** One or more requested topics are not in the snapshot. */
+export function unknownTopics(names: string[]): ToolError {
+  const list = names.map((t) => `"${t}"`).join(", ");
+  return new ToolError(`unknown topic${names.length > 1 ? "s" : ""} ${list}`, "list_topics shows the known topics");
+}

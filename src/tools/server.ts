@@ -1,0 +1,34 @@
+/**
+ * `createMcpServer`: a fresh MCP server with the selected tools registered. One per session (the
+ * SDK binds a server to one transport); cheap, because tools only close over the shared store.
+ */
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { Logger } from "../log.js";
+import type { ToolContext } from "./context.js";
+import { registerDefinedTool, type AnyToolDefinition, type ToolCallEvent } from "./tool.js";
+
+export const SERVER_NAME = "kafscale-mcp";
+export const SERVER_VERSION = "0.1.0";
+
+const INSTRUCTIONS =
+  "Read-only view of a Kafscale (Kafka-compatible) cluster, answered from a local snapshot of its etcd " +
+  "metadata and broker metrics. Every result has a `freshness` object; check `stale` before acting on it.";
+
+export interface McpServerOptions {
+  ctx: ToolContext;
+  tools: readonly AnyToolDefinition[];
+  logger: Logger;
+  onToolCall?: (event: ToolCallEvent) => void;
+}
+
+/** Creates a server exposing `tools` (already filtered by scope and allow-list). */
+export function createMcpServer(options: McpServerOptions): McpServer {
+  const server = new McpServer(
+    { name: SERVER_NAME, version: SERVER_VERSION },
+    { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
+  );
+  for (const tool of options.tools) {
+    registerDefinedTool(server, tool, options.ctx, { logger: options.logger, onToolCall: options.onToolCall });
+  }
+  return server;
+}

@@ -1,0 +1,124 @@
+/**
+ * One MCP tool = one definition: name, terse description, zod input and output shapes, scope, and a
+ * plain handler of (context, args) that returns data. `registerDefinedTool` is the thin wrapper that
+ * adds the read-only annotations, the `freshness` object, `structuredContent` plus the same JSON as
+ * text, and turns errors into `isError` results an agent can act on.
+ */
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import type { Logger } from "../log.js";
+import type { ToolContext } from "./context.js";
+import { notReady, ToolError } from "./errors.js";
+import { freshnessOf, freshnessSchema } from "./freshness.js";
+
+/** Tool sets a caller may be granted. v1 registers only observe tools; mutate is reserved. */
+export type ToolScope = "observe";
+
+export const READ_ONLY_ANNOTATIONS = {
+  readOnlyHint: true,
+  destructiveHint: false,
+  idempotentHint: true,
+  openWorldHint: false,
+} as const;
+
+export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape> {
+  name: string;
+  title: string;
+  description: string;
+  scope: ToolScope;
+  input: I;
+  output: O;
+  /** False for tools that answer without the etcd snapshot (cluster_metrics). */
+  needsSnapshot: boolean;
+  handler(ctx: ToolContext, args: z.infer<z.ZodObject<I>>): z.infer<z.ZodObject<O>>;
+}
+
+/** Erases the generic parameters, so definitions of different shapes fit in one list. */
+export type AnyToolDefinition = ToolDefinition<z.ZodRawShape, z.ZodRawShape>;
+
+export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
+  def: ToolDefinition<I, O>,
+): AnyToolDefinition {
+  return def as unknown as AnyToolDefinition;
+}
+
+/** What happened in one tool call; the audit trail and metrics listen to this. */
+export interface ToolCallEvent {
+  tool: string;
+  args: unknown;
+  outcome: "ok" | "tool_error" | "internal_error";
+  error?: string;
+  latencyMs: number;
+  revision: number;
+  extra: unknown;
+}
+
+export interface RegisterOptions {
+  logger: Logger;
+  onToolCall?: (event: ToolCallEvent) => void;
+}
+
+function textResult(text: string): CallToolResult {
+  return { isError: true, content: [{ type: "text", text }] };
+}
+
+/** Runs a definition's handler and shapes its answer (no server involved: unit tests call this). */
+export function runTool(
+  def: AnyToolDefinition,
+  ctx: ToolContext,
+  args: Record<string, unknown>,
+  logger: Logger,
+): { result: CallToolResult; outcome: ToolCallEvent["outcome"]; error?: string } {
+  try {
+    const sync = ctx.store.syncState.get();
+    if (def.needsSnapshot && !sync.initialSyncDone) throw notReady(sync.revision);
+    const data = def.handler(ctx, args as never);
+    const body = { ...data, freshness: freshnessOf(ctx) };
+    return {
+      result: { content: [{ type: "text", text: JSON.stringify(body) }], structuredContent: body },
+      outcome: "ok",
+    };
+  } catch (err) {
+    if (err instanceof ToolError) return { result: textResult(err.text), outcome: "tool_error", error: err.message };
+    logger.error("tool failed", { tool: def.name, error: err instanceof Error ? err.stack : String(err) });
+    return {
+      result: textResult(`internal error in ${def.name}; the service log has details`),
+      outcome: "internal_error",
+      error: err instanceof Error ? err.message : String(err),
+    };
+  }
+}
+
+/** Registers one definition on an MCP server. */
+export function registerDefinedTool(
+  server: McpServer,
+  def: AnyToolDefinition,
+  ctx: ToolContext,
+  options: RegisterOptions,
+): void {
+  server.registerTool(
+    def.name,
+    {
+      title: def.title,
+      description: def.description,
+      inputSchema: z.object(def.input).strict(),
+      outputSchema: z.object({ ...def.output, freshness: freshnessSchema }),
+      annotations: { title: def.title, ...READ_ONLY_ANNOTATIONS },
+    },
+    async (args: Record<string, unknown>, extra: unknown) => {
+      const started = performance.now();
+      const { result, outcome, error } = runTool(def, ctx, args, options.logger);
+      options.onToolCall?.({
+        tool: def.name,
+        args,
+        outcome,
+        error,
+        latencyMs: performance.now() - started,
+        revision: ctx.store.syncState.get().revision,
+        extra,
+      });
+      return result;
+    },
+  );
+}

@@ -1,0 +1,52 @@
+/** Starts the real service (store, etcd sync, HTTP) for end-to-end tests, and an SDK client for it. */
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { loadConfig } from "../../src/config.js";
+import { silentLogger } from "../../src/log.js";
+import { startService, type RunningService } from "../../src/service.js";
+
+/** Starts the service against `endpoint` (etcd) in `namespace`, on a free loopback port. */
+export async function startTestService(
+  endpoint: string,
+  namespace: string,
+  env: Record<string, string> = {},
+): Promise<RunningService> {
+  const config = loadConfig({
+    KAFSCALE_MCP_HTTP_ADDR: "127.0.0.1:0",
+    KAFSCALE_MCP_ETCD_ENDPOINTS: endpoint,
+    KAFSCALE_MCP_ETCD_NAMESPACE: namespace,
+    KAFSCALE_MCP_DB_PATH: ":memory:",
+    KAFSCALE_MCP_LINK_PROBE_INTERVAL: "200ms",
+    KAFSCALE_MCP_SHUTDOWN_GRACE: "100ms",
+    ...env,
+  });
+  return startService({ config, logger: silentLogger });
+}
+
+/** Connects an official SDK client over streamable HTTP. */
+export async function connectClient(url: string, headers: Record<string, string> = {}): Promise<Client> {
+  const client = new Client({ name: "kafscale-mcp-tests", version: "1.0.0" });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers } }));
+  return client;
+}
+
+/** The structured result of a successful tool call (throws with the text of an error result). */
+export async function callTool<T = Record<string, unknown>>(
+  client: Client,
+  name: string,
+  args: Record<string, unknown> = {},
+): Promise<T> {
+  const result = await client.callTool({ name, arguments: args });
+  if (result.isError) {
+    const text = (result.content as { text?: string }[])[0]?.text;
+    throw new Error(`tool ${name} failed: ${text}`);
+  }
+  return result.structuredContent as T;
+}
+
+/** The text of an error result (throws if the call succeeded). */
+export async function toolError(client: Client, name: string, args: Record<string, unknown> = {}): Promise<string> {
+  const result = await client.callTool({ name, arguments: args });
+  if (!result.isError) throw new Error(`tool ${name} unexpectedly succeeded`);
+  return (result.content as { text: string }[])[0]?.text ?? "";
+}
