@@ -30,6 +30,8 @@ export interface RunningService {
   store: Store;
   ctx: ToolContext;
   sync: EtcdSync | null;
+  /** The metrics poller, when a metrics URL is configured. */
+  poller: MetricsPoller | null;
   /** Base URL when listening (http://host:port). */
   url: string | null;
   close(): Promise<void>;
@@ -138,7 +140,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       closers.push(() => app.close());
       logger.info("listening", { url: `${url}/mcp` });
     }
-    return { store, ctx, sync, url, close };
+    return { store, ctx, sync, poller, url, close };
   } catch (err) {
     await close();
     throw err;

@@ -1,0 +1,109 @@
+/**
+ * cluster_metrics and cluster_status read scraped broker metrics from the snapshot, through the SDK
+ * client over real HTTP: per-broker mode over the snapshot's brokers, one degraded and one down, and
+ * the last good values kept (with their age) when scrapes start failing.
+ */
+import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningService } from "../../src/service.js";
+import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
+import { callTool, connectClient, startTestService, toolError } from "../support/service.js";
+
+const SAMPLE = readFileSync(new URL("../fixtures/broker-metrics-sample.txt", import.meta.url), "utf8");
+const DEGRADED = SAMPLE.replace('{state="healthy"} 1', '{state="healthy"} 0')
+  .replace('{state="degraded"} 0', '{state="degraded"} 1')
+  .replace("kafscale_s3_latency_ms_avg 38.412000", "kafscale_s3_latency_ms_avg 900.000000");
+
+describe("metrics tools", () => {
+  const etcd = testEtcd();
+  let server: Server;
+  let port = 0;
+  // Broker 0 healthy, broker 1 degraded, broker 2 down (500) — switchable per test.
+  const behaviour: Record<string, () => [number, string]> = {
+    "0": () => [200, SAMPLE],
+    "1": () => [200, DEGRADED],
+    "2": () => [500, "boom"],
+  };
+  let service: RunningService;
+
+  beforeAll(async () => {
+    await writeCluster(etcd.keyspace, realisticCluster);
+    server = createServer((req, res) => {
+      const id = /^\/broker\/(\d+)\/metrics$/.exec(req.url ?? "")?.[1] ?? "";
+      const [status, body] = behaviour[id]?.() ?? [404, ""];
+      res.writeHead(status, { "content-type": "text/plain" }).end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    port = (server.address() as AddressInfo).port;
+    service = await startTestService(etcd.endpoint, etcd.namespace, {
+      KAFSCALE_MCP_BROKER_METRICS_URL_TEMPLATE: `http://127.0.0.1:${port}/broker/{id}/metrics`,
+      KAFSCALE_MCP_SCRAPE_INTERVAL: "1h",
+      KAFSCALE_MCP_SCRAPE_TIMEOUT: "2s",
+    });
+    await service.sync?.ready();
+  });
+  afterAll(async () => {
+    await service?.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    etcd.client.close();
+  });
+
+  it("aggregates the brokers the console's way and keeps each broker's values", async () => {
+    const client = await connectClient(service.url as string);
+    // The poller's first scrape ran before the snapshot had brokers; scrape again now that it has.
+    await service.poller?.scrapeOnce();
+    const metrics = await callTool<Record<string, any>>(client, "cluster_metrics");
+    expect(metrics).toMatchObject({
+      s3_state: "degraded",
+      s3_latency_ms: Math.trunc((38.412 + 900) / 2),
+      produce_rps: 2 * 1250.5,
+      fetch_rps: 2 * 980.25,
+      admin_requests_total: 2 * 13,
+      admin_request_errors_total: 0,
+      consumer_lag_max: 1200,
+    });
+    expect(metrics.brokers.map((b: any) => [b.node_id, b.s3_state])).toEqual([
+      [0, "healthy"],
+      [1, "degraded"],
+      [2, null],
+    ]);
+    // The start-up scrape may or may not have seen the brokers yet: one or two failures.
+    expect(metrics.brokers.map((b: any) => b.consecutive_failures > 0)).toEqual([false, false, true]);
+    expect(metrics.brokers[2].last_error).toMatch(/metrics request failed: 500/);
+    expect(metrics.freshness.metrics_scraped_at).not.toBeNull();
+
+    const status = await callTool<Record<string, any>>(client, "cluster_status");
+    expect(status.s3).toMatchObject({ state: "degraded", latency_ms: Math.trunc((38.412 + 900) / 2) });
+    await client.close();
+  });
+
+  it("keeps the last good values, with their age, when every broker fails", async () => {
+    const client = await connectClient(service.url as string);
+    for (const id of ["0", "1"]) behaviour[id] = () => [200, "<html>garbage</html>"];
+    await service.poller?.scrapeOnce();
+    const metrics = await callTool<Record<string, any>>(client, "cluster_metrics");
+    expect(metrics.s3_state).toBe("degraded");
+    expect(metrics.brokers[0].last_error).toMatch(/invalid metrics document/);
+    expect(metrics.freshness.metrics_age_ms).toBeGreaterThanOrEqual(0);
+    await client.close();
+  });
+
+  it("says no metrics yet when no scrape ever succeeded", async () => {
+    const other = await startTestService(etcd.endpoint, etcd.namespace, {
+      KAFSCALE_MCP_BROKER_METRICS_URL: `http://127.0.0.1:${port}/broker/2/metrics`,
+      KAFSCALE_MCP_SCRAPE_INTERVAL: "1h",
+    });
+    try {
+      await other.poller?.scrapeOnce();
+      const client = await connectClient(other.url as string);
+      expect(await toolError(client, "cluster_metrics")).toMatch(
+        /^no metrics yet: no broker scrape has succeeded\. Hint: last scrape error: metrics request failed: 500/,
+      );
+      await client.close();
+    } finally {
+      await other.close();
+    }
+  });
+});
