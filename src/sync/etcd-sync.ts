@@ -64,6 +64,7 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
   let watcher: Watcher | null = null;
   let wake: (() => void) | null = null;
   let failures = 0;
+  let watchConnected = false;
   let readyResolve: () => void = () => undefined;
   const readyPromise = new Promise<void>((resolve) => (readyResolve = resolve));
   if (store.syncState.get().initialSyncDone) readyResolve();
@@ -137,6 +138,7 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
     let pendingRevision = 0;
     let flushScheduled = false;
     let probeTimer: NodeJS.Timeout | null = null;
+    watchConnected = false;
     // etcd already dropped a watch it cancelled; asking to cancel it again would wait forever.
     let cancelledByEtcd = false;
 
@@ -162,6 +164,7 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
         };
         w.on("connected", () => {
           failures = 0;
+          watchConnected = true;
           store.syncState.setLink("connected");
           store.syncState.setPhase("watching");
           logger.info("etcd sync: watching", { fromRevision: startRevision });
@@ -169,9 +172,13 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
         });
         w.on("data", (res: IWatchResponse) => {
           for (const event of res.events) {
-            pending.push(toChange(event.type === "Delete" ? "delete" : "put", event.kv));
+            const change = toChange(event.type === "Delete" ? "delete" : "put", event.kv);
+            pending.push(change);
+            pendingRevision = Math.max(pendingRevision, change.modRevision);
           }
-          pendingRevision = Math.max(pendingRevision, Number(res.header.revision));
+          // The header revision is a safe watermark only on a progress notification (no events): while
+          // a watcher catches up, etcd sends later responses with events below an earlier header.
+          if (res.events.length === 0) pendingRevision = Math.max(pendingRevision, Number(res.header.revision));
           // Coalesce the responses that arrive in one tick into one transaction.
           if (!flushScheduled) {
             flushScheduled = true;
@@ -188,6 +195,7 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
       });
     } finally {
       if (probeTimer) clearInterval(probeTimer);
+      watchConnected = false;
       watcher = null;
       wake = null;
       if (!cancelledByEtcd) await cancelWatcher(w);
@@ -198,6 +206,9 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
   const probe = async (): Promise<void> => {
     try {
       await client.maintenance.status(deadline());
+      if (!watchConnected) return;
+      // A probe that succeeds again after a failed one restores the link state.
+      store.syncState.setLink("connected");
       store.syncState.markSynced();
     } catch (err) {
       logger.warn("etcd sync: probe failed", { error: (err as Error).message });

@@ -218,6 +218,33 @@ describe("etcd sync", () => {
     expect(events.map((e) => e.end_offset)).toEqual([51, 62]);
   });
 
+  it("catches up over more than 1000 revisions after a restart without losing any change", async () => {
+    const { client, keyspace } = testEtcd();
+    cleanups.push(() => client.close());
+    await writeCluster(keyspace, realisticCluster);
+    const path = tempDbPath();
+    let store = createStore(path, { codec: kafscaleCodec });
+    let sync = createEtcdSync({ store, client, keyspace, logger: silentLogger });
+    sync.start();
+    await sync.ready();
+    await sync.stop();
+    store.close();
+
+    // etcd sends a long catch-up in chunks of 1000 revisions whose headers run ahead of their events.
+    let last = 0;
+    for (let i = 0; i < 1200; i++) {
+      const res = await keyspace.put(keys.nextOffset("orders", i % 3)).value(String(1000 + i)).exec();
+      last = Number(res.header.revision);
+    }
+    store = openStore(path);
+    sync = startSync(store, client, keyspace);
+    await sync.waitForRevision(last, 20_000);
+    expect(store.reads.fetchOffsets("billing", ["orders"], null, 10).items.map((o) => o.end_offset)).toEqual([
+      2197, 2198, 2199,
+    ]);
+    expect(store.mirror.recentChanges(5000).filter((c) => c.kind === "next_offset")).toHaveLength(1200);
+  });
+
   it("resyncs to etcd's state when the resume revision was compacted away", async () => {
     const { client, keyspace } = testEtcd();
     cleanups.push(() => client.close());
