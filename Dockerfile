@@ -1,0 +1,54 @@
+# syntax=docker/dockerfile:1
+#
+# kafscale-mcp image: the compiled service (dist/), its production dependencies and proto/.
+#   docker build -t kafscale-mcp:0.1.0 .
+#   docker run --rm -p 8090:8090 -e KAFSCALE_MCP_ETCD_ENDPOINTS=http://etcd:2379 kafscale-mcp:0.1.0
+#   docker run --rm -p 8090:8090 kafscale-mcp:0.1.0 demo      # bundled demo data, no etcd needed
+#
+# Every stage uses the same Node image so better-sqlite3's native addon is built for the Node ABI and
+# glibc it runs on.
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# Toolchain for native addons (better-sqlite3 compiles from source when no prebuilt binary fits).
+FROM ${NODE_IMAGE} AS toolchain
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+ENV npm_config_update_notifier=false \
+    npm_config_fund=false \
+    npm_config_audit=false
+
+# Build: all dependencies, then tsc -p tsconfig.build.json -> dist/.
+FROM toolchain AS build
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# Production dependencies only (native addons compiled here, with the toolchain).
+FROM toolchain AS deps
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev \
+ && npm cache clean --force
+
+# Runtime: no compiler, no dev dependencies, no sources; everything owned by root and read-only to
+# the service's user.
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    KAFSCALE_MCP_HTTP_ADDR=:8090 \
+    KAFSCALE_MCP_DB_PATH=/data/kafscale-mcp.db
+WORKDIR /app
+# package.json is needed at run time: "type": "module" makes dist/*.js ES modules.
+COPY package.json ./
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# Loaded at run time from dist/sync/proto.js as new URL("../../proto/metadata.proto") = /app/proto/.
+COPY proto ./proto
+# The snapshot directory: writable by the service user (Kubernetes mounts a volume here).
+RUN mkdir -p /data && chown 10001:10001 /data && chmod 0750 /data
+USER 10001:10001
+EXPOSE 8090
+ENTRYPOINT ["node", "/app/dist/cli.js"]
+CMD ["serve"]
