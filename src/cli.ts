@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * kafscale-mcp command line: `serve` (default), `demo`, `stdio`, `snapshot --out FILE`, `verify`.
+ * kafscale-mcp command line: `serve` (default), `demo`, `stdio`, `snapshot --out FILE`, `verify`,
+ * `report`.
  * Each command lives in src/cli/<command>.ts and returns its exit code.
  */
 import { ConfigError } from "./config.js";
@@ -12,6 +13,7 @@ const COMMANDS: Record<string, { describe: string; load: () => Promise<Command> 
   demo: { describe: "run the service on bundled demo data (no etcd, no broker needed)", load: async () => (await import("./cli/demo.js")).demo },
   stdio: { describe: "serve the same tools over MCP stdio (for desktop clients)", load: async () => (await import("./cli/stdio.js")).stdio },
   snapshot: { describe: "sync once into a SQLite file and exit: snapshot --out FILE", load: async () => (await import("./cli/snapshot.js")).snapshot },
+  report: { describe: "a human-readable cluster report (topics, groups, lag, S3 health) from the snapshot", load: async () => (await import("./cli/report.js")).report },
   verify: { describe: "compare the local snapshot with a fresh etcd read; exit 1 on any difference", load: async () => (await import("./cli/verify.js")).verify },
 };
 
