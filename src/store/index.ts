@@ -8,6 +8,7 @@ import { createMetricsStore, type MetricsStore } from "./metrics-store.js";
 import { createReads, type Reads } from "./reads.js";
 import { createSyncStateStore, type SyncStateStore } from "./sync-state.js";
 import { createSyncWriter, type Codec, type SyncWriter } from "./writer.js";
+import { createTableDump, type TableDump } from "./table-dump.js";
 
 export type { Codec, SyncWriter, ResyncSession, ApplyResult, ResyncResult } from "./writer.js";
 export type { SyncState, SyncStateStore, LinkState, SyncPhase } from "./sync-state.js";
@@ -29,6 +30,8 @@ export interface Store {
   readonly mirror: KvMirror;
   /** Scrape results of the metrics poller and `latest()` for cluster_metrics / cluster_status. */
   readonly metrics: MetricsStore;
+  /** Canonical paged dumps of the read-model tables, for `verify`. */
+  readonly tables: TableDump;
   /** Copies a consistent snapshot of the database to `file` (SQLite online backup). */
   backupTo(file: string): Promise<void>;
   close(): void;
@@ -45,6 +48,7 @@ export function createStore(path: string, options: StoreOptions): Store {
     syncState: createSyncStateStore(db),
     mirror: createKvMirror(db),
     metrics: createMetricsStore(db),
+    tables: createTableDump(db),
     backupTo: async (file) => {
       await db.backup(file);
     },
