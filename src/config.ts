@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { parseGoDuration } from "./duration.js";
+import { TOOL_NAMES } from "./tools/index.js";
 
 const duration = (fallback: string) =>
   z
@@ -50,6 +51,84 @@ const positiveInt = (fallback: number) =>
       ctx.addIssue({ code: "custom", message: `expected a positive integer, got "${text}"` });
       return z.NEVER;
     });
+
+const nonNegativeInt = (fallback: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .transform((text, ctx) => {
+      const value = Number(text.trim());
+      if (Number.isInteger(value) && value >= 0) return value;
+      ctx.addIssue({ code: "custom", message: `expected a non-negative integer, got "${text}"` });
+      return z.NEVER;
+    });
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === "https:" || url.protocol === "http:";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An optional absolute http(s) URL, kept exactly as written (trimmed): an issuer must match `iss`
+ * byte for byte, and URL.href would add a trailing "/".
+ */
+const optionalUrl = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    if (text === undefined || text.trim() === "") return undefined;
+    const value = text.trim();
+    if (isHttpUrl(value)) return value;
+    ctx.addIssue({ code: "custom", message: `expected an absolute http(s) URL, got "${text}"` });
+    return z.NEVER;
+  });
+
+const scopeName = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const value = text.trim();
+      if (/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(value)) return value;
+      ctx.addIssue({ code: "custom", message: `expected one OAuth scope name (no spaces or quotes), got "${text}"` });
+      return z.NEVER;
+    });
+
+/**
+ * Asymmetric JWS algorithms only. `none` and HS* are refused whatever the configuration says: a
+ * shared-secret algorithm would let anyone holding the (public) verification key mint tokens.
+ */
+export const ASYMMETRIC_ALGORITHMS: readonly string[] = [
+  "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519",
+];
+
+const algorithms = csv.transform((names, ctx) => {
+  const list = names.length > 0 ? names : ["RS256", "ES256", "PS256", "EdDSA"];
+  const bad = list.filter((name) => !ASYMMETRIC_ALGORITHMS.includes(name));
+  if (bad.length > 0) {
+    ctx.addIssue({
+      code: "custom",
+      message:
+        `not allowed: ${bad.join(", ")} (only asymmetric algorithms; "none" and HS* are never accepted); ` +
+        `choose from ${ASYMMETRIC_ALGORITHMS.join(", ")}`,
+    });
+    return z.NEVER;
+  }
+  return list;
+});
+
+const toolList = csv.transform((names, ctx) => {
+  const unknown = names.filter((name) => !TOOL_NAMES.includes(name));
+  if (unknown.length > 0) {
+    ctx.addIssue({ code: "custom", message: `unknown tool ${unknown.join(", ")}; valid tools: ${TOOL_NAMES.join(", ")}` });
+    return z.NEVER;
+  }
+  return names;
+});
 
 const optionalText = z
   .string()
@@ -99,6 +178,22 @@ const envSchema = z.object({
   KAFSCALE_MCP_ALLOWED_HOSTS: csv,
   KAFSCALE_MCP_MAX_BODY_BYTES: positiveInt(1_048_576),
   KAFSCALE_MCP_SHUTDOWN_GRACE: duration("5s"),
+  KAFSCALE_MCP_ALLOW_STATIC_TOKEN_IN_PROD: bool(false),
+  KAFSCALE_MCP_OIDC_ISSUER: optionalUrl,
+  KAFSCALE_MCP_OIDC_AUDIENCE: csv,
+  KAFSCALE_MCP_OIDC_JWKS_URL: optionalUrl,
+  KAFSCALE_MCP_OIDC_ALGORITHMS: algorithms,
+  KAFSCALE_MCP_OIDC_CLOCK_TOLERANCE: duration("30s"),
+  KAFSCALE_MCP_OIDC_OBSERVE_SCOPE: scopeName("kafscale:observe"),
+  KAFSCALE_MCP_OIDC_REQUIRED_SCOPES: csv,
+  KAFSCALE_MCP_OIDC_JWKS_COOLDOWN: duration("30s"),
+  KAFSCALE_MCP_RESOURCE_URL: optionalUrl,
+  KAFSCALE_MCP_ENABLED_TOOLS: toolList,
+  KAFSCALE_MCP_AUDIT_FILE: optionalText,
+  KAFSCALE_MCP_AUDIT_STDOUT: bool(true),
+  KAFSCALE_MCP_AUDIT_RETENTION: duration("168h"),
+  KAFSCALE_MCP_RATE_LIMIT: nonNegativeInt(600),
+  KAFSCALE_MCP_RATE_BURST: positiveInt(60),
   KAFSCALE_MCP_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });
 
@@ -137,8 +232,54 @@ export interface HttpConfig {
   shutdownGraceMs: number;
 }
 
+/** OIDC / JWT access-token validation (KAFSCALE_MCP_OIDC_*); absent when no issuer is configured. */
+export interface OidcConfig {
+  /** Expected `iss`, exactly as configured; discovery reads `<issuer>/.well-known/openid-configuration`. */
+  issuer: string;
+  /** Accepted `aud` values (one is enough). */
+  audiences: string[];
+  /** Skips discovery when set. */
+  jwksUrl?: string;
+  algorithms: string[];
+  clockToleranceMs: number;
+  /** The OAuth scope that grants the observe tool set. */
+  observeScope: string;
+  /** Scopes every token must carry in addition to the observe scope. */
+  requiredScopes: string[];
+  /** Minimum time between two JWKS refetches triggered by an unknown `kid`. */
+  jwksCooldownMs: number;
+}
+
+export interface AuthConfig {
+  oidc?: OidcConfig;
+  /** Canonical URI of /mcp for RFC 9728 metadata; derived from each request's Host when unset. */
+  resourceUrl?: string;
+  /** The break-glass override that lets a static token alone guard /mcp with KAFSCALE_ENV=prod. */
+  allowStaticTokenInProd: boolean;
+}
+
+export interface AuditConfig {
+  /** Append-only JSON Lines file (created with mode 0600). */
+  file?: string;
+  /** One JSON line per record on stdout (stderr in stdio mode, where stdout is the protocol). */
+  stdout: boolean;
+  /** How long rows stay in the audit_log table. */
+  retentionMs: number;
+}
+
+export interface RateLimitConfig {
+  /** Tool calls per minute per principal; 0 disables the limit. */
+  perMinute: number;
+  burst: number;
+}
+
 export interface Config {
   env: string;
+  auth: AuthConfig;
+  audit: AuditConfig;
+  rateLimit: RateLimitConfig;
+  /** Tool allow-list; empty means every tool the caller's scopes allow. */
+  enabledTools: string[];
   etcd: EtcdConfig;
   dbPath: string;
   changeLogLimit: number;
@@ -165,8 +306,43 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       "invalid configuration:\n  KAFSCALE_MCP_ETCD_CERT_FILE and KAFSCALE_MCP_ETCD_KEY_FILE must be set together",
     );
   }
+  if (e.KAFSCALE_MCP_OIDC_ISSUER !== undefined && e.KAFSCALE_MCP_OIDC_AUDIENCE.length === 0) {
+    throw new ConfigError(
+      "invalid configuration:\n  KAFSCALE_MCP_OIDC_AUDIENCE is required with KAFSCALE_MCP_OIDC_ISSUER (the `aud` your issuer puts in tokens for this service)",
+    );
+  }
+  if (e.KAFSCALE_MCP_OIDC_ISSUER === undefined && e.KAFSCALE_MCP_OIDC_JWKS_URL !== undefined) {
+    throw new ConfigError(
+      "invalid configuration:\n  KAFSCALE_MCP_OIDC_JWKS_URL needs KAFSCALE_MCP_OIDC_ISSUER (tokens are always checked against an issuer)",
+    );
+  }
+  const oidc: OidcConfig | undefined =
+    e.KAFSCALE_MCP_OIDC_ISSUER === undefined
+      ? undefined
+      : {
+          issuer: e.KAFSCALE_MCP_OIDC_ISSUER,
+          audiences: e.KAFSCALE_MCP_OIDC_AUDIENCE,
+          jwksUrl: e.KAFSCALE_MCP_OIDC_JWKS_URL,
+          algorithms: e.KAFSCALE_MCP_OIDC_ALGORITHMS,
+          clockToleranceMs: e.KAFSCALE_MCP_OIDC_CLOCK_TOLERANCE,
+          observeScope: e.KAFSCALE_MCP_OIDC_OBSERVE_SCOPE,
+          requiredScopes: e.KAFSCALE_MCP_OIDC_REQUIRED_SCOPES,
+          jwksCooldownMs: e.KAFSCALE_MCP_OIDC_JWKS_COOLDOWN,
+        };
   return {
     env: e.KAFSCALE_ENV,
+    auth: {
+      oidc,
+      resourceUrl: e.KAFSCALE_MCP_RESOURCE_URL,
+      allowStaticTokenInProd: e.KAFSCALE_MCP_ALLOW_STATIC_TOKEN_IN_PROD,
+    },
+    audit: {
+      file: e.KAFSCALE_MCP_AUDIT_FILE,
+      stdout: e.KAFSCALE_MCP_AUDIT_STDOUT,
+      retentionMs: e.KAFSCALE_MCP_AUDIT_RETENTION,
+    },
+    rateLimit: { perMinute: e.KAFSCALE_MCP_RATE_LIMIT, burst: e.KAFSCALE_MCP_RATE_BURST },
+    enabledTools: e.KAFSCALE_MCP_ENABLED_TOOLS,
     etcd: {
       endpoints: e.KAFSCALE_MCP_ETCD_ENDPOINTS,
       username: e.KAFSCALE_MCP_ETCD_USERNAME,

@@ -8,7 +8,9 @@ import type { Config } from "./config.js";
 import { loadDemoCluster } from "./demo/demo-cluster.js";
 import { startDemoMetricsServer } from "./demo/metrics-server.js";
 import { createApp, type App } from "./http/app.js";
-import { openAuthenticator, staticTokenAuthenticator, type Authenticator } from "./http/authenticator.js";
+import { createServiceAudit } from "./http/audit.js";
+import type { AuditTrail } from "./http/audit-trail.js";
+import { assertProdFence, authModeOf, createAuth, type AuthSetup } from "./http/auth-mode.js";
 import type { Logger } from "./log.js";
 import { createStore, type Store } from "./store/index.js";
 import { kafscaleCodec } from "./sync/codec.js";
@@ -34,16 +36,9 @@ export interface RunningService {
   poller: MetricsPoller | null;
   /** Base URL when listening (http://host:port). */
   url: string | null;
+  /** The audit trail (stdio mode passes its tool calls here too). */
+  audit: AuditTrail;
   close(): Promise<void>;
-}
-
-function authenticatorFor(config: Config, logger: Logger): Authenticator {
-  if (config.http.authToken) {
-    logger.info("auth mode: static bearer token");
-    return staticTokenAuthenticator(config.http.authToken);
-  }
-  logger.warn("auth mode: none — /mcp is open; set KAFSCALE_MCP_AUTH_TOKEN to require a bearer token");
-  return openAuthenticator();
 }
 
 async function listen(server: Server, host: string | undefined, port: number): Promise<string> {
@@ -74,12 +69,24 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     }
   };
 
+  const withHttp = options.http !== false;
+  // The production fence first: a refused configuration must not open the store or reach etcd.
+  if (withHttp) assertProdFence(config);
+
   try {
     const store = createStore(options.demo ? ":memory:" : config.dbPath, {
       codec: kafscaleCodec,
       historyLimit: config.changeLogLimit,
     });
     closers.push(() => store.close());
+    const audit = createServiceAudit({
+      config: config.audit,
+      store: store.audit,
+      logger,
+      stream: withHttp ? process.stdout : process.stderr,
+      authMode: withHttp ? authModeOf(config) : "none",
+    });
+    closers.push(() => audit.close());
 
     let sync: EtcdSync | null = null;
     if (options.demo) {
@@ -122,8 +129,27 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     };
 
     let url: string | null = null;
-    if (options.http !== false) {
-      const app: App = createApp({ ctx, http: config.http, authenticator: authenticatorFor(config, logger), logger });
+    if (withHttp) {
+      const auth: AuthSetup = createAuth(config, logger);
+      closers.push(() => auth.jwks?.stop());
+      // One discovery attempt before listening (bounded by its fetch timeout); on failure the
+      // service starts anyway and token requests get 503 until a background retry succeeds.
+      await auth.jwks?.firstAttempt;
+      const { oidc } = config.auth;
+      const app: App = createApp({
+        ctx,
+        http: config.http,
+        authenticator: auth.authenticator,
+        logger,
+        enabledTools: config.enabledTools,
+        rateLimit: config.rateLimit,
+        audit,
+        resourceMetadata: oidc && {
+          issuer: oidc.issuer,
+          scopes: [...new Set([oidc.observeScope, ...oidc.requiredScopes])],
+          resourceUrl: config.auth.resourceUrl,
+        },
+      });
       const server = createServer(app.handler);
       // Bound slow clients: headers and whole requests must arrive in time (slowloris).
       server.headersTimeout = 15_000;
@@ -140,7 +166,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       closers.push(() => app.close());
       logger.info("listening", { url: `${url}/mcp` });
     }
-    return { store, ctx, sync, poller, url, close };
+    return { store, ctx, sync, poller, url, audit, close };
   } catch (err) {
     await close();
     throw err;

@@ -3,11 +3,21 @@
  * process. stdout carries the protocol, so logs go to stderr.
  */
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { userInfo } from "node:os";
 import { loadConfig } from "../config.js";
+import type { Principal } from "../http/principal.js";
 import { createLogger } from "../log.js";
 import { startService } from "../service.js";
 import { selectTools } from "../tools/index.js";
 import { createMcpServer } from "../tools/server.js";
+
+function localUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return "unknown";
+  }
+}
 
 export async function stdio(args: string[]): Promise<number> {
   const unknown = args.filter((a) => a !== "--demo");
@@ -18,8 +28,15 @@ export async function stdio(args: string[]): Promise<number> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const service = await startService({ config, logger, demo: args.includes("--demo"), http: false });
-  // A local process spawned by its user: the user is the principal, with the observe scope.
-  const server = createMcpServer({ ctx: service.ctx, tools: selectTools(["observe"], []), logger });
+  // A local process spawned by its user: the user is the principal, with the observe scope. Its tool
+  // calls are audited like HTTP ones (stdout is the protocol here, so the stream sink is stderr).
+  const principal: Principal = { subject: `local:${localUser()}`, authMode: "none", scopes: ["observe"] };
+  const server = createMcpServer({
+    ctx: service.ctx,
+    tools: selectTools(principal.scopes, config.enabledTools),
+    logger,
+    onToolCall: (event) => service.audit.toolCall(event, principal),
+  });
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => {
     transport.onclose = () => resolve();

@@ -1,20 +1,28 @@
 /**
- * The HTTP face of the service: /mcp (streamable HTTP, sessions or stateless), /healthz, /readyz and
- * /metrics. Security by default on /mcp: Host/Origin checks, authentication, a body limit.
+ * The HTTP face of the service: /mcp (streamable HTTP, sessions or stateless), /healthz, /readyz,
+ * /metrics and, with OIDC, the RFC 9728 metadata. Security by default on /mcp, in this order: a
+ * request id, Host/Origin checks, authentication, a body limit, the tool-call gate (rate limit,
+ * permitted tools); every refusal and every tool call is audited.
  */
 import express, { type NextFunction, type Request, type Response } from "express";
-import type { HttpConfig } from "../config.js";
+import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
+import type { HttpConfig, RateLimitConfig } from "../config.js";
 import type { Logger } from "../log.js";
 import type { ToolContext } from "../tools/context.js";
 import { selectTools } from "../tools/index.js";
 import { createMcpServer } from "../tools/server.js";
 import type { ToolCallEvent } from "../tools/tool.js";
+import { remoteAddrOf, type AuditTrail, type CallContext, type Denial } from "./audit-trail.js";
 import type { Authenticator } from "./authenticator.js";
 import { hostAndOriginGuard } from "./guards.js";
 import { healthz, readyz } from "./health.js";
 import { principalOf, setPrincipal, type Principal } from "./principal.js";
+import { createRateLimiter } from "./rate-limit.js";
+import { assignRequestId, requestIdOf } from "./request-id.js";
+import { METADATA_PATH, resourceMetadataHandler, type ResourceMetadataOptions } from "./resource-metadata.js";
 import { createServiceMetrics } from "./service-metrics.js";
 import { createSessionManager, handleStateless, jsonRpcError } from "./sessions.js";
+import { createToolGate } from "./tool-gate.js";
 
 export interface AppOptions {
   ctx: ToolContext;
@@ -23,9 +31,13 @@ export interface AppOptions {
   logger: Logger;
   /** Tool allow-list (empty: every tool the caller's scopes allow). */
   enabledTools?: readonly string[];
+  /** Tool calls per minute per principal (absent or 0: no limit). */
+  rateLimit?: RateLimitConfig;
+  /** Where tool calls and refusals are recorded. */
+  audit?: AuditTrail;
+  /** RFC 9728 metadata for /mcp (OIDC only). */
+  resourceMetadata?: ResourceMetadataOptions;
   onToolCall?: (event: ToolCallEvent, principal: Principal) => void;
-  /** Called for every request refused before reaching a tool (audit). */
-  onDenied?: (req: Request, reason: string) => void;
 }
 
 export interface App {
@@ -34,22 +46,53 @@ export interface App {
   close(): Promise<void>;
 }
 
+/** Error codes of RFC 6750 §3.1 for the JSON body of an auth refusal. */
+const AUTH_ERROR: Record<number, string> = { 401: "invalid_token", 403: "insufficient_scope", 503: "temporarily_unavailable" };
+
 /** Builds the express app; nothing listens until the caller does. */
 export function createApp(options: AppOptions): App {
   const { ctx, http, logger } = options;
+  const enabledTools = options.enabledTools ?? [];
   const metrics = createServiceMetrics(ctx);
-  const onDenied = (req: Request, reason: string): void => {
-    metrics.denied(reason);
-    logger.warn("request refused", { reason, method: req.method, path: req.path, remote: req.ip });
-    options.onDenied?.(req, reason);
+
+  // Requests already refused with a status: the tool gate must not audit their calls a second time.
+  const refused = new WeakSet<Request>();
+  const deny = (denial: Denial): void => {
+    if (denial.status !== null) refused.add(denial.req);
+    if ((denial.outcome ?? "denied") === "denied") {
+      metrics.denied(denial.reason);
+      const { req } = denial;
+      logger.warn("request refused", {
+        reason: denial.reason,
+        status: denial.status,
+        method: req.method,
+        path: req.path,
+        remote: remoteAddrOf(req),
+        request_id: requestIdOf(req),
+        subject: denial.principal?.subject ?? denial.subject,
+        tool: denial.tool ?? undefined,
+      });
+    }
+    options.audit?.denied(denial);
   };
+  const onDenied = (req: Request, reason: string, status: number): void =>
+    deny({ req, reason, status, principal: principalOf(req) });
+
+  const gate = createToolGate({
+    limiter: options.rateLimit ? createRateLimiter(options.rateLimit) : null,
+    enabledTools,
+    deny,
+    wasRefused: (req) => refused.has(req),
+  });
   const newServer = (principal: Principal) =>
     createMcpServer({
       ctx,
-      tools: selectTools(principal.scopes, options.enabledTools ?? []),
+      tools: selectTools(principal.scopes, enabledTools),
       logger,
       onToolCall: (event) => {
+        gate.ran(event);
         metrics.toolCall(event.tool, event.outcome, event.latencyMs);
+        options.audit?.toolCall(event, principal);
         options.onToolCall?.(event, principal);
       },
     });
@@ -66,9 +109,10 @@ export function createApp(options: AppOptions): App {
   const authenticate = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const result = await options.authenticator.authenticate(req);
     if (!result.ok) {
-      onDenied(req, result.reason);
-      res.setHeader("WWW-Authenticate", result.wwwAuthenticate);
-      res.status(result.status).json({ error: result.status === 401 ? "unauthorized" : "forbidden" });
+      deny({ req, reason: result.reason, status: result.status, subject: result.subject, clientId: result.clientId });
+      if (result.wwwAuthenticate !== undefined) res.setHeader("WWW-Authenticate", result.wwwAuthenticate);
+      if (result.retryAfterSeconds !== undefined) res.setHeader("Retry-After", String(result.retryAfterSeconds));
+      res.status(result.status).json({ error: AUTH_ERROR[result.status], error_description: result.reason });
       return;
     }
     setPrincipal(req, result.principal);
@@ -76,6 +120,17 @@ export function createApp(options: AppOptions): App {
   };
   const mcp = async (req: Request, res: Response): Promise<void> => {
     const principal = principalOf(req) as Principal;
+    // The SDK hands `req.auth` to tool handlers as `extra.authInfo`: the audit trail reads the
+    // request id and remote address from it. The bearer token is deliberately left out (""): it is
+    // never carried past authentication.
+    const context: CallContext = { requestId: requestIdOf(req), remoteAddr: remoteAddrOf(req) };
+    const auth: AuthInfo = {
+      token: "",
+      clientId: principal.clientId ?? "",
+      scopes: [...principal.scopes],
+      extra: { ...context, subject: principal.subject },
+    };
+    (req as Request & { auth?: AuthInfo }).auth = auth;
     try {
       if (http.stateless) await handleStateless(req, res, newServer(principal));
       else await sessions.handle(req, res, principal);
@@ -86,13 +141,18 @@ export function createApp(options: AppOptions): App {
   };
   const guard = hostAndOriginGuard({ allowedHosts: http.allowedHosts, allowedOrigins: http.allowedOrigins, onDenied });
   const body = express.json({ limit: http.maxBodyBytes, type: ["application/json", "application/*+json"] });
-  for (const path of ["/mcp", "/mcp/"]) app.all(path, guard, authenticate, body, mcp);
+  for (const path of ["/mcp", "/mcp/"]) app.all(path, assignRequestId, guard, authenticate, body, gate.middleware, mcp);
+
+  if (options.resourceMetadata) {
+    // Public by design (RFC 9728): a client that got a 401 reads it to find the authorization server.
+    app.get([METADATA_PATH, `${METADATA_PATH}/mcp`], guard, resourceMetadataHandler(options.resourceMetadata));
+  }
 
   // Body-parser failures (too large, malformed JSON) become JSON-RPC errors, never stack traces.
   app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
     if (err.type === "entity.too.large") {
-      onDenied(req, "body too large");
+      onDenied(req, "body too large", 413);
       return jsonRpcError(res, 413, -32600, `Request body exceeds ${http.maxBodyBytes} bytes`);
     }
     if (err.status === 400) return jsonRpcError(res, 400, -32700, "Parse error: invalid JSON");

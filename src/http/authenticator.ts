@@ -1,21 +1,38 @@
 /**
  * Authentication for /mcp. Modes: none (open; logged as a warning), static (Kafscale's shared bearer
- * token). A failure answers 401 with a WWW-Authenticate header, as the MCP authorization spec asks.
+ * token), oidc (JWT access tokens, src/http/oidc-authenticator.ts), or oidc+static. A failure answers
+ * 401/403 with a WWW-Authenticate header, as the MCP authorization spec asks, or 503 while the
+ * identity provider cannot be reached.
  */
 import type { Request } from "express";
-import type { Principal, AuthMode } from "./principal.js";
+import type { AuthModeName, Principal } from "./principal.js";
 import { staticTokenChecker } from "./static-token.js";
 
-export type AuthResult =
-  | { ok: true; principal: Principal }
-  | { ok: false; status: 401 | 403; wwwAuthenticate: string; reason: string };
+/** A refusal: status, challenge and a short fixed-vocabulary reason (metrics label, audit, body). */
+export interface AuthFailure {
+  ok: false;
+  status: 401 | 403 | 503;
+  /** Absent on 503, which is not a challenge. */
+  wwwAuthenticate?: string;
+  reason: string;
+  /** For 503: seconds the client should wait. */
+  retryAfterSeconds?: number;
+  /** Who it was, when the token was valid but not enough (403): for the audit record. */
+  subject?: string;
+  clientId?: string;
+}
+
+export type AuthResult = { ok: true; principal: Principal } | AuthFailure;
 
 export interface Authenticator {
-  mode: AuthMode;
+  mode: AuthModeName;
   authenticate(req: Request): Promise<AuthResult>;
 }
 
 const REALM = 'Bearer realm="kafscale-mcp"';
+
+/** The principal of a caller holding the static token. */
+export const STATIC_PRINCIPAL: Principal = { subject: "static-token", authMode: "static", scopes: ["observe"] };
 
 /** No authentication: every caller is "anonymous" with the observe scope. */
 export function openAuthenticator(): Authenticator {
@@ -25,16 +42,17 @@ export function openAuthenticator(): Authenticator {
   };
 }
 
-/** The static bearer token (KAFSCALE_MCP_AUTH_TOKEN). */
+/**
+ * The static bearer token (KAFSCALE_MCP_AUTH_TOKEN) alone. Its challenge stays the Go service's bare
+ * realm: with no authorization server there is no resource metadata to point to.
+ */
 export function staticTokenAuthenticator(token: string): Authenticator {
   const check = staticTokenChecker(token);
   return {
     mode: "static",
     authenticate: async (req) => {
       const header = req.headers.authorization;
-      if (check(header)) {
-        return { ok: true, principal: { subject: "static-token", authMode: "static", scopes: ["observe"] } };
-      }
+      if (check(header)) return { ok: true, principal: STATIC_PRINCIPAL };
       const reason = header ? "invalid token" : "missing bearer token";
       const error = header ? `, error="invalid_token"` : "";
       return { ok: false, status: 401, wwwAuthenticate: `${REALM}${error}`, reason };

@@ -17,7 +17,8 @@ export function hostName(host: string): string {
 export interface GuardOptions {
   allowedHosts: readonly string[];
   allowedOrigins: readonly string[];
-  onDenied?: (req: Request, reason: string) => void;
+  /** Called before each refusal (audit, metrics) with the reason and the status sent. */
+  onDenied?: (req: Request, reason: string, status: number) => void;
 }
 
 function deny(res: Response, message: string): void {
@@ -25,7 +26,7 @@ function deny(res: Response, message: string): void {
 }
 
 /** Builds the Host/Origin guard middleware. */
-export function hostAndOriginGuard(options: GuardOptions) {
+export function hostAndOriginGuard(options: GuardOptions): (req: Request, res: Response, next: NextFunction) => void {
   const hosts = new Set(
     (options.allowedHosts.length > 0 ? options.allowedHosts : LOOPBACK_HOSTS).map((h) => hostName(h)),
   );
@@ -34,7 +35,7 @@ export function hostAndOriginGuard(options: GuardOptions) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const host = req.headers.host;
     if (!host || !hosts.has(hostName(host))) {
-      options.onDenied?.(req, "host not allowed");
+      options.onDenied?.(req, "host not allowed", 403);
       return deny(res, "Forbidden: Host header not allowed (set KAFSCALE_MCP_ALLOWED_HOSTS)");
     }
     const origin = req.headers.origin;
@@ -42,7 +43,7 @@ export function hostAndOriginGuard(options: GuardOptions) {
       const normalized = origin.trim().toLowerCase();
       const allowed = origins.size > 0 ? origins.has(normalized) : loopbackOrigin.test(normalized);
       if (!allowed) {
-        options.onDenied?.(req, "origin not allowed");
+        options.onDenied?.(req, "origin not allowed", 403);
         return deny(res, "Forbidden: Origin not allowed (set KAFSCALE_MCP_ALLOWED_ORIGINS)");
       }
     }

@@ -23,7 +23,8 @@ export interface SessionManagerOptions {
   newServer(principal: Principal): McpServer;
   logger: Logger;
   now?: () => number;
-  onDenied?: (req: Request, reason: string) => void;
+  /** Called before each refusal (audit, metrics) with the reason and the status sent. */
+  onDenied?: (req: Request, reason: string, status: number) => void;
 }
 
 export interface SessionManager {
@@ -85,7 +86,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
       const session = sessions.get(id);
       if (!session) return jsonRpcError(res, 404, -32001, "Session not found");
       if (session.subject !== principal.subject) {
-        options.onDenied?.(req, "session belongs to another principal");
+        options.onDenied?.(req, "session belongs to another principal", 403);
         return jsonRpcError(res, 403, -32000, "Forbidden: session belongs to another principal");
       }
       session.lastSeen = now();

@@ -2,6 +2,7 @@
  * The SQLite snapshot: one factory that opens the database and prepares every statement once.
  * Only this folder holds SQL; tools, HTTP and sync use these functions.
  */
+import { createAuditStore, type AuditStore } from "./audit-store.js";
 import { openDatabase } from "./database.js";
 import { createKvMirror, type KvMirror } from "./kv-mirror.js";
 import { createMetricsStore, type MetricsStore } from "./metrics-store.js";
@@ -15,6 +16,7 @@ export type { SyncState, SyncStateStore, LinkState, SyncPhase } from "./sync-sta
 export type * from "./reads.js";
 export type { KvMirror, MirroredKv, DecodeErrorRow, ChangeRow } from "./kv-mirror.js";
 export type * from "./metrics-store.js";
+export type { AuditStore, AuditRow, AuditOutcome } from "./audit-store.js";
 
 export interface StoreOptions {
   codec: Codec;
@@ -32,6 +34,8 @@ export interface Store {
   readonly metrics: MetricsStore;
   /** Canonical paged dumps of the read-model tables, for `verify`. */
   readonly tables: TableDump;
+  /** The audit trail's table (audit_log): records, recent rows, retention prune. */
+  readonly audit: AuditStore;
   /** Copies a consistent snapshot of the database to `file` (SQLite online backup). */
   backupTo(file: string): Promise<void>;
   close(): void;
@@ -49,6 +53,7 @@ export function createStore(path: string, options: StoreOptions): Store {
     mirror: createKvMirror(db),
     metrics: createMetricsStore(db),
     tables: createTableDump(db),
+    audit: createAuditStore(db),
     backupTo: async (file) => {
       await db.backup(file);
     },

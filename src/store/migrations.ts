@@ -317,7 +317,34 @@ FROM (SELECT target, max(scraped_at) AS scraped_at FROM scrapes WHERE ok = 1 GRO
 JOIN metric_samples m ON m.target = last.target AND m.scraped_at = last.scraped_at;
 `;
 
+const audit = `
+-- The audit trail (src/store/audit-store.ts, docs/SECURITY.md): one row per tool call (allowed, failed
+-- or denied) and per request refused at the HTTP layer (bad token, refused Host/Origin, rate limit).
+-- Rows are only inserted; KAFSCALE_MCP_AUDIT_RETENTION prunes old ones. Times are ISO-8601 UTC text.
+--   SELECT at, subject, tool, outcome, reason FROM audit_log WHERE outcome = 'denied' ORDER BY at DESC LIMIT 20;
+CREATE TABLE audit_log (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  at          TEXT NOT NULL,     -- e.g. 2025-06-18T09:30:00.123Z
+  request_id  TEXT,              -- also sent back as the X-Request-Id response header
+  subject     TEXT,              -- "<iss>#<sub>", "static-token", "anonymous"; NULL when unauthenticated
+  client_id   TEXT,              -- the token's azp / client_id
+  auth_mode   TEXT NOT NULL,     -- none | static | oidc | oidc+static (configured mode when unauthenticated)
+  tool        TEXT,              -- NULL for refusals before a tool was named
+  arguments   TEXT,              -- JSON of the tool arguments, truncated to 4 KiB
+  outcome     TEXT NOT NULL CHECK (outcome IN ('ok', 'tool_error', 'internal_error', 'denied')),
+  reason      TEXT,              -- why denied or failed
+  status      INTEGER,           -- HTTP status of a refusal (401, 403, 413, 429, 503)
+  latency_ms  REAL,
+  revision    INTEGER,           -- etcd revision the answer was served from
+  remote_addr TEXT,
+  session_id  TEXT
+);
+CREATE INDEX audit_log_at ON audit_log(at);
+CREATE INDEX audit_log_subject ON audit_log(subject, at);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "read model", sql: readModel },
   { version: 2, name: "metrics", sql: metrics },
+  { version: 3, name: "audit log", sql: audit },
 ];

@@ -12,8 +12,11 @@ import type { ToolContext } from "./context.js";
 import { notReady, ToolError } from "./errors.js";
 import { freshnessOf, freshnessSchema } from "./freshness.js";
 
-/** Tool sets a caller may be granted. v1 registers only observe tools; mutate is reserved. */
-export type ToolScope = "observe";
+/**
+ * Tool sets a caller may be granted. "observe": the read-only tools. "mutate" is reserved for
+ * Kafscale's phase-2 mutation tools: v1 defines no tool with it, and no auth mode grants it.
+ */
+export type ToolScope = "observe" | "mutate";
 
 export const READ_ONLY_ANNOTATIONS = {
   readOnlyHint: true,

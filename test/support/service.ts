@@ -18,6 +18,10 @@ export async function startTestService(
     KAFSCALE_MCP_DB_PATH: ":memory:",
     KAFSCALE_MCP_LINK_PROBE_INTERVAL: "200ms",
     KAFSCALE_MCP_SHUTDOWN_GRACE: "100ms",
+    // Audit records still reach the audit_log table; keep them off the test runner's stdout.
+    KAFSCALE_MCP_AUDIT_STDOUT: "false",
+    // Tests fire hundreds of calls a second; the rate limit has its own tests (test/e2e/auth.test.ts).
+    KAFSCALE_MCP_RATE_LIMIT: "0",
     ...env,
   });
   return startService({ config, logger: silentLogger });

@@ -1,0 +1,103 @@
+/**
+ * Where audit records go: a stream (stdout by default; stderr in stdio mode, where stdout carries the
+ * protocol), an append-only JSON Lines file, and the SQLite audit_log table, fanned out. A failing
+ * sink is logged and never fails the request: the service is read-only, so availability wins, and
+ * the other sinks still get the record.
+ */
+import { createWriteStream } from "node:fs";
+import type { Logger } from "../log.js";
+import type { AuditStore } from "../store/index.js";
+import { auditJsonLine, type AuditRecord } from "./audit-record.js";
+
+export interface AuditSink {
+  write(record: AuditRecord): void;
+  close(): Promise<void>;
+}
+
+/** One JSON line per record on `stream`. */
+export function streamSink(stream: NodeJS.WritableStream): AuditSink {
+  return {
+    write: (record) => {
+      stream.write(auditJsonLine(record) + "\n");
+    },
+    close: async () => undefined,
+  };
+}
+
+/**
+ * Appends JSON lines to `path`: opened with flag "a" (never truncated, every write at the end) and
+ * mode 0600 when created (records name subjects and arguments; only the service account reads them).
+ */
+export function fileSink(path: string, logger: Logger): AuditSink {
+  const stream = createWriteStream(path, { flags: "a", mode: 0o600 });
+  let failed = false;
+  stream.on("error", (err) => {
+    if (!failed) logger.error("audit file write failed; records still go to the other sinks", { path, error: err.message });
+    failed = true;
+  });
+  return {
+    write: (record) => {
+      if (!failed) stream.write(auditJsonLine(record) + "\n");
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (failed) return resolve();
+        stream.end(() => resolve());
+      }),
+  };
+}
+
+/** Rows in the audit_log table. */
+export function storeSink(audit: AuditStore, logger: Logger): AuditSink {
+  return {
+    write: (record) => {
+      try {
+        audit.record(record);
+      } catch (err) {
+        logger.error("audit_log insert failed", { error: err instanceof Error ? err.message : String(err) });
+      }
+    },
+    close: async () => undefined,
+  };
+}
+
+/** Writes each record to every sink; one sink's failure does not stop the others. */
+export function fanOut(sinks: readonly AuditSink[], logger: Logger): AuditSink {
+  return {
+    write: (record) => {
+      for (const sink of sinks) {
+        try {
+          sink.write(record);
+        } catch (err) {
+          logger.error("audit sink failed", { error: err instanceof Error ? err.message : String(err) });
+        }
+      }
+    },
+    close: async () => {
+      await Promise.all(sinks.map((s) => s.close().catch(() => undefined)));
+    },
+  };
+}
+
+/** Deletes audit_log rows older than the retention, now and then every `intervalMs`; returns a stop function. */
+export function startAuditRetention(
+  audit: AuditStore,
+  retentionMs: number,
+  logger: Logger,
+  intervalMs: number = Math.min(10 * 60_000, Math.max(1000, retentionMs / 10)),
+  now: () => number = Date.now,
+): () => void {
+  if (retentionMs <= 0) return () => undefined;
+  const prune = (): void => {
+    try {
+      const removed = audit.prune(now() - retentionMs);
+      if (removed > 0) logger.debug("audit retention pruned rows", { removed });
+    } catch (err) {
+      logger.warn("audit retention prune failed", { error: err instanceof Error ? err.message : String(err) });
+    }
+  };
+  prune();
+  const timer = setInterval(prune, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

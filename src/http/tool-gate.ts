@@ -1,0 +1,110 @@
+/**
+ * The checks on `tools/call` requests, after authentication and body parsing: the per-principal rate
+ * limit (429 with Retry-After), the caller's permitted tool set (a hidden tool is audited as denied;
+ * the SDK then answers "not found", exactly as for a tool that does not exist), and bookkeeping so a
+ * call the SDK rejects before its handler runs (invalid arguments) still gets its audit record.
+ */
+import type { NextFunction, Request, Response } from "express";
+import { selectTools } from "../tools/index.js";
+import type { ToolCallEvent } from "../tools/tool.js";
+import type { CallContext, Denial } from "./audit-trail.js";
+import { toolCallsIn, type ToolCallRequest } from "./jsonrpc.js";
+import { principalOf, type Principal } from "./principal.js";
+import type { RateLimiter } from "./rate-limit.js";
+import { requestIdOf } from "./request-id.js";
+
+export interface ToolGateOptions {
+  limiter: RateLimiter | null;
+  /** KAFSCALE_MCP_ENABLED_TOOLS (empty: all the caller's scopes allow). */
+  enabledTools: readonly string[];
+  /** Records a refusal (metrics, log, audit). */
+  deny(denial: Denial): void;
+  /** Whether the request was already refused and audited (a stolen session): no second record. */
+  wasRefused(req: Request): boolean;
+  now?: () => number;
+}
+
+export interface ToolGate {
+  middleware(req: Request, res: Response, next: NextFunction): void;
+  /** Marks a call as run (the MCP server's onToolCall hook), so it is not audited twice. */
+  ran(event: ToolCallEvent): void;
+}
+
+interface Pending {
+  req: Request;
+  principal: Principal;
+  call: ToolCallRequest;
+  started: number;
+}
+
+const keyOf = (requestId: string | null, id: unknown): string => `${requestId ?? ""}#${String(id)}`;
+
+/** Creates the gate. */
+export function createToolGate(options: ToolGateOptions): ToolGate {
+  const now = options.now ?? (() => performance.now());
+  const pending = new Map<string, Pending>();
+
+  const limited = (req: Request, res: Response, principal: Principal, calls: ToolCallRequest[]): boolean => {
+    const decision = options.limiter?.take(principal.subject, calls.length) ?? { ok: true as const };
+    if (decision.ok) return false;
+    for (const call of calls) {
+      options.deny({ req, reason: "rate limit exceeded", status: 429, principal, tool: call.name, args: call.arguments });
+    }
+    const message = `rate limit exceeded: ${options.limiter?.description}; retry after ${decision.retryAfterSeconds}s`;
+    res.setHeader("Retry-After", String(decision.retryAfterSeconds));
+    res.status(429).json({
+      jsonrpc: "2.0",
+      error: { code: -32000, message, data: { retry_after_seconds: decision.retryAfterSeconds } },
+      id: calls.length === 1 && !Array.isArray(req.body) ? (calls[0]?.id ?? null) : null,
+    });
+    return true;
+  };
+
+  return {
+    middleware: (req, res, next) => {
+      const principal = principalOf(req);
+      const calls = toolCallsIn(req.body);
+      if (principal === undefined || calls.length === 0) return next();
+      if (limited(req, res, principal, calls)) return;
+      const permitted = new Set(selectTools(principal.scopes, options.enabledTools).map((t) => t.name));
+      const requestId = requestIdOf(req);
+      const keys: string[] = [];
+      for (const call of calls) {
+        if (!permitted.has(call.name)) {
+          options.deny({ req, reason: "tool not permitted", status: null, principal, tool: call.name, args: call.arguments });
+          continue;
+        }
+        const key = keyOf(requestId, call.id);
+        pending.set(key, { req, principal, call, started: now() });
+        keys.push(key);
+      }
+      if (keys.length > 0) {
+        res.on("close", () => {
+          for (const key of keys) {
+            const p = pending.get(key);
+            if (!p) continue;
+            pending.delete(key);
+            if (options.wasRefused(p.req)) continue;
+            const reason =
+              res.statusCode >= 400 ? `not run: HTTP ${res.statusCode}` : "not run: rejected by the MCP layer (invalid arguments)";
+            options.deny({
+              req: p.req,
+              reason,
+              status: res.statusCode >= 400 ? res.statusCode : null,
+              principal: p.principal,
+              tool: p.call.name,
+              args: p.call.arguments,
+              outcome: "tool_error",
+              latencyMs: now() - p.started,
+            });
+          }
+        });
+      }
+      next();
+    },
+    ran: (event) => {
+      const extra = (event.extra ?? {}) as { requestId?: unknown; authInfo?: { extra?: Partial<CallContext> } };
+      pending.delete(keyOf(extra.authInfo?.extra?.requestId ?? null, extra.requestId));
+    },
+  };
+}
