@@ -12,7 +12,6 @@ export interface TokenRefusal {
 
 const CLAIM_REASONS: Record<string, string> = {
   nbf: "token not yet valid",
-  iat: "token issued in the future",
   aud: "audience mismatch",
   iss: "issuer mismatch",
   exp: "token has no expiry",
