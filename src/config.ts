@@ -308,12 +308,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (e.KAFSCALE_MCP_OIDC_ISSUER !== undefined && e.KAFSCALE_MCP_OIDC_AUDIENCE.length === 0) {
     throw new ConfigError(
-      "invalid configuration:\n  KAFSCALE_MCP_OIDC_AUDIENCE is required with KAFSCALE_MCP_OIDC_ISSUER (the `aud` your issuer puts in tokens for this service)",
+      "invalid configuration:\n  KAFSCALE_MCP_OIDC_AUDIENCE is required with KAFSCALE_MCP_OIDC_ISSUER " +
+        "(the `aud` your issuer puts in tokens for this service)",
     );
   }
   if (e.KAFSCALE_MCP_OIDC_ISSUER === undefined && e.KAFSCALE_MCP_OIDC_JWKS_URL !== undefined) {
     throw new ConfigError(
-      "invalid configuration:\n  KAFSCALE_MCP_OIDC_JWKS_URL needs KAFSCALE_MCP_OIDC_ISSUER (tokens are always checked against an issuer)",
+      "invalid configuration:\n  KAFSCALE_MCP_OIDC_JWKS_URL needs KAFSCALE_MCP_OIDC_ISSUER " +
+        "(tokens are always checked against an issuer)",
     );
   }
   const oidc: OidcConfig | undefined =

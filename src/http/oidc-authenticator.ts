@@ -29,8 +29,10 @@ export interface OidcAuthenticatorOptions {
   staticToken?: string;
 }
 
-/** How long a client should wait while discovery is pending. */
-const DISCOVERY_RETRY_AFTER_S = 5;
+/** How long a client should wait while the identity provider cannot be reached. */
+const RETRY_AFTER_S = 5;
+
+const unavailable = (reason: string): AuthFailure => ({ ok: false, status: 503, reason, retryAfterSeconds: RETRY_AFTER_S });
 
 /** The principal of a verified token: subject "<iss>#<sub>", client from `azp` or `client_id`. */
 export function principalFromClaims(payload: JWTPayload, observeScope: string): Principal {
@@ -67,9 +69,7 @@ export function oidcAuthenticator(options: OidcAuthenticatorOptions): Authentica
 
   const verify = async (req: Request, token: string): Promise<AuthResult> => {
     const keys = options.jwks.keys();
-    if (keys === null) {
-      return { ok: false, status: 503, reason: "identity provider discovery pending", retryAfterSeconds: DISCOVERY_RETRY_AFTER_S };
-    }
+    if (keys === null) return unavailable("identity provider discovery pending");
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, keys, {
@@ -81,8 +81,7 @@ export function oidcAuthenticator(options: OidcAuthenticatorOptions): Authentica
       }));
     } catch (err) {
       const refusal = describeTokenError(err);
-      if (refusal.status === 503) return { ok: false, status: 503, reason: refusal.reason, retryAfterSeconds: DISCOVERY_RETRY_AFTER_S };
-      return refuse(req, 401, refusal.reason, true);
+      return refusal.status === 503 ? unavailable(refusal.reason) : refuse(req, 401, refusal.reason, true);
     }
     const principal = principalFromClaims(payload, oidc.observeScope);
     const missing = missingScopes(tokenScopes(payload), needed);
@@ -98,7 +97,8 @@ export function oidcAuthenticator(options: OidcAuthenticatorOptions): Authentica
       const header = req.headers.authorization;
       const token = bearerToken(header);
       if (token === undefined) {
-        return refuse(req, 401, header === undefined ? "missing bearer token" : "malformed authorization header", header !== undefined);
+        const presented = header !== undefined;
+        return refuse(req, 401, presented ? "malformed authorization header" : "missing bearer token", presented);
       }
       if (checkStatic && !looksLikeJwt(token)) {
         return checkStatic(header) ? { ok: true, principal: STATIC_PRINCIPAL } : refuse(req, 401, "invalid token", true);

@@ -85,12 +85,12 @@ export function createToolGate(options: ToolGateOptions): ToolGate {
             if (!p) continue;
             pending.delete(key);
             if (options.wasRefused(p.req)) continue;
-            const reason =
-              res.statusCode >= 400 ? `not run: HTTP ${res.statusCode}` : "not run: rejected by the MCP layer (invalid arguments)";
+            const failed = res.statusCode >= 400;
+            const reason = failed ? `not run: HTTP ${res.statusCode}` : "not run: rejected by the MCP layer (invalid arguments)";
             options.deny({
               req: p.req,
               reason,
-              status: res.statusCode >= 400 ? res.statusCode : null,
+              status: failed ? res.statusCode : null,
               principal: p.principal,
               tool: p.call.name,
               args: p.call.arguments,

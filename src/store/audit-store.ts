@@ -91,7 +91,8 @@ const fromRow = (r: Row): AuditRow => ({
 });
 
 const COLUMNS =
-  "at, request_id, subject, client_id, auth_mode, tool, arguments, outcome, reason, status, latency_ms, revision, remote_addr, session_id";
+  "at, request_id, subject, client_id, auth_mode, tool, arguments, outcome, reason, status, latency_ms, revision, " +
+  "remote_addr, session_id";
 
 /** Prepares the audit statements once. */
 export function createAuditStore(db: Db): AuditStore {

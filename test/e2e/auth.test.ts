@@ -251,10 +251,15 @@ describe("OIDC access tokens", () => {
     expect(rpcMessages(own)[0]?.result?.structuredContent?.topics).toHaveLength(3);
   });
 
-  it("audits a refused Origin and a call the SDK rejects before the tool runs", async () => {
+  it("audits a refused Origin, an oversized body and a call the SDK rejects before the tool runs", async () => {
     const evil = await rawRequest("POST", `${url}/mcp`, INIT, { ...bearer(await idp.sign()), origin: "https://evil.example" });
     expect(evil.status).toBe(403);
     expect(auditOf(service, evil)).toMatchObject([{ outcome: "denied", reason: "origin not allowed", status: 403, tool: null }]);
+
+    const padding = "x".repeat(1_100_000);
+    const big = await rawRequest("POST", `${url}/mcp`, { ...INIT, params: { ...INIT.params, padding } }, bearer(await idp.sign({}, { subject: "eve" })));
+    expect(big.status).toBe(413);
+    expect(auditOf(service, big)).toMatchObject([{ outcome: "denied", reason: "body too large", status: 413, subject: `${idp.url}#eve` }]);
 
     const token = await idp.sign({}, { subject: "dave" });
     const session = await openSession(url, token);
@@ -313,7 +318,7 @@ describe("scopes, allow-list and rate limits", () => {
       oidcEnv(idp, {
         KAFSCALE_MCP_ENABLED_TOOLS: "list_topics,cluster_status,describe_group",
         KAFSCALE_MCP_OIDC_REQUIRED_SCOPES: "kafscale:prod",
-        KAFSCALE_MCP_RATE_LIMIT: "60",
+        KAFSCALE_MCP_RATE_LIMIT: "30",
         KAFSCALE_MCP_RATE_BURST: "3",
       }),
     );
@@ -355,7 +360,7 @@ describe("scopes, allow-list and rate limits", () => {
     expect(limited.json()).toMatchObject({
       jsonrpc: "2.0",
       id: 4,
-      error: { message: expect.stringMatching(/^rate limit exceeded: 60 tool calls per minute per principal/) },
+      error: { message: expect.stringMatching(/^rate limit exceeded: 30 tool calls per minute per principal/) },
     });
     expect(auditOf(service, limited)).toMatchObject([
       { outcome: "denied", reason: "rate limit exceeded", status: 429, tool: "list_topics", subject: `${idp.url}#frank` },
@@ -370,8 +375,8 @@ describe("scopes, allow-list and rate limits", () => {
       { ...bearer(frank), "mcp-session-id": session, "mcp-protocol-version": "2025-06-18" },
     );
     expect(list.status).toBe(200);
-    // The bucket refills at one call per second.
-    await new Promise((r) => setTimeout(r, 1100));
+    // The bucket refills at one call every two seconds.
+    await new Promise((r) => setTimeout(r, 2100));
     expect((await rawCall(url, frank, session, 6)).status).toBe(200);
   });
 });
