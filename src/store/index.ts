@@ -7,6 +7,7 @@ import { openDatabase } from "./database.js";
 import { createKvMirror, type KvMirror } from "./kv-mirror.js";
 import { createMetricsStore, type MetricsStore } from "./metrics-store.js";
 import { createReads, type Reads } from "./reads.js";
+import { createReportReads, type ReportReads } from "./report-reads.js";
 import { createSyncStateStore, type SyncStateStore } from "./sync-state.js";
 import { createSyncWriter, type Codec, type SyncWriter } from "./writer.js";
 import { createTableDump, type TableDump } from "./table-dump.js";
@@ -16,6 +17,7 @@ export type { SyncState, SyncStateStore, LinkState, SyncPhase } from "./sync-sta
 export type * from "./reads.js";
 export type { KvMirror, MirroredKv, DecodeErrorRow, ChangeRow } from "./kv-mirror.js";
 export type * from "./metrics-store.js";
+export type { ReportReads, ReportData, GroupLagRow, TopicSummaryRow } from "./report-reads.js";
 export type { AuditStore, AuditRow, AuditOutcome } from "./audit-store.js";
 
 export interface StoreOptions {
@@ -32,6 +34,8 @@ export interface Store {
   readonly mirror: KvMirror;
   /** Scrape results of the metrics poller and `latest()` for cluster_metrics / cluster_status. */
   readonly metrics: MetricsStore;
+  /** Summaries of the reporting views, for `kafscale-mcp report`. */
+  readonly reports: ReportReads;
   /** Canonical paged dumps of the read-model tables, for `verify`. */
   readonly tables: TableDump;
   /** The audit trail's table (audit_log): records, recent rows, retention prune. */
@@ -52,6 +56,7 @@ export function createStore(path: string, options: StoreOptions): Store {
     syncState: createSyncStateStore(db),
     mirror: createKvMirror(db),
     metrics: createMetricsStore(db),
+    reports: createReportReads(db),
     tables: createTableDump(db),
     audit: createAuditStore(db),
     backupTo: async (file) => {
