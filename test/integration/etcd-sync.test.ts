@@ -2,52 +2,18 @@
  * The read model against a real etcd: initial load, live changes, prefix deletes, restart without
  * replay, compaction while down, corrupt values, and etcd itself going away and coming back.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { Etcd3 } from "etcd3";
-import { createStore, type Store } from "../../src/store/index.js";
+import { describe, expect, it } from "vitest";
+import { createStore } from "../../src/store/index.js";
 import { kafscaleCodec } from "../../src/sync/codec.js";
-import { createEtcdSync, type EtcdSync } from "../../src/sync/etcd-sync.js";
+import { createEtcdSync } from "../../src/sync/etcd-sync.js";
 import { keys } from "../../src/sync/keys.js";
 import { encodeCommittedOffset, encodeNextOffset } from "../../src/sync/encode.js";
 import { silentLogger } from "../../src/log.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
 import { startEtcd } from "../support/etcd-process.js";
+import { useCleanups } from "../support/harness.js";
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function tempDbPath(): string {
-  const dir = mkdtempSync(join(tmpdir(), "kafscale-mcp-db-"));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return join(dir, "snapshot.db");
-}
-
-function startSync(store: Store, client: Etcd3, keyspace: ReturnType<Etcd3["namespace"]>): EtcdSync {
-  const sync = createEtcdSync({
-    store,
-    client,
-    keyspace,
-    logger: silentLogger,
-    pageSize: 5,
-    probeIntervalMs: 100,
-    backoffBaseMs: 50,
-    backoffCapMs: 500,
-  });
-  sync.start();
-  cleanups.push(() => sync.stop());
-  return sync;
-}
-
-function openStore(path = ":memory:"): Store {
-  const store = createStore(path, { codec: kafscaleCodec });
-  cleanups.push(() => store.close());
-  return store;
-}
+const { defer, tempDbPath, openStore, startSync, syncAndStop } = useCleanups();
 
 async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -60,7 +26,7 @@ async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
 describe("etcd sync", () => {
   it("loads a realistic cluster in one pinned, paged range read", async () => {
     const { client, keyspace } = testEtcd();
-    cleanups.push(() => client.close());
+    defer(() => client.close());
     const revision = await writeCluster(keyspace, realisticCluster);
     await keyspace.put("/kafscale/future/feature-x").value("raw bytes").exec();
     const store = openStore();
@@ -119,7 +85,7 @@ describe("etcd sync", () => {
 
   it("applies live puts and deletes, including a topic deleted by prefix", async () => {
     const { client, keyspace } = testEtcd();
-    cleanups.push(() => client.close());
+    defer(() => client.close());
     await writeCluster(keyspace, realisticCluster);
     const store = openStore();
     const sync = startSync(store, client, keyspace);
@@ -155,7 +121,7 @@ describe("etcd sync", () => {
 
   it("records corrupt values and keeps syncing", async () => {
     const { client, keyspace } = testEtcd();
-    cleanups.push(() => client.close());
+    defer(() => client.close());
     await writeCluster(keyspace, realisticCluster);
     await keyspace.put(keys.groupMetadata("broken")).value(Buffer.from([0x0a, 0xff, 0x01])).exec();
     const store = openStore();
@@ -188,7 +154,7 @@ describe("etcd sync", () => {
 
   it("resumes from the stored revision after a restart, replaying nothing", async () => {
     const { client, keyspace } = testEtcd();
-    cleanups.push(() => client.close());
+    defer(() => client.close());
     await writeCluster(keyspace, realisticCluster);
     const path = tempDbPath();
 
@@ -220,15 +186,10 @@ describe("etcd sync", () => {
 
   it("catches up over more than 1000 revisions after a restart without losing any change", async () => {
     const { client, keyspace } = testEtcd();
-    cleanups.push(() => client.close());
+    defer(() => client.close());
     await writeCluster(keyspace, realisticCluster);
     const path = tempDbPath();
-    let store = createStore(path, { codec: kafscaleCodec });
-    let sync = createEtcdSync({ store, client, keyspace, logger: silentLogger });
-    sync.start();
-    await sync.ready();
-    await sync.stop();
-    store.close();
+    await syncAndStop(path, client, keyspace);
 
     // etcd sends a long catch-up in chunks of 1000 revisions whose headers run ahead of their events.
     let last = 0;
@@ -236,8 +197,8 @@ describe("etcd sync", () => {
       const res = await keyspace.put(keys.nextOffset("orders", i % 3)).value(String(1000 + i)).exec();
       last = Number(res.header.revision);
     }
-    store = openStore(path);
-    sync = startSync(store, client, keyspace);
+    const store = openStore(path);
+    const sync = startSync(store, client, keyspace);
     await sync.waitForRevision(last, 20_000);
     expect(store.reads.fetchOffsets("billing", ["orders"], null, 10).items.map((o) => o.end_offset)).toEqual([
       2197, 2198, 2199,
@@ -247,23 +208,18 @@ describe("etcd sync", () => {
 
   it("resyncs to etcd's state when the resume revision was compacted away", async () => {
     const { client, keyspace } = testEtcd();
-    cleanups.push(() => client.close());
+    defer(() => client.close());
     await writeCluster(keyspace, realisticCluster);
     const path = tempDbPath();
-    let store = createStore(path, { codec: kafscaleCodec });
-    let sync = createEtcdSync({ store, client, keyspace, logger: silentLogger });
-    sync.start();
-    await sync.ready();
-    await sync.stop();
-    store.close();
+    await syncAndStop(path, client, keyspace);
 
     await keyspace.delete().prefix("/kafscale/topics/events/").exec();
     await keyspace.put(keys.nextOffset("orders", 2)).value("999").exec();
     const last = await keyspace.put(keys.groupLease("rebalancing")).value("2").exec();
     await client.kv.compact({ revision: last.header.revision, physical: true });
 
-    store = openStore(path);
-    sync = startSync(store, client, keyspace);
+    const store = openStore(path);
+    startSync(store, client, keyspace);
     await until(() => store.syncState.get().resyncCount === 1 && store.syncState.get().revision >= Number(last.header.revision));
     expect(store.reads.describeConfigs(["events"]).configs[0]).toMatchObject({ exists: false });
     expect(store.reads.fetchOffsets("billing", ["orders"], null, 10).items[2]).toMatchObject({ end_offset: 999 });
@@ -273,9 +229,9 @@ describe("etcd sync", () => {
 
   it("survives etcd stopping and restarting, and reports the link state", async () => {
     const etcd = await startEtcd();
-    cleanups.push(() => etcd.destroy());
+    defer(() => etcd.destroy());
     const { client, keyspace } = testEtcd(etcd.endpoint);
-    cleanups.push(() => client.close());
+    defer(() => client.close());
     await writeCluster(keyspace, realisticCluster);
     const store = openStore();
     const sync = startSync(store, client, keyspace);

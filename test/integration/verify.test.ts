@@ -5,12 +5,11 @@
  * for real as child processes.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { Etcd3, Namespace } from "etcd3";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStore, type Store } from "../../src/store/index.js";
 import { compareKeys, compareText } from "../../src/store/table-dump.js";
 import { kafscaleCodec } from "../../src/sync/codec.js";
@@ -21,6 +20,7 @@ import { verifySnapshot, type VerifyReport } from "../../src/sync/verify.js";
 import { silentLogger } from "../../src/log.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
 import { freePort, startEtcd, type EtcdProcess } from "../support/etcd-process.js";
+import { useCleanups } from "../support/harness.js";
 
 // This file compacts etcd, and its pinned reads must not be disturbed by other files compacting the
 // shared etcd, so it runs against an etcd of its own (still namespaced per test via testEtcd()).
@@ -32,33 +32,13 @@ afterAll(async () => {
   await etcd.destroy();
 });
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "kafscale-mcp-verify-"));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-function openStore(path: string): Store {
-  const store = createStore(path, { codec: kafscaleCodec });
-  cleanups.push(() => store.close());
-  return store;
-}
-
-function startSync(store: Store, client: Etcd3, keyspace: Namespace): EtcdSync {
-  const sync = createEtcdSync({ store, client, keyspace, logger: silentLogger, pageSize: 7, probeIntervalMs: 100, backoffBaseMs: 50, backoffCapMs: 500 });
-  sync.start();
-  cleanups.push(() => sync.stop());
-  return sync;
-}
+const { defer, tempDir, openStore, startSync: startSyncWithPageSize } = useCleanups();
+const startSync = (store: Store, client: Etcd3, keyspace: Namespace): EtcdSync =>
+  startSyncWithPageSize(store, client, keyspace, 7);
 
 function etcdFor(endpoint: string = etcd.endpoint): { client: Etcd3; keyspace: Namespace; namespace: string } {
   const etcd = testEtcd(endpoint);
-  cleanups.push(() => etcd.client.close());
+  defer(() => etcd.client.close());
   return etcd;
 }
 
@@ -117,7 +97,7 @@ async function liveChanges(keyspace: Namespace): Promise<number> {
     .value(encodeCommittedOffset({ offset: 55, metadata: "m", committedAt: "2026-11-24T09:00:00Z" }))
     .exec();
   const lease = keyspace.lease(60);
-  cleanups.push(() => lease.revoke().catch(() => undefined));
+  defer(() => lease.revoke().catch(() => undefined));
   await lease.put(keys.partitionLease("events", 1)).value("2").exec();
   await keyspace.delete().prefix("/kafscale/topics/orders/").exec();
   await keyspace.delete().prefix("/kafscale/consumers/billing/offsets/orders/").exec();
@@ -145,7 +125,7 @@ describe("verify", () => {
   it("finds no difference after the initial sync and live changes, even while the service keeps writing", async () => {
     const { client, keyspace } = etcdFor();
     await writeEverything(keyspace);
-    const path = join(tempDir(), "live.db");
+    const path = join(tempDir("kafscale-mcp-verify-"), "live.db");
     const store = openStore(path);
     const sync = startSync(store, client, keyspace);
     await sync.ready();
@@ -178,7 +158,7 @@ describe("verify", () => {
   it("finds no difference after a restart and after a compaction resync", async () => {
     const { client, keyspace } = etcdFor();
     await writeEverything(keyspace);
-    const path = join(tempDir(), "restart.db");
+    const path = join(tempDir("kafscale-mcp-verify-"), "restart.db");
     let store = createStore(path, { codec: kafscaleCodec });
     let sync = createEtcdSync({ store, client, keyspace, logger: silentLogger });
     sync.start();
@@ -209,10 +189,10 @@ describe("verify", () => {
 
   it("finds no difference after etcd itself stops and restarts", async () => {
     const own = await startEtcd();
-    cleanups.push(() => own.destroy());
+    defer(() => own.destroy());
     const { client, keyspace } = etcdFor(own.endpoint);
     await writeEverything(keyspace);
-    const path = join(tempDir(), "etcd-restart.db");
+    const path = join(tempDir("kafscale-mcp-verify-"), "etcd-restart.db");
     const store = openStore(path);
     const sync = startSync(store, client, keyspace);
     await sync.ready();
@@ -227,7 +207,7 @@ describe("verify", () => {
   it("reports each deliberate tamper of the database", async () => {
     const { client, keyspace } = etcdFor();
     await writeEverything(keyspace);
-    const path = join(tempDir(), "tamper.db");
+    const path = join(tempDir("kafscale-mcp-verify-"), "tamper.db");
     const store = openStore(path);
     const sync = startSync(store, client, keyspace);
     await sync.ready();
@@ -256,7 +236,7 @@ describe("verify", () => {
   it("falls back to the current revision when the local one was compacted, and says so", async () => {
     const { client, keyspace } = etcdFor();
     await writeEverything(keyspace);
-    const path = join(tempDir(), "behind.db");
+    const path = join(tempDir("kafscale-mcp-verify-"), "behind.db");
     const store = openStore(path);
     const sync = startSync(store, client, keyspace);
     await sync.ready();
@@ -277,7 +257,7 @@ describe("verify", () => {
   it("treats a snapshot that never completed its initial sync as a difference", async () => {
     const { client, keyspace } = etcdFor();
     await writeEverything(keyspace);
-    const path = join(tempDir(), "never.db");
+    const path = join(tempDir("kafscale-mcp-verify-"), "never.db");
     openStore(path).close();
     const report = await verifyFile(path, client, keyspace);
     expect(report.initialSyncDone).toBe(false);
@@ -317,7 +297,7 @@ describe("CLI snapshot and verify", () => {
     const { client, keyspace, namespace } = etcdFor();
     await writeEverything(keyspace);
     const env = { KAFSCALE_MCP_ETCD_ENDPOINTS: etcd.endpoint, KAFSCALE_MCP_ETCD_NAMESPACE: namespace };
-    const dir = tempDir();
+    const dir = tempDir("kafscale-mcp-verify-");
     const out = join(dir, "capture.db");
 
     const missing = await cli(["snapshot"], env);
@@ -372,7 +352,7 @@ describe("CLI snapshot and verify", () => {
   });
 
   it("fails fast and cleanly when etcd is unreachable or the input is wrong", { timeout: 120_000 }, async () => {
-    const dir = tempDir();
+    const dir = tempDir("kafscale-mcp-verify-");
     const env = { KAFSCALE_MCP_ETCD_ENDPOINTS: `http://127.0.0.1:${await freePort()}`, KAFSCALE_MCP_ETCD_DIAL_TIMEOUT: "2s" };
     const out = join(dir, "never.db");
     const down = await cli(["snapshot", "--out", out], env);
