@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { OperatorMetrics } from "../store/index.js";
 import type { BrokerView } from "../sync/broker-view.js";
 import { ToolError } from "./errors.js";
 import { defineTool } from "./tool.js";
@@ -18,6 +19,21 @@ function extrasOf(view: BrokerView): { [K in keyof typeof extras]: number | null
     consumer_lag_max: view.consumerLagMax,
     cpu_percent: view.cpuPercent,
     memory_bytes: view.memoryBytes,
+  };
+}
+
+function operatorOf(operator: OperatorMetrics) {
+  const view = operator.view;
+  const lastSuccess = view?.lastSuccessTimestampMax ?? null;
+  return {
+    clusters: view?.clusters ?? null,
+    etcd_snapshot_age_seconds: view?.snapshotAgeSecondsMax ?? null,
+    etcd_snapshot_stale: view?.staleMax ?? null,
+    // The operator exports Unix seconds.
+    etcd_snapshot_last_success: iso(lastSuccess === null ? null : lastSuccess * 1000),
+    etcd_access_ok: view?.accessOkMin ?? null,
+    scraped_at: iso(operator.scrapedAt),
+    last_error: operator.state.consecutiveFailures > 0 ? operator.state.lastError : null,
   };
 }
 
@@ -52,6 +68,18 @@ export const clusterMetrics = defineTool({
         consecutive_failures: z.number(),
       }),
     ),
+    operator: z
+      .object({
+        clusters: z.number().nullable(),
+        etcd_snapshot_age_seconds: z.number().nullable().describe("max over clusters"),
+        etcd_snapshot_stale: z.number().nullable().describe("max over clusters; 1 = stale"),
+        etcd_snapshot_last_success: z.string().nullable(),
+        etcd_access_ok: z.number().nullable().describe("min over clusters; 0 = a cluster cannot reach etcd"),
+        scraped_at: z.string().nullable(),
+        last_error: z.string().nullable(),
+      })
+      .nullable()
+      .describe("Kafscale operator metrics; null when no operator URL is configured"),
   },
   handler: (ctx) => {
     if (!ctx.metricsConfigured) {
@@ -91,6 +119,7 @@ export const clusterMetrics = defineTool({
         last_error: b.state.consecutiveFailures > 0 ? b.state.lastError : null,
         consecutive_failures: b.state.consecutiveFailures,
       })),
+      operator: latest.operator ? operatorOf(latest.operator) : null,
     };
   },
 });

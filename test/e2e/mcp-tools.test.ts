@@ -121,6 +121,10 @@ describe("MCP tools over streamable HTTP", () => {
       ["nightly-report", "empty"],
       ["rebalancing", "preparing_rebalance"],
     ]);
+    const page = await callTool<Record<string, any>>(client, "list_groups", { limit: 2 });
+    expect(page).toMatchObject({ truncated: true, groups: [{ group_id: "billing" }, { group_id: "nightly-report" }] });
+    const last = await callTool<Record<string, any>>(client, "list_groups", { limit: 2, cursor: page.next_cursor });
+    expect(last).toMatchObject({ truncated: false, groups: [{ group_id: "rebalancing" }] });
     const billing = await callTool<Record<string, any>>(client, "describe_group", { group_id: "billing" });
     expect(billing).toMatchObject({ group_id: "billing", state: "stable", generation_id: 3, has_metadata: true });
     expect(billing.members.map((m: { member_id: string }) => m.member_id)).toEqual(["m1", "m2"]);

@@ -12,6 +12,18 @@ import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js
 import { callTool, connectClient, startTestService, toolError } from "../support/service.js";
 
 const SAMPLE = readFileSync(new URL("../fixtures/broker-metrics-sample.txt", import.meta.url), "utf8");
+const OPERATOR = [
+  "# TYPE kafscale_operator_clusters gauge",
+  "kafscale_operator_clusters 2",
+  'kafscale_operator_etcd_snapshot_age_seconds{cluster="kafscale/a"} 12',
+  'kafscale_operator_etcd_snapshot_age_seconds{cluster="kafscale/b"} 95',
+  'kafscale_operator_etcd_snapshot_last_success_timestamp{cluster="kafscale/a"} 1795500000',
+  'kafscale_operator_etcd_snapshot_stale{cluster="kafscale/a"} 0',
+  'kafscale_operator_etcd_snapshot_stale{cluster="kafscale/b"} 1',
+  'kafscale_operator_etcd_snapshot_access_ok{cluster="kafscale/a"} 1',
+  'kafscale_operator_etcd_snapshot_access_ok{cluster="kafscale/b"} 0',
+  "",
+].join("\n");
 const DEGRADED = SAMPLE.replace('{state="healthy"} 1', '{state="healthy"} 0')
   .replace('{state="degraded"} 0', '{state="degraded"} 1')
   .replace("kafscale_s3_latency_ms_avg 38.412000", "kafscale_s3_latency_ms_avg 900.000000");
@@ -31,6 +43,7 @@ describe("metrics tools", () => {
   beforeAll(async () => {
     await writeCluster(etcd.keyspace, realisticCluster);
     server = createServer((req, res) => {
+      if (req.url === "/operator/metrics") return void res.writeHead(200).end(OPERATOR);
       const id = /^\/broker\/(\d+)\/metrics$/.exec(req.url ?? "")?.[1] ?? "";
       const [status, body] = behaviour[id]?.() ?? [404, ""];
       res.writeHead(status, { "content-type": "text/plain" }).end(body);
@@ -39,6 +52,7 @@ describe("metrics tools", () => {
     port = (server.address() as AddressInfo).port;
     service = await startTestService(etcd.endpoint, etcd.namespace, {
       KAFSCALE_MCP_BROKER_METRICS_URL_TEMPLATE: `http://127.0.0.1:${port}/broker/{id}/metrics`,
+      KAFSCALE_MCP_OPERATOR_METRICS_URL: `http://127.0.0.1:${port}/operator/metrics`,
       KAFSCALE_MCP_SCRAPE_INTERVAL: "1h",
       KAFSCALE_MCP_SCRAPE_TIMEOUT: "2s",
     });
@@ -73,6 +87,14 @@ describe("metrics tools", () => {
     expect(metrics.brokers.map((b: any) => b.consecutive_failures > 0)).toEqual([false, false, true]);
     expect(metrics.brokers[2].last_error).toMatch(/metrics request failed: 500/);
     expect(metrics.freshness.metrics_scraped_at).not.toBeNull();
+    expect(metrics.operator).toMatchObject({
+      clusters: 2,
+      etcd_snapshot_age_seconds: 95,
+      etcd_snapshot_stale: 1,
+      etcd_snapshot_last_success: new Date(1795500000 * 1000).toISOString(),
+      etcd_access_ok: 0,
+      last_error: null,
+    });
 
     const status = await callTool<Record<string, any>>(client, "cluster_status");
     expect(status.s3).toMatchObject({ state: "degraded", latency_ms: Math.trunc((38.412 + 900) / 2) });
