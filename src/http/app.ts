@@ -1,6 +1,6 @@
 /**
- * The HTTP face of the service: /mcp (streamable HTTP, sessions or stateless), /healthz, /readyz,
- * /metrics and, with OIDC, the RFC 9728 metadata. Security by default on /mcp, in this order: a
+ * The HTTP face of the service: /mcp (streamable HTTP, sessions or stateless), /api/v1 (the same
+ * answers as JSON for dashboards), /healthz, /readyz, /metrics and, with OIDC, the RFC 9728 metadata. Security by default on /mcp, in this order: a
  * request id, Host/Origin checks, authentication, a body limit, the tool-call gate (rate limit,
  * permitted tools); every refusal and every tool call is audited.
  */
@@ -21,6 +21,7 @@ import { createRateLimiter } from "./rate-limit.js";
 import { assignRequestId, requestIdOf } from "./request-id.js";
 import { METADATA_PATH, resourceMetadataHandler, type ResourceMetadataOptions } from "./resource-metadata.js";
 import { createServiceMetrics } from "./service-metrics.js";
+import { createRestApi } from "./rest-api.js";
 import { createSessionManager, handleStateless, jsonRpcError } from "./sessions.js";
 import { createToolGate } from "./tool-gate.js";
 
@@ -78,12 +79,18 @@ export function createApp(options: AppOptions): App {
   const onDenied = (req: Request, reason: string, status: number): void =>
     deny({ req, reason, status, principal: principalOf(req) });
 
+  const limiter = options.rateLimit ? createRateLimiter(options.rateLimit) : null;
   const gate = createToolGate({
-    limiter: options.rateLimit ? createRateLimiter(options.rateLimit) : null,
+    limiter,
     enabledTools,
     deny,
     wasRefused: (req) => refused.has(req),
   });
+  const recordToolCall = (event: ToolCallEvent, principal: Principal): void => {
+    metrics.toolCall(event.tool, event.outcome, event.latencyMs);
+    options.audit?.toolCall(event, principal);
+    options.onToolCall?.(event, principal);
+  };
   const newServer = (principal: Principal) =>
     createMcpServer({
       ctx,
@@ -91,9 +98,7 @@ export function createApp(options: AppOptions): App {
       logger,
       onToolCall: (event) => {
         gate.ran(event);
-        metrics.toolCall(event.tool, event.outcome, event.latencyMs);
-        options.audit?.toolCall(event, principal);
-        options.onToolCall?.(event, principal);
+        recordToolCall(event, principal);
       },
     });
   const sessions = createSessionManager({ idleTimeoutMs: http.sessionTimeoutMs, newServer, logger, onDenied });
@@ -142,6 +147,15 @@ export function createApp(options: AppOptions): App {
   const guard = hostAndOriginGuard({ allowedHosts: http.allowedHosts, allowedOrigins: http.allowedOrigins, onDenied });
   const body = express.json({ limit: http.maxBodyBytes, type: ["application/json", "application/*+json"] });
   for (const path of ["/mcp", "/mcp/"]) app.all(path, assignRequestId, guard, authenticate, body, gate.middleware, mcp);
+
+  // Dashboards: the same answers as plain JSON, behind the same guard and authentication.
+  app.use(
+    "/api/v1",
+    assignRequestId,
+    guard,
+    authenticate,
+    createRestApi({ ctx, logger, enabledTools, limiter, onToolCall: recordToolCall, deny }),
+  );
 
   if (options.resourceMetadata) {
     // Public by design (RFC 9728): a client that got a 401 reads it to find the authorization server.

@@ -86,6 +86,7 @@ export const clusterMetrics = defineTool({
       throw new ToolError(
         "metrics provider not configured",
         "set KAFSCALE_MCP_BROKER_METRICS_URL or KAFSCALE_MCP_BROKER_METRICS_URL_TEMPLATE on the service",
+        404,
       );
     }
     const latest = ctx.store.metrics.latest();
@@ -95,6 +96,7 @@ export const clusterMetrics = defineTool({
       throw new ToolError(
         "no metrics yet: no broker scrape has succeeded",
         errors.length > 0 ? `last scrape error: ${errors[0]}` : "the first scrape runs within one scrape interval",
+        503,
       );
     }
     return {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ToolError } from "./errors.js";
+import { unknownGroup } from "./errors.js";
 import { groupId } from "./schemas.js";
 import { defineTool } from "./tool.js";
 
@@ -34,7 +34,7 @@ export const describeGroup = defineTool({
   handler: (ctx, args) => {
     const group = ctx.store.reads.describeGroup(args.group_id);
     if (!group) {
-      throw new ToolError(`consumer group "${args.group_id}" not found`, "list_groups shows the known groups");
+      throw unknownGroup(args.group_id);
     }
     return group;
   },

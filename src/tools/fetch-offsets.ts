@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ToolError, unknownTopics } from "./errors.js";
+import { unknownGroup, unknownTopics } from "./errors.js";
 import { cursorSchema, decodeCursor, limitSchema, pagingFields, pagingOutput } from "./paging.js";
 import { filterOf, groupId, topicList } from "./schemas.js";
 import { defineTool } from "./tool.js";
@@ -37,7 +37,7 @@ export const fetchOffsets = defineTool({
   handler: (ctx, args) => {
     const { reads } = ctx.store;
     if (!reads.groupExists(args.group_id)) {
-      throw new ToolError(`consumer group "${args.group_id}" not found`, "list_groups shows the known groups");
+      throw unknownGroup(args.group_id);
     }
     const topics = filterOf(args.topics);
     let unknown: string[] = [];

@@ -66,13 +66,22 @@ function textResult(text: string): CallToolResult {
   return { isError: true, content: [{ type: "text", text }] };
 }
 
+/** One run of a tool: the MCP result, and what REST and the audit trail need to know about it. */
+export interface ToolRun {
+  result: CallToolResult;
+  outcome: ToolCallEvent["outcome"];
+  error?: string;
+  /** HTTP status for the REST API: 200, the ToolError's status, or 500. */
+  status: number;
+}
+
 /** Runs a definition's handler and shapes its answer (no server involved: unit tests call this). */
 export function runTool(
   def: AnyToolDefinition,
   ctx: ToolContext,
   args: Record<string, unknown>,
   logger: Logger,
-): { result: CallToolResult; outcome: ToolCallEvent["outcome"]; error?: string } {
+): ToolRun {
   try {
     const sync = ctx.store.syncState.get();
     if (def.needsSnapshot && !sync.initialSyncDone) throw notReady(sync.revision);
@@ -81,14 +90,18 @@ export function runTool(
     return {
       result: { content: [{ type: "text", text: JSON.stringify(body) }], structuredContent: body },
       outcome: "ok",
+      status: 200,
     };
   } catch (err) {
-    if (err instanceof ToolError) return { result: textResult(err.text), outcome: "tool_error", error: err.message };
+    if (err instanceof ToolError) {
+      return { result: textResult(err.text), outcome: "tool_error", error: err.message, status: err.status };
+    }
     logger.error("tool failed", { tool: def.name, error: err instanceof Error ? err.stack : String(err) });
     return {
       result: textResult(`internal error in ${def.name}; the service log has details`),
       outcome: "internal_error",
       error: err instanceof Error ? err.message : String(err),
+      status: 500,
     };
   }
 }

@@ -1,0 +1,113 @@
+/**
+ * /api/v1: the same answers as the MCP tools, as plain JSON over GET, for dashboards. Every route is
+ * one tool definition with its arguments taken from the path and query string, so MCP and dashboards
+ * always agree; the same scopes, allow-list, rate limit and audit trail apply as on /mcp.
+ */
+import { Router, type Request, type Response } from "express";
+import { z } from "zod";
+import type { Logger } from "../log.js";
+import type { ToolContext } from "../tools/context.js";
+import { ALL_TOOLS, selectTools } from "../tools/index.js";
+import { runTool, type AnyToolDefinition, type ToolCallEvent } from "../tools/tool.js";
+import type { Denial } from "./audit-trail.js";
+import { principalOf, type Principal } from "./principal.js";
+import type { RateLimiter } from "./rate-limit.js";
+import { requestIdOf } from "./request-id.js";
+
+export interface RestApiOptions {
+  ctx: ToolContext;
+  logger: Logger;
+  enabledTools: readonly string[];
+  limiter: RateLimiter | null;
+  onToolCall(event: ToolCallEvent, principal: Principal): void;
+  deny(denial: Denial): void;
+}
+
+type ArgsOf = (req: Request) => Record<string, unknown>;
+
+const list = (value: unknown): string[] | undefined =>
+  typeof value === "string" && value !== "" ? value.split(",").map((s) => s.trim()) : undefined;
+const int = (value: unknown): number | string | undefined =>
+  typeof value === "string" && /^\d+$/.test(value) ? Number(value) : (value as string | undefined);
+const paging = (req: Request): Record<string, unknown> => ({ limit: int(req.query.limit), cursor: req.query.cursor });
+
+/** Route → tool and how its arguments are read. Query parameters not listed here are refused. */
+const ROUTES: { path: string; tool: string; args: ArgsOf; query: string[] }[] = [
+  { path: "/cluster", tool: "cluster_status", args: (r) => ({ topic_limit: int(r.query.topic_limit) }), query: ["topic_limit"] },
+  { path: "/cluster/metrics", tool: "cluster_metrics", args: () => ({}), query: [] },
+  { path: "/topics", tool: "list_topics", args: paging, query: ["limit", "cursor"] },
+  { path: "/topics/:name", tool: "describe_topics", args: (r) => ({ names: [r.params.name] }), query: [] },
+  { path: "/groups", tool: "list_groups", args: paging, query: ["limit", "cursor"] },
+  { path: "/groups/:group", tool: "describe_group", args: (r) => ({ group_id: r.params.group }), query: [] },
+  {
+    path: "/groups/:group/offsets",
+    tool: "fetch_offsets",
+    args: (r) => ({ group_id: r.params.group, topics: list(r.query.topics), ...paging(r) }),
+    query: ["topics", "limit", "cursor"],
+  },
+  { path: "/configs", tool: "describe_configs", args: (r) => ({ topics: list(r.query.topics) }), query: ["topics"] },
+];
+
+const TOOLS = new Map<string, AnyToolDefinition>(ALL_TOOLS.map((t) => [t.name, t]));
+
+/** Drops undefined values, so optional arguments are really absent. */
+function defined(args: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined));
+}
+
+/** Builds the router; mount it behind the Host guard and authentication. */
+export function createRestApi(options: RestApiOptions): Router {
+  const router = Router();
+  for (const route of ROUTES) {
+    const def = TOOLS.get(route.tool) as AnyToolDefinition;
+    const schema = z.object(def.input).strict();
+    router.get(route.path, (req: Request, res: Response) => {
+      const principal = principalOf(req) as Principal;
+      const fail = (status: number, error: string, reason: string, args?: unknown): void => {
+        options.deny({ req, reason, status, principal, tool: def.name, args });
+        res.status(status).json({ error });
+      };
+      if (!selectTools(principal.scopes, options.enabledTools).some((t) => t.name === def.name)) {
+        return fail(403, `tool ${def.name} is not permitted for this caller`, "tool not permitted");
+      }
+      const extra = Object.keys(req.query).filter((k) => !route.query.includes(k));
+      if (extra.length > 0) {
+        return fail(400, `unknown query parameter${extra.length > 1 ? "s" : ""}: ${extra.join(", ")}`, "invalid arguments");
+      }
+      const parsed = schema.safeParse(defined(route.args(req)));
+      if (!parsed.success) {
+        const detail = parsed.error.issues.map((i) => `${i.path.join(".") || "(arguments)"}: ${i.message}`).join("; ");
+        return fail(400, `invalid arguments: ${detail}`, "invalid arguments", route.args(req));
+      }
+      const decision = options.limiter?.take(principal.subject, 1) ?? { ok: true as const };
+      if (!decision.ok) {
+        res.setHeader("Retry-After", String(decision.retryAfterSeconds));
+        return fail(429, `rate limit exceeded: ${options.limiter?.description}`, "rate limit exceeded", parsed.data);
+      }
+      const started = performance.now();
+      const run = runTool(def, options.ctx, parsed.data, options.logger);
+      options.onToolCall(
+        {
+          tool: def.name,
+          args: parsed.data,
+          outcome: run.outcome,
+          error: run.error,
+          latencyMs: performance.now() - started,
+          revision: options.ctx.store.syncState.get().revision,
+          extra: { authInfo: { extra: { requestId: requestIdOf(req), remoteAddr: req.socket.remoteAddress ?? null } } },
+        },
+        principal,
+      );
+      if (run.outcome === "ok") {
+        res.status(200).json(run.result.structuredContent);
+        return;
+      }
+      const text = (run.result.content[0] as { text?: string } | undefined)?.text ?? "error";
+      res.status(run.status).json({ error: text });
+    });
+  }
+  router.use((req: Request, res: Response) => {
+    res.status(404).json({ error: `no such endpoint: ${req.method} /api/v1${req.path}` });
+  });
+  return router;
+}
