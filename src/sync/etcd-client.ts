@@ -22,7 +22,14 @@ export function createEtcdClient(config: EtcdConfig): EtcdClient {
   if (config.endpoints.length === 0) {
     throw new Error("KAFSCALE_MCP_ETCD_ENDPOINTS is empty; expected a comma-separated list such as http://etcd:2379");
   }
-  const options: IOptions = { hosts: config.endpoints, dialTimeout: config.dialTimeoutMs };
+  const options: IOptions = {
+    hosts: config.endpoints,
+    dialTimeout: config.dialTimeoutMs,
+    // grpc-js refuses responses over 4 MiB by default; Go's clientv3 (Kafscale) accepts up to 2 GiB.
+    // The snapshot key alone passes 4 MiB at ~27k partitions (3 brokers), and the initial range
+    // read must be able to receive it.
+    grpcOptions: { "grpc.max_receive_message_length": -1 },
+  };
   if (config.username !== undefined) {
     options.auth = { username: config.username, password: config.password ?? "" };
   }
