@@ -9,6 +9,7 @@ import { createEtcdSync } from "../../src/sync/etcd-sync.js";
 import { keys } from "../../src/sync/keys.js";
 import { encodeCommittedOffset, encodeNextOffset } from "../../src/sync/encode.js";
 import { silentLogger } from "../../src/log.js";
+import { buildClusterKvs } from "../../src/demo/cluster-spec.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
 import { startEtcd } from "../support/etcd-process.js";
 import { useCleanups } from "../support/harness.js";
@@ -117,6 +118,19 @@ describe("etcd sync", () => {
     const group = await keyspace.delete().key(keys.groupMetadata("rebalancing")).exec();
     await sync.waitForRevision(Number(group.header.revision));
     expect(store.reads.describeGroup("rebalancing")).toBeNull();
+  });
+
+  it("loads a snapshot key larger than gRPC's default 4 MiB message limit", async () => {
+    const { client, keyspace } = testEtcd();
+    defer(() => client.close());
+    const big = { ...realisticCluster, topics: [{ name: "firehose", partitions: 40_000 }], groups: [] };
+    const snapshot = buildClusterKvs(big)[0] as { key: string; value: Buffer };
+    expect(snapshot.value.length).toBeGreaterThan(4 * 1024 * 1024);
+    await keyspace.put(snapshot.key).value(snapshot.value).exec();
+    const store = openStore();
+    const sync = startSync(store, client, keyspace);
+    await sync.ready();
+    expect(store.reads.clusterOverview()).toMatchObject({ topic_count: 1, partition_count: 40_000 });
   });
 
   it("records corrupt values and keeps syncing", async () => {

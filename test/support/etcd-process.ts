@@ -86,6 +86,8 @@ export async function startEtcd(): Promise<EtcdProcess> {
         "--initial-advertise-peer-urls", `http://127.0.0.1:${peerPort}`,
         "--initial-cluster", `test=http://127.0.0.1:${peerPort}`,
         "--listen-metrics-urls", `http://127.0.0.1:${metricsPort}`,
+        // Large Kafscale clusters write snapshot keys of several MiB (default limit 1.5 MiB).
+        "--max-request-bytes", String(32 * 1024 * 1024),
         "--log-level", "error",
         "--logger", "zap",
       ],

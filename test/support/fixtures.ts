@@ -1,6 +1,7 @@
 /** A realistic small cluster (contract §1–§4) used by the integration and end-to-end tests. */
 import { randomUUID } from "node:crypto";
-import { Etcd3, type Namespace } from "etcd3";
+import type { Etcd3, Namespace } from "etcd3";
+import { createEtcdClient } from "../../src/sync/etcd-client.js";
 import { inject } from "vitest";
 import type { ClusterSpec } from "../../src/demo/cluster-spec.js";
 import { buildClusterKvs } from "../../src/demo/cluster-spec.js";
@@ -46,7 +47,8 @@ export function testEtcd(endpoint: string = inject("etcdEndpoint")): {
   namespace: string;
   keyspace: Namespace;
 } {
-  const client = new Etcd3({ hosts: endpoint });
+  // The product's client factory, so tests run with the same gRPC options as the service.
+  const client = createEtcdClient({ endpoints: [endpoint], namespace: "", dialTimeoutMs: 5000, pageSize: 2000 });
   const namespace = `/test-${randomUUID()}`;
   return { endpoint, client, namespace, keyspace: client.namespace(namespace) };
 }
