@@ -93,7 +93,7 @@ export function createRestApi(options: RestApiOptions): Router {
           outcome: run.outcome,
           error: run.error,
           latencyMs: performance.now() - started,
-          revision: options.ctx.store.syncState.get().revision,
+          revision: run.revision,
           extra: { authInfo: { extra: { requestId: requestIdOf(req), remoteAddr: req.socket.remoteAddress ?? null } } },
         },
         principal,

@@ -127,6 +127,8 @@ export interface MetricsStore {
   prune(olderThanMs: number): { samples: number; scrapes: number };
   /** The snapshot for the metrics tools; null when no target was ever configured or scraped. */
   latest(): ClusterMetricsSnapshot | null;
+  /** `latest().observedAt` alone, in one indexed query: the freshness check on every tool call. */
+  observedAt(): number | null;
   /** Samples of metric `name` scraped at or after `sinceMs`, oldest first, at most `limit` (default 10,000). */
   sampleHistory(name: string, sinceMs: number, limit?: number): SamplePoint[];
 }
@@ -211,6 +213,10 @@ export function createMetricsStore(db: Db): MetricsStore {
        WHERE target IN (SELECT DISTINCT target FROM scrapes WHERE scraped_at < @before) AND scraped_at < @before`,
     ),
     pruneScrapes: db.prepare<{ before: number }>("DELETE FROM scrapes WHERE scraped_at < @before"),
+    observedAt: db.prepare<[], { at: number | null }>(
+      `SELECT max(v.scraped_at) AS at FROM broker_views v JOIN scrape_targets t ON t.target = v.target
+       WHERE t.kind = 'broker'`,
+    ),
     targets: db.prepare<[], TargetRow>(
       `SELECT * FROM scrape_targets
        ORDER BY kind = 'operator', node_id IS NULL, node_id, target`,
@@ -325,5 +331,7 @@ export function createMetricsStore(db: Db): MetricsStore {
       scrapedAt: r.scraped_at,
     }));
 
-  return { syncTargets, recordScrape, recordFailure, prune, latest, sampleHistory };
+  const observedAt = (): number | null => s.observedAt.get()?.at ?? null;
+
+  return { syncTargets, recordScrape, recordFailure, prune, latest, observedAt, sampleHistory };
 }

@@ -3,6 +3,7 @@
  * it is, the measured state of the etcd link, and the age of the last metrics scrape.
  */
 import { z } from "zod";
+import type { SyncState } from "../store/index.js";
 import type { ToolContext } from "./context.js";
 
 export const freshnessSchema = z.object({
@@ -33,14 +34,12 @@ export function sanitizeError(text: string | null): string | null {
     .slice(0, 300);
 }
 
-/** Computes freshness now, from the store's sync state and last metrics scrape. */
-export function freshnessOf(ctx: ToolContext): Freshness {
+/** Computes freshness now, from the sync state (read once per call by the caller) and the last scrape. */
+export function freshnessOf(ctx: ToolContext, sync: SyncState): Freshness {
   const now = ctx.now();
-  const sync = ctx.store.syncState.get();
-  const metrics = ctx.store.metrics.latest();
   const demo = sync.source === "demo";
   const age = sync.syncedAt === null ? null : Math.max(0, now - sync.syncedAt);
-  const metricsAt = metrics?.observedAt ?? null;
+  const metricsAt = ctx.store.metrics.observedAt();
   const metricsAge = metricsAt === null ? null : Math.max(0, now - metricsAt);
   const reasons: string[] = [];
   if (!sync.initialSyncDone) reasons.push("initial etcd sync not finished");

@@ -73,6 +73,8 @@ export interface ToolRun {
   error?: string;
   /** HTTP status for the REST API: 200, the ToolError's status, or 500. */
   status: number;
+  /** The etcd revision the answer was served from. */
+  revision: number;
 }
 
 /** Runs a definition's handler and shapes its answer (no server involved: unit tests call this). */
@@ -82,19 +84,22 @@ export function runTool(
   args: Record<string, unknown>,
   logger: Logger,
 ): ToolRun {
+  // One read of the sync state per call: the revision checked, served and reported are the same.
+  const sync = ctx.store.syncState.get();
+  const revision = sync.revision;
   try {
-    const sync = ctx.store.syncState.get();
     if (def.needsSnapshot && !sync.initialSyncDone) throw notReady(sync.revision);
     const data = def.handler(ctx, args as never);
-    const body = { ...data, freshness: freshnessOf(ctx) };
+    const body = { ...data, freshness: freshnessOf(ctx, sync) };
     return {
       result: { content: [{ type: "text", text: JSON.stringify(body) }], structuredContent: body },
       outcome: "ok",
       status: 200,
+      revision,
     };
   } catch (err) {
     if (err instanceof ToolError) {
-      return { result: textResult(err.text), outcome: "tool_error", error: err.message, status: err.status };
+      return { result: textResult(err.text), outcome: "tool_error", error: err.message, status: err.status, revision };
     }
     logger.error("tool failed", { tool: def.name, error: err instanceof Error ? err.stack : String(err) });
     return {
@@ -102,6 +107,7 @@ export function runTool(
       outcome: "internal_error",
       error: err instanceof Error ? err.message : String(err),
       status: 500,
+      revision,
     };
   }
 }
@@ -124,17 +130,17 @@ export function registerDefinedTool(
     },
     async (args: Record<string, unknown>, extra: unknown) => {
       const started = performance.now();
-      const { result, outcome, error } = runTool(def, ctx, args, options.logger);
+      const run = runTool(def, ctx, args, options.logger);
       options.onToolCall?.({
         tool: def.name,
         args,
-        outcome,
-        error,
+        outcome: run.outcome,
+        error: run.error,
         latencyMs: performance.now() - started,
-        revision: ctx.store.syncState.get().revision,
+        revision: run.revision,
         extra,
       });
-      return result;
+      return run.result;
     },
   );
 }
