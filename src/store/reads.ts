@@ -179,8 +179,19 @@ export function createReads(db: Db): Reads {
        WHERE j.value > ? ORDER BY j.value LIMIT ?`,
     ),
     partitionsOf: db.prepare<[string], PartitionRow>("SELECT * FROM partitions WHERE topic = ? ORDER BY partition"),
+    // v_groups, with the cursor and limit pushed into both arms of the union: SQLite then merges two
+    // primary-key range scans and stops after one page, instead of reading every committed offset.
     groups: db.prepare<[string, number], GroupSummary>(
-      "SELECT group_id, state, protocol_type, member_count FROM v_groups WHERE group_id > ? ORDER BY group_id LIMIT ?",
+      `WITH ids AS (
+         SELECT group_id FROM consumer_groups WHERE group_id > ?1
+         UNION
+         SELECT group_id FROM committed_offsets WHERE group_id > ?1
+         ORDER BY 1 LIMIT ?2
+       )
+       SELECT ids.group_id, COALESCE(cg.state, 'empty') AS state, COALESCE(cg.protocol_type, '') AS protocol_type,
+              (SELECT count(*) FROM group_members m WHERE m.group_id = ids.group_id) AS member_count
+       FROM ids LEFT JOIN consumer_groups cg ON cg.group_id = ids.group_id
+       ORDER BY ids.group_id`,
     ),
     group: db.prepare<[string], Omit<GroupDetail, "members" | "has_metadata">>(
       `SELECT group_id, state, protocol_type, protocol, leader, generation_id, rebalance_timeout_ms
@@ -200,6 +211,9 @@ export function createReads(db: Db): Reads {
       `SELECT member_id, topic, partition FROM member_assignments WHERE group_id = ?
        ORDER BY member_id, topic, partition`,
     ),
+    // CROSS JOIN pins the join order: walk the few selected topics, then their partitions by primary
+    // key. Left to itself the planner scanned every partition of the cluster from the cursor (100k at
+    // size L) and probed the topic list for each.
     offsetsForGroupTopics: db.prepare(
       `WITH selected(topic) AS (
          SELECT value FROM json_each(@topics) WHERE @topics IS NOT NULL
@@ -210,7 +224,7 @@ export function createReads(db: Db): Reads {
        )
        SELECT p.topic, p.partition, co.committed_offset, co.metadata, co.committed_at,
               COALESCE(eo.next_offset, 0) AS end_offset
-       FROM selected JOIN partitions p ON p.topic = selected.topic
+       FROM selected CROSS JOIN partitions p ON p.topic = selected.topic
        LEFT JOIN committed_offsets co ON co.group_id = @group AND co.topic = p.topic AND co.partition = p.partition
        LEFT JOIN end_offsets eo ON eo.topic = p.topic AND eo.partition = p.partition
        WHERE (p.topic, p.partition) > (@afterTopic, @afterPartition)
