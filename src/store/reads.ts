@@ -181,12 +181,12 @@ export function createReads(db: Db): Reads {
     partitionsOf: db.prepare<[string], PartitionRow>("SELECT * FROM partitions WHERE topic = ? ORDER BY partition"),
     // v_groups, with the cursor and limit pushed into both arms of the union: SQLite then merges two
     // primary-key range scans and stops after one page, instead of reading every committed offset.
-    groups: db.prepare<[string, number], GroupSummary>(
+    groups: db.prepare<[{ after: string; limit: number }], GroupSummary>(
       `WITH ids AS (
-         SELECT group_id FROM consumer_groups WHERE group_id > ?1
+         SELECT group_id FROM consumer_groups WHERE group_id > @after
          UNION
-         SELECT group_id FROM committed_offsets WHERE group_id > ?1
-         ORDER BY 1 LIMIT ?2
+         SELECT group_id FROM committed_offsets WHERE group_id > @after
+         ORDER BY 1 LIMIT @limit
        )
        SELECT ids.group_id, COALESCE(cg.state, 'empty') AS state, COALESCE(cg.protocol_type, '') AS protocol_type,
               (SELECT count(*) FROM group_members m WHERE m.group_id = ids.group_id) AS member_count
@@ -288,7 +288,7 @@ export function createReads(db: Db): Reads {
 
   const listGroups = db.transaction((after: string | null, limit: number) =>
     pageOf(
-      s.groups.all(after ?? "", limit + 1).map((g) => ({ ...g, member_count: Number(g.member_count) })),
+      s.groups.all({ after: after ?? "", limit: limit + 1 }).map((g) => ({ ...g, member_count: Number(g.member_count) })),
       limit,
       (g) => g.group_id,
     ),
