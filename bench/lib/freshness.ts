@@ -1,0 +1,156 @@
+/**
+ * Freshness under a steady write load: how long after etcd acknowledges a put does the first tool
+ * answer show it? The writer process (writer-process.ts) keeps the rate; for each sampled put a
+ * prober polls `fetch_offsets {group, topics:[topic]}` back to back until the committed offset is
+ * at least the written value. Put-to-visible = arrival of that answer − the put's acknowledgement.
+ *
+ * Honest about its own overhead: each poll is a full MCP call the service must also answer while it
+ * applies the write stream, so the prober's load (polls/s, reported) is part of the measurement,
+ * and its resolution is one call's latency. A sample that arrives while every probe session is busy
+ * is skipped (counted), so probes never queue behind each other and inflate the numbers.
+ */
+import { fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { REPO_ROOT } from "./child.js";
+import { openCpuWindow } from "./cpu.js";
+import { requestCounts, requestDelta, type EtcdDelta } from "./etcd.js";
+import type { WorkloadHandles } from "./generator.js";
+import { call, closeAll, connectMany, type Client } from "./mcp.js";
+import { summarize, type LatencySummary } from "./stats.js";
+import type { WriterConfig, WriterDone, WriterSample } from "./writer-process.js";
+
+export interface FreshnessResult {
+  targetRate: number;
+  durationMs: number;
+  writer: Omit<WriterDone, "type">;
+  samples: number;
+  probed: number;
+  skippedBusy: number;
+  timeouts: number;
+  /** Put acknowledged by etcd → first tool answer showing it. */
+  visibleAfterAckMs: LatencySummary;
+  /** Put issued → first tool answer showing it (adds etcd's own commit latency). */
+  visibleAfterIssueMs: LatencySummary;
+  polls: number;
+  pollsPerSecond: number;
+  /** etcd requests during the phase: the writer's Puts, plus whatever the service under test reads. */
+  etcd: EtcdDelta;
+  /** CPUs used meanwhile by processes other than the benchmark's own (ideally 0). */
+  foreignCpus: number;
+}
+
+const PROBE_SESSIONS = 4;
+const PROBE_TIMEOUT_MS = 5_000;
+const wallNow = (): number => performance.timeOrigin + performance.now();
+
+interface OffsetRow {
+  partition: number;
+  offset: number;
+}
+
+function showsValue(data: Record<string, unknown> | undefined, sample: WriterSample): boolean {
+  const rows = (data?.offsets ?? []) as OffsetRow[] | null;
+  const row = rows?.find((r) => r.partition === sample.target.partition);
+  return row !== undefined && row.offset >= sample.value;
+}
+
+export async function measureFreshness(options: {
+  baseUrl: string;
+  etcdEndpoint: string;
+  metricsUrl: string;
+  handles: WorkloadHandles;
+  ratePerSecond: number;
+  durationMs: number;
+  samplesPerSecond: number;
+  valueBase: number;
+  /** Long-lived processes of the benchmark (etcd, the service under test), for CPU accounting. */
+  ownPids: number[];
+}): Promise<FreshnessResult> {
+  const probes: Client[] = await connectMany(options.baseUrl, PROBE_SESSIONS);
+  const idle = [...probes];
+  const afterAck: number[] = [];
+  const afterIssue: number[] = [];
+  const inProgress = new Set<Promise<void>>();
+  let samples = 0;
+  let skippedBusy = 0;
+  let timeouts = 0;
+  let polls = 0;
+
+  const probe = async (client: Client, sample: WriterSample): Promise<void> => {
+    const giveUpAt = wallNow() + PROBE_TIMEOUT_MS;
+    const args = { group_id: sample.target.group, topics: [sample.target.topic] };
+    for (;;) {
+      polls++;
+      const outcome = await call(client, "fetch_offsets", args);
+      const arrived = wallNow();
+      if (outcome.ok && showsValue(outcome.data, sample)) {
+        afterAck.push(Math.max(0, arrived - sample.ackedAt));
+        afterIssue.push(arrived - sample.issuedAt);
+        return;
+      }
+      if (arrived > giveUpAt) {
+        timeouts++;
+        return;
+      }
+    }
+  };
+
+  // A step of two keeps samples on committed-offset puts (even sequence numbers).
+  const every = Math.max(2, 2 * Math.round(options.ratePerSecond / options.samplesPerSecond / 2));
+  const config: WriterConfig = {
+    endpoint: options.etcdEndpoint,
+    ratePerSecond: options.ratePerSecond,
+    durationMs: options.durationMs,
+    sampleEvery: every,
+    valueBase: options.valueBase,
+    committedTargets: options.handles.committedTargets,
+    nextOffsetTargets: options.handles.nextOffsetTargets,
+  };
+  const before = await requestCounts(options.metricsUrl);
+  const cpu = openCpuWindow(options.ownPids);
+  const started = performance.now();
+  const writer = fork(fileURLToPath(new URL("./writer-process.ts", import.meta.url)), [], {
+    cwd: REPO_ROOT,
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const done = await new Promise<WriterDone>((resolve, reject) => {
+    writer.on("message", (m: WriterSample | WriterDone) => {
+      if (m.type === "done") return resolve(m);
+      samples++;
+      const client = idle.pop();
+      if (!client) {
+        skippedBusy++;
+        return;
+      }
+      const p = probe(client, m).finally(() => {
+        idle.push(client);
+        inProgress.delete(p);
+      });
+      inProgress.add(p);
+    });
+    writer.once("exit", (code) => reject(new Error(`freshness writer exited with ${code} before reporting`)));
+    writer.send(config);
+  });
+  await Promise.all(inProgress);
+  const elapsedMs = performance.now() - started;
+  const foreignCpus = cpu.foreignCpus(done.cpuMs);
+  const after = await requestCounts(options.metricsUrl);
+  await closeAll(probes);
+  const { type: _type, ...writerStats } = done;
+  return {
+    targetRate: options.ratePerSecond,
+    durationMs: options.durationMs,
+    writer: writerStats,
+    samples,
+    probed: afterAck.length + timeouts,
+    skippedBusy,
+    timeouts,
+    visibleAfterAckMs: summarize(afterAck),
+    visibleAfterIssueMs: summarize(afterIssue),
+    polls,
+    pollsPerSecond: Math.round((polls / elapsedMs) * 1000),
+    etcd: requestDelta(before, after),
+    foreignCpus,
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * Summarises a V8 CPU profile (`node --cpu-prof`, or `npm run bench -- --profile`): self time per
+ * function and per source file, and total (inclusive) time for functions of this repository.
+ *
+ *   npx tsx bench/profile-summary.ts bench/results/profiles/CPU.….cpuprofile [--top 25] [--match REGEX]
+ *                                     [--from SECONDS] [--to SECONDS]
+ *
+ * --from/--to keep the samples of a time window (seconds since the profile started, which is about
+ * when the process started): e.g. --to <cold sync seconds> for the initial load, --from after it
+ * for tool calls.
+ * --match selects the functions with an inclusive-time row ("name file:line"); by default this
+ * repository's own (dist/ or src/ — the SDK's dist/ files match too).
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
+
+const shortUrl = (url: string): string =>
+  url === "" ? "(native)" : url.replace(/^file:\/\//, "").replace(/^.*?\/node_modules\//, "node_modules/").replace(/^.*?\/(dist|src)\//, "$1/");
+
+/** Seconds from the start of the profile (≈ process start) between which samples count. */
+interface Window {
+  fromS: number;
+  toS: number;
+}
+
+function summarize(profile: Profile, top: number, match: RegExp, window: Window): string {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const selfUs = new Map<number, number>();
+  let at = 0;
+  let totalUs = 0;
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (at < window.fromS * 1e6 || at > window.toS * 1e6) return;
+    selfUs.set(id, (selfUs.get(id) ?? 0) + delta);
+    totalUs += delta;
+  });
+
+  const selfByFn = new Map<string, number>();
+  const selfByFile = new Map<string, number>();
+  const inclusiveOwn = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    const node = byId.get(id) as ProfileNode;
+    const f = node.callFrame;
+    const fn = `${f.functionName || "(anonymous)"} ${shortUrl(f.url)}:${f.lineNumber + 1}`;
+    selfByFn.set(fn, (selfByFn.get(fn) ?? 0) + us);
+    selfByFile.set(shortUrl(f.url), (selfByFile.get(shortUrl(f.url)) ?? 0) + us);
+    // Inclusive time of our own functions: charge the sample to every distinct one on its stack.
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const frame = (byId.get(at) as ProfileNode).callFrame;
+      const url = shortUrl(frame.url);
+      const key = `${frame.functionName || "(anonymous)"} ${url}:${frame.lineNumber + 1}`;
+      if (!match.test(key)) continue;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      inclusiveOwn.set(key, (inclusiveOwn.get(key) ?? 0) + us);
+    }
+  }
+  const table = (title: string, map: Map<string, number>): string[] => [
+    `\n${title}`,
+    ...[...map.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, us]) => `${(us / 1000).toFixed(0).padStart(8)} ms ${((us / totalUs) * 100).toFixed(1).padStart(5)}%  ${name}`),
+  ];
+  return [
+    `profile: ${((profile.endTime - profile.startTime) / 1e6).toFixed(2)} s, ${profile.samples.length} samples; ` +
+      `summarised: ${(totalUs / 1e6).toFixed(2)} s from ${window.fromS} s to ${Number.isFinite(window.toS) ? `${window.toS} s` : "the end"}`,
+    ...table("self time by function", selfByFn),
+    ...table("self time by file", selfByFile),
+    ...table(`inclusive time of functions matching ${match}`, inclusiveOwn),
+  ].join("\n");
+}
+
+const { values, positionals } = parseArgs({
+  options: {
+    top: { type: "string", default: "25" },
+    // Which functions get an inclusive-time row; default: this repository's (dist/ or src/).
+    match: { type: "string", default: "^\\S+ (dist|src)/" },
+    // A time window, in seconds from the start of the profile (e.g. the cold sync, or after it).
+    from: { type: "string", default: "0" },
+    to: { type: "string", default: "Infinity" },
+  },
+  allowPositionals: true,
+});
+for (const file of positionals) {
+  console.log(`== ${file}`);
+  const window = { fromS: Number(values.from), toS: Number(values.to) };
+  console.log(summarize(JSON.parse(readFileSync(file, "utf8")) as Profile, Number(values.top), new RegExp(values.match), window));
+}
