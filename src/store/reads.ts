@@ -179,13 +179,20 @@ export function createReads(db: Db): Reads {
        WHERE j.value > ? ORDER BY j.value LIMIT ?`,
     ),
     partitionsOf: db.prepare<[string], PartitionRow>("SELECT * FROM partitions WHERE topic = ? ORDER BY partition"),
-    // v_groups, with the cursor and limit pushed into both arms of the union: SQLite then merges two
-    // primary-key range scans and stops after one page, instead of reading every committed offset.
+    // v_groups, paged without reading every committed offset: the group IDs known only from offsets
+    // are found with one index seek per group (a recursive "next group after" walk), merged with the
+    // metadata groups, and the page stops at the limit (profile: docs/BENCHMARKS.md, list_groups).
     groups: db.prepare<[{ after: string; limit: number }], GroupSummary>(
-      `WITH ids AS (
+      `WITH RECURSIVE offset_groups(group_id) AS (
+         SELECT min(group_id) FROM committed_offsets WHERE group_id > @after
+         UNION ALL
+         SELECT (SELECT min(group_id) FROM committed_offsets WHERE group_id > o.group_id)
+         FROM offset_groups o WHERE o.group_id IS NOT NULL
+         LIMIT @limit
+       ), ids AS (
          SELECT group_id FROM consumer_groups WHERE group_id > @after
          UNION
-         SELECT group_id FROM committed_offsets WHERE group_id > @after
+         SELECT group_id FROM offset_groups WHERE group_id IS NOT NULL
          ORDER BY 1 LIMIT @limit
        )
        SELECT ids.group_id, COALESCE(cg.state, 'empty') AS state, COALESCE(cg.protocol_type, '') AS protocol_type,

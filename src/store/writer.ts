@@ -184,7 +184,11 @@ export function createSyncWriter(db: Db, codec: Codec, historyLimit: number): Sy
       addPage: (kvs) => addPage(kvs),
       commit: (revision, now = Date.now()) => {
         try {
-          return commit(revision, now);
+          const result = commit(revision, now);
+          // A full load leaves a write-ahead log as large as the data; fold it back into the
+          // database so the snapshot does not take twice its size on disk.
+          db.pragma("wal_checkpoint(TRUNCATE)");
+          return result;
         } finally {
           drop();
         }

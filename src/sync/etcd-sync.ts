@@ -52,7 +52,7 @@ class WatchCancelled extends Error {}
 /** Builds the sync loop; nothing runs until start() or syncOnce(). */
 export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
   const { store, client, keyspace, logger } = options;
-  const pageSize = options.pageSize ?? 2000;
+  const pageSize = options.pageSize ?? 10_000;
   const probeIntervalMs = options.probeIntervalMs ?? 5000;
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const backoff = { baseMs: options.backoffBaseMs ?? 200, capMs: options.backoffCapMs ?? 15_000 };
