@@ -2,7 +2,9 @@
  * The write path. Every batch of etcd changes is applied in one transaction together with the
  * revision it brings the mirror to, so a crash loses nothing and a resume replays nothing twice.
  * A full resync stages a fresh range read, then applies only the difference in one transaction:
- * readers see the old state until the new one is complete.
+ * readers see the old state until the new one is complete. The very first load into an empty store
+ * has nothing to diff and no reader to protect (tools refuse to answer until it is done), so it
+ * writes each page straight into the tables instead of staging every key first.
  */
 import type { Db } from "./database.js";
 import { createDerivedWriter } from "./derived.js";
@@ -64,6 +66,7 @@ export function createSyncWriter(db: Db, codec: Codec, historyLimit: number): Sy
     advance: db.prepare(
       "UPDATE sync_state SET revision = max(revision, ?), synced_at = ? WHERE id = 1",
     ),
+    isEmpty: db.prepare<[], { one: number }>("SELECT 1 AS one FROM kv LIMIT 1"),
     finishResync: db.prepare(
       `UPDATE sync_state SET revision = ?, synced_at = ?, resync_count = resync_count + initial_sync_done,
          initial_sync_done = 1 WHERE id = 1`,
@@ -125,7 +128,46 @@ export function createSyncWriter(db: Db, codec: Codec, historyLimit: number): Sy
     },
   );
 
+  /** Commits a full load: revision and "initial sync done", then folds the WAL back into the file. */
+  const finishFullLoad = (commitLoad: () => ResyncResult): ResyncResult => {
+    const result = commitLoad();
+    // A full load leaves a write-ahead log as large as the data it wrote; fold it back into the
+    // database so the snapshot does not take twice its size on disk.
+    db.pragma("wal_checkpoint(TRUNCATE)");
+    return result;
+  };
+
+  /**
+   * First load into an empty store: each page is applied in its own transaction, so memory and the
+   * WAL stay bounded by one page. A load that fails half-way leaves initial_sync_done at 0 (tools
+   * still refuse to answer) and the next attempt, finding rows, takes the staging path and diffs.
+   */
+  const beginDirectLoad = (): ResyncSession => {
+    const result: ResyncResult = { puts: 0, deletes: 0, unchanged: 0, decodeErrors: 0 };
+    const addPage = db.transaction((kvs: readonly KvChange[], now: number) => {
+      for (const kv of kvs) {
+        if (applyOne(kv, now, false)) result.decodeErrors++;
+        result.puts++;
+      }
+    });
+    const commit = db.transaction((revision: number, now: number): ResyncResult => {
+      s.finishResync.run(revision, now);
+      prune();
+      return result;
+    });
+    return {
+      addPage: (kvs) => addPage(kvs, Date.now()),
+      commit: (revision, now = Date.now()) => finishFullLoad(() => commit(revision, now)),
+      abort: () => undefined,
+    };
+  };
+
   const beginResync = (): ResyncSession => {
+    if (s.state.get()?.initial_sync_done !== 1 && s.isEmpty.get() === undefined) return beginDirectLoad();
+    return beginStagedResync();
+  };
+
+  const beginStagedResync = (): ResyncSession => {
     db.exec(`DROP TABLE IF EXISTS temp.resync_staging;
       CREATE TEMP TABLE resync_staging (key TEXT PRIMARY KEY, value BLOB NOT NULL, mod_revision INTEGER NOT NULL,
         create_revision INTEGER NOT NULL, version INTEGER NOT NULL, lease TEXT NOT NULL) WITHOUT ROWID`);
@@ -184,11 +226,7 @@ export function createSyncWriter(db: Db, codec: Codec, historyLimit: number): Sy
       addPage: (kvs) => addPage(kvs),
       commit: (revision, now = Date.now()) => {
         try {
-          const result = commit(revision, now);
-          // A full load leaves a write-ahead log as large as the data; fold it back into the
-          // database so the snapshot does not take twice its size on disk.
-          db.pragma("wal_checkpoint(TRUNCATE)");
-          return result;
+          return finishFullLoad(() => commit(revision, now));
         } finally {
           drop();
         }
