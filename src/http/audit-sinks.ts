@@ -11,6 +11,8 @@ import { auditJsonLine, type AuditRecord } from "./audit-record.js";
 
 export interface AuditSink {
   write(record: AuditRecord): void;
+  /** Writes out whatever the sink still buffers. */
+  flush(): void;
   close(): Promise<void>;
 }
 
@@ -20,6 +22,7 @@ export function streamSink(stream: NodeJS.WritableStream): AuditSink {
     write: (record) => {
       stream.write(auditJsonLine(record) + "\n");
     },
+    flush: () => undefined,
     close: async () => undefined,
   };
 }
@@ -39,6 +42,7 @@ export function fileSink(path: string, logger: Logger): AuditSink {
     write: (record) => {
       if (!failed) stream.write(auditJsonLine(record) + "\n");
     },
+    flush: () => undefined,
     close: () =>
       new Promise<void>((resolve) => {
         if (failed) return resolve();
@@ -47,17 +51,48 @@ export function fileSink(path: string, logger: Logger): AuditSink {
   };
 }
 
-/** Rows in the audit_log table. */
-export function storeSink(audit: AuditStore, logger: Logger): AuditSink {
+/** How long a row may wait for its batch, and the batch size that is written at once. */
+export const AUDIT_BATCH = { delayMs: 25, maxRows: 256 };
+
+/**
+ * Rows in the audit_log table, written in batches: one SQLite write transaction per call was the
+ * largest single cost of a tool call after the read itself (docs/BENCHMARKS.md), so rows are queued
+ * and inserted together at most `delayMs` later (or at `maxRows`), after the answer has gone out.
+ * close() and flush() write the queue; a crash can lose at most the last `delayMs` of rows in the
+ * table, while the stream and file sinks have them already.
+ */
+export function storeSink(audit: AuditStore, logger: Logger, batch = AUDIT_BATCH): AuditSink {
+  let queue: AuditRecord[] = [];
+  let timer: NodeJS.Timeout | null = null;
+  const flush = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (queue.length === 0) return;
+    const rows = queue;
+    queue = [];
+    try {
+      audit.recordMany(rows);
+    } catch {
+      // The batch rolled back as a whole: retry row by row so one bad row costs only itself.
+      for (const row of rows) {
+        try {
+          audit.record(row);
+        } catch (err) {
+          logger.error("audit_log insert failed", { error: err instanceof Error ? err.message : String(err) });
+        }
+      }
+    }
+  };
   return {
     write: (record) => {
-      try {
-        audit.record(record);
-      } catch (err) {
-        logger.error("audit_log insert failed", { error: err instanceof Error ? err.message : String(err) });
-      }
+      queue.push(record);
+      if (queue.length >= batch.maxRows) flush();
+      else timer ??= setTimeout(flush, batch.delayMs);
     },
-    close: async () => undefined,
+    flush,
+    close: async () => {
+      flush();
+    },
   };
 }
 
@@ -72,6 +107,9 @@ export function fanOut(sinks: readonly AuditSink[], logger: Logger): AuditSink {
           logger.error("audit sink failed", { error: err instanceof Error ? err.message : String(err) });
         }
       }
+    },
+    flush: () => {
+      for (const sink of sinks) sink.flush();
     },
     close: async () => {
       await Promise.all(sinks.map((s) => s.close().catch(() => undefined)));

@@ -38,6 +38,8 @@ export interface AuditTrail {
   toolCall(event: ToolCallEvent, principal: Principal): void;
   /** A refused request or tool call. */
   denied(denial: Denial): void;
+  /** Writes out rows still queued for the audit_log table (tests, shutdown). */
+  flush(): void;
   close(): Promise<void>;
 }
 
@@ -99,6 +101,7 @@ export function createAuditTrail(sink: AuditSink, authMode: AuthModeName, now: (
       };
       sink.write(record);
     },
+    flush: () => sink.flush(),
     close: () => sink.close(),
   };
 }

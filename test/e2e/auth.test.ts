@@ -16,7 +16,7 @@ import type { AuditRow } from "../../src/store/index.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
 import { AUDIENCE, newSigningKey, publicPem, startTestIssuer, type TestIssuer } from "../support/oidc-issuer.js";
 import { rawRequest, rpcMessages, type RawResponse } from "../support/raw-http.js";
-import { callTool, connectClient, startTestService } from "../support/service.js";
+import { auditedRows, callTool, connectClient, startTestService } from "../support/service.js";
 
 const INIT = {
   jsonrpc: "2.0",
@@ -62,7 +62,7 @@ const oidcEnv = (i: TestIssuer, extra: Record<string, string> = {}): Record<stri
 function auditOf(service: RunningService, response: RawResponse): AuditRow[] {
   const id = response.headers["x-request-id"];
   expect(id).toMatch(/^[0-9a-f-]{36}$/);
-  return service.store.audit.recent(1000).filter((row) => row.requestId === id);
+  return auditedRows(service).recent(1000).filter((row) => row.requestId === id);
 }
 
 /** Opens a session with `token` and returns its id. */
@@ -113,7 +113,7 @@ describe("OIDC access tokens", () => {
     await callTool(client, "describe_group", { group_id: "billing" });
     await client.close();
 
-    const rows = service.store.audit.recent(1000, `${idp.url}#alice`).filter((r) => r.outcome === "ok");
+    const rows = auditedRows(service).recent(1000, `${idp.url}#alice`).filter((r) => r.outcome === "ok");
     const describe = rows.find((r) => r.tool === "describe_group");
     expect(describe).toMatchObject({
       subject: `${idp.url}#alice`,
@@ -341,7 +341,7 @@ describe("scopes, allow-list and rate limits", () => {
     expect(hidden.isError).toBe(true);
     expect((hidden.content as { text: string }[])[0]?.text).toMatch(/Tool fetch_offsets not found/);
     await client.close();
-    const rows = service.store.audit.recent(100, `${idp.url}#erin`);
+    const rows = auditedRows(service).recent(100, `${idp.url}#erin`);
     expect(rows.find((r) => r.tool === "fetch_offsets")).toMatchObject({
       outcome: "denied",
       reason: "tool not permitted",
@@ -391,7 +391,7 @@ describe("the static token", () => {
     const client = await connectClient(url, bearer("s3cret-token"));
     await callTool(client, "list_groups");
     await client.close();
-    expect(service.store.audit.recent(10, "static-token")[0]).toMatchObject({ tool: "list_groups", outcome: "ok", authMode: "static" });
+    expect(auditedRows(service).recent(10, "static-token")[0]).toMatchObject({ tool: "list_groups", outcome: "ok", authMode: "static" });
     // No OIDC, no metadata.
     expect((await fetch(`${url}/.well-known/oauth-protected-resource/mcp`)).status).toBe(404);
   });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningService } from "../../src/service.js";
 import { freePort } from "../support/etcd-process.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
-import { callTool, connectClient, startTestService } from "../support/service.js";
+import { auditedRows, callTool, connectClient, startTestService } from "../support/service.js";
 
 const AUTH = { authorization: "Bearer rest-token" };
 
@@ -91,7 +91,7 @@ describe("REST API /api/v1", () => {
     expect(missing.headers.get("www-authenticate")).toMatch(/^Bearer/);
     expect((await getJson(`${api}/topics`, { authorization: "Bearer wrong" })).status).toBe(401);
 
-    const audit = service.store.audit.recent(200);
+    const audit = auditedRows(service).recent(200);
     expect(audit.some((r) => r.tool === "fetch_offsets" && r.outcome === "ok" && r.subject === "static-token")).toBe(true);
     expect(audit.some((r) => r.tool === "describe_group" && r.outcome === "tool_error")).toBe(true);
 

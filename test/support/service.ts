@@ -54,3 +54,9 @@ export async function toolError(client: Client, name: string, args: Record<strin
   if (!result.isError) throw new Error(`tool ${name} unexpectedly succeeded`);
   return (result.content as { text: string }[])[0]?.text ?? "";
 }
+
+/** The service's audit_log table after writing out the rows still queued in its batch. */
+export function auditedRows(service: RunningService): RunningService["store"]["audit"] {
+  service.audit.flush();
+  return service.store.audit;
+}

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { errors } from "jose";
 import { ConfigError, loadConfig } from "../../src/config.js";
 import { argumentsJson, auditJsonLine, MAX_ARGUMENTS_CHARS } from "../../src/http/audit-record.js";
-import { startAuditRetention } from "../../src/http/audit-sinks.js";
+import { startAuditRetention, storeSink } from "../../src/http/audit-sinks.js";
 import { assertProdFence, authModeOf } from "../../src/http/auth-mode.js";
 import { bearerToken, looksLikeJwt } from "../../src/http/bearer.js";
 import { discoverJwksUri, discoveryUrlFor } from "../../src/http/jwks-source.js";
@@ -14,7 +14,7 @@ import { metadataUrlFor } from "../../src/http/resource-metadata.js";
 import { missingScopes, tokenScopes, toolScopesFrom } from "../../src/http/scopes.js";
 import { describeTokenError } from "../../src/http/token-errors.js";
 import { bearerChallenge } from "../../src/http/www-authenticate.js";
-import { silentLogger } from "../../src/log.js";
+import { createLogger, silentLogger } from "../../src/log.js";
 import { createStore } from "../../src/store/index.js";
 import type { AuditRow } from "../../src/store/index.js";
 import { kafscaleCodec } from "../../src/sync/codec.js";
@@ -313,6 +313,40 @@ describe("audit records and the audit_log table", () => {
       const stop = startAuditRetention(store.audit, 36 * 3_600_000, silentLogger, 60_000, () => Date.parse("2025-01-03T12:00:00Z"));
       stop();
       expect(store.audit.recent().map((r) => r.at)).toEqual(["2025-01-03T00:00:00.000Z", "2025-01-02T00:00:00.000Z"]);
+    } finally {
+      store.close();
+    }
+  });
+
+  it("batches audit_log rows off the request path, flushes on time, size and close, and survives insert failures", async () => {
+    const store = createStore(":memory:", { codec: kafscaleCodec });
+    try {
+      const sink = storeSink(store.audit, silentLogger, { delayMs: 30, maxRows: 3 });
+      sink.write(row("2025-01-01T00:00:00.000Z", "a"));
+      expect(store.audit.recent()).toHaveLength(0);
+      await new Promise((r) => setTimeout(r, 80));
+      expect(store.audit.recent()).toHaveLength(1);
+
+      for (const at of ["2025-01-02T00:00:00.000Z", "2025-01-03T00:00:00.000Z"]) sink.write(row(at, "b"));
+      expect(store.audit.recent()).toHaveLength(1);
+      sink.write(row("2025-01-04T00:00:00.000Z", "b"));
+      expect(store.audit.recent()).toHaveLength(4);
+
+      sink.write(row("2025-01-05T00:00:00.000Z", "c"));
+      await sink.close();
+      expect(store.audit.recent().map((r) => r.subject)).toEqual(["c", "b", "b", "b", "a"]);
+
+      const lines: string[] = [];
+      const logger = createLogger("error", (line) => lines.push(line));
+      const broken = storeSink(store.audit, logger, { delayMs: 30, maxRows: 2 });
+      broken.write({ ...row("2025-01-06T00:00:00.000Z", "d"), outcome: "maybe" as never });
+      expect(() => broken.write(row("2025-01-07T00:00:00.000Z", "d"))).not.toThrow();
+      expect(lines.join("\n")).toMatch(/audit_log insert failed/);
+      // The batch is one transaction; when it fails, its rows are retried one by one, so only the bad one is lost.
+      expect(store.audit.recent(1)[0]).toMatchObject({ subject: "d", at: "2025-01-07T00:00:00.000Z" });
+      broken.write(row("2025-01-08T00:00:00.000Z", "e"));
+      broken.flush();
+      expect(store.audit.recent(1)[0]?.subject).toBe("e");
     } finally {
       store.close();
     }
