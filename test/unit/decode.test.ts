@@ -8,8 +8,12 @@ import {
   decodeNextOffset,
   decodePartitionState,
   decodeSnapshot,
+  decodeSnapshotWithSchema,
   decodeTopicConfig,
 } from "../../src/sync/decode.js";
+import { convertSnapshot } from "../../src/sync/snapshot-fast-path.js";
+import { buildClusterKvs } from "../../src/demo/cluster-spec.js";
+import { realisticCluster } from "../support/fixtures.js";
 import {
   encodeBrokerRegistration,
   encodeCommittedOffset,
@@ -134,6 +138,9 @@ function snapshotWith(patch: (json: Record<string, unknown>) => void): Buffer {
 function firstTopic(json: Record<string, unknown>): Record<string, unknown> {
   return (json.Topics as Record<string, unknown>[])[0] as Record<string, unknown>;
 }
+function firstPartition(json: Record<string, unknown>): Record<string, unknown> {
+  return (firstTopic(json).Partitions as Record<string, unknown>[])[0] as Record<string, unknown>;
+}
 
 describe("contract §3 snapshot", () => {
   it.each([
@@ -171,6 +178,52 @@ describe("contract §3 snapshot", () => {
     expect(decoded.topics[0]?.topicId).toBe("82d50d9042decb175894924272dd3b5a");
     expect(decoded.topics[1]?.partitions.map((p) => p.partition)).toEqual([0, 1, 2]);
     expect(decoded.topics[1]?.partitions[0]?.replicas).toEqual([]);
+  });
+
+  it("has a fast path that accepts exactly what the schema accepts, with the same result", () => {
+    const mutations: [string, (json: Record<string, unknown>) => void][] = [
+      ["unchanged", () => undefined],
+      ["extra fields", (j) => (j.Future = { x: 1 })],
+      ["null lists", (j) => Object.assign(firstPartition(j), { Replicas: null, ISR: null })],
+      ["Partitions null", (j) => (firstTopic(j).Partitions = null)],
+      ["Partitions missing", (j) => delete firstTopic(j).Partitions],
+      ["Partitions object", (j) => (firstTopic(j).Partitions = {})],
+      ["Rack missing", (j) => delete (j.Brokers as Record<string, unknown>[])[0]?.Rack],
+      ["Rack number", (j) => Object.assign((j.Brokers as Record<string, unknown>[])[0] ?? {}, { Rack: 1 })],
+      ["ClusterName missing", (j) => delete j.ClusterName],
+      ["ClusterID number", (j) => (j.ClusterID = 7)],
+      ["ControllerID -1", (j) => (j.ControllerID = -1)],
+      ["ControllerID 2^31", (j) => (j.ControllerID = 2 ** 31)],
+      ["ErrorCode 40000", (j) => (firstTopic(j).ErrorCode = 40_000)],
+      ["partition ErrorCode -32768", (j) => (firstPartition(j).ErrorCode = -32_768)],
+      ["Partition -1", (j) => (firstPartition(j).Partition = -1)],
+      ["Partition 1.5", (j) => (firstPartition(j).Partition = 1.5)],
+      ["Leader string", (j) => (firstPartition(j).Leader = "0")],
+      ["ISR with null", (j) => (firstPartition(j).ISR = [0, null])],
+      ["Replicas of int32 max", (j) => (firstPartition(j).Replicas = [2_147_483_647])],
+      ["TopicID byte 1.5", (j) => ((firstTopic(j).TopicID as number[])[3] = 1.5)],
+      ["TopicID byte -1", (j) => ((firstTopic(j).TopicID as number[])[3] = -1)],
+      ["IsInternal 0", (j) => (firstTopic(j).IsInternal = 0)],
+      ["topic null", (j) => ((j.Topics as unknown[])[0] = null)],
+      ["broker array", (j) => ((j.Brokers as unknown[])[0] = [])],
+      ["Topics string", (j) => (j.Topics = "orders")],
+    ];
+    for (const [name, mutate] of mutations) {
+      const value = snapshotWith(mutate);
+      let schema: ClusterSnapshot | Error;
+      try {
+        schema = decodeSnapshotWithSchema(value);
+      } catch (error) {
+        schema = error as Error;
+      }
+      const fast = convertSnapshot(JSON.parse(value.toString("utf8")));
+      if (schema instanceof Error) expect(fast, name).toBeNull();
+      else expect(fast, name).toEqual(schema);
+    }
+    const cluster = buildClusterKvs(realisticCluster).find((kv) => kv.key === keys.snapshot());
+    expect(cluster).toBeDefined();
+    const value = Buffer.from(cluster?.value ?? []);
+    expect(convertSnapshot(JSON.parse(value.toString("utf8")))).toEqual(decodeSnapshotWithSchema(value));
   });
 
   it("escapes <, > and & like Go's encoding/json", () => {
