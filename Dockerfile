@@ -36,7 +36,13 @@ RUN npm ci --omit=dev \
 # Runtime: no compiler, no dev dependencies, no sources; everything owned by root and read-only to
 # the service's user.
 FROM ${NODE_IMAGE} AS runtime
+# NODE_OPTIONS bounds V8's heap: left alone, Node sizes it from the machine's RAM (GBs) and collects
+# lazily, so a service whose live set is ~100 MB at 100k partitions grew past 400 MB resident in the
+# benchmark. The young generation is set explicitly because V8 derives it from the old-space limit,
+# and at 192 MB that leaves ~1 MB semi-spaces: constant scavenges and slower tool calls.
+# The benchmark (bench/lib/shipped-node-options.ts) runs the service with this same value.
 ENV NODE_ENV=production \
+    NODE_OPTIONS="--max-old-space-size=192 --max-semi-space-size=16" \
     KAFSCALE_MCP_HTTP_ADDR=:8090 \
     KAFSCALE_MCP_DB_PATH=/data/kafscale-mcp.db
 WORKDIR /app

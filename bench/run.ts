@@ -15,7 +15,7 @@ import { pathToFileURL } from "node:url";
 import { parseBenchArgs, type BenchOptions } from "./lib/args.js";
 import { buildExported, buildWorkingTree, type BuiltCode } from "./lib/build.js";
 import { REPO_ROOT, type Memory } from "./lib/child.js";
-import { waitForQuiet } from "./lib/cpu.js";
+import { waitForProcessQuiet, waitForQuiet } from "./lib/cpu.js";
 import {
   benchEtcdClient,
   ETCD_MAX_REQUEST_BYTES,
@@ -27,6 +27,7 @@ import {
 import { measureFreshness } from "./lib/freshness.js";
 import { generateCluster, type GeneratedCluster, type WorkloadHandles } from "./lib/generator.js";
 import { runLatencyMatrix, type ToolCase } from "./lib/latency.js";
+import { shippedNodeArgs } from "./lib/shipped-node-options.js";
 import { codeInfo, machineInfo } from "./lib/machine.js";
 import { renderSection, writeSection } from "./lib/report.js";
 import { checkTargets, compare, foreignSummary, memoryTraceOf, type BenchResult, type ServiceResult } from "./lib/results.js";
@@ -42,6 +43,11 @@ const SERVICE_ENV = { KAFSCALE_MCP_RATE_LIMIT: "0" };
 
 const started = performance.now();
 const say = (line: string): void => console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}`);
+
+/** The Node.js flags our service runs with: --node-arg, or those the image ships with. */
+function serviceNodeArgs(options: BenchOptions, built: BuiltCode): string[] {
+  return options.nodeArgs ?? shippedNodeArgs(built.root);
+}
 
 /** What the measurements need from the generated cluster (the keys themselves are dropped after loading). */
 interface Plan {
@@ -88,7 +94,9 @@ async function measureTarget(
   say(`latency matrix against ${target.child.name} (${target.url})`);
   const memory = () => target.child.memory();
   const ownPids = [etcd.pid, target.child.pid];
-  const latency = await runLatencyMatrix(target.url, plan.cases, workload, etcd.metricsUrl, say, ownPids, memory);
+  const etcdSettledMs = await waitForProcessQuiet(etcd.pid, 60_000, 0.1);
+  if (etcdSettledMs > 1_500) say(`waited ${(etcdSettledMs / 1000).toFixed(1)} s for etcd's post-load housekeeping to finish`);
+  const latency = await runLatencyMatrix(target.url, plan.cases, workload, etcd.metricsUrl, say, ownPids, memory, etcd.pid);
   const afterLatency = memory();
   const freshness = [];
   for (const rate of workload.freshnessRates) {
@@ -125,7 +133,7 @@ async function runOurs(
   const profileDir = join(options.outDir, "profiles");
   if (options.profile) mkdirSync(profileDir, { recursive: true });
   const nodeArgs = [
-    ...options.nodeArgs,
+    ...serviceNodeArgs(options, built),
     ...(options.profile ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []),
     ...(options.memoryTrace ? ["--import", pathToFileURL(join(REPO_ROOT, "bench", "lib", "memory-probe.mjs")).href] : []),
   ];
@@ -257,7 +265,7 @@ async function measure(options: BenchOptions, built: BuiltCode, startedAt: strin
       dataset: plan.dataset,
       workload,
       serviceEnv: { ...SERVICE_ENV, ...options.env },
-      serviceNodeArgs: options.nodeArgs,
+      serviceNodeArgs: serviceNodeArgs(options, built),
       foreignCpus: foreignSummary(preflight, [ours, baseline]),
       ours,
       baseline,

@@ -21,8 +21,11 @@ export interface BenchOptions {
   updateDocs: boolean;
   /** Write a V8 CPU profile of our service to <out>/profiles/. */
   profile: boolean;
-  /** Extra Node.js flags for our service (e.g. --max-old-space-size=128), recorded with the results. */
-  nodeArgs: string[];
+  /**
+   * Node.js flags for our service, recorded with the results; null: the flags the image ships with
+   * (NODE_OPTIONS in the Dockerfile).
+   */
+  nodeArgs: string[] | null;
   /** Preload bench/lib/memory-probe.mjs into our service: V8 heap / external memory over the run. */
   memoryTrace: boolean;
   /** Extra KAFSCALE_MCP_* settings for our service (--env KEY=VALUE), recorded with the results. */
@@ -51,7 +54,8 @@ export const USAGE = `usage: npm run bench -- [--size S|M|L] [--quick] [--skip-b
   --patch FILE     apply a diff to an exported copy (of REF, or of the working tree) before building;
                    repeatable; src/ itself is never touched
   --no-docs        do not rewrite this size's section of docs/BENCHMARKS.md
-  --node-arg FLAG  pass a Node.js flag to our service (repeatable), e.g. --node-arg=--max-old-space-size=128
+  --node-arg FLAG  Node.js flags for our service (repeatable), e.g. --node-arg=--max-old-space-size=128;
+                   they replace the image's NODE_OPTIONS (Dockerfile), which are used by default
   --env KEY=VALUE  an extra setting for our service (repeatable), e.g. --env KAFSCALE_MCP_ETCD_PAGE_SIZE=10000
   --tag NAME       a variant run: result file <size>-NAME-<date>.json and its own section in the docs
   --wait-quiet S   before starting, wait up to S seconds until other processes use < 0.15 CPUs
@@ -105,7 +109,7 @@ export function parseBenchArgs(argv: string[], defaultOutDir: string): BenchOpti
     patches: values.patch,
     updateDocs: !values["no-docs"] && !values.quick,
     profile: values.profile,
-    nodeArgs: values["node-arg"],
+    nodeArgs: values["node-arg"].length > 0 ? values["node-arg"] : null,
     memoryTrace: values["memory-trace"],
     env: Object.fromEntries(
       values.env.map((pair) => {

@@ -72,3 +72,18 @@ export async function waitForQuiet(maxMs: number, threshold: number, log: (line:
     log(`machine busy: other processes use ${busy} CPUs; waiting for it to calm down`);
   }
 }
+
+/**
+ * Waits (up to `maxMs`) until process `pid` uses less than `threshold` CPUs over a 1 s window and
+ * returns how long that took. After a bulk load etcd keeps working for a while (raft snapshot,
+ * backend commits); on a 2-CPU machine that work would land in whichever cell runs first.
+ */
+export async function waitForProcessQuiet(pid: number, maxMs: number, threshold: number): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const before = processCpuMs(pid);
+    await new Promise((r) => setTimeout(r, 1_000));
+    const cpus = (processCpuMs(pid) - before) / 1_000;
+    if (cpus < threshold || performance.now() - started > maxMs) return Math.round(performance.now() - started);
+  }
+}

@@ -5,7 +5,7 @@
 import { noop } from "cockatiel";
 import { Etcd3 } from "etcd3";
 import type { KeyValue } from "../../src/demo/cluster-spec.js";
-import { startEtcd, type EtcdProcess } from "./etcd-process.js";
+import { startEtcd, type EtcdProcess } from "../../test/support/etcd-process.js";
 
 export type { EtcdProcess };
 
@@ -19,8 +19,8 @@ export const ETCD_QUOTA_BACKEND_BYTES = 8 * 1024 * 1024 * 1024;
 
 export function startBenchEtcd(): Promise<EtcdProcess> {
   return startEtcd({
+    maxRequestBytes: ETCD_MAX_REQUEST_BYTES,
     extraArgs: [
-      "--max-request-bytes", String(ETCD_MAX_REQUEST_BYTES),
       "--quota-backend-bytes", String(ETCD_QUOTA_BACKEND_BYTES),
       // Server-side handling-time histograms: how long etcd itself spends on the baseline's reads.
       "--metrics", "extensive",

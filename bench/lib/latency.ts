@@ -3,7 +3,7 @@
  * client, N callers each with its own session, issuing calls back to back. Around each cell the
  * harness reads etcd's request counters, so every cell also says how many etcd requests it caused.
  */
-import { openCpuWindow } from "./cpu.js";
+import { openCpuWindow, processCpuMs } from "./cpu.js";
 import { requestCounts, requestDelta, type EtcdDelta } from "./etcd.js";
 import { call, closeAll, connectMany, type Client } from "./mcp.js";
 import type { Memory } from "./child.js";
@@ -34,6 +34,8 @@ export interface CellResult {
   memoryAfter?: Memory;
   /** CPUs used meanwhile by processes other than the harness, the service and etcd (ideally 0; NaN: cell too short to tell). */
   foreignCpus: number;
+  /** CPUs etcd used during the cell (its own housekeeping; the service makes no requests). */
+  etcdCpus?: number;
 }
 
 interface CallerStats {
@@ -67,6 +69,7 @@ async function runCell(
   workload: Workload,
   metricsUrl: string,
   ownPids: number[],
+  etcdPid?: number,
 ): Promise<CellResult> {
   for (let i = 0; i < workload.warmupCalls; i++) {
     await Promise.all(clients.map((client) => call(client, c.tool, c.args).catch(() => undefined)));
@@ -74,6 +77,7 @@ async function runCell(
   const minPerCaller = Math.ceil(workload.minCallsPerCell / clients.length);
   const before = await requestCounts(metricsUrl);
   const cpu = openCpuWindow(ownPids);
+  const etcdCpuBefore = etcdPid === undefined ? 0 : processCpuMs(etcdPid);
   const started = performance.now();
   const results = await Promise.all(
     clients.map((client) => {
@@ -84,6 +88,8 @@ async function runCell(
   );
   const wallMs = performance.now() - started;
   const foreignCpus = cpu.foreignCpus();
+  const etcdCpus =
+    etcdPid === undefined ? undefined : Math.round(((processCpuMs(etcdPid) - etcdCpuBefore) / wallMs) * 100) / 100;
   const after = await requestCounts(metricsUrl);
   const latencies = results.flatMap((r) => r.latencies);
   const errors = results.reduce((n, r) => n + r.errors, 0);
@@ -100,6 +106,7 @@ async function runCell(
     wallMs: Math.round(wallMs),
     etcd: requestDelta(before, after),
     foreignCpus,
+    ...(etcdCpus !== undefined ? { etcdCpus } : {}),
   };
 }
 
@@ -116,6 +123,7 @@ export async function runLatencyMatrix(
   progress: (line: string) => void,
   ownPids: number[],
   memory?: () => Memory,
+  etcdPid?: number,
 ): Promise<CellResult[]> {
   if (workload.settleMs > 0) {
     const [client] = await connectMany(baseUrl, 1);
@@ -135,7 +143,7 @@ export async function runLatencyMatrix(
       const clients = await connectMany(baseUrl, concurrency);
       let cell: CellResult;
       try {
-        cell = await runCell(clients, c, workload, metricsUrl, ownPids);
+        cell = await runCell(clients, c, workload, metricsUrl, ownPids, etcdPid);
       } finally {
         await closeAll(clients);
       }
@@ -146,6 +154,7 @@ export async function runLatencyMatrix(
           `p99 ${cell.latencyMs.p99.toFixed(2)} ms  ${cell.throughput}/s  n=${cell.calls}` +
           `${cell.errors > 0 ? `  errors=${cell.errors} (${cell.firstError})` : ""}  etcd Range=${cell.etcd.Range}` +
           `${cell.memoryAfter ? `  rss ${(cell.memoryAfter.rss / 1048576).toFixed(0)} MB` : ""}` +
+          `${(cell.etcdCpus ?? 0) >= 0.1 ? `  (etcd used ${cell.etcdCpus} CPUs)` : ""}` +
           `${cell.foreignCpus >= 0.1 ? `  (other processes used ${cell.foreignCpus} CPUs meanwhile)` : ""}`,
       );
     }

@@ -125,7 +125,7 @@ export function renderSection(r: BenchResult, resultPath: string): string {
     "",
     "### Tool latency over HTTP (ms) and throughput",
     "",
-    `${r.workload.settleMs > 0 ? `After the cold sync, ${s(r.workload.settleMs)} of untimed round-robin calls over every tool (its garbage and cold caches are not what the cells measure). ` : ""}` +
+    `${r.workload.settleMs > 0 ? `After the cold sync, the harness waits until etcd is idle (below 0.1 CPUs; after a bulk load it keeps working for a while), then ${s(r.workload.settleMs)} of untimed round-robin calls over every tool (its garbage and cold caches are not what the cells measure). ` : ""}` +
       `Each cell: callers with one MCP session each call the tool back to back for ${s(r.workload.budgetMs)} ` +
       `(at least ${r.workload.minCallsPerCell} calls), after ${r.workload.warmupCalls} warm-up calls each. ` +
       "Speed-up = baseline p50 / ours p50. etcd requests and etcd's own time serving reads " +

@@ -49,6 +49,9 @@ export interface EtcdSync {
 
 class WatchCancelled extends Error {}
 
+/** Least time between two watch commits: bounds commits to 250/s, adds at most this to visibility. */
+const MIN_COMMIT_GAP_MS = 4;
+
 /** Builds the sync loop; nothing runs until start() or syncOnce(). */
 export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
   const { store, client, keyspace, logger } = options;
@@ -139,6 +142,7 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
     let pending: KvChange[] = [];
     let pendingRevision = 0;
     let flushScheduled = false;
+    let lastFlushAt = -Infinity;
     let probeTimer: NodeJS.Timeout | null = null;
     watchConnected = false;
     // etcd already dropped a watch it cancelled; asking to cancel it again would wait forever.
@@ -153,6 +157,7 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
         const flush = (): void => {
           flushScheduled = false;
           if (pending.length === 0) return;
+          lastFlushAt = performance.now();
           const batch = pending;
           const revision = pendingRevision;
           pending = [];
@@ -181,10 +186,14 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
           // The header revision is a safe watermark only on a progress notification (no events): while
           // a watcher catches up, etcd sends later responses with events below an earlier header.
           if (res.events.length === 0) pendingRevision = Math.max(pendingRevision, Number(res.header.revision));
-          // Coalesce the responses that arrive in one tick into one transaction.
+          // Coalesce the responses that arrive in one tick into one transaction, and under a write
+          // storm commit at most once per MIN_COMMIT_GAP_MS: each commit has a fixed cost (WAL
+          // append, checkpoints) that one-event transactions at 2,000 writes/s paid 2,000 times.
           if (!flushScheduled) {
             flushScheduled = true;
-            setImmediate(flush);
+            const wait = lastFlushAt + MIN_COMMIT_GAP_MS - performance.now();
+            if (wait > 0) setTimeout(flush, wait);
+            else setImmediate(flush);
           }
         });
         w.on("disconnected", (err: Error) => fail(err));

@@ -1,6 +1,7 @@
 /**
  * Starts a real etcd (Debian package `etcd-server`) on free loopback ports with a temp data dir.
- * Used by the vitest global setup (one shared etcd) and by tests that stop and restart their own etcd.
+ * Used by the vitest global setup (one shared etcd), by tests that stop and restart their own etcd,
+ * and by the benchmark (bench/lib/etcd.ts, with larger limits).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -18,6 +19,10 @@ export interface EtcdProcess {
   /** etcd's own Prometheus endpoint (counts requests served). */
   metricsUrl: string;
   dataDir: string;
+  /** `etcd --version`'s version, e.g. "3.4.23". */
+  version: string;
+  /** The running etcd's process ID (changes after stop/start; 0 while stopped). */
+  readonly pid: number;
   stop(): Promise<void>;
   /** Starts etcd again on the same ports and data dir. */
   start(): Promise<void>;
@@ -29,9 +34,18 @@ export function etcdBinary(): string {
   return process.env.ETCD_BIN ?? "etcd";
 }
 
-export function assertEtcdInstalled(): void {
+/** Throws the install hint when no etcd binary answers `--version`; returns its version. */
+export function assertEtcdInstalled(): string {
   const probe = spawnSync(etcdBinary(), ["--version"], { encoding: "utf8" });
   if (probe.error || probe.status !== 0) throw new Error(ETCD_INSTALL_HINT);
+  return /etcd Version: (\S+)/.exec(probe.stdout)?.[1] ?? "unknown";
+}
+
+export interface StartEtcdOptions {
+  /** Largest request etcd accepts (default 32 MiB: large Kafscale clusters write multi-MiB snapshot keys). */
+  maxRequestBytes?: number;
+  /** More etcd flags, e.g. `--quota-backend-bytes`. */
+  extraArgs?: string[];
 }
 
 export async function freePort(): Promise<number> {
@@ -63,8 +77,8 @@ async function waitHealthy(endpoint: string, child: ChildProcess, log: () => str
 }
 
 /** Starts a fresh etcd with its own ports and data dir. */
-export async function startEtcd(): Promise<EtcdProcess> {
-  assertEtcdInstalled();
+export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdProcess> {
+  const version = assertEtcdInstalled();
   const clientPort = await freePort();
   const peerPort = await freePort();
   const metricsPort = await freePort();
@@ -87,9 +101,10 @@ export async function startEtcd(): Promise<EtcdProcess> {
         "--initial-cluster", `test=http://127.0.0.1:${peerPort}`,
         "--listen-metrics-urls", `http://127.0.0.1:${metricsPort}`,
         // Large Kafscale clusters write snapshot keys of several MiB (default limit 1.5 MiB).
-        "--max-request-bytes", String(32 * 1024 * 1024),
+        "--max-request-bytes", String(options.maxRequestBytes ?? 32 * 1024 * 1024),
         "--log-level", "error",
         "--logger", "zap",
+        ...(options.extraArgs ?? []),
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
@@ -112,16 +127,26 @@ export async function startEtcd(): Promise<EtcdProcess> {
     });
   };
 
-  await start();
+  const destroy = async (): Promise<void> => {
+    await stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await start();
+  } catch (err) {
+    await destroy();
+    throw err;
+  }
   return {
     endpoint,
     metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     dataDir,
+    version,
+    get pid() {
+      return (child as ChildProcess | null)?.pid ?? 0;
+    },
     stop,
     start,
-    destroy: async () => {
-      await stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+    destroy,
   };
 }
