@@ -42,9 +42,10 @@ export function buildWorkingTree(): BuiltCode {
   return { root: REPO_ROOT, code: codeInfo(), cleanup: () => undefined };
 }
 
-const TREE = ["src", "proto", "package.json", "tsconfig.json", "tsconfig.build.json"];
+// The Dockerfile comes along for the NODE_OPTIONS the image ships with (bench/lib/shipped-node-options.ts).
+const TREE = ["src", "proto", "package.json", "tsconfig.json", "tsconfig.build.json", "Dockerfile"];
 
-/** Copies `ref` (or, without one, the working tree) to a temp dir: src, proto and the build configs. */
+/** Copies `ref` (or, without one, the working tree) to a temp dir: src, proto, the build configs and the Dockerfile. */
 function exportTree(ref: string | undefined): { root: string; code: CodeInfo } {
   const code: CodeInfo = ref ? { commit: git(["rev-parse", "--short", `${ref}^{commit}`]), srcDirty: false } : codeInfo();
   const root = mkdtempSync(join(tmpdir(), `kafscale-mcp-bench-${code.commit}-`));
