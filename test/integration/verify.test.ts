@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStore, type Store } from "../../src/store/index.js";
 import { compareKeys, compareText } from "../../src/store/table-dump.js";
 import { kafscaleCodec } from "../../src/sync/codec.js";
-import { createEtcdSync, type EtcdSync } from "../../src/sync/etcd-sync.js";
+import type { EtcdSync } from "../../src/sync/etcd-sync.js";
 import { encodeBrokerRegistration, encodeCommittedOffset, encodeNextOffset, encodePartitionAssignment } from "../../src/sync/encode.js";
 import { keys } from "../../src/sync/keys.js";
 import { verifySnapshot, type VerifyReport } from "../../src/sync/verify.js";
@@ -32,7 +32,7 @@ afterAll(async () => {
   await etcd.destroy();
 });
 
-const { defer, tempDir, openStore, startSync: startSyncWithPageSize } = useCleanups();
+const { defer, tempDir, openStore, startSync: startSyncWithPageSize, syncAndStop } = useCleanups();
 const startSync = (store: Store, client: Etcd3, keyspace: Namespace): EtcdSync =>
   startSyncWithPageSize(store, client, keyspace, 7);
 
@@ -159,17 +159,12 @@ describe("verify", () => {
     const { client, keyspace } = etcdFor();
     await writeEverything(keyspace);
     const path = join(tempDir("kafscale-mcp-verify-"), "restart.db");
-    let store = createStore(path, { codec: kafscaleCodec });
-    let sync = createEtcdSync({ store, client, keyspace, logger: silentLogger });
-    sync.start();
-    await sync.ready();
-    await sync.stop();
-    store.close();
+    await syncAndStop(path, client, keyspace);
 
     // Down while etcd moves on; then resume from the stored revision.
     let last = await liveChanges(keyspace);
-    store = openStore(path);
-    sync = startSync(store, client, keyspace);
+    const store = openStore(path);
+    const sync = startSync(store, client, keyspace);
     await sync.waitForRevision(last);
     expectClean(await verifyFile(path, client, keyspace));
     await sync.stop();
