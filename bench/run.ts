@@ -90,13 +90,22 @@ async function measureTarget(
   plan: Plan,
   etcd: EtcdProcess,
   workload: Workload,
-): Promise<Pick<ServiceResult, "latency" | "freshness"> & { afterLatency: Memory }> {
+): Promise<Pick<ServiceResult, "settle" | "latency" | "freshness"> & { afterLatency: Memory }> {
   say(`latency matrix against ${target.child.name} (${target.url})`);
   const memory = () => target.child.memory();
   const ownPids = [etcd.pid, target.child.pid];
   const etcdSettledMs = await waitForProcessQuiet(etcd.pid, 60_000, 0.1);
   if (etcdSettledMs > 1_500) say(`waited ${(etcdSettledMs / 1000).toFixed(1)} s for etcd's post-load housekeeping to finish`);
-  const latency = await runLatencyMatrix(target.url, plan.cases, workload, etcd.metricsUrl, say, ownPids, memory, etcd.pid);
+  const { settle, cells: latency } = await runLatencyMatrix(
+    target.url,
+    plan.cases,
+    workload,
+    etcd.metricsUrl,
+    say,
+    ownPids,
+    memory,
+    etcd.pid,
+  );
   const afterLatency = memory();
   const freshness = [];
   for (const rate of workload.freshnessRates) {
@@ -118,7 +127,7 @@ async function measureTarget(
     );
     freshness.push(f);
   }
-  return { latency, freshness, afterLatency };
+  return { settle, latency, freshness, afterLatency };
 }
 
 async function runOurs(

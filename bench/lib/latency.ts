@@ -110,10 +110,45 @@ async function runCell(
   };
 }
 
+/** One second of the settle phase: how many untimed calls it made and their median. */
+export interface SettleSecond {
+  calls: number;
+  p50: number;
+}
+
 /**
- * Runs every case at every concurrency level against the service at `baseUrl`. Each cell gets fresh
- * sessions: the SDK client adds an abort listener per request to one long-lived signal (undici drops
- * them only on GC), so a session that made thousands of calls gets slower on the client side.
+ * The settle phase: round-robin calls over every case from one session for `settleMs`, untimed as
+ * far as the cells go, but kept per second so the result shows how long the service (and the
+ * machine) took to reach a steady state after the cold sync.
+ */
+async function settle(baseUrl: string, cases: ToolCase[], settleMs: number): Promise<SettleSecond[]> {
+  if (settleMs <= 0) return [];
+  const [client] = await connectMany(baseUrl, 1);
+  const seconds: number[][] = [];
+  const started = performance.now();
+  try {
+    for (let i = 0; performance.now() - started < settleMs; i++) {
+      const c = cases[i % cases.length] as ToolCase;
+      const callStarted = performance.now();
+      await call(client as Client, c.tool, c.args).catch(() => undefined);
+      const second = Math.floor((callStarted - started) / 1000);
+      (seconds[second] ??= []).push(performance.now() - callStarted);
+    }
+  } finally {
+    await closeAll(client ? [client] : []);
+  }
+  return Array.from(seconds, (s = []) => ({ calls: s.length, p50: s.length > 0 ? summarize(s).p50 : NaN }));
+}
+
+export interface LatencyMatrix {
+  /** The settle phase, second by second (empty without one). */
+  settle: SettleSecond[];
+  cells: CellResult[];
+}
+
+/**
+ * Runs every case at every concurrency level against the service at `baseUrl`, after the settle
+ * phase. Each cell gets fresh sessions, so no cell inherits another's session state.
  */
 export async function runLatencyMatrix(
   baseUrl: string,
@@ -124,18 +159,11 @@ export async function runLatencyMatrix(
   ownPids: number[],
   memory?: () => Memory,
   etcdPid?: number,
-): Promise<CellResult[]> {
-  if (workload.settleMs > 0) {
-    const [client] = await connectMany(baseUrl, 1);
-    const until = performance.now() + workload.settleMs;
-    try {
-      for (let i = 0; performance.now() < until; i++) {
-        const c = cases[i % cases.length] as ToolCase;
-        await call(client as Client, c.tool, c.args).catch(() => undefined);
-      }
-    } finally {
-      await closeAll(client ? [client] : []);
-    }
+): Promise<LatencyMatrix> {
+  const settled = await settle(baseUrl, cases, workload.settleMs);
+  if (settled.length > 0) {
+    const p50s = settled.map((s) => s.p50.toFixed(2)).join(" ");
+    progress(`  settle: ${settled.length} s of round-robin calls; p50 per second (ms): ${p50s}`);
   }
   const cells: CellResult[] = [];
   for (const concurrency of workload.concurrency) {
@@ -159,5 +187,5 @@ export async function runLatencyMatrix(
       );
     }
   }
-  return cells;
+  return { settle: settled, cells };
 }

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { FreshnessResult } from "./freshness.js";
-import type { CellResult } from "./latency.js";
+import type { CellResult, SettleSecond } from "./latency.js";
 import type { BenchResult, DbSize } from "./results.js";
 
 const n = (v: number): string => (Number.isFinite(v) ? v.toLocaleString("en-US") : "—");
@@ -24,6 +24,14 @@ function perCall(c: CellResult | undefined): string {
   if (!c || c.calls === 0) return "—";
   const total = c.etcd.Range + c.etcd.Txn + c.etcd.Put;
   return n(Math.round((total / c.calls) * 10) / 10);
+}
+
+/** The settle phase's median per second, ours and the baseline's: how long the warm-up took. */
+function settleCurve(r: BenchResult): string {
+  const curve = (list: SettleSecond[] | undefined): string =>
+    list && list.length > 0 ? list.map((sec) => ms(sec.p50)).join(" ") : "—";
+  const baseline = r.baseline ? `; baseline: ${curve(r.baseline.settle)}` : "";
+  return `Median of the settle calls, second by second (ms; the mix includes the ${n(r.dataset.firehose.partitions)}-row fetch_offsets) — ours: ${curve(r.ours.settle)}${baseline}. `;
 }
 
 function latencyTable(r: BenchResult): string[] {
@@ -125,7 +133,7 @@ export function renderSection(r: BenchResult, resultPath: string): string {
     "",
     "### Tool latency over HTTP (ms) and throughput",
     "",
-    `${r.workload.settleMs > 0 ? `After the cold sync, the harness waits until etcd is idle (below 0.1 CPUs; after a bulk load it keeps working for a while), then ${s(r.workload.settleMs)} of untimed round-robin calls over every tool (its garbage and cold caches are not what the cells measure). ` : ""}` +
+    `${r.workload.settleMs > 0 ? `After the cold sync, the harness waits until etcd is idle (below 0.1 CPUs; after a bulk load it keeps working for a while), then ${s(r.workload.settleMs)} of untimed round-robin calls over every tool from one session: right after a bulk load both the service and the harness run slower for a while (their garbage, cold caches), and the cells measure the steady state. ${settleCurve(r)}` : ""}` +
       `Each cell: callers with one MCP session each call the tool back to back for ${s(r.workload.budgetMs)} ` +
       `(at least ${r.workload.minCallsPerCell} calls), after ${r.workload.warmupCalls} warm-up calls each. ` +
       "Speed-up = baseline p50 / ours p50. etcd requests and etcd's own time serving reads " +

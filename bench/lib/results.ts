@@ -3,7 +3,7 @@
  * comparison against the targets of issue #6 / design.md.
  */
 import type { FreshnessResult } from "./freshness.js";
-import type { CellResult } from "./latency.js";
+import type { CellResult, SettleSecond } from "./latency.js";
 import type { CodeInfo, MachineInfo } from "./machine.js";
 import type { ClusterShape, SizeName, Workload } from "./sizes.js";
 import type { LogRecord, Memory } from "./child.js";
@@ -43,6 +43,8 @@ export interface ServiceResult {
   /** Memory after the initial load, after the latency matrix, and at the end (peakRss = peak so far). */
   memory: { afterSync?: Memory; afterLatency?: Memory; end: Memory };
   database?: { afterSync: DbSize; end: DbSize };
+  /** The settle phase before the cells, second by second: how long the warm-up after the cold sync took. */
+  settle?: SettleSecond[];
   latency: CellResult[];
   freshness: FreshnessResult[];
   /** CPU time the process used over the whole run, ms. */

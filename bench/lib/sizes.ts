@@ -87,7 +87,7 @@ export const SHAPES: Record<SizeName, ClusterShape> = {
 };
 
 const FULL: Workload = {
-  settleMs: 3_000,
+  settleMs: 20_000,
   concurrency: [1, 8, 32],
   budgetMs: 2_000,
   minCallsPerCell: 20,

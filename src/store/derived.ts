@@ -22,6 +22,10 @@ export function createDerivedWriter(db: Db): DerivedWriter {
     insCluster: db.prepare(
       "INSERT INTO cluster (id, controller_id, cluster_name, cluster_id, mod_revision) VALUES (1, ?, ?, ?, ?)",
     ),
+    // Counted from the rows, not the value: duplicate names in a snapshot collapse to one row.
+    countCluster: db.prepare(
+      "UPDATE cluster SET topic_count = (SELECT count(*) FROM topics), partition_count = (SELECT count(*) FROM partitions)",
+    ),
     insBroker: db.prepare("INSERT OR REPLACE INTO brokers (node_id, host, port, rack) VALUES (?, ?, ?, ?)"),
     insTopic: db.prepare(
       "INSERT OR REPLACE INTO topics (name, topic_id, is_internal, error_code, partition_count) VALUES (?, ?, ?, ?, ?)",
@@ -143,6 +147,7 @@ export function createDerivedWriter(db: Db): DerivedWriter {
             );
           }
         }
+        s.countCluster.run();
         return;
       }
       case "topic_config": {

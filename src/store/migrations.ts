@@ -343,8 +343,17 @@ CREATE INDEX audit_log_at ON audit_log(at);
 CREATE INDEX audit_log_subject ON audit_log(subject, at);
 `;
 
+const clusterCounts = `
+-- Topic and partition totals of the snapshot, kept with it (src/store/derived.ts) so cluster_status
+-- does not count 100k partition rows on every call. Backfilled for databases that already hold one.
+ALTER TABLE cluster ADD COLUMN topic_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cluster ADD COLUMN partition_count INTEGER NOT NULL DEFAULT 0;
+UPDATE cluster SET topic_count = (SELECT count(*) FROM topics), partition_count = (SELECT count(*) FROM partitions);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "read model", sql: readModel },
   { version: 2, name: "metrics", sql: metrics },
   { version: 3, name: "audit log", sql: audit },
+  { version: 4, name: "cluster counts", sql: clusterCounts },
 ];

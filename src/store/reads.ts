@@ -162,13 +162,17 @@ function sortedUnique(names: string[]): string[] {
 /** Prepares every read statement once and returns the read functions. */
 export function createReads(db: Db): Reads {
   const s = {
-    cluster: db.prepare<[], { controller_id: number; cluster_name: string | null; cluster_id: string | null }>(
-      "SELECT controller_id, cluster_name, cluster_id FROM cluster WHERE id = 1",
-    ),
+    cluster: db.prepare<
+      [],
+      {
+        controller_id: number;
+        cluster_name: string | null;
+        cluster_id: string | null;
+        topic_count: number;
+        partition_count: number;
+      }
+    >("SELECT controller_id, cluster_name, cluster_id, topic_count, partition_count FROM cluster WHERE id = 1"),
     brokers: db.prepare<[], BrokerRow>("SELECT node_id, host, port, rack FROM brokers ORDER BY node_id"),
-    counts: db.prepare<[], { topics: number; partitions: number }>(
-      "SELECT (SELECT count(*) FROM topics) AS topics, (SELECT count(*) FROM partitions) AS partitions",
-    ),
     topics: db.prepare<[string, number], TopicSummary>(
       "SELECT name, partition_count, error_code FROM topics WHERE name > ? ORDER BY name LIMIT ?",
     ),
@@ -260,16 +264,16 @@ export function createReads(db: Db): Reads {
   });
 
   const clusterOverview = db.transaction((): ClusterOverview => {
+    // The totals are kept on the snapshot's row when it is written (src/store/derived.ts).
     const c = s.cluster.get();
-    const counts = s.counts.get() as { topics: number; partitions: number };
     return {
       snapshot_present: c !== undefined,
       cluster_name: c?.cluster_name ?? null,
       cluster_id: c?.cluster_id ?? null,
       controller_id: c?.controller_id ?? 0,
       brokers: s.brokers.all(),
-      topic_count: counts.topics,
-      partition_count: counts.partitions,
+      topic_count: c?.topic_count ?? 0,
+      partition_count: c?.partition_count ?? 0,
     };
   });
 

@@ -3,9 +3,14 @@
  * store writes page by page; every later resync stages, diffs and swaps in one transaction.
  */
 import { describe, expect, it } from "vitest";
-import { buildClusterKvs, type ClusterSpec } from "../../src/demo/cluster-spec.js";
+import Database from "better-sqlite3";
+import { buildClusterKvs, snapshotFor, type ClusterSpec } from "../../src/demo/cluster-spec.js";
+import { openDatabase } from "../../src/store/database.js";
+import { MIGRATIONS } from "../../src/store/migrations.js";
 import type { Store } from "../../src/store/index.js";
 import { READ_MODEL_TABLES } from "../../src/store/table-dump.js";
+import { encodeSnapshot } from "../../src/sync/encode.js";
+import { keys } from "../../src/sync/keys.js";
 import type { KvChange } from "../../src/sync/records.js";
 import { realisticCluster } from "../support/fixtures.js";
 import { useCleanups } from "../support/harness.js";
@@ -101,5 +106,55 @@ describe("full loads", () => {
     expect(result.deletes).toBeGreaterThan(0);
     expect(store.reads.listTopics(null, 10).items.map((t) => t.name)).toEqual(["events", "orders"]);
     expect(store.syncState.get()).toMatchObject({ revision: 11, resyncCount: 1 });
+  });
+});
+
+describe("cluster totals", () => {
+  const put = (key: string, value: Buffer, revision: number): KvChange => ({
+    type: "put",
+    key,
+    value,
+    modRevision: revision,
+    createRevision: 2,
+    version: 1,
+    lease: "0",
+  });
+
+  it("follow the snapshot key: load, a new snapshot, a snapshot with duplicates, its delete", () => {
+    const store = openStore();
+    const load = store.writer.beginResync();
+    load.addPage(changesOf(realisticCluster));
+    load.commit(10);
+    expect(store.reads.clusterOverview()).toMatchObject({ topic_count: 3, partition_count: 6 });
+
+    store.writer.applyChanges([put(keys.snapshot(), encodeSnapshot(snapshotFor(smaller)), 11)], 11);
+    expect(store.reads.clusterOverview()).toMatchObject({ topic_count: 2, partition_count: 5 });
+
+    // A topic listed twice and a partition listed twice count once, as the tables hold them.
+    const snapshot = snapshotFor(smaller);
+    const [events] = snapshot.topics;
+    const doubled = { ...snapshot, topics: [...snapshot.topics, events!] };
+    doubled.topics[0] = { ...events!, partitions: [...events!.partitions, events!.partitions[0]!] };
+    store.writer.applyChanges([put(keys.snapshot(), encodeSnapshot(doubled), 12)], 12);
+    expect(store.reads.listTopics(null, 10).items).toHaveLength(2);
+    expect(store.reads.clusterOverview()).toMatchObject({ topic_count: 2, partition_count: 5 });
+
+    store.writer.applyChanges([{ ...put(keys.snapshot(), Buffer.alloc(0), 13), type: "delete" }], 13);
+    expect(store.reads.clusterOverview()).toMatchObject({ snapshot_present: false, topic_count: 0, partition_count: 0 });
+  });
+
+  it("are backfilled when a database from before they were kept is opened", () => {
+    const path = tempDbPath();
+    const older = openDatabase(path, MIGRATIONS.filter((m) => m.version < 4));
+    older.exec(`INSERT INTO cluster (id, controller_id, cluster_name, cluster_id, mod_revision) VALUES (1, 0, 'k', 'id', 5);
+      INSERT INTO topics (name, topic_id, is_internal, error_code, partition_count) VALUES ('a', 'x', 0, 0, 2), ('b', 'y', 0, 0, 1);
+      INSERT INTO partitions (topic, partition, leader, leader_epoch, replicas, isr, offline_replicas, error_code)
+        VALUES ('a', 0, 0, 0, '[]', '[]', '[]', 0), ('a', 1, 0, 0, '[]', '[]', '[]', 0), ('b', 0, 0, 0, '[]', '[]', '[]', 0);`);
+    older.close();
+    const store = openStore(path);
+    expect(store.reads.clusterOverview()).toMatchObject({ topic_count: 2, partition_count: 3 });
+    const raw = new Database(path, { readonly: true });
+    expect(raw.pragma("user_version", { simple: true })).toBe(MIGRATIONS.at(-1)?.version);
+    raw.close();
   });
 });
