@@ -5,7 +5,7 @@
  */
 import { openCpuWindow, processCpuMs } from "./cpu.js";
 import { requestCounts, requestDelta, type EtcdDelta } from "./etcd.js";
-import { call, closeAll, connectMany, type Client } from "./mcp.js";
+import { call, closeAll, connect, connectMany, type Client } from "./mcp.js";
 import type { Memory } from "./child.js";
 import type { Workload } from "./sizes.js";
 import { summarize, type LatencySummary } from "./stats.js";
@@ -123,19 +123,19 @@ export interface SettleSecond {
  */
 async function settle(baseUrl: string, cases: ToolCase[], settleMs: number): Promise<SettleSecond[]> {
   if (settleMs <= 0) return [];
-  const [client] = await connectMany(baseUrl, 1);
+  const client = await connect(baseUrl);
   const seconds: number[][] = [];
   const started = performance.now();
   try {
     for (let i = 0; performance.now() - started < settleMs; i++) {
       const c = cases[i % cases.length] as ToolCase;
       const callStarted = performance.now();
-      await call(client as Client, c.tool, c.args).catch(() => undefined);
+      await call(client, c.tool, c.args).catch(() => undefined);
       const second = Math.floor((callStarted - started) / 1000);
       (seconds[second] ??= []).push(performance.now() - callStarted);
     }
   } finally {
-    await closeAll(client ? [client] : []);
+    await closeAll([client]);
   }
   return Array.from(seconds, (s = []) => ({ calls: s.length, p50: s.length > 0 ? summarize(s).p50 : NaN }));
 }
