@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 #
-# kafscale-mcp image: the compiled service (dist/), its production dependencies and proto/.
+# kafscale-mcp image: the compiled service (dist/) and its production dependencies.
 #   docker build -t kafscale-mcp:0.1.0 .
 #   docker run --rm -p 8090:8090 -e KAFSCALE_MCP_ETCD_ENDPOINTS=http://etcd:2379 kafscale-mcp:0.1.0
 #   docker run --rm -p 8090:8090 kafscale-mcp:0.1.0 demo      # bundled demo data, no etcd needed
@@ -50,8 +50,6 @@ WORKDIR /app
 COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# Loaded at run time from dist/sync/proto.js as new URL("../../proto/metadata.proto") = /app/proto/.
-COPY proto ./proto
 # The snapshot directory: writable by the service user (Kubernetes mounts a volume here).
 RUN mkdir -p /data && chown 10001:10001 /data && chmod 0750 /data
 USER 10001:10001

@@ -1,10 +1,27 @@
-// Lint rules, including the layer boundaries from DEVELOPERS.md:
-// etcd3 only in src/sync, better-sqlite3 (and SQL) only in src/store.
+// Lint rules, including the layer graph of docs/ARCHITECTURE.md:
+//   kafscale ← store ← sync;  store ← tools ← audit ← http;  service.ts and cli/ wire them.
+// kafscale/ (the domain) imports nothing else from src/ and does no I/O; etcd3 stays in src/sync,
+// better-sqlite3 (and SQL) in src/store; nothing below service.ts imports http/ or cli/.
 import tseslint from "typescript-eslint";
 
-const restrict = (names, message) => ({
-  "no-restricted-imports": ["error", { paths: names.map((name) => ({ name, message })) }],
+const LAYERS = ["kafscale", "store", "sync", "tools", "audit", "http", "demo", "cli"];
+const WIRING = ["**/service.js", "**/cli.js"];
+
+/** A no-restricted-imports rule: the folders a layer may not import, plus extra module names. */
+const layerRule = (forbiddenFolders, { modules = [], patterns = [], message }) => ({
+  "no-restricted-imports": [
+    "error",
+    {
+      paths: modules.map((name) => ({ name, message })),
+      patterns: [
+        ...forbiddenFolders.map((folder) => ({ group: [`**/${folder}/*`], message })),
+        ...patterns.map((group) => ({ group: [group], message })),
+      ],
+    },
+  ],
 });
+const except = (...allowed) => LAYERS.filter((layer) => !allowed.includes(layer));
+const IO_MODULES = ["etcd3", "better-sqlite3", "express", "node:fs", "node:net", "node:http", "node:child_process", "fs", "http"];
 
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "coverage/**", "charts/**"] },
@@ -17,15 +34,73 @@ export default tseslint.config(
       eqeqeq: ["error", "always"],
     },
   },
-  { files: ["src/**/*.ts"], ignores: ["src/sync/**"], rules: restrict(["etcd3"], "etcd3 belongs in src/sync only") },
   {
-    files: ["src/**/*.ts"],
-    ignores: ["src/store/**"],
-    rules: restrict(["better-sqlite3"], "SQLite belongs in src/store only"),
+    files: ["src/kafscale/**/*.ts"],
+    rules: layerRule(except("kafscale"), {
+      modules: IO_MODULES,
+      patterns: ["../*", ...WIRING],
+      message: "src/kafscale is the pure domain: no I/O, no imports from the rest of src/",
+    }),
   },
   {
-    files: ["src/tools/**/*.ts", "src/http/**/*.ts"],
-    rules: restrict(["etcd3", "better-sqlite3"], "tools and HTTP read through src/store functions"),
+    files: ["src/store/**/*.ts"],
+    rules: layerRule(except("kafscale", "store"), {
+      modules: ["etcd3", "express"],
+      patterns: WIRING,
+      message: "src/store imports only the domain (src/kafscale)",
+    }),
+  },
+  {
+    files: ["src/sync/**/*.ts"],
+    rules: layerRule(except("kafscale", "store", "sync"), {
+      modules: ["better-sqlite3", "express"],
+      patterns: WIRING,
+      message: "src/sync reads etcd and brokers into the store; it does not know tools, HTTP or the CLI",
+    }),
+  },
+  {
+    files: ["src/tools/**/*.ts"],
+    rules: layerRule(except("kafscale", "store", "tools"), {
+      modules: ["etcd3", "better-sqlite3", "express"],
+      patterns: WIRING,
+      message: "tools read through src/store functions; they know nothing of etcd, SQL or HTTP",
+    }),
+  },
+  {
+    files: ["src/audit/**/*.ts"],
+    rules: layerRule(except("kafscale", "store", "tools", "audit"), {
+      modules: ["etcd3", "better-sqlite3", "express"],
+      patterns: WIRING,
+      message: "src/audit records tool calls for every transport; it does not know HTTP or sync",
+    }),
+  },
+  {
+    files: ["src/http/**/*.ts"],
+    rules: layerRule(["sync", "demo", "cli"], {
+      modules: ["etcd3", "better-sqlite3"],
+      patterns: WIRING,
+      message: "HTTP serves tools and the store; it never reads etcd or SQLite itself",
+    }),
+  },
+  {
+    files: ["src/demo/**/*.ts"],
+    rules: layerRule(except("kafscale", "store", "demo"), {
+      modules: ["etcd3", "better-sqlite3"],
+      patterns: WIRING,
+      message: "the demo data source writes into the store, like src/sync",
+    }),
+  },
+  {
+    files: ["src/config.ts", "src/log.ts", "src/duration.ts", "src/backoff.ts"],
+    rules: layerRule(LAYERS, { patterns: WIRING, message: "shared leaf modules import no layer" }),
+  },
+  {
+    files: ["bench/**/*.ts"],
+    rules: layerRule([], {
+      modules: ["cockatiel"],
+      patterns: ["**/test/**", "**/test/*"],
+      message: "bench/ stands alone: no test/ helpers, no undeclared transitive dependencies",
+    }),
   },
   // Tests poke at loosely typed JSON answers; `any` there keeps assertions readable.
   { files: ["test/**/*.ts"], rules: { "@typescript-eslint/no-explicit-any": "off" } },

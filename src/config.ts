@@ -4,7 +4,6 @@
  */
 import { z } from "zod";
 import { parseGoDuration } from "./duration.js";
-import { TOOL_NAMES } from "./tools/index.js";
 
 const duration = (fallback: string) =>
   z
@@ -121,15 +120,6 @@ const algorithms = csv.transform((names, ctx) => {
   return list;
 });
 
-const toolList = csv.transform((names, ctx) => {
-  const unknown = names.filter((name) => !TOOL_NAMES.includes(name));
-  if (unknown.length > 0) {
-    ctx.addIssue({ code: "custom", message: `unknown tool ${unknown.join(", ")}; valid tools: ${TOOL_NAMES.join(", ")}` });
-    return z.NEVER;
-  }
-  return names;
-});
-
 const optionalText = z
   .string()
   .optional()
@@ -188,7 +178,7 @@ const envSchema = z.object({
   KAFSCALE_MCP_OIDC_REQUIRED_SCOPES: csv,
   KAFSCALE_MCP_OIDC_JWKS_COOLDOWN: duration("30s"),
   KAFSCALE_MCP_RESOURCE_URL: optionalUrl,
-  KAFSCALE_MCP_ENABLED_TOOLS: toolList,
+  KAFSCALE_MCP_ENABLED_TOOLS: csv,
   KAFSCALE_MCP_AUDIT_FILE: optionalText,
   KAFSCALE_MCP_AUDIT_STDOUT: bool(true),
   KAFSCALE_MCP_AUDIT_RETENTION: duration("168h"),
@@ -292,6 +282,19 @@ export interface Config {
 
 /** Thrown for invalid configuration; the message lists every bad variable. */
 export class ConfigError extends Error {}
+
+/**
+ * Checks KAFSCALE_MCP_ENABLED_TOOLS against the tools this build has. The tool registry is passed in
+ * (config sits below every layer and imports none of them); the service calls this at start.
+ */
+export function assertKnownTools(enabled: readonly string[], known: readonly string[]): void {
+  const unknown = enabled.filter((name) => !known.includes(name));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `invalid configuration:\n  KAFSCALE_MCP_ENABLED_TOOLS: unknown tool ${unknown.join(", ")}; valid tools: ${known.join(", ")}`,
+    );
+  }
+}
 
 /** Parses the environment (process.env by default) into a Config, or throws ConfigError. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {

@@ -4,20 +4,20 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Config } from "./config.js";
+import { assertKnownTools, type Config } from "./config.js";
 import { loadDemoCluster } from "./demo/demo-cluster.js";
 import { startDemoMetricsServer } from "./demo/metrics-server.js";
 import { createApp, type App } from "./http/app.js";
-import { createServiceAudit } from "./http/audit.js";
-import type { AuditTrail } from "./http/audit-trail.js";
-import { assertProdFence, authModeOf, createAuth, type AuthSetup } from "./http/auth-mode.js";
+import { createServiceAudit } from "./audit/service-audit.js";
+import type { AuditTrail } from "./audit/audit-trail.js";
+import { assertProdFence, authModeOf, createAuth, type AuthSetup } from "./http/auth/auth-mode.js";
 import type { Logger } from "./log.js";
 import { createStore, type Store } from "./store/index.js";
-import { kafscaleCodec } from "./sync/codec.js";
-import { createEtcdClient, keyspaceOf, type EtcdClient } from "./sync/etcd-client.js";
-import { createEtcdSync, type EtcdSync } from "./sync/etcd-sync.js";
-import { createMetricsPoller, metricsEnabled, metricsStaleAfterMs, type MetricsPoller } from "./sync/metrics-poller.js";
+import { createEtcdClient, keyspaceOf, type EtcdClient } from "./sync/etcd/etcd-client.js";
+import { createEtcdSync, type EtcdSync } from "./sync/etcd/etcd-sync.js";
+import { createMetricsPoller, metricsEnabled, metricsStaleAfterMs, type MetricsPoller } from "./sync/metrics/metrics-poller.js";
 import type { ToolContext } from "./tools/context.js";
+import { TOOL_NAMES } from "./tools/index.js";
 
 export interface ServiceOptions {
   config: Config;
@@ -70,12 +70,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   };
 
   const withHttp = options.http !== false;
+  assertKnownTools(config.enabledTools, TOOL_NAMES);
   // The production fence first: a refused configuration must not open the store or reach etcd.
   if (withHttp) assertProdFence(config);
 
   try {
     const store = createStore(options.demo ? ":memory:" : config.dbPath, {
-      codec: kafscaleCodec,
       historyLimit: config.changeLogLimit,
     });
     closers.push(() => store.close());

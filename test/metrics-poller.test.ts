@@ -9,10 +9,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import type { MetricsConfig } from "../src/config.js";
 import { silentLogger } from "../src/log.js";
 import { createStore, type Store } from "../src/store/index.js";
-import { aggregateBrokerViews, deriveBrokerView } from "../src/sync/broker-view.js";
-import { kafscaleCodec } from "../src/sync/codec.js";
-import { encodeSnapshot } from "../src/sync/encode.js";
-import { keys } from "../src/sync/keys.js";
+import { aggregateBrokerViews, aggregateOf, deriveBrokerView } from "../src/kafscale/broker-view.js";
+import { encodeSnapshot } from "../src/kafscale/encode.js";
+import { keys } from "../src/kafscale/keys.js";
 import {
   createMetricsPoller,
   cronScheduleFor,
@@ -22,8 +21,8 @@ import {
   type BrokerHost,
   type MetricsPoller,
   type MetricsPollerOptions,
-} from "../src/sync/metrics-poller.js";
-import { parsePrometheusText } from "../src/sync/prom-text.js";
+} from "../src/sync/metrics/metrics-poller.js";
+import { parsePrometheusText } from "../src/sync/metrics/prom-text.js";
 
 const sample = readFileSync(new URL("fixtures/broker-metrics-sample.txt", import.meta.url), "utf8");
 const degraded = sample
@@ -119,7 +118,7 @@ function setup(
   metrics: Partial<MetricsConfig>,
   extra: Partial<MetricsPollerOptions> = {},
 ): { store: Store; poller: MetricsPoller } {
-  const store = createStore(":memory:", { codec: kafscaleCodec });
+  const store = createStore(":memory:");
   stores.push(store);
   const config: MetricsConfig = { intervalMs: 15_000, timeoutMs: 2_000, retentionMs: 3_600_000, ...metrics };
   const poller = createMetricsPoller({ store, config, logger: silentLogger, ...extra });
@@ -135,8 +134,8 @@ describe("single URL mode", () => {
     await poller.scrapeOnce();
     const snap = store.metrics.latest();
     expect(snap?.observedAt).toBe(1_700_000_000_000);
-    expect(snap?.aggregate).toEqual(fullView);
-    expect(snap?.aggregate?.s3State).toBe("healthy");
+    expect(aggregateOf(snap)).toEqual(fullView);
+    expect(aggregateOf(snap)?.s3State).toBe("healthy");
     expect(snap?.brokers).toEqual([
       {
         target: "broker:url",
@@ -175,7 +174,7 @@ describe("single URL mode", () => {
     await poller.scrapeOnce();
     const snap = store.metrics.latest();
     expect(snap?.observedAt).toBeNull();
-    expect(snap?.aggregate).toBeNull();
+    expect(aggregateOf(snap)).toBeNull();
     expect(snap?.brokers[0]?.view).toBeNull();
     expect(snap?.brokers[0]?.state.consecutiveFailures).toBe(1);
     expect(snap?.brokers[0]?.state.lastError).toMatch(error);
@@ -199,7 +198,7 @@ describe("single URL mode", () => {
     const snap = store.metrics.latest();
     const broker = snap?.brokers[0];
     expect(snap?.observedAt).toBe(1_000_000);
-    expect(snap?.aggregate).toEqual(fullView);
+    expect(aggregateOf(snap)).toEqual(fullView);
     expect(broker?.view).toEqual(fullView);
     expect(broker?.state).toMatchObject({
       lastSuccessAt: 1_000_000,
@@ -215,7 +214,7 @@ describe("single URL mode", () => {
     clock += 15_000;
     await poller.scrapeOnce();
     expect(store.metrics.latest()?.brokers[0]?.state.consecutiveFailures).toBe(0);
-    expect(store.metrics.latest()?.aggregate?.s3State).toBe("degraded");
+    expect(aggregateOf(store.metrics.latest())?.s3State).toBe("degraded");
   });
 });
 
@@ -236,8 +235,8 @@ describe("per-broker mode", () => {
 
     const snap = store.metrics.latest();
     const degradedView = deriveBrokerView(parsePrometheusText(degraded).samples);
-    expect(snap?.aggregate).toEqual(aggregateBrokerViews([fullView, degradedView]));
-    expect(snap?.aggregate).toMatchObject({
+    expect(aggregateOf(snap)).toEqual(aggregateBrokerViews([fullView, degradedView]));
+    expect(aggregateOf(snap)).toMatchObject({
       s3State: "degraded",
       s3LatencyMs: (38.412 + 750.5) / 2,
       s3ErrorRate: 0.25,
@@ -279,7 +278,7 @@ describe("per-broker mode", () => {
     await poller.scrapeOnce();
     const snap = store.metrics.latest();
     expect(snap?.brokers.map((b) => b.target)).toEqual(["broker:1", "broker:3"]);
-    expect(snap?.aggregate).toEqual(fullView);
+    expect(aggregateOf(snap)).toEqual(fullView);
   });
 
   it("does not let a hanging broker delay the others", async () => {
@@ -341,7 +340,7 @@ describe("schedule", () => {
     release();
     await Promise.all([first, second]);
     expect(poller.stats()).toEqual({ ticks: 1, skippedTicks: 1, running: false });
-    expect(store.metrics.latest()?.aggregate).toEqual(fullView);
+    expect(aggregateOf(store.metrics.latest())).toEqual(fullView);
   });
 
   it("runs on the node-cron schedule and skips ticks while a scrape is slower than the interval", async () => {
@@ -420,7 +419,7 @@ describe("retention", () => {
     expect(store.metrics.sampleHistory("kafscale_produce_rps", 0)).toEqual([]);
     const snap = store.metrics.latest();
     expect(snap?.observedAt).toBe(13_660_000);
-    expect(snap?.aggregate).toEqual(fullView);
+    expect(aggregateOf(snap)).toEqual(fullView);
     expect(snap?.brokers[0]?.state.lastError).toBe("metrics request failed: 502 Bad Gateway");
   });
 });

@@ -27,9 +27,9 @@ import {
   decodeConsumerGroup,
   decodeSnapshot,
   decodeTopicConfig,
-} from "../../src/sync/decode.js";
-import { keys, parseKey } from "../../src/sync/keys.js";
-import type { ClusterSnapshot, SnapshotTopic } from "../../src/sync/records.js";
+} from "../../src/kafscale/decode.js";
+import { keys, parseKey } from "../../src/kafscale/keys.js";
+import type { ClusterSnapshot, SnapshotTopic } from "../../src/kafscale/records.js";
 
 const GO_DEADLINE_MS = 3_000;
 const deadline = () => ({ deadline: new Date(Date.now() + GO_DEADLINE_MS) });

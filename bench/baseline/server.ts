@@ -15,7 +15,7 @@ import type { AddressInfo } from "node:net";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
-import { noop } from "cockatiel";
+import { NO_FAULT_HANDLING } from "../lib/etcd-fault-handling.js";
 import { Etcd3 } from "etcd3";
 import express from "express";
 import { registerGoStyleTools, SnapshotHolder } from "./go-style-tools.js";
@@ -35,8 +35,8 @@ async function main(): Promise<void> {
     grpcOptions: { "grpc.max_receive_message_length": -1 },
     // etcd3's default circuit breaker (open for 5 s after 3 failures) and retries have no
     // counterpart in Go's clientv3: one slow list_groups past its deadline would otherwise fail
-    // every call for 5 s. `noop` from cockatiel (etcd3's own dependency) is how etcd3 turns them off.
-    faultHandling: { host: () => noop, global: noop },
+    // every call for 5 s. bench/lib/etcd-fault-handling.ts turns them off.
+    faultHandling: NO_FAULT_HANDLING,
   });
   const holder = new SnapshotHolder(client);
   await holder.refresh();

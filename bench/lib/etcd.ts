@@ -2,10 +2,10 @@
  * The benchmark's etcd: a real local etcd on free loopback ports (test/support/etcd-process.ts does
  * the process handling), the bulk loader, and request counts read from etcd's own /metrics.
  */
-import { noop } from "cockatiel";
+import { NO_FAULT_HANDLING } from "./etcd-fault-handling.js";
 import { Etcd3 } from "etcd3";
 import type { KeyValue } from "../../src/demo/cluster-spec.js";
-import { startEtcd, type EtcdProcess } from "../../test/support/etcd-process.js";
+import { startEtcd, type EtcdProcess } from "./etcd-process.js";
 
 export type { EtcdProcess };
 
@@ -36,7 +36,7 @@ export function benchEtcdClient(endpoint: string): Etcd3 {
   return new Etcd3({
     hosts: endpoint,
     grpcOptions: { "grpc.max_receive_message_length": -1 },
-    faultHandling: { host: () => noop, global: noop },
+    faultHandling: NO_FAULT_HANDLING,
   });
 }
 

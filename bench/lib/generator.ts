@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { buildClusterKvs, type ClusterSpec, type GroupSpec, type KeyValue, type TopicSpec } from "../../src/demo/cluster-spec.js";
-import { parseKey } from "../../src/sync/keys.js";
+import { parseKey } from "../../src/kafscale/keys.js";
 import { createRng, type Rng } from "./prng.js";
 import type { ClusterShape } from "./sizes.js";
 

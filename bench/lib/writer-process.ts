@@ -7,8 +7,8 @@
  * Timestamps are `performance.timeOrigin + performance.now()`: wall-clock milliseconds with
  * sub-millisecond resolution, comparable across the two processes.
  */
-import { encodeCommittedOffset, encodeNextOffset } from "../../src/sync/encode.js";
-import { keys } from "../../src/sync/keys.js";
+import { encodeCommittedOffset, encodeNextOffset } from "../../src/kafscale/encode.js";
+import { keys } from "../../src/kafscale/keys.js";
 import { benchEtcdClient } from "./etcd.js";
 import type { CommittedTarget, PartitionTarget } from "./generator.js";
 import { summarize, type LatencySummary } from "./stats.js";

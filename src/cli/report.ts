@@ -5,8 +5,8 @@
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config.js";
+import { aggregateOf } from "../kafscale/broker-view.js";
 import { createStore } from "../store/index.js";
-import { kafscaleCodec } from "../sync/codec.js";
 
 const fmt = (n: number | null | undefined): string => (n === null || n === undefined ? "-" : n.toLocaleString("en-US"));
 const iso = (ms: number | null): string => (ms === null ? "never" : new Date(ms).toISOString());
@@ -38,14 +38,15 @@ export async function report(args: string[]): Promise<number> {
     console.error(`no snapshot at ${path}; run \`kafscale-mcp serve\` or \`kafscale-mcp snapshot --out ${path}\` first`);
     return 1;
   }
-  const store = createStore(path, { codec: kafscaleCodec });
+  const store = createStore(path);
   try {
     const sync = store.syncState.get();
     const overview = store.reads.clusterOverview();
     const data = store.reports.report(top);
     const metrics = store.metrics.latest();
+    const aggregate = aggregateOf(metrics);
     if (options.json) {
-      console.log(JSON.stringify({ sync, overview, ...data, metrics: metrics?.aggregate ?? null }, null, 2));
+      console.log(JSON.stringify({ sync, overview, ...data, metrics: aggregateOf(metrics) }, null, 2));
       return 0;
     }
     const lines = [
@@ -53,8 +54,8 @@ export async function report(args: string[]): Promise<number> {
       `snapshot: ${path}, source ${sync.source}, etcd revision ${sync.revision}, last confirmed current ${iso(sync.syncedAt)}, etcd link ${sync.linkState}`,
       sync.initialSyncDone ? null : "WARNING: the initial etcd sync never completed; this snapshot is partial.",
       `brokers: ${overview.brokers.length}   topics: ${fmt(overview.topic_count)} (${fmt(data.topicsWithoutConfig)} without config)   partitions: ${fmt(overview.partition_count)}   consumer groups: ${fmt(data.groupCount)}`,
-      metrics?.aggregate
-        ? `S3: ${metrics.aggregate.s3State || "unknown"}, latency ${fmt(metrics.aggregate.s3LatencyMs === null ? null : Math.round(metrics.aggregate.s3LatencyMs))} ms, error rate ${metrics.aggregate.s3ErrorRate ?? "-"} (scraped ${iso(metrics.observedAt)})`
+      aggregate
+        ? `S3: ${aggregate.s3State || "unknown"}, latency ${fmt(aggregate.s3LatencyMs === null ? null : Math.round(aggregate.s3LatencyMs))} ms, error rate ${aggregate.s3ErrorRate ?? "-"} (scraped ${iso(metrics?.observedAt ?? null)})`
         : "S3: no metrics scraped",
       sync.decodeErrorKeys > 0 ? `decode errors: ${sync.decodeErrorKeys} keys (see the decode_errors table)` : "decode errors: none",
       data.orphanOffsets > 0 ? `offsets on partitions missing from the snapshot: ${data.orphanOffsets}` : null,

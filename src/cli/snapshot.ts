@@ -11,9 +11,8 @@ import { parseArgs } from "node:util";
 import { loadConfig, type Config } from "../config.js";
 import { createLogger, type Logger } from "../log.js";
 import { createStore, type Store } from "../store/index.js";
-import { kafscaleCodec } from "../sync/codec.js";
-import { createEtcdClient, keyspaceOf, type EtcdClient } from "../sync/etcd-client.js";
-import { createEtcdSync } from "../sync/etcd-sync.js";
+import { createEtcdClient, keyspaceOf, type EtcdClient } from "../sync/etcd/etcd-client.js";
+import { createEtcdSync } from "../sync/etcd/etcd-sync.js";
 
 const USAGE = `usage: kafscale-mcp snapshot --out FILE [--force]
 
@@ -60,7 +59,7 @@ export async function snapshot(args: string[]): Promise<number> {
   // Same directory, so the final rename is atomic (same filesystem).
   const temp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
   removeDatabaseFiles(temp);
-  const store = createStore(temp, { codec: kafscaleCodec, historyLimit: config.changeLogLimit });
+  const store = createStore(temp, { historyLimit: config.changeLogLimit });
   let summary: Summary;
   try {
     const sync = createEtcdSync({

@@ -5,7 +5,7 @@
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { userInfo } from "node:os";
 import { loadConfig } from "../config.js";
-import type { Principal } from "../http/principal.js";
+import type { Principal } from "../tools/call-context.js";
 import { createLogger } from "../log.js";
 import { startService } from "../service.js";
 import { selectTools } from "../tools/index.js";
@@ -35,7 +35,8 @@ export async function stdio(args: string[]): Promise<number> {
     ctx: service.ctx,
     tools: selectTools(principal.scopes, config.enabledTools),
     logger,
-    onToolCall: (event) => service.audit.toolCall(event, principal),
+    onToolCall: (event) => service.audit.toolCall(event),
+    contextOf: (extra) => ({ principal, transport: "stdio", requestId: null, remoteAddr: null, sessionId: extra.sessionId ?? null }),
   });
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => {

@@ -12,9 +12,8 @@ import { parseArgs } from "node:util";
 import { loadConfig, type Config } from "../config.js";
 import { createLogger, type Logger } from "../log.js";
 import { createStore, type Store } from "../store/index.js";
-import { kafscaleCodec } from "../sync/codec.js";
-import { createEtcdClient, keyspaceOf, type EtcdClient } from "../sync/etcd-client.js";
-import { verifySnapshot, type VerifyReport } from "../sync/verify.js";
+import { createEtcdClient, keyspaceOf, type EtcdClient } from "../sync/etcd/etcd-client.js";
+import { verifySnapshot, type VerifyReport } from "../sync/etcd/verify.js";
 
 const USAGE = `usage: kafscale-mcp verify [--db FILE] [--json] [--examples N]
 
@@ -72,7 +71,7 @@ export async function verify(args: string[]): Promise<number> {
   }
   let store: Store;
   try {
-    store = createStore(path, { codec: kafscaleCodec, historyLimit: config.changeLogLimit });
+    store = createStore(path, { historyLimit: config.changeLogLimit });
   } catch (err) {
     client.close();
     console.error(`verify: cannot open snapshot ${path}: ${(err as Error).message}`);

@@ -12,9 +12,9 @@ import {
   encodeSnapshot,
   encodeTopicConfig,
   topicIdFor,
-} from "../sync/encode.js";
-import { keys } from "../sync/keys.js";
-import type { ClusterSnapshot, GroupMemberRecord } from "../sync/records.js";
+} from "../kafscale/encode.js";
+import { keys } from "../kafscale/keys.js";
+import type { ClusterSnapshot, GroupMemberRecord } from "../kafscale/records.js";
 
 export interface TopicSpec {
   name: string;

@@ -4,7 +4,7 @@
  * from its offsets, lag), loaded through the same decoders and store as live etcd data.
  */
 import type { Store } from "../store/index.js";
-import type { KvChange } from "../sync/records.js";
+import type { KvChange } from "../kafscale/records.js";
 import { buildClusterKvs, type ClusterSpec } from "./cluster-spec.js";
 
 const ramp = (n: number, base: number, step: number): number[] => Array.from({ length: n }, (_, i) => base + i * step);

@@ -6,24 +6,27 @@
  */
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
+import type { AuditTrail } from "../audit/audit-trail.js";
 import type { HttpConfig, RateLimitConfig } from "../config.js";
 import type { Logger } from "../log.js";
 import type { ToolContext } from "../tools/context.js";
 import { selectTools } from "../tools/index.js";
 import { createMcpServer } from "../tools/server.js";
-import type { ToolCallEvent } from "../tools/tool.js";
-import { remoteAddrOf, type AuditTrail, type CallContext, type Denial } from "./audit-trail.js";
-import type { Authenticator } from "./authenticator.js";
+import type { CallContext, Principal } from "../tools/call-context.js";
+import type { McpRequestExtra, ToolCallEvent } from "../tools/tool.js";
+import type { Authenticator } from "./auth/authenticator.js";
 import { hostAndOriginGuard } from "./guards.js";
 import { healthz, readyz } from "./health.js";
-import { principalOf, setPrincipal, type Principal } from "./principal.js";
+import { principalOf, setPrincipal } from "./auth/principal.js";
 import { createRateLimiter } from "./rate-limit.js";
 import { assignRequestId, requestIdOf } from "./request-id.js";
-import { METADATA_PATH, resourceMetadataHandler, type ResourceMetadataOptions } from "./resource-metadata.js";
+import { METADATA_PATH, resourceMetadataHandler, type ResourceMetadataOptions } from "./auth/resource-metadata.js";
 import { createServiceMetrics } from "./service-metrics.js";
-import { createRestApi } from "./rest-api.js";
-import { createSessionManager, handleStateless, jsonRpcError } from "./sessions.js";
-import { createToolGate } from "./tool-gate.js";
+import { createRestApi } from "./rest/rest-api.js";
+import { writeJsonRpcError } from "./mcp/jsonrpc.js";
+import { createSessionManager, handleStateless } from "./mcp/sessions.js";
+import { remoteAddrOf, toDenial, type HttpDenial } from "./request-facts.js";
+import { createToolGate } from "./mcp/tool-gate.js";
 
 export interface AppOptions {
   ctx: ToolContext;
@@ -38,13 +41,26 @@ export interface AppOptions {
   audit?: AuditTrail;
   /** RFC 9728 metadata for /mcp (OIDC only). */
   resourceMetadata?: ResourceMetadataOptions;
-  onToolCall?: (event: ToolCallEvent, principal: Principal) => void;
+  onToolCall?: (event: ToolCallEvent) => void;
 }
 
 export interface App {
   handler: express.Express;
   /** Closes every MCP session (graceful shutdown). */
   close(): Promise<void>;
+}
+
+/**
+ * The call context travels from the HTTP request to the tool callback inside the SDK's
+ * `authInfo.extra` (the only per-request channel the SDK offers), under this key; read back by
+ * contextOfExtra below, the one place that looks inside the SDK's extras.
+ */
+const CALL_CONTEXT = "kafscaleCallContext";
+
+function contextOfExtra(extra: McpRequestExtra): CallContext {
+  const context = extra.authInfo?.extra?.[CALL_CONTEXT] as CallContext | undefined;
+  if (context === undefined) throw new Error("tool call without a call context (request not authenticated by the app)");
+  return { ...context, sessionId: extra.sessionId ?? null };
 }
 
 /** Error codes of RFC 6750 §3.1 for the JSON body of an auth refusal. */
@@ -58,7 +74,7 @@ export function createApp(options: AppOptions): App {
 
   // Requests already refused with a status: the tool gate must not audit their calls a second time.
   const refused = new WeakSet<Request>();
-  const deny = (denial: Denial): void => {
+  const deny = (denial: HttpDenial): void => {
     if (denial.status !== null) refused.add(denial.req);
     if ((denial.outcome ?? "denied") === "denied") {
       metrics.denied(denial.reason);
@@ -74,7 +90,7 @@ export function createApp(options: AppOptions): App {
         tool: denial.tool ?? undefined,
       });
     }
-    options.audit?.denied(denial);
+    options.audit?.denied(toDenial(denial));
   };
   const onDenied = (req: Request, reason: string, status: number): void =>
     deny({ req, reason, status, principal: principalOf(req) });
@@ -86,10 +102,10 @@ export function createApp(options: AppOptions): App {
     deny,
     wasRefused: (req) => refused.has(req),
   });
-  const recordToolCall = (event: ToolCallEvent, principal: Principal): void => {
+  const recordToolCall = (event: ToolCallEvent): void => {
     metrics.toolCall(event.tool, event.outcome, event.latencyMs);
-    options.audit?.toolCall(event, principal);
-    options.onToolCall?.(event, principal);
+    options.audit?.toolCall(event);
+    options.onToolCall?.(event);
   };
   const newServer = (principal: Principal) =>
     createMcpServer({
@@ -98,8 +114,9 @@ export function createApp(options: AppOptions): App {
       logger,
       onToolCall: (event) => {
         gate.ran(event);
-        recordToolCall(event, principal);
+        recordToolCall(event);
       },
+      contextOf: contextOfExtra,
     });
   const sessions = createSessionManager({ idleTimeoutMs: http.sessionTimeoutMs, newServer, logger, onDenied });
 
@@ -125,15 +142,21 @@ export function createApp(options: AppOptions): App {
   };
   const mcp = async (req: Request, res: Response): Promise<void> => {
     const principal = principalOf(req) as Principal;
-    // The SDK hands `req.auth` to tool handlers as `extra.authInfo`: the audit trail reads the
-    // request id and remote address from it. The bearer token is deliberately left out (""): it is
-    // never carried past authentication.
-    const context: CallContext = { requestId: requestIdOf(req), remoteAddr: remoteAddrOf(req) };
+    // The SDK hands `req.auth` to tool handlers as `extra.authInfo`; the call context rides in it
+    // (the session id is added from the SDK's extras). The bearer token is deliberately left out
+    // (""): it is never carried past authentication.
+    const context: CallContext = {
+      principal,
+      transport: "mcp-http",
+      requestId: requestIdOf(req),
+      remoteAddr: remoteAddrOf(req),
+      sessionId: null,
+    };
     const auth: AuthInfo = {
       token: "",
       clientId: principal.clientId ?? "",
       scopes: [...principal.scopes],
-      extra: { ...context, subject: principal.subject },
+      extra: { [CALL_CONTEXT]: context },
     };
     (req as Request & { auth?: AuthInfo }).auth = auth;
     try {
@@ -141,7 +164,7 @@ export function createApp(options: AppOptions): App {
       else await sessions.handle(req, res, principal);
     } catch (err) {
       logger.error("mcp request failed", { error: err instanceof Error ? err.stack : String(err) });
-      if (!res.headersSent) jsonRpcError(res, 500, -32603, "Internal server error");
+      if (!res.headersSent) writeJsonRpcError(res, 500, -32603, "Internal server error");
     }
   };
   const guard = hostAndOriginGuard({ allowedHosts: http.allowedHosts, allowedOrigins: http.allowedOrigins, onDenied });
@@ -167,11 +190,11 @@ export function createApp(options: AppOptions): App {
     if (res.headersSent) return next(err);
     if (err.type === "entity.too.large") {
       onDenied(req, "body too large", 413);
-      return jsonRpcError(res, 413, -32600, `Request body exceeds ${http.maxBodyBytes} bytes`);
+      return writeJsonRpcError(res, 413, -32600, `Request body exceeds ${http.maxBodyBytes} bytes`);
     }
-    if (err.status === 400) return jsonRpcError(res, 400, -32700, "Parse error: invalid JSON");
+    if (err.status === 400) return writeJsonRpcError(res, 400, -32700, "Parse error: invalid JSON");
     logger.error("http error", { error: err.message });
-    return jsonRpcError(res, 500, -32603, "Internal server error");
+    return writeJsonRpcError(res, 500, -32603, "Internal server error");
   });
   return { handler: app, close: () => sessions.closeAll() };
 }

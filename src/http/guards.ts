@@ -4,6 +4,7 @@
  * names; real deployments list their hostnames in KAFSCALE_MCP_ALLOWED_HOSTS / _ORIGINS.
  */
 import type { NextFunction, Request, Response } from "express";
+import { writeJsonRpcError } from "./mcp/jsonrpc.js";
 
 const LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"];
 
@@ -22,7 +23,7 @@ export interface GuardOptions {
 }
 
 function deny(res: Response, message: string): void {
-  res.status(403).json({ jsonrpc: "2.0", error: { code: -32000, message }, id: null });
+  writeJsonRpcError(res, 403, -32000, message);
 }
 
 /** Builds the Host/Origin guard middleware. */

@@ -9,10 +9,10 @@ import { createMetricsStore, type MetricsStore } from "./metrics-store.js";
 import { createReads, type Reads } from "./reads.js";
 import { createReportReads, type ReportReads } from "./report-reads.js";
 import { createSyncStateStore, type SyncStateStore } from "./sync-state.js";
-import { createSyncWriter, type Codec, type SyncWriter } from "./writer.js";
+import { createSyncWriter, type SyncWriter } from "./writer.js";
 import { createTableDump, type TableDump } from "./table-dump.js";
 
-export type { Codec, SyncWriter, ResyncSession, ApplyResult, ResyncResult } from "./writer.js";
+export type { SyncWriter, ResyncSession, ApplyResult, ResyncResult } from "./writer.js";
 export type { SyncState, SyncStateStore, LinkState, SyncPhase } from "./sync-state.js";
 export type * from "./reads.js";
 export type { KvMirror, MirroredKv, DecodeErrorRow, ChangeRow } from "./kv-mirror.js";
@@ -21,7 +21,6 @@ export type { ReportReads, ReportData, GroupLagRow, TopicSummaryRow } from "./re
 export type { AuditStore, AuditRow, AuditOutcome } from "./audit-store.js";
 
 export interface StoreOptions {
-  codec: Codec;
   /** Bound on change_log and decode_errors rows. */
   historyLimit?: number;
 }
@@ -46,13 +45,13 @@ export interface Store {
 }
 
 /** Opens (creating and migrating if needed) the snapshot at `path`; ":memory:" for tests. */
-export function createStore(path: string, options: StoreOptions): Store {
+export function createStore(path: string, options: StoreOptions = {}): Store {
   const db = openDatabase(path);
   let closed = false;
   return {
     path,
     reads: createReads(db),
-    writer: createSyncWriter(db, options.codec, options.historyLimit ?? 10_000),
+    writer: createSyncWriter(db, options.historyLimit ?? 10_000),
     syncState: createSyncStateStore(db),
     mirror: createKvMirror(db),
     metrics: createMetricsStore(db),

@@ -6,8 +6,8 @@
  * state. Failures never touch the last good view: an answer keeps the last good values and their age.
  */
 import type { Db } from "./database.js";
-import { aggregateBrokerViews, type BrokerView, type OperatorView } from "../sync/broker-view.js";
-import type { Sample } from "../sync/prom-text.js";
+import type { BrokerView, OperatorView } from "../kafscale/broker-view.js";
+import type { Sample } from "../kafscale/samples.js";
 
 /** What is scraped: "broker:<node_id>", "broker:url" or "operator". */
 export interface ScrapeTarget {
@@ -66,14 +66,8 @@ export interface OperatorMetrics {
 export interface ClusterMetricsSnapshot {
   /** Unix ms of the newest good broker scrape; null when no broker target has answered yet. */
   observedAt: number | null;
-  /** Unix ms of the oldest broker view in `aggregate`; null with `aggregate`. */
+  /** Unix ms of the oldest good broker view (what `aggregateOf` combines); null when there is none. */
   oldestObservedAt: number | null;
-  /**
-   * The console's aggregation (`aggregateBrokerViews`) over the LAST GOOD view of each current broker
-   * target: worst S3 state, mean latency over brokers reporting > 0, summed rates and admin totals.
-   * A broker that never answered is left out. Null when no broker has a good view.
-   */
-  aggregate: BrokerView | null;
   /** Every current broker target, by node id (the single-URL target has node id null). */
   brokers: BrokerMetrics[];
   /** Null when no operator URL is configured. */
@@ -310,7 +304,6 @@ export function createMetricsStore(db: Db): MetricsStore {
     return {
       observedAt: times.length > 0 ? Math.max(...times) : null,
       oldestObservedAt: times.length > 0 ? Math.min(...times) : null,
-      aggregate: good.length > 0 ? aggregateBrokerViews(good.map((b) => b.view)) : null,
       brokers,
       operator,
       targets: rows.map((r) => ({

@@ -8,14 +8,9 @@
  */
 import type { Db } from "./database.js";
 import { createDerivedWriter } from "./derived.js";
-import type { DecodedEntry, KafscaleKey, KvChange } from "../sync/records.js";
-
-/** Key routing and value decoding, injected by src/sync so the store holds no format knowledge. */
-export interface Codec {
-  route(key: string): KafscaleKey;
-  /** Throws (with a reason) when the value cannot be decoded. */
-  decode(key: KafscaleKey, value: Uint8Array): DecodedEntry;
-}
+import { decodeEntry } from "../kafscale/decode.js";
+import { parseKey } from "../kafscale/keys.js";
+import type { DecodedEntry, KvChange } from "../kafscale/records.js";
 
 export interface ApplyResult {
   applied: number;
@@ -45,7 +40,7 @@ export interface SyncWriter {
 const PAGE = 2000;
 
 /** Creates the write path over an open database. `historyLimit` bounds change_log and decode_errors. */
-export function createSyncWriter(db: Db, codec: Codec, historyLimit: number): SyncWriter {
+export function createSyncWriter(db: Db, historyLimit: number): SyncWriter {
   const derived = createDerivedWriter(db);
   const s = {
     state: db.prepare<[], { revision: number; initial_sync_done: number }>(
@@ -75,7 +70,7 @@ export function createSyncWriter(db: Db, codec: Codec, historyLimit: number): Sy
 
   /** Applies one change; returns true if its value failed to decode. */
   const applyOne = (change: KvChange, now: number, log: boolean): boolean => {
-    const key = codec.route(change.key);
+    const key = parseKey(change.key);
     derived.remove(key);
     if (log) s.log.run(change.modRevision, now, change.type, change.key, key.kind);
     if (change.type === "delete") {
@@ -85,7 +80,7 @@ export function createSyncWriter(db: Db, codec: Codec, historyLimit: number): Sy
     let entry: DecodedEntry | undefined;
     let reason: string | null = null;
     try {
-      entry = codec.decode(key, change.value);
+      entry = decodeEntry(key, change.value);
     } catch (err) {
       reason = err instanceof Error ? err.message : String(err);
     }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { OperatorMetrics } from "../store/index.js";
-import type { BrokerView } from "../sync/broker-view.js";
+import { aggregateOf, type BrokerView } from "../kafscale/broker-view.js";
 import { ToolError } from "./errors.js";
 import { defineTool } from "./tool.js";
 
@@ -90,7 +90,7 @@ export const clusterMetrics = defineTool({
       );
     }
     const latest = ctx.store.metrics.latest();
-    const agg = latest?.aggregate;
+    const agg = aggregateOf(latest);
     if (!latest || !agg || latest.observedAt === null) {
       const errors = latest?.targets.map((t) => t.state.lastError).filter((e): e is string => !!e) ?? [];
       throw new ToolError(

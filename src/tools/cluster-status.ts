@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { aggregateOf } from "../kafscale/broker-view.js";
 import { limitSchema } from "./paging.js";
 import { topicSummary } from "./schemas.js";
 import { defineTool } from "./tool.js";
@@ -33,6 +34,7 @@ export const clusterStatus = defineTool({
     const overview = reads.clusterOverview();
     const topics = reads.listTopics(null, args.topic_limit ?? 1000);
     const latest = metrics.latest();
+    const aggregate = aggregateOf(latest);
     const sync = syncState.get();
     return {
       ...(overview.cluster_name ? { cluster_name: overview.cluster_name } : {}),
@@ -44,9 +46,9 @@ export const clusterStatus = defineTool({
       topic_count: overview.topic_count,
       partition_count: overview.partition_count,
       s3: {
-        state: latest?.aggregate?.s3State ?? "",
-        latency_ms: Math.trunc(latest?.aggregate?.s3LatencyMs ?? 0),
-        error_rate: latest?.aggregate?.s3ErrorRate ?? null,
+        state: aggregate?.s3State ?? "",
+        latency_ms: Math.trunc(aggregate?.s3LatencyMs ?? 0),
+        error_rate: aggregate?.s3ErrorRate ?? null,
         observed_at: latest?.observedAt ? new Date(latest.observedAt).toISOString() : null,
       },
       etcd: { state: sync.linkState, revision: sync.revision },

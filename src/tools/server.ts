@@ -5,7 +5,8 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Logger } from "../log.js";
 import type { ToolContext } from "./context.js";
-import { registerDefinedTool, type AnyToolDefinition, type ToolCallEvent } from "./tool.js";
+import type { CallContext } from "./call-context.js";
+import { registerDefinedTool, type AnyToolDefinition, type McpRequestExtra, type ToolCallEvent } from "./tool.js";
 
 export const SERVER_NAME = "kafscale-mcp";
 export const SERVER_VERSION = "0.1.0";
@@ -19,6 +20,8 @@ export interface McpServerOptions {
   tools: readonly AnyToolDefinition[];
   logger: Logger;
   onToolCall?: (event: ToolCallEvent) => void;
+  /** The typed call context of a request (see RegisterOptions.contextOf). */
+  contextOf(extra: McpRequestExtra): CallContext;
 }
 
 /** Creates a server exposing `tools` (already filtered by scope and allow-list). */
@@ -28,7 +31,11 @@ export function createMcpServer(options: McpServerOptions): McpServer {
     { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
   );
   for (const tool of options.tools) {
-    registerDefinedTool(server, tool, options.ctx, { logger: options.logger, onToolCall: options.onToolCall });
+    registerDefinedTool(server, tool, options.ctx, {
+      logger: options.logger,
+      onToolCall: options.onToolCall,
+      contextOf: options.contextOf,
+    });
   }
   return server;
 }

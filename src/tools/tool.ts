@@ -5,9 +5,11 @@
  * text, and turns errors into `isError` results an agent can act on.
  */
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import type { CallToolResult, ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { Logger } from "../log.js";
+import type { CallContext } from "./call-context.js";
 import type { ToolContext } from "./context.js";
 import { notReady, ToolError } from "./errors.js";
 import { freshnessOf, freshnessSchema } from "./freshness.js";
@@ -54,12 +56,20 @@ export interface ToolCallEvent {
   error?: string;
   latencyMs: number;
   revision: number;
-  extra: unknown;
+  /** Who called, through what (built by the transport). */
+  context: CallContext;
+  /** The JSON-RPC id of the `tools/call` request; null for REST. */
+  rpcId: string | number | null;
 }
+
+/** The SDK's per-request extras, as a tool callback receives them. */
+export type McpRequestExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 export interface RegisterOptions {
   logger: Logger;
   onToolCall?: (event: ToolCallEvent) => void;
+  /** Builds the typed call context from the SDK's extras (the transport knows how it stored it). */
+  contextOf(extra: McpRequestExtra): CallContext;
 }
 
 function textResult(text: string): CallToolResult {
@@ -112,6 +122,31 @@ export function runTool(
   }
 }
 
+/**
+ * Runs a tool for a caller and reports the call (audit, metrics) with its latency: the one path
+ * shared by MCP registration and the REST routes.
+ */
+export function runReported(
+  def: AnyToolDefinition,
+  ctx: ToolContext,
+  args: Record<string, unknown>,
+  call: { context: CallContext; rpcId: string | number | null; logger: Logger; onToolCall?: (event: ToolCallEvent) => void },
+): ToolRun {
+  const started = performance.now();
+  const run = runTool(def, ctx, args, call.logger);
+  call.onToolCall?.({
+    tool: def.name,
+    args,
+    outcome: run.outcome,
+    error: run.error,
+    latencyMs: performance.now() - started,
+    revision: run.revision,
+    context: call.context,
+    rpcId: call.rpcId,
+  });
+  return run;
+}
+
 /** Registers one definition on an MCP server. */
 export function registerDefinedTool(
   server: McpServer,
@@ -128,19 +163,12 @@ export function registerDefinedTool(
       outputSchema: z.object({ ...def.output, freshness: freshnessSchema }),
       annotations: { title: def.title, ...READ_ONLY_ANNOTATIONS },
     },
-    async (args: Record<string, unknown>, extra: unknown) => {
-      const started = performance.now();
-      const run = runTool(def, ctx, args, options.logger);
-      options.onToolCall?.({
-        tool: def.name,
-        args,
-        outcome: run.outcome,
-        error: run.error,
-        latencyMs: performance.now() - started,
-        revision: run.revision,
-        extra,
-      });
-      return run.result;
-    },
+    async (args: Record<string, unknown>, extra: McpRequestExtra) =>
+      runReported(def, ctx, args, {
+        context: options.contextOf(extra),
+        rpcId: extra.requestId,
+        logger: options.logger,
+        onToolCall: options.onToolCall,
+      }).result,
   );
 }

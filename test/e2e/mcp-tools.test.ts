@@ -6,11 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { RunningService } from "../../src/service.js";
-import { keys } from "../../src/sync/keys.js";
-import { encodeNextOffset } from "../../src/sync/encode.js";
+import { keys } from "../../src/kafscale/keys.js";
+import { encodeNextOffset } from "../../src/kafscale/encode.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
 import { callTool, connectClient, startTestService, toolError } from "../support/service.js";
-import { startEtcd } from "../support/etcd-process.js";
+import { startEtcd } from "../../bench/lib/etcd-process.js";
 
 const V1_TOOLS = [
   "cluster_metrics",

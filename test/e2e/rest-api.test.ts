@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningService } from "../../src/service.js";
-import { freePort } from "../support/etcd-process.js";
+import { freePort } from "../../bench/lib/etcd-process.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
 import { auditedRows, callTool, connectClient, startTestService } from "../support/service.js";
 

@@ -4,14 +4,13 @@
  */
 import { describe, expect, it } from "vitest";
 import { createStore } from "../../src/store/index.js";
-import { kafscaleCodec } from "../../src/sync/codec.js";
-import { createEtcdSync } from "../../src/sync/etcd-sync.js";
-import { keys } from "../../src/sync/keys.js";
-import { encodeCommittedOffset, encodeNextOffset } from "../../src/sync/encode.js";
+import { createEtcdSync } from "../../src/sync/etcd/etcd-sync.js";
+import { keys } from "../../src/kafscale/keys.js";
+import { encodeCommittedOffset, encodeNextOffset } from "../../src/kafscale/encode.js";
 import { silentLogger } from "../../src/log.js";
 import { buildClusterKvs } from "../../src/demo/cluster-spec.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
-import { startEtcd } from "../support/etcd-process.js";
+import { startEtcd } from "../../bench/lib/etcd-process.js";
 import { useCleanups } from "../support/harness.js";
 
 const { defer, tempDbPath, openStore, startSync, syncAndStop } = useCleanups();
@@ -172,7 +171,7 @@ describe("etcd sync", () => {
     await writeCluster(keyspace, realisticCluster);
     const path = tempDbPath();
 
-    let store = createStore(path, { codec: kafscaleCodec });
+    let store = createStore(path);
     let sync = createEtcdSync({ store, client, keyspace, logger: silentLogger, probeIntervalMs: 100 });
     sync.start();
     await sync.ready();

@@ -6,7 +6,6 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadDemoCluster } from "../../src/demo/demo-cluster.js";
 import { createStore } from "../../src/store/index.js";
-import { kafscaleCodec } from "../../src/sync/codec.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kafscale-mcp-report-"));
 const db = join(dir, "snapshot.db");
@@ -18,7 +17,7 @@ function run(...args: string[]): { status: number | null; stdout: string; stderr
 
 describe("kafscale-mcp report", () => {
   beforeAll(() => {
-    const store = createStore(db, { codec: kafscaleCodec });
+    const store = createStore(db);
     loadDemoCluster(store);
     store.close();
   });

@@ -12,14 +12,13 @@ import type { Etcd3, Namespace } from "etcd3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStore, type Store } from "../../src/store/index.js";
 import { compareKeys, compareText } from "../../src/store/table-dump.js";
-import { kafscaleCodec } from "../../src/sync/codec.js";
-import type { EtcdSync } from "../../src/sync/etcd-sync.js";
-import { encodeBrokerRegistration, encodeCommittedOffset, encodeNextOffset, encodePartitionAssignment } from "../../src/sync/encode.js";
-import { keys } from "../../src/sync/keys.js";
-import { verifySnapshot, type VerifyReport } from "../../src/sync/verify.js";
+import type { EtcdSync } from "../../src/sync/etcd/etcd-sync.js";
+import { encodeBrokerRegistration, encodeCommittedOffset, encodeNextOffset, encodePartitionAssignment } from "../../src/kafscale/encode.js";
+import { keys } from "../../src/kafscale/keys.js";
+import { verifySnapshot, type VerifyReport } from "../../src/sync/etcd/verify.js";
 import { silentLogger } from "../../src/log.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
-import { freePort, startEtcd, type EtcdProcess } from "../support/etcd-process.js";
+import { freePort, startEtcd, type EtcdProcess } from "../../bench/lib/etcd-process.js";
 import { useCleanups } from "../support/harness.js";
 
 // This file compacts etcd, and its pinned reads must not be disturbed by other files compacting the
@@ -44,7 +43,7 @@ function etcdFor(endpoint: string = etcd.endpoint): { client: Etcd3; keyspace: N
 
 /** Verifies `path` through its own connection, as the CLI does next to a running service. */
 async function verifyFile(path: string, client: Etcd3, keyspace: Namespace): Promise<VerifyReport> {
-  const store = createStore(path, { codec: kafscaleCodec });
+  const store = createStore(path);
   try {
     return await verifySnapshot({ store, client, keyspace, logger: silentLogger, pageSize: 5 });
   } finally {
@@ -357,7 +356,7 @@ describe("CLI snapshot and verify", () => {
     expect(readdirSync(dir)).toEqual([]);
 
     const unsynced = join(dir, "unsynced.db");
-    createStore(unsynced, { codec: kafscaleCodec }).close();
+    createStore(unsynced).close();
     const verifyDown = await cli(["verify", "--db", unsynced], env);
     expect(verifyDown.code).toBe(1);
     expect(verifyDown.stderr).toMatch(/^verify: cannot compare with etcd at http:\/\/127\.0\.0\.1:\d+: /);

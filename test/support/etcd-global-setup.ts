@@ -3,7 +3,7 @@
  * start, the run fails with an install hint.
  */
 import type { TestProject } from "vitest/node";
-import { startEtcd, type EtcdProcess } from "./etcd-process.js";
+import { startEtcd, type EtcdProcess } from "../../bench/lib/etcd-process.js";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -1,7 +1,7 @@
 /** A realistic small cluster (contract §1–§4) used by the integration and end-to-end tests. */
 import { randomUUID } from "node:crypto";
 import type { Etcd3, Namespace } from "etcd3";
-import { createEtcdClient } from "../../src/sync/etcd-client.js";
+import { createEtcdClient } from "../../src/sync/etcd/etcd-client.js";
 import { inject } from "vitest";
 import type { ClusterSpec } from "../../src/demo/cluster-spec.js";
 import { buildClusterKvs } from "../../src/demo/cluster-spec.js";

@@ -9,8 +9,7 @@ import { afterEach } from "vitest";
 import type { Etcd3, Namespace } from "etcd3";
 import { silentLogger } from "../../src/log.js";
 import { createStore, type Store } from "../../src/store/index.js";
-import { kafscaleCodec } from "../../src/sync/codec.js";
-import { createEtcdSync, type EtcdSync } from "../../src/sync/etcd-sync.js";
+import { createEtcdSync, type EtcdSync } from "../../src/sync/etcd/etcd-sync.js";
 
 export interface Harness {
   defer(cleanup: () => Promise<void> | void): void;
@@ -38,7 +37,7 @@ export function useCleanups(): Harness {
     return dir;
   };
   const openStore = (path = ":memory:"): Store => {
-    const store = createStore(path, { codec: kafscaleCodec });
+    const store = createStore(path);
     defer(() => store.close());
     return store;
   };
@@ -64,7 +63,7 @@ export function useCleanups(): Harness {
     openStore,
     startSync,
     syncAndStop: async (path, client, keyspace) => {
-      const store = createStore(path, { codec: kafscaleCodec });
+      const store = createStore(path);
       const sync = createEtcdSync({ store, client, keyspace, logger: silentLogger });
       sync.start();
       await sync.ready();

@@ -7,8 +7,8 @@ import {
   s3StateFromNumbers,
   type BrokerView,
   type S3State,
-} from "../../src/sync/broker-view.js";
-import { parsePrometheusText, type Sample } from "../../src/sync/prom-text.js";
+} from "../../src/kafscale/broker-view.js";
+import { parsePrometheusText, type Sample } from "../../src/sync/metrics/prom-text.js";
 
 const fixture = readFileSync(new URL("../fixtures/broker-metrics-sample.txt", import.meta.url), "utf8");
 

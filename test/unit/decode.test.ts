@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   DecodeError,
@@ -10,8 +11,9 @@ import {
   decodeSnapshot,
   decodeSnapshotWithSchema,
   decodeTopicConfig,
-} from "../../src/sync/decode.js";
-import { convertSnapshot } from "../../src/sync/snapshot-fast-path.js";
+} from "../../src/kafscale/decode.js";
+import { convertSnapshot } from "../../src/kafscale/snapshot-fast-path.js";
+import { METADATA_PROTO } from "../../src/kafscale/metadata-proto.js";
 import { buildClusterKvs } from "../../src/demo/cluster-spec.js";
 import { realisticCluster } from "../support/fixtures.js";
 import {
@@ -25,15 +27,15 @@ import {
   encodeSnapshot,
   encodeTopicConfig,
   topicIdFor,
-} from "../../src/sync/encode.js";
-import { keys, parseKey } from "../../src/sync/keys.js";
+} from "../../src/kafscale/encode.js";
+import { keys, parseKey } from "../../src/kafscale/keys.js";
 import type {
   ClusterSnapshot,
   ConsumerGroupRecord,
   DecodedEntry,
   PartitionStateRecord,
   TopicConfigRecord,
-} from "../../src/sync/records.js";
+} from "../../src/kafscale/records.js";
 
 const hex = (value: string): Buffer => Buffer.from(value, "hex");
 const utf8 = (value: string): Buffer => Buffer.from(value, "utf8");
@@ -478,5 +480,12 @@ describe("malformed values raise DecodeError", () => {
   it("tells an empty next_offset (0) from -1 (error)", () => {
     expect(decodeNextOffset(utf8(""))).toBe(0);
     expect(() => decodeNextOffset(utf8("-1"))).toThrow(DecodeError);
+  });
+});
+
+describe("embedded metadata.proto", () => {
+  it("is byte-identical to proto/metadata.proto (the readable copy)", () => {
+    const file = readFileSync(new URL("../../proto/metadata.proto", import.meta.url), "utf8");
+    expect(METADATA_PROTO).toBe(file);
   });
 });

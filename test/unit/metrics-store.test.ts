@@ -5,9 +5,8 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createStore, type ScrapeTarget, type Store } from "../../src/store/index.js";
-import { deriveBrokerView, deriveOperatorView } from "../../src/sync/broker-view.js";
-import { kafscaleCodec } from "../../src/sync/codec.js";
-import type { Sample } from "../../src/sync/prom-text.js";
+import { aggregateOf, deriveBrokerView, deriveOperatorView } from "../../src/kafscale/broker-view.js";
+import type { Sample } from "../../src/sync/metrics/prom-text.js";
 
 const broker0: ScrapeTarget = { target: "broker:0", url: "http://b0:9093/metrics", kind: "broker", nodeId: 0 };
 const broker1: ScrapeTarget = { target: "broker:1", url: "http://b1:9093/metrics", kind: "broker", nodeId: 1 };
@@ -25,7 +24,7 @@ let dir: string;
 let store: Store;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "metrics-store-"));
-  store = createStore(join(dir, "snapshot.db"), { codec: kafscaleCodec });
+  store = createStore(join(dir, "snapshot.db"));
 });
 afterEach(() => {
   store.close();
@@ -54,8 +53,8 @@ describe("metrics store", () => {
     const snap = store.metrics.latest();
     expect(snap?.observedAt).toBe(2_000);
     expect(snap?.oldestObservedAt).toBe(1_000);
-    expect(snap?.aggregate?.s3State).toBe("unavailable");
-    expect(snap?.aggregate?.produceRps).toBe(40);
+    expect(aggregateOf(snap)?.s3State).toBe("unavailable");
+    expect(aggregateOf(snap)?.produceRps).toBe(40);
     expect(snap?.brokers.map((b) => [b.target, b.scrapedAt, b.state.consecutiveFailures])).toEqual([
       ["broker:0", 1_000, 1],
       ["broker:1", 2_000, 0],
@@ -78,7 +77,7 @@ describe("metrics store", () => {
     store.metrics.syncTargets([broker1]);
     const snap = store.metrics.latest();
     expect(snap?.brokers.map((b) => b.target)).toEqual(["broker:1"]);
-    expect(snap?.aggregate?.produceRps).toBe(20);
+    expect(aggregateOf(snap)?.produceRps).toBe(20);
     store.metrics.syncTargets([]);
     expect(store.metrics.latest()).toBeNull();
   });
@@ -136,6 +135,6 @@ describe("metrics store", () => {
     expect(store.metrics.prune(10_000)).toEqual({ samples: 3, scrapes: 1 });
     const snap = store.metrics.latest();
     expect(snap?.brokers[0]).toMatchObject({ scrapedAt: 3_000, state: { lastError: "boom", consecutiveFailures: 0 } });
-    expect(snap?.aggregate?.produceRps).toBe(12);
+    expect(aggregateOf(snap)?.produceRps).toBe(12);
   });
 });

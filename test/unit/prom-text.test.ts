@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { groupHistograms, parsePrometheusText, parseValue, type Sample } from "../../src/sync/prom-text.js";
+import { groupHistograms, parseValue } from "../../src/kafscale/samples.js";
+import { parsePrometheusText, type Sample } from "../../src/sync/metrics/prom-text.js";
 
 const fixture = readFileSync(new URL("../fixtures/broker-metrics-sample.txt", import.meta.url), "utf8");
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelay } from "../../src/sync/backoff.js";
+import { backoffDelay } from "../../src/backoff.js";
 import { sanitizeError } from "../../src/tools/freshness.js";
-import { staticTokenChecker } from "../../src/http/static-token.js";
+import { staticTokenChecker } from "../../src/http/auth/static-token.js";
 import { hostName } from "../../src/http/guards.js";
 import { redact } from "../../src/log.js";
 

@@ -9,9 +9,9 @@ import { openDatabase } from "../../src/store/database.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
 import type { Store } from "../../src/store/index.js";
 import { READ_MODEL_TABLES } from "../../src/store/table-dump.js";
-import { encodeSnapshot } from "../../src/sync/encode.js";
-import { keys } from "../../src/sync/keys.js";
-import type { KvChange } from "../../src/sync/records.js";
+import { encodeSnapshot } from "../../src/kafscale/encode.js";
+import { keys } from "../../src/kafscale/keys.js";
+import type { KvChange } from "../../src/kafscale/records.js";
 import { realisticCluster } from "../support/fixtures.js";
 import { useCleanups } from "../support/harness.js";
 

@@ -8,8 +8,8 @@
  * rejects those, which also makes random bytes fail instead of yielding half-filled records.
  */
 import { isUtf8 } from "node:buffer";
-import { fileURLToPath } from "node:url";
 import protobuf from "protobufjs";
+import { METADATA_PROTO } from "./metadata-proto.js";
 
 /** Messages defined in proto/metadata.proto (package `kafscale.metadata`). */
 export type MessageName =
@@ -38,10 +38,6 @@ const MESSAGE_NAMES: readonly MessageName[] = [
   "PartitionAssignment",
 ];
 
-// Both src/sync/*.ts (tsx, vitest) and dist/sync/*.js (tsc build) sit two levels below the
-// repository root, so one relative URL serves both.
-const PROTO_PATH = fileURLToPath(new URL("../../proto/metadata.proto", import.meta.url));
-
 /**
  * int64 values become decimal strings so that `toSafeInteger` can refuse the ones a JS number
  * cannot hold exactly; `defaults` + `arrays` + `objects` make absent proto3 fields, empty repeated
@@ -56,10 +52,10 @@ const TO_OBJECT_OPTIONS: protobuf.IConversionOptions = {
 
 let cachedTypes: MessageTypes | undefined;
 
-/** Loads and resolves proto/metadata.proto on first use; later calls return the same types. */
+/** Parses and resolves the embedded metadata.proto on first use; later calls return the same types. */
 export function messageTypes(): MessageTypes {
   if (cachedTypes === undefined) {
-    const root = protobuf.loadSync(PROTO_PATH).resolveAll();
+    const root = protobuf.parse(METADATA_PROTO, { keepCase: false }).root.resolveAll();
     const entries = MESSAGE_NAMES.map((name) => [name, root.lookupType(`kafscale.metadata.${name}`)] as const);
     cachedTypes = Object.freeze(Object.fromEntries(entries) as Record<MessageName, protobuf.Type>);
   }

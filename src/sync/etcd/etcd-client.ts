@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Etcd3, type IOptions, type Namespace } from "etcd3";
-import type { EtcdConfig } from "../config.js";
+import type { EtcdConfig } from "../../config.js";
 
 export type EtcdClient = Etcd3;
 export type EtcdKeyspace = Namespace;

@@ -8,8 +8,9 @@ import type { Request, Response } from "express";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
-import type { Logger } from "../log.js";
-import type { Principal } from "./principal.js";
+import type { Logger } from "../../log.js";
+import type { Principal } from "../../tools/call-context.js";
+import { writeJsonRpcError } from "./jsonrpc.js";
 
 interface Session {
   transport: StreamableHTTPServerTransport;
@@ -29,14 +30,8 @@ export interface SessionManagerOptions {
 
 export interface SessionManager {
   handle(req: Request, res: Response, principal: Principal): Promise<void>;
-  /** Closes idle sessions now (also runs on a timer). */
-  sweep(): void;
   count(): number;
   closeAll(): Promise<void>;
-}
-
-export function jsonRpcError(res: Response, status: number, code: number, message: string): void {
-  res.status(status).json({ jsonrpc: "2.0", error: { code, message }, id: null });
 }
 
 /** Creates the session table and its idle sweeper. */
@@ -81,18 +76,17 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
       const id = req.header("mcp-session-id");
       if (id === undefined) {
         if (req.method === "POST" && isInitializeRequest(req.body)) return open(req, res, principal);
-        return jsonRpcError(res, 400, -32000, "Bad Request: no valid session ID; send initialize first");
+        return writeJsonRpcError(res, 400, -32000, "Bad Request: no valid session ID; send initialize first");
       }
       const session = sessions.get(id);
-      if (!session) return jsonRpcError(res, 404, -32001, "Session not found");
+      if (!session) return writeJsonRpcError(res, 404, -32001, "Session not found");
       if (session.subject !== principal.subject) {
         options.onDenied?.(req, "session belongs to another principal", 403);
-        return jsonRpcError(res, 403, -32000, "Forbidden: session belongs to another principal");
+        return writeJsonRpcError(res, 403, -32000, "Forbidden: session belongs to another principal");
       }
       session.lastSeen = now();
       await session.transport.handleRequest(req, res, req.body);
     },
-    sweep,
     count: () => sessions.size,
     closeAll: async () => {
       if (sweeper) clearInterval(sweeper);
@@ -107,7 +101,7 @@ export async function handleStateless(
   res: Response,
   server: McpServer,
 ): Promise<void> {
-  if (req.method !== "POST") return jsonRpcError(res, 405, -32000, "Method not allowed in stateless mode");
+  if (req.method !== "POST") return writeJsonRpcError(res, 405, -32000, "Method not allowed in stateless mode");
   const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
   res.on("close", () => {
     void transport.close();

@@ -5,8 +5,9 @@
  * identity provider cannot be reached.
  */
 import type { Request } from "express";
-import type { AuthModeName, Principal } from "./principal.js";
+import type { AuthModeName, Principal } from "../../tools/call-context.js";
 import { staticTokenChecker } from "./static-token.js";
+import { bearerChallenge } from "./www-authenticate.js";
 
 /** A refusal: status, challenge and a short fixed-vocabulary reason (metrics label, audit, body). */
 export interface AuthFailure {
@@ -28,8 +29,6 @@ export interface Authenticator {
   mode: AuthModeName;
   authenticate(req: Request): Promise<AuthResult>;
 }
-
-const REALM = 'Bearer realm="kafscale-mcp"';
 
 /** The principal of a caller holding the static token. */
 export const STATIC_PRINCIPAL: Principal = { subject: "static-token", authMode: "static", scopes: ["observe"] };
@@ -54,8 +53,7 @@ export function staticTokenAuthenticator(token: string): Authenticator {
       const header = req.headers.authorization;
       if (check(header)) return { ok: true, principal: STATIC_PRINCIPAL };
       const reason = header ? "invalid token" : "missing bearer token";
-      const error = header ? `, error="invalid_token"` : "";
-      return { ok: false, status: 401, wwwAuthenticate: `${REALM}${error}`, reason };
+      return { ok: false, status: 401, wwwAuthenticate: bearerChallenge(header ? { error: "invalid_token" } : {}), reason };
     },
   };
 }

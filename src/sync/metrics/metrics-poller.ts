@@ -13,10 +13,10 @@
  * previous one still running is skipped (and counted), never stacked. A tick never throws.
  */
 import cron, { type ScheduledTask } from "node-cron";
-import type { MetricsConfig } from "../config.js";
-import type { Logger } from "../log.js";
-import type { ScrapeTarget, Store } from "../store/index.js";
-import { deriveBrokerView, deriveOperatorView } from "./broker-view.js";
+import type { MetricsConfig } from "../../config.js";
+import type { Logger } from "../../log.js";
+import type { ScrapeTarget, Store } from "../../store/index.js";
+import { deriveBrokerView, deriveOperatorView } from "../../kafscale/broker-view.js";
 import { scrapeText } from "./metrics-fetch.js";
 import { parsePrometheusText, type Sample } from "./prom-text.js";
 

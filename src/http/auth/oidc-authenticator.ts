@@ -9,11 +9,11 @@
  */
 import type { Request } from "express";
 import { jwtVerify, type JWTPayload } from "jose";
-import type { OidcConfig } from "../config.js";
+import type { OidcConfig } from "../../config.js";
 import { STATIC_PRINCIPAL, type AuthFailure, type AuthResult, type Authenticator } from "./authenticator.js";
 import { bearerToken, looksLikeJwt } from "./bearer.js";
 import type { JwksSource } from "./jwks-source.js";
-import type { Principal } from "./principal.js";
+import type { Principal } from "../../tools/call-context.js";
 import { metadataUrlFor, resourceUrlFor } from "./resource-metadata.js";
 import { missingScopes, tokenScopes, toolScopesFrom } from "./scopes.js";
 import { staticTokenChecker } from "./static-token.js";

@@ -10,12 +10,12 @@
 import { EventEmitter } from "node:events";
 import type { IKeyValue, IWatchResponse } from "etcd3";
 import type { Watcher } from "etcd3";
-import type { Store } from "../store/index.js";
-import { backoffDelay } from "./backoff.js";
+import type { Store } from "../../store/index.js";
+import { backoffDelay } from "../../backoff.js";
 import type { EtcdClient, EtcdKeyspace } from "./etcd-client.js";
-import { KAFSCALE_PREFIX } from "./keys.js";
-import type { KvChange } from "./records.js";
-import type { Logger } from "../log.js";
+import { KAFSCALE_PREFIX } from "../../kafscale/keys.js";
+import type { KvChange } from "../../kafscale/records.js";
+import type { Logger } from "../../log.js";
 
 export interface EtcdSyncOptions {
   store: Store;

@@ -1,4 +1,20 @@
-/** Reading the tool calls out of a parsed /mcp POST body (a JSON-RPC message or a batch of them). */
+/**
+ * JSON-RPC on /mcp: the one writer of JSON-RPC error responses (every refusal on /mcp uses it), and
+ * reading the tool calls out of a parsed POST body (a JSON-RPC message or a batch of them).
+ */
+import type { Response } from "express";
+
+/** Writes a JSON-RPC error object with an HTTP status (the transport spec's error responses). */
+export function writeJsonRpcError(
+  res: Response,
+  status: number,
+  code: number,
+  message: string,
+  options: { data?: unknown; id?: string | number | null } = {},
+): void {
+  const error = options.data === undefined ? { code, message } : { code, message, data: options.data };
+  res.status(status).json({ jsonrpc: "2.0", error, id: options.id ?? null });
+}
 
 /** One `tools/call` request in a body. */
 export interface ToolCallRequest {

@@ -1,5 +1,6 @@
 /**
  * Starts a real etcd (Debian package `etcd-server`) on free loopback ports with a temp data dir.
+ * It lives with the benchmark so that bench/ stands alone; the tests import it from here.
  * Used by the vitest global setup (one shared etcd), by tests that stop and restart their own etcd,
  * and by the benchmark (bench/lib/etcd.ts, with larger limits).
  */

@@ -8,7 +8,7 @@ import type { Logger } from "../log.js";
 import type { AuditStore } from "../store/index.js";
 import { fanOut, fileSink, startAuditRetention, storeSink, streamSink, type AuditSink } from "./audit-sinks.js";
 import { createAuditTrail, type AuditTrail } from "./audit-trail.js";
-import type { AuthModeName } from "./principal.js";
+import type { AuthModeName } from "../tools/call-context.js";
 
 export interface ServiceAuditOptions {
   config: AuditConfig;

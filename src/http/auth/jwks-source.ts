@@ -8,8 +8,8 @@
  * token requests are answered 503 "identity provider discovery pending".
  */
 import { createRemoteJWKSet, type JWTVerifyGetKey } from "jose";
-import type { Logger } from "../log.js";
-import { backoffDelay } from "../sync/backoff.js";
+import type { Logger } from "../../log.js";
+import { backoffDelay } from "../../backoff.js";
 
 export interface JwksSourceOptions {
   issuer: string;

@@ -4,7 +4,7 @@
  * "observe" tool set. Nothing grants "mutate": v1 registers no mutation tool.
  */
 import type { JWTPayload } from "jose";
-import type { ToolScope } from "../tools/tool.js";
+import type { ToolScope } from "../../tools/tool.js";
 
 /** Every OAuth scope the token carries, from `scope` and `scp`. */
 export function tokenScopes(payload: JWTPayload): string[] {

@@ -4,12 +4,12 @@
  * refuses to start with no auth at all, or with only the static shared token unless the break-glass
  * KAFSCALE_MCP_ALLOW_STATIC_TOKEN_IN_PROD=true is set.
  */
-import { ConfigError, type Config } from "../config.js";
-import type { Logger } from "../log.js";
+import { ConfigError, type Config } from "../../config.js";
+import type { Logger } from "../../log.js";
 import { openAuthenticator, staticTokenAuthenticator, type Authenticator } from "./authenticator.js";
 import { createJwksSource, type JwksSource } from "./jwks-source.js";
 import { oidcAuthenticator } from "./oidc-authenticator.js";
-import type { AuthModeName } from "./principal.js";
+import type { AuthModeName } from "../../tools/call-context.js";
 
 export interface AuthSetup {
   authenticator: Authenticator;

@@ -5,22 +5,31 @@
  */
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
-import type { Logger } from "../log.js";
-import type { ToolContext } from "../tools/context.js";
-import { ALL_TOOLS, selectTools } from "../tools/index.js";
-import { runTool, type AnyToolDefinition, type ToolCallEvent } from "../tools/tool.js";
-import type { Denial } from "./audit-trail.js";
-import { principalOf, type Principal } from "./principal.js";
-import type { RateLimiter } from "./rate-limit.js";
-import { requestIdOf } from "./request-id.js";
+import type { Logger } from "../../log.js";
+import type { ToolContext } from "../../tools/context.js";
+import { clusterMetrics } from "../../tools/cluster-metrics.js";
+import { clusterStatus } from "../../tools/cluster-status.js";
+import { describeConfigs } from "../../tools/describe-configs.js";
+import { describeGroup } from "../../tools/describe-group.js";
+import { describeTopics } from "../../tools/describe-topics.js";
+import { fetchOffsets } from "../../tools/fetch-offsets.js";
+import { selectTools } from "../../tools/index.js";
+import { listGroups } from "../../tools/list-groups.js";
+import { listTopics } from "../../tools/list-topics.js";
+import type { CallContext, Principal } from "../../tools/call-context.js";
+import { runReported, type AnyToolDefinition, type ToolCallEvent } from "../../tools/tool.js";
+import { principalOf } from "../auth/principal.js";
+import type { RateLimiter } from "../rate-limit.js";
+import { remoteAddrOf, type HttpDenial } from "../request-facts.js";
+import { requestIdOf } from "../request-id.js";
 
 export interface RestApiOptions {
   ctx: ToolContext;
   logger: Logger;
   enabledTools: readonly string[];
   limiter: RateLimiter | null;
-  onToolCall(event: ToolCallEvent, principal: Principal): void;
-  deny(denial: Denial): void;
+  onToolCall(event: ToolCallEvent): void;
+  deny(denial: HttpDenial): void;
 }
 
 type ArgsOf = (req: Request) => Record<string, unknown>;
@@ -31,24 +40,22 @@ const int = (value: unknown): number | string | undefined =>
   typeof value === "string" && /^\d+$/.test(value) ? Number(value) : (value as string | undefined);
 const paging = (req: Request): Record<string, unknown> => ({ limit: int(req.query.limit), cursor: req.query.cursor });
 
-/** Route → tool and how its arguments are read. Query parameters not listed here are refused. */
-const ROUTES: { path: string; tool: string; args: ArgsOf; query: string[] }[] = [
-  { path: "/cluster", tool: "cluster_status", args: (r) => ({ topic_limit: int(r.query.topic_limit) }), query: ["topic_limit"] },
-  { path: "/cluster/metrics", tool: "cluster_metrics", args: () => ({}), query: [] },
-  { path: "/topics", tool: "list_topics", args: paging, query: ["limit", "cursor"] },
-  { path: "/topics/:name", tool: "describe_topics", args: (r) => ({ names: [r.params.name] }), query: [] },
-  { path: "/groups", tool: "list_groups", args: paging, query: ["limit", "cursor"] },
-  { path: "/groups/:group", tool: "describe_group", args: (r) => ({ group_id: r.params.group }), query: [] },
+/** Route → tool (by reference, so a renamed tool cannot leave a dead route) and how its arguments are read. */
+const ROUTES: { path: string; tool: AnyToolDefinition; args: ArgsOf; query: string[] }[] = [
+  { path: "/cluster", tool: clusterStatus, args: (r) => ({ topic_limit: int(r.query.topic_limit) }), query: ["topic_limit"] },
+  { path: "/cluster/metrics", tool: clusterMetrics, args: () => ({}), query: [] },
+  { path: "/topics", tool: listTopics, args: paging, query: ["limit", "cursor"] },
+  { path: "/topics/:name", tool: describeTopics, args: (r) => ({ names: [r.params.name] }), query: [] },
+  { path: "/groups", tool: listGroups, args: paging, query: ["limit", "cursor"] },
+  { path: "/groups/:group", tool: describeGroup, args: (r) => ({ group_id: r.params.group }), query: [] },
   {
     path: "/groups/:group/offsets",
-    tool: "fetch_offsets",
+    tool: fetchOffsets,
     args: (r) => ({ group_id: r.params.group, topics: list(r.query.topics), ...paging(r) }),
     query: ["topics", "limit", "cursor"],
   },
-  { path: "/configs", tool: "describe_configs", args: (r) => ({ topics: list(r.query.topics) }), query: ["topics"] },
+  { path: "/configs", tool: describeConfigs, args: (r) => ({ topics: list(r.query.topics) }), query: ["topics"] },
 ];
-
-const TOOLS = new Map<string, AnyToolDefinition>(ALL_TOOLS.map((t) => [t.name, t]));
 
 /** Drops undefined values, so optional arguments are really absent. */
 function defined(args: Record<string, unknown>): Record<string, unknown> {
@@ -59,7 +66,7 @@ function defined(args: Record<string, unknown>): Record<string, unknown> {
 export function createRestApi(options: RestApiOptions): Router {
   const router = Router();
   for (const route of ROUTES) {
-    const def = TOOLS.get(route.tool) as AnyToolDefinition;
+    const def = route.tool;
     const schema = z.object(def.input).strict();
     router.get(route.path, (req: Request, res: Response) => {
       const principal = principalOf(req) as Principal;
@@ -84,20 +91,19 @@ export function createRestApi(options: RestApiOptions): Router {
         res.setHeader("Retry-After", String(decision.retryAfterSeconds));
         return fail(429, `rate limit exceeded: ${options.limiter?.description}`, "rate limit exceeded", parsed.data);
       }
-      const started = performance.now();
-      const run = runTool(def, options.ctx, parsed.data, options.logger);
-      options.onToolCall(
-        {
-          tool: def.name,
-          args: parsed.data,
-          outcome: run.outcome,
-          error: run.error,
-          latencyMs: performance.now() - started,
-          revision: run.revision,
-          extra: { authInfo: { extra: { requestId: requestIdOf(req), remoteAddr: req.socket.remoteAddress ?? null } } },
-        },
+      const context: CallContext = {
         principal,
-      );
+        transport: "rest",
+        requestId: requestIdOf(req),
+        remoteAddr: remoteAddrOf(req),
+        sessionId: null,
+      };
+      const run = runReported(def, options.ctx, parsed.data, {
+        context,
+        rpcId: null,
+        logger: options.logger,
+        onToolCall: options.onToolCall,
+      });
       if (run.outcome === "ok") {
         res.status(200).json(run.result.structuredContent);
         return;

@@ -5,20 +5,21 @@
  * call the SDK rejects before its handler runs (invalid arguments) still gets its audit record.
  */
 import type { NextFunction, Request, Response } from "express";
-import { selectTools } from "../tools/index.js";
-import type { ToolCallEvent } from "../tools/tool.js";
-import type { CallContext, Denial } from "./audit-trail.js";
-import { toolCallsIn, type ToolCallRequest } from "./jsonrpc.js";
-import { principalOf, type Principal } from "./principal.js";
-import type { RateLimiter } from "./rate-limit.js";
-import { requestIdOf } from "./request-id.js";
+import { selectTools } from "../../tools/index.js";
+import type { ToolCallEvent } from "../../tools/tool.js";
+import type { Principal } from "../../tools/call-context.js";
+import { principalOf } from "../auth/principal.js";
+import type { RateLimiter } from "../rate-limit.js";
+import type { HttpDenial } from "../request-facts.js";
+import { requestIdOf } from "../request-id.js";
+import { toolCallsIn, writeJsonRpcError, type ToolCallRequest } from "./jsonrpc.js";
 
 export interface ToolGateOptions {
   limiter: RateLimiter | null;
   /** KAFSCALE_MCP_ENABLED_TOOLS (empty: all the caller's scopes allow). */
   enabledTools: readonly string[];
   /** Records a refusal (metrics, log, audit). */
-  deny(denial: Denial): void;
+  deny(denial: HttpDenial): void;
   /** Whether the request was already refused and audited (a stolen session): no second record. */
   wasRefused(req: Request): boolean;
   now?: () => number;
@@ -37,7 +38,9 @@ interface Pending {
   started: number;
 }
 
-const keyOf = (requestId: string | null, id: unknown): string => `${requestId ?? ""}#${String(id)}`;
+/** A call is identified by this service's HTTP request id plus the JSON-RPC id inside that request. */
+const keyOf = (httpRequestId: string | null, rpcId: string | number | null): string =>
+  `${httpRequestId ?? ""}#${String(rpcId)}`;
 
 /** Creates the gate. */
 export function createToolGate(options: ToolGateOptions): ToolGate {
@@ -52,9 +55,8 @@ export function createToolGate(options: ToolGateOptions): ToolGate {
     }
     const message = `rate limit exceeded: ${options.limiter?.description}; retry after ${decision.retryAfterSeconds}s`;
     res.setHeader("Retry-After", String(decision.retryAfterSeconds));
-    res.status(429).json({
-      jsonrpc: "2.0",
-      error: { code: -32000, message, data: { retry_after_seconds: decision.retryAfterSeconds } },
+    writeJsonRpcError(res, 429, -32000, message, {
+      data: { retry_after_seconds: decision.retryAfterSeconds },
       id: calls.length === 1 && !Array.isArray(req.body) ? (calls[0]?.id ?? null) : null,
     });
     return true;
@@ -67,14 +69,14 @@ export function createToolGate(options: ToolGateOptions): ToolGate {
       if (principal === undefined || calls.length === 0) return next();
       if (limited(req, res, principal, calls)) return;
       const permitted = new Set(selectTools(principal.scopes, options.enabledTools).map((t) => t.name));
-      const requestId = requestIdOf(req);
+      const httpRequestId = requestIdOf(req);
       const keys: string[] = [];
       for (const call of calls) {
         if (!permitted.has(call.name)) {
           options.deny({ req, reason: "tool not permitted", status: null, principal, tool: call.name, args: call.arguments });
           continue;
         }
-        const key = keyOf(requestId, call.id);
+        const key = keyOf(httpRequestId, call.id);
         pending.set(key, { req, principal, call, started: now() });
         keys.push(key);
       }
@@ -103,8 +105,7 @@ export function createToolGate(options: ToolGateOptions): ToolGate {
       next();
     },
     ran: (event) => {
-      const extra = (event.extra ?? {}) as { requestId?: unknown; authInfo?: { extra?: Partial<CallContext> } };
-      pending.delete(keyOf(extra.authInfo?.extra?.requestId ?? null, extra.requestId));
+      pending.delete(keyOf(event.context.requestId, event.rpcId));
     },
   };
 }

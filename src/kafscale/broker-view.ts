@@ -5,7 +5,7 @@
  * Every number is `null` when the metric was not reported, so callers can tell "absent" from zero. Non-finite
  * readings (NaN, ±Inf) also become `null`: they carry no usable value and would not survive JSON anyway.
  */
-import { groupHistograms, type Sample } from "./prom-text.js";
+import { groupHistograms, type Sample } from "./samples.js";
 
 export type S3State = "healthy" | "degraded" | "unavailable" | "";
 
@@ -158,6 +158,16 @@ export function aggregateBrokerViews(views: readonly BrokerView[]): BrokerView {
             produceLatencies.reduce((a, h) => a + h.sum, 0),
           ),
   };
+}
+
+/**
+ * The cluster-wide view the tools show: the console's aggregation over the LAST GOOD view of each
+ * current broker target (worst S3 state, mean latency over brokers reporting > 0, summed rates and
+ * admin totals). A broker that never answered is left out; null when no broker has a good view.
+ */
+export function aggregateOf(latest: { brokers: readonly { view: BrokerView | null }[] } | null): BrokerView | null {
+  const views = (latest?.brokers ?? []).flatMap((b) => (b.view ? [b.view] : []));
+  return views.length > 0 ? aggregateBrokerViews(views) : null;
 }
 
 /**

@@ -1,27 +1,22 @@
 /**
- * Builds audit records from what the service sees — a tool call event from the MCP server, or a
- * refusal at the HTTP layer — and hands them to the sink. Request id and remote address reach tool
- * calls through the SDK's `authInfo.extra` (set in app.ts), the session through `extra.sessionId`.
+ * Builds audit records from what the service sees — a tool call event, or a refusal at the HTTP
+ * layer — and hands them to the sink. Both carry typed facts (src/tools/call-context.ts); this module
+ * knows nothing of HTTP, so stdio and REST calls are audited by the same code.
  */
-import type { Request } from "express";
+import type { AuthModeName, CallContext, Principal } from "../tools/call-context.js";
 import type { ToolCallEvent } from "../tools/tool.js";
 import { argumentsJson, type AuditRecord } from "./audit-record.js";
 import type { AuditSink } from "./audit-sinks.js";
-import type { AuthModeName, Principal } from "./principal.js";
-import { requestIdOf } from "./request-id.js";
 
-/** Per-request facts carried to tool handlers in the SDK's `authInfo.extra`. */
-export interface CallContext {
-  requestId: string | null;
-  remoteAddr: string | null;
-}
-
-/** A refusal at the HTTP layer (or a tool call stopped before its handler). */
+/** What the HTTP layer knows of a request it refused (or of a tool call stopped before its handler). */
 export interface Denial {
-  req: Request;
   reason: string;
   /** HTTP status sent; null when the request went on (a hidden tool answered "not found" by the SDK). */
   status: number | null;
+  requestId: string | null;
+  remoteAddr: string | null;
+  /** The Mcp-Session-Id the caller sent, bounded; not trusted, only useful when it names a real session. */
+  claimedSessionId: string | null;
   /** The caller, when known (after authentication). */
   principal?: Principal;
   /** A token that was valid but not enough (403) still names its subject. */
@@ -34,8 +29,8 @@ export interface Denial {
 }
 
 export interface AuditTrail {
-  /** A tool call that ran (from the MCP server's onToolCall hook). */
-  toolCall(event: ToolCallEvent, principal: Principal): void;
+  /** A tool call that ran. */
+  toolCall(event: ToolCallEvent): void;
   /** A refused request or tool call. */
   denied(denial: Denial): void;
   /** Writes out rows still queued for the audit_log table (tests, shutdown). */
@@ -43,38 +38,25 @@ export interface AuditTrail {
   close(): Promise<void>;
 }
 
-/** The caller's address as the socket saw it (proxies are not trusted to say otherwise). */
-export function remoteAddrOf(req: Request): string | null {
-  return req.socket.remoteAddress ?? null;
-}
-
-/** Reads the session and call context out of the SDK's RequestHandlerExtra. */
-function fromExtra(extra: unknown): { sessionId: string | null } & CallContext {
-  const e = (extra ?? {}) as { sessionId?: unknown; authInfo?: { extra?: Partial<CallContext> } };
-  return {
-    sessionId: typeof e.sessionId === "string" ? e.sessionId : null,
-    requestId: e.authInfo?.extra?.requestId ?? null,
-    remoteAddr: e.authInfo?.extra?.remoteAddr ?? null,
-  };
-}
+const roundMs = (ms: number): number => Math.round(ms * 1000) / 1000;
 
 /** Creates the trail over `sink`; `authMode` labels records of callers not yet authenticated. */
 export function createAuditTrail(sink: AuditSink, authMode: AuthModeName, now: () => number = Date.now): AuditTrail {
   return {
-    toolCall: (event, principal) => {
-      const context = fromExtra(event.extra);
+    toolCall: (event) => {
+      const context: CallContext = event.context;
       const record: AuditRecord = {
         at: new Date(now()).toISOString(),
         requestId: context.requestId,
-        subject: principal.subject,
-        clientId: principal.clientId ?? null,
-        authMode: principal.authMode,
+        subject: context.principal.subject,
+        clientId: context.principal.clientId ?? null,
+        authMode: context.principal.authMode,
         tool: event.tool,
         arguments: argumentsJson(event.args),
         outcome: event.outcome,
         reason: event.error ?? null,
         status: null,
-        latencyMs: Math.round(event.latencyMs * 1000) / 1000,
+        latencyMs: roundMs(event.latencyMs),
         revision: event.revision,
         remoteAddr: context.remoteAddr,
         sessionId: context.sessionId,
@@ -84,7 +66,7 @@ export function createAuditTrail(sink: AuditSink, authMode: AuthModeName, now: (
     denied: (d) => {
       const record: AuditRecord = {
         at: new Date(now()).toISOString(),
-        requestId: requestIdOf(d.req),
+        requestId: d.requestId,
         subject: d.principal?.subject ?? d.subject ?? null,
         clientId: d.principal?.clientId ?? d.clientId ?? null,
         authMode: d.principal?.authMode ?? authMode,
@@ -93,11 +75,10 @@ export function createAuditTrail(sink: AuditSink, authMode: AuthModeName, now: (
         outcome: d.outcome ?? "denied",
         reason: d.reason,
         status: d.status,
-        latencyMs: d.latencyMs === undefined ? null : Math.round(d.latencyMs * 1000) / 1000,
+        latencyMs: d.latencyMs === undefined ? null : roundMs(d.latencyMs),
         revision: null,
-        remoteAddr: remoteAddrOf(d.req),
-        // Whatever the caller sent, bounded: it is not trusted, only useful when it names a real session.
-        sessionId: d.req.header("mcp-session-id")?.slice(0, 128) ?? null,
+        remoteAddr: d.remoteAddr,
+        sessionId: d.claimedSessionId,
       };
       sink.write(record);
     },

@@ -6,11 +6,10 @@
  * read transaction for the same reason. Both sides are then streamed table by table in primary-key
  * order and merged, so memory stays flat however large the cluster is.
  */
-import type { Store } from "../store/index.js";
-import { createStore } from "../store/index.js";
-import { compareKeys, type DumpRow, type ReadModelTable, type TableDump } from "../store/table-dump.js";
-import type { Logger } from "../log.js";
-import { kafscaleCodec } from "./codec.js";
+import type { Store } from "../../store/index.js";
+import { createStore } from "../../store/index.js";
+import { compareKeys, type DumpRow, type ReadModelTable, type TableDump } from "../../store/table-dump.js";
+import type { Logger } from "../../log.js";
 import type { EtcdClient, EtcdKeyspace } from "./etcd-client.js";
 import { createEtcdSync } from "./etcd-sync.js";
 
@@ -63,7 +62,7 @@ export interface VerifyReport {
 export async function verifySnapshot(options: VerifyOptions): Promise<VerifyReport> {
   const { store, logger } = options;
   const exampleLimit = options.exampleLimit ?? 10;
-  const fresh = createStore(":memory:", { codec: kafscaleCodec });
+  const fresh = createStore(":memory:");
   try {
     return await store.tables.withReadSnapshot(async () => {
       // First read inside the transaction: it fixes the local state the whole comparison sees.
