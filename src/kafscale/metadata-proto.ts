@@ -1,7 +1,8 @@
 /**
- * Kafscale's proto/metadata/metadata.proto (kafscale-contract.md §2), embedded so the domain code
- * does no file I/O and the build needs no data files beside it. proto/metadata.proto at the
- * repository root is the readable copy; test/unit/decode.test.ts fails if the two differ.
+ * Kafscale's proto/metadata/metadata.proto (kafscale-contract.md §2), the one copy in this
+ * repository: embedded as text so the domain code does no file I/O and the build needs no data
+ * files beside it. `protoc` users can write it out with
+ *   node -e 'import("./dist/kafscale/metadata-proto.js").then(m => process.stdout.write(m.METADATA_PROTO))'
  */
 export const METADATA_PROTO = `// Kafscale metadata messages, as in scalytics/kafscale proto/metadata/metadata.proto
 // (kafscale-contract.md §2). Field numbers are the wire contract; never renumber.

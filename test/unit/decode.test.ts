@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   DecodeError,
@@ -13,7 +12,6 @@ import {
   decodeTopicConfig,
 } from "../../src/kafscale/decode.js";
 import { convertSnapshot } from "../../src/kafscale/snapshot-fast-path.js";
-import { METADATA_PROTO } from "../../src/kafscale/metadata-proto.js";
 import { buildClusterKvs } from "../../src/demo/cluster-spec.js";
 import { realisticCluster } from "../support/fixtures.js";
 import {
@@ -483,9 +481,3 @@ describe("malformed values raise DecodeError", () => {
   });
 });
 
-describe("embedded metadata.proto", () => {
-  it("is byte-identical to proto/metadata.proto (the readable copy)", () => {
-    const file = readFileSync(new URL("../../proto/metadata.proto", import.meta.url), "utf8");
-    expect(METADATA_PROTO).toBe(file);
-  });
-});
