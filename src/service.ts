@@ -90,7 +90,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
     let sync: EtcdSync | null = null;
     if (options.demo) {
-      const revision = loadDemoCluster(store);
+      const revision = await loadDemoCluster(store);
       const metricsServer = await startDemoMetricsServer();
       closers.push(() => metricsServer.close());
       config.metrics.brokerUrl = undefined;

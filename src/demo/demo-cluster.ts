@@ -56,7 +56,7 @@ export const demoCluster: ClusterSpec = {
 };
 
 /** Loads the demo cluster into the store as one sync at revision = number of keys, labelled "demo". */
-export function loadDemoCluster(store: Store, spec: ClusterSpec = demoCluster): number {
+export async function loadDemoCluster(store: Store, spec: ClusterSpec = demoCluster): Promise<number> {
   const kvs = buildClusterKvs(spec);
   const changes: KvChange[] = kvs.map((kv, i) => ({
     type: "put",
@@ -69,8 +69,8 @@ export function loadDemoCluster(store: Store, spec: ClusterSpec = demoCluster): 
   }));
   const revision = kvs.length + 1;
   const session = store.writer.beginResync();
-  session.addPage(changes);
-  session.commit(revision);
+  await session.addPage(changes, revision);
+  await session.commit(revision);
   store.syncState.setSource("demo");
   return revision;
 }

@@ -10,6 +10,13 @@ import type { KafscaleKey } from "./records.js";
 /** Every Kafscale key starts with this; the sync layer watches exactly this prefix. */
 export const KAFSCALE_PREFIX = "/kafscale/";
 
+/**
+ * etcd keys are bytes; Kafscale's are ASCII. A key that is not valid UTF-8 is mirrored as this
+ * prefix plus its bytes in hex (lossless, routes as unknown), so two distinct keys never collapse.
+ * Note that these texts do not sort where their bytes sort in etcd.
+ */
+export const INVALID_UTF8_KEY_PREFIX = `${KAFSCALE_PREFIX}\u0000invalid-utf8:`;
+
 const INT32_MAX = 2_147_483_647;
 
 /** Shared result for every key that matches no rule (frozen, so no caller can alter it). */

@@ -3,12 +3,28 @@
  * foreign-free normalised tables, and numbered migrations applied in one transaction each.
  */
 import Database from "better-sqlite3";
+import { closeSync, openSync } from "node:fs";
 import { MIGRATIONS, type Migration } from "./migrations.js";
 
 export type Db = Database.Database;
 
+/**
+ * Creates `path` empty with mode 0600 unless it exists: the snapshot holds the audit log (who
+ * called what), so only the service's user may read it. SQLite gives the -wal and -shm files the
+ * mode of the database file, so they are private too.
+ */
+export function createPrivateFile(path: string): void {
+  if (path === ":memory:" || path === "") return;
+  try {
+    closeSync(openSync(path, "wx", 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
+}
+
 /** Opens (creating if needed) and migrates the database at `path` (":memory:" for tests). */
 export function openDatabase(path: string, migrations: readonly Migration[] = MIGRATIONS): Db {
+  createPrivateFile(path);
   const db = new Database(path);
   try {
     db.pragma("journal_mode = WAL");
@@ -22,6 +38,18 @@ export function openDatabase(path: string, migrations: readonly Migration[] = MI
   } catch (err) {
     db.close();
     throw err;
+  }
+}
+
+/** Throws unless the schema of `db` is exactly this build's (a database opened without migrating). */
+export function assertCurrentSchema(db: Db, path: string, migrations: readonly Migration[] = MIGRATIONS): void {
+  const current = db.pragma("user_version", { simple: true }) as number;
+  const latest = migrations.at(-1)?.version ?? 0;
+  if (current !== latest) {
+    throw new Error(
+      `${path} has schema version ${current}; this build reads version ${latest} and cannot migrate it now ` +
+        "(the file is read-only or another process writes it)",
+    );
   }
 }
 

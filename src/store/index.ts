@@ -1,28 +1,44 @@
 /**
  * The SQLite snapshot: one factory that opens the database and prepares every statement once.
  * Only this folder holds SQL; tools, HTTP and sync use these functions.
+ *
+ * The facade routes each call to the right connection (src/store/generation.ts): reads go to the
+ * write connection, or to the read-only one while a long write is open; writes pass the gate
+ * (refused while a long write is open or the storage is read-only) and report their outcome to the
+ * in-memory storage health, which freshness and /readyz show. Callers hold on to these objects;
+ * what is behind them can be reopened (after a storage failure at start, or a corrupt file).
  */
-import { createAuditStore, type AuditStore } from "./audit-store.js";
-import { openDatabase } from "./database.js";
-import { createKvMirror, type KvMirror } from "./kv-mirror.js";
-import { createMetricsStore, type MetricsStore } from "./metrics-store.js";
-import { createReads, type Reads } from "./reads.js";
-import { createReportReads, type ReportReads } from "./report-reads.js";
-import { createSyncStateStore, type SyncStateStore } from "./sync-state.js";
-import { createSyncWriter, type SyncWriter } from "./writer.js";
-import { createTableDump, type TableDump } from "./table-dump.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { AuditStore } from "./audit-store.js";
+import { openFollowerGeneration, openGeneration, type ConnectionApis, type Generation } from "./generation.js";
+import type { KvMirror } from "./kv-mirror.js";
+import type { MetricsStore } from "./metrics-store.js";
+import type { Reads } from "./reads.js";
+import type { ReportReads } from "./report-reads.js";
+import { StorageBusyError, storageErrorOf, type StorageError } from "./storage-errors.js";
+import { createStorageHealth, type StorageHealth, type WritePath } from "./storage-health.js";
+import type { SyncStateStore } from "./sync-state.js";
+import type { TableDump } from "./table-dump.js";
+import type { LargeApply, ResyncSession, SyncWriter } from "./writer.js";
 
-export type { SyncWriter, ResyncSession, ApplyResult, ResyncResult } from "./writer.js";
+export type { SyncWriter, ResyncSession, ApplyResult, ResyncResult, LargeApply } from "./writer.js";
 export type { SyncState, SyncStateStore, LinkState, SyncPhase } from "./sync-state.js";
 export type * from "./reads.js";
 export type { KvMirror, MirroredKv, DecodeErrorRow, ChangeRow } from "./kv-mirror.js";
 export type * from "./metrics-store.js";
 export type { ReportReads, ReportData, GroupLagRow, TopicSummaryRow } from "./report-reads.js";
 export type { AuditStore, AuditRow, AuditOutcome } from "./audit-store.js";
+export type { StorageHealth, StorageProblem, WritePath } from "./storage-health.js";
+export { StorageBusyError, isCorruption, isStorageError, storageErrorOf } from "./storage-errors.js";
+export type { StorageError, StorageErrorKind } from "./storage-errors.js";
 
 export interface StoreOptions {
   /** Bound on change_log and decode_errors rows. */
   historyLimit?: number;
+  /** Read a snapshot another process writes: no migrations, every write refused. */
+  follower?: boolean;
 }
 
 export interface Store {
@@ -39,32 +55,198 @@ export interface Store {
   readonly tables: TableDump;
   /** The audit trail's table (audit_log): records, recent rows, retention prune. */
   readonly audit: AuditStore;
+  /** Whether the snapshot's storage can be written (kept in memory). */
+  readonly health: StorageHealth;
+  /** How the file is open: normal; degraded (its storage refused writes at open); follower. */
+  mode(): Generation["mode"];
+  /**
+   * Closes the file, lets `replace(path)` replace it on disk (nothing is open meanwhile), and opens
+   * it again. Used to rebuild a corrupt snapshot (src/store/corruption.ts).
+   */
+  reopen(replace: (path: string) => void): void;
   /** Copies a consistent snapshot of the database to `file` (SQLite online backup). */
   backupTo(file: string): Promise<void>;
+  /** Resolves once background work (WAL checkpoints after large writes) is done. */
+  idle(): Promise<void>;
   close(): void;
 }
 
-/** Opens (creating and migrating if needed) the snapshot at `path`; ":memory:" for tests. */
+/** How long a degraded store waits between attempts to open its file for writing again. */
+const REOPEN_BACKOFF = { firstMs: 1000, capMs: 30_000 };
+
+/** Opens (creating and migrating if needed) the snapshot at `path`; ":memory:" for tests and the demo. */
 export function createStore(path: string, options: StoreOptions = {}): Store {
-  const db = openDatabase(path);
+  const historyLimit = options.historyLimit ?? 10_000;
+  // ":memory:" is a private temporary file: long writes need a second connection to the same data.
+  const scratch = path === ":memory:" ? mkdtempSync(join(tmpdir(), "kafscale-mcp-memory-")) : null;
+  const file = scratch === null ? path : join(scratch, "snapshot.db");
+  const health = createStorageHealth();
+  const open = (): Generation =>
+    options.follower ? openFollowerGeneration(file, historyLimit) : openGeneration(file, historyLimit);
+
+  let gen = open();
   let closed = false;
+  let reopenTimer: NodeJS.Timeout | null = null;
+  const report = (path: WritePath, err: unknown): void => {
+    const storage: StorageError | null = storageErrorOf(err);
+    if (storage !== null) health.failed(path, storage);
+  };
+
+  /** Takes `next` into use; a degraded one keeps trying to open its file for writing again. */
+  const adopt = (next: Generation, retryDelayMs: number = REOPEN_BACKOFF.firstMs): void => {
+    gen = next;
+    if (next.mode === "follower") next.gate.setReadOnly("this snapshot is written by another kafscale-mcp process");
+    if (next.openFailure === null) return;
+    next.gate.setReadOnly(`the database could not be opened for writing (${next.openFailure.description})`);
+    health.failed("sync", next.openFailure);
+    reopenTimer = setTimeout(() => {
+      reopenTimer = null;
+      if (closed) return;
+      // Our own exclusive lock would stop the attempt: close first. The sync catches up once writable.
+      gen.close();
+      try {
+        adopt(open(), Math.min(retryDelayMs * 2, REOPEN_BACKOFF.capMs));
+      } catch (err) {
+        report("sync", err);
+        adopt(next, Math.min(retryDelayMs * 2, REOPEN_BACKOFF.capMs));
+      }
+    }, retryDelayMs);
+    reopenTimer.unref();
+  };
+
+  /** The connection readers use now: never one a long write holds. */
+  const readApis = (): ConnectionApis => (gen.gate.longWriteOpen() && gen.onRead !== null ? gen.onRead : gen.onWrite);
+
+  /** Runs a write of `path` through the gate and records its outcome in the health. */
+  const guarded = <T>(path: WritePath, write: () => T, succeeds = true): T => {
+    gen.gate.assertWritable();
+    try {
+      const out = write();
+      if (succeeds) health.succeeded(path);
+      return out;
+    } catch (err) {
+      report(path, err);
+      throw err;
+    }
+  };
+  /** Sync-state bookkeeping is best effort: a refused or failed write is recorded, never thrown. */
+  const bestEffort = (write: () => void, provesHealthy = false): void => {
+    try {
+      gen.gate.assertWritable();
+      write();
+      if (provesHealthy) health.succeeded("sync");
+    } catch (err) {
+      if (err instanceof StorageBusyError) return;
+      if (storageErrorOf(err) === null) throw err;
+      report("sync", err);
+    }
+  };
+  /** Wraps a long write so its storage failures and its success reach the health. */
+  const reporting = <S extends ResyncSession | LargeApply>(session: S): S => {
+    const watch = <A extends unknown[], R>(fn: (...args: A) => R, succeeds = false) =>
+      (...args: A): R => {
+        try {
+          const out = fn(...args);
+          if (out instanceof Promise) {
+            return out.then(
+              (value: unknown) => {
+                if (succeeds) health.succeeded("sync");
+                return value;
+              },
+              (err: unknown) => {
+                report("sync", err);
+                throw err;
+              },
+            ) as R;
+          }
+          if (succeeds) health.succeeded("sync");
+          return out;
+        } catch (err) {
+          report("sync", err);
+          throw err;
+        }
+      };
+    const wrapped = { ...session } as Record<string, unknown>;
+    for (const [name, fn] of Object.entries(session)) {
+      if (typeof fn === "function") wrapped[name] = watch(fn as (...args: unknown[]) => unknown, name === "commit");
+    }
+    return wrapped as S;
+  };
+
+  const writer: SyncWriter = {
+    applyChanges: (changes, revision, now) => guarded("sync", () => gen.writer.applyChanges(changes, revision, now)),
+    // Beginning proves nothing; the session reports its commit.
+    beginLargeApply: (now) => reporting(guarded("sync", () => gen.writer.beginLargeApply(now), false)),
+    beginResync: () => reporting(guarded("sync", () => gen.writer.beginResync(), false)),
+  };
+
+  const syncState: SyncStateStore = {
+    get: () => readApis().syncState.get(),
+    setLink: (state, now, error) => bestEffort(() => gen.onWrite.syncState.setLink(state, now, error)),
+    setPhase: (phase) => bestEffort(() => gen.onWrite.syncState.setPhase(phase)),
+    // A mirror confirmed current whose storage takes writes again: the sync path is healthy.
+    markSynced: (now) => bestEffort(() => gen.onWrite.syncState.markSynced(now), true),
+    setSource: (source) => bestEffort(() => gen.onWrite.syncState.setSource(source)),
+  };
+
+  const metrics: MetricsStore = {
+    syncTargets: (targets) => guarded("metrics", () => gen.onWrite.metrics.syncTargets(targets)),
+    recordScrape: (scrape) => guarded("metrics", () => gen.onWrite.metrics.recordScrape(scrape)),
+    recordFailure: (failure) => guarded("metrics", () => gen.onWrite.metrics.recordFailure(failure)),
+    prune: (olderThanMs) => guarded("metrics", () => gen.onWrite.metrics.prune(olderThanMs)),
+    latest: () => readApis().metrics.latest(),
+    observedAt: () => readApis().metrics.observedAt(),
+    sampleHistory: (name, sinceMs, limit) => readApis().metrics.sampleHistory(name, sinceMs, limit),
+  };
+
+  const audit: AuditStore = {
+    record: (row) => guarded("audit", () => gen.onWrite.audit.record(row)),
+    recordMany: (rows) => guarded("audit", () => gen.onWrite.audit.recordMany(rows)),
+    recent: (limit, subject) => readApis().audit.recent(limit, subject),
+    prune: (before) => guarded("audit", () => gen.onWrite.audit.prune(before)),
+  };
+
   return {
     path,
-    reads: createReads(db),
-    writer: createSyncWriter(db, options.historyLimit ?? 10_000),
-    syncState: createSyncStateStore(db),
-    mirror: createKvMirror(db),
-    metrics: createMetricsStore(db),
-    reports: createReportReads(db),
-    tables: createTableDump(db),
-    audit: createAuditStore(db),
-    backupTo: async (file) => {
-      await db.backup(file);
+    reads: forwarding(() => readApis().reads),
+    writer,
+    syncState,
+    mirror: forwarding(() => readApis().mirror),
+    metrics,
+    reports: forwarding(() => readApis().reports),
+    tables: forwarding(() => readApis().tables),
+    audit,
+    health,
+    mode: () => gen.mode,
+    reopen: (replace) => {
+      gen.close();
+      try {
+        replace(file);
+      } finally {
+        adopt(open());
+      }
     },
+    backupTo: async (target) => {
+      await (gen.read ?? gen.write).backup(target);
+    },
+    idle: () => gen.checkpoints.idle(),
     close: () => {
       if (closed) return;
       closed = true;
-      db.close();
+      if (reopenTimer !== null) clearTimeout(reopenTimer);
+      gen.close();
+      if (scratch !== null) rmSync(scratch, { recursive: true, force: true });
     },
   };
+}
+
+/** An object whose every property is read from `target()` at the time of use (methods bound to it). */
+function forwarding<T extends object>(target: () => T): T {
+  return new Proxy({} as T, {
+    get: (_, property) => {
+      const current = target();
+      const value: unknown = Reflect.get(current, property);
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(current) : value;
+    },
+  });
 }

@@ -1,16 +1,21 @@
 /**
  * The write path. Every batch of etcd changes is applied in one transaction together with the
  * revision it brings the mirror to, so a crash loses nothing and a resume replays nothing twice.
- * A full resync stages a fresh range read, then applies only the difference in one transaction:
- * readers see the old state until the new one is complete. The very first load into an empty store
- * has nothing to diff and no reader to protect (tools refuse to answer until it is done), so it
- * writes each page straight into the tables instead of staging every key first.
+ * Batches too large for one synchronous transaction (a revision deleting 400k keys) and full
+ * resyncs are applied as one long write (src/store/long-write.ts, src/store/long-apply.ts): one
+ * transaction in time slices, invisible to readers until it commits. The very first load into an
+ * empty store has nothing to diff and no reader to protect (tools refuse to answer until it is
+ * done), so it writes each page straight into the tables, a slice per transaction.
  */
 import type { Db } from "./database.js";
 import { createDerivedWriter } from "./derived.js";
+import { beginLargeApply, beginMergeResync, type LargeApply } from "./long-apply.js";
+import type { CheckpointScheduler, WriteGate } from "./long-write.js";
 import { decodeEntry } from "../kafscale/decode.js";
 import { parseKey } from "../kafscale/keys.js";
 import type { DecodedEntry, KvChange } from "../kafscale/records.js";
+
+export type { LargeApply } from "./long-apply.js";
 
 export interface ApplyResult {
   applied: number;
@@ -25,22 +30,49 @@ export interface ResyncResult {
   decodeErrors: number;
 }
 
-/** A full resync in progress: pages of a range read pinned to one revision, then one atomic commit. */
+/**
+ * A full resync in progress: pages of a range read pinned to one revision (in key order, as etcd
+ * returns them), then one atomic commit. Each call gives the event loop turns while it works.
+ */
 export interface ResyncSession {
-  addPage(kvs: readonly KvChange[]): void;
-  commit(revision: number, now?: number): ResyncResult;
+  /** Adds the next page of the range read pinned to `revision`. */
+  addPage(kvs: readonly KvChange[], revision: number): Promise<void>;
+  commit(revision: number, now?: number): Promise<ResyncResult>;
   abort(): void;
 }
 
 export interface SyncWriter {
+  /** Applies a batch in one synchronous transaction (keep batches small: it blocks while it runs). */
   applyChanges(changes: readonly KvChange[], revision: number, now?: number): ApplyResult;
+  /** Starts one long write for a batch of any size (a huge revision); see LargeApply. */
+  beginLargeApply(now?: number): LargeApply;
   beginResync(): ResyncSession;
 }
 
-const PAGE = 2000;
+/** What the long writes of src/store/long-apply.ts share with the ordinary write path. */
+export interface WriterCore {
+  db: Db;
+  gate: WriteGate;
+  checkpoints: CheckpointScheduler;
+  /** Applies one change (no transaction of its own); returns true if its value failed to decode. */
+  applyOne(change: KvChange, now: number, log: boolean): boolean;
+  /** Trims change_log and decode_errors to the history limit. */
+  prune(): void;
+  stored(): { revision: number; initialSyncDone: boolean };
+  /** Moves the stored revision forward (never back) and stamps synced_at. */
+  advance(revision: number, now: number): void;
+  /** Records a completed full sync at `revision`. */
+  finishResync(revision: number, now: number): void;
+}
+
+/** The write connection's long-write support: the gate shared with the other writers, and checkpoints. */
+export interface LongWriteSupport {
+  gate: WriteGate;
+  checkpoints: CheckpointScheduler;
+}
 
 /** Creates the write path over an open database. `historyLimit` bounds change_log and decode_errors. */
-export function createSyncWriter(db: Db, historyLimit: number): SyncWriter {
+export function createSyncWriter(db: Db, historyLimit: number, longWrites: LongWriteSupport): SyncWriter {
   const derived = createDerivedWriter(db);
   const s = {
     state: db.prepare<[], { revision: number; initial_sync_done: number }>(
@@ -104,6 +136,23 @@ export function createSyncWriter(db: Db, historyLimit: number): SyncWriter {
     s.pruneDecodeErrors.run(historyLimit);
   };
 
+  const core: WriterCore = {
+    db,
+    ...longWrites,
+    applyOne,
+    prune,
+    stored: () => {
+      const row = s.state.get();
+      return { revision: row?.revision ?? 0, initialSyncDone: row?.initial_sync_done === 1 };
+    },
+    advance: (revision, now) => {
+      s.advance.run(revision, now);
+    },
+    finishResync: (revision, now) => {
+      s.finishResync.run(revision, now);
+    },
+  };
+
   const applyChanges = db.transaction(
     (changes: readonly KvChange[], revision: number, now: number): ApplyResult => {
       const stored = s.state.get()?.revision ?? 0;
@@ -123,23 +172,15 @@ export function createSyncWriter(db: Db, historyLimit: number): SyncWriter {
     },
   );
 
-  /** Commits a full load: revision and "initial sync done", then folds the WAL back into the file. */
-  const finishFullLoad = (commitLoad: () => ResyncResult): ResyncResult => {
-    const result = commitLoad();
-    // A full load leaves a write-ahead log as large as the data it wrote; fold it back into the
-    // database so the snapshot does not take twice its size on disk.
-    db.pragma("wal_checkpoint(TRUNCATE)");
-    return result;
-  };
-
   /**
-   * First load into an empty store: each page is applied in its own transaction, so memory and the
-   * WAL stay bounded by one page. A load that fails half-way leaves initial_sync_done at 0 (tools
-   * still refuse to answer) and the next attempt, finding rows, takes the staging path and diffs.
+   * First load into an empty store: pages are written a slice at a time, each slice its own
+   * transaction, so memory and the WAL stay bounded and the event loop keeps turning. A load that
+   * fails half-way leaves initial_sync_done at 0 (tools still refuse to answer) and the next
+   * attempt, finding rows, takes the resync path and converges.
    */
   const beginDirectLoad = (): ResyncSession => {
     const result: ResyncResult = { puts: 0, deletes: 0, unchanged: 0, decodeErrors: 0 };
-    const addPage = db.transaction((kvs: readonly KvChange[], now: number) => {
+    const applySlice = db.transaction((kvs: readonly KvChange[], now: number) => {
       for (const kv of kvs) {
         if (applyOne(kv, now, false)) result.decodeErrors++;
         result.puts++;
@@ -151,96 +192,39 @@ export function createSyncWriter(db: Db, historyLimit: number): SyncWriter {
       return result;
     });
     return {
-      addPage: (kvs) => addPage(kvs, Date.now()),
-      commit: (revision, now = Date.now()) => finishFullLoad(() => commit(revision, now)),
+      addPage: async (kvs) => {
+        for (let i = 0; i < kvs.length; i += DIRECT_LOAD_SLICE) {
+          longWrites.gate.assertWritable();
+          applySlice(kvs.slice(i, i + DIRECT_LOAD_SLICE), Date.now());
+          if (i + DIRECT_LOAD_SLICE < kvs.length) await new Promise((resolve) => setImmediate(resolve));
+        }
+      },
+      commit: async (revision, now = Date.now()) => {
+        longWrites.gate.assertWritable();
+        const done = commit(revision, now);
+        // A full load leaves a write-ahead log as large as the data it wrote (less what automatic
+        // checkpoints already moved); fold it back so the snapshot does not take twice its size.
+        db.pragma("wal_checkpoint(TRUNCATE)");
+        return done;
+      },
       abort: () => undefined,
     };
   };
 
   const beginResync = (): ResyncSession => {
     if (s.state.get()?.initial_sync_done !== 1 && s.isEmpty.get() === undefined) return beginDirectLoad();
-    return beginStagedResync();
-  };
-
-  const beginStagedResync = (): ResyncSession => {
-    db.exec(`DROP TABLE IF EXISTS temp.resync_staging;
-      CREATE TEMP TABLE resync_staging (key TEXT PRIMARY KEY, value BLOB NOT NULL, mod_revision INTEGER NOT NULL,
-        create_revision INTEGER NOT NULL, version INTEGER NOT NULL, lease TEXT NOT NULL) WITHOUT ROWID`);
-    const stage = db.prepare("INSERT OR REPLACE INTO temp.resync_staging VALUES (?, ?, ?, ?, ?, ?)");
-    const changedPage = db.prepare<[string], StagedRow>(
-      `SELECT s.* FROM temp.resync_staging s LEFT JOIN kv ON kv.key = s.key
-       WHERE s.key > ? AND (kv.key IS NULL OR kv.mod_revision != s.mod_revision OR kv.value != s.value)
-       ORDER BY s.key LIMIT ${PAGE}`,
-    );
-    const goneKeys = db.prepare<[], { key: string }>(
-      "SELECT key FROM kv WHERE key NOT IN (SELECT key FROM temp.resync_staging)",
-    );
-    const stagedCount = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM temp.resync_staging");
-    const addPage = db.transaction((kvs: readonly KvChange[]) => {
-      for (const kv of kvs) stage.run(kv.key, kv.value, kv.modRevision, kv.createRevision, kv.version, kv.lease);
-    });
-    const commit = db.transaction((revision: number, now: number): ResyncResult => {
-      const log = (s.state.get()?.initial_sync_done ?? 0) === 1;
-      const result: ResyncResult = { puts: 0, deletes: 0, unchanged: 0, decodeErrors: 0 };
-      for (const { key } of goneKeys.all()) {
-        applyOne(
-          { type: "delete", key, value: Buffer.alloc(0), modRevision: revision, createRevision: 0, version: 0, lease: "0" },
-          now,
-          log,
-        );
-        result.deletes++;
-      }
-      let after = "";
-      for (;;) {
-        const rows = changedPage.all(after);
-        if (rows.length === 0) break;
-        for (const row of rows) {
-          const change: KvChange = {
-            type: "put",
-            key: row.key,
-            value: row.value,
-            modRevision: row.mod_revision,
-            createRevision: row.create_revision,
-            version: row.version,
-            lease: row.lease,
-          };
-          if (applyOne(change, now, log)) result.decodeErrors++;
-          result.puts++;
-        }
-        after = (rows.at(-1) as StagedRow).key;
-      }
-      result.unchanged = (stagedCount.get()?.n ?? 0) - result.puts;
-      s.finishResync.run(revision, now);
-      prune();
-      return result;
-    });
-    const drop = (): void => {
-      db.exec("DROP TABLE IF EXISTS temp.resync_staging");
-    };
-    return {
-      addPage: (kvs) => addPage(kvs),
-      commit: (revision, now = Date.now()) => {
-        try {
-          return finishFullLoad(() => commit(revision, now));
-        } finally {
-          drop();
-        }
-      },
-      abort: drop,
-    };
+    return beginMergeResync(core);
   };
 
   return {
-    applyChanges: (changes, revision, now = Date.now()) => applyChanges(changes, revision, now),
+    applyChanges: (changes, revision, now = Date.now()) => {
+      longWrites.gate.assertWritable();
+      return applyChanges(changes, revision, now);
+    },
+    beginLargeApply: (now = Date.now()) => beginLargeApply(core, now),
     beginResync,
   };
 }
 
-interface StagedRow {
-  key: string;
-  value: Buffer;
-  mod_revision: number;
-  create_revision: number;
-  version: number;
-  lease: string;
-}
+/** Keys written per transaction by the first load (~10–30 ms each). */
+const DIRECT_LOAD_SLICE = 1000;

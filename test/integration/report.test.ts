@@ -16,9 +16,9 @@ function run(...args: string[]): { status: number | null; stdout: string; stderr
 }
 
 describe("kafscale-mcp report", () => {
-  beforeAll(() => {
+  beforeAll(async () => {
     const store = createStore(db);
-    loadDemoCluster(store);
+    await loadDemoCluster(store);
     store.close();
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -17,8 +17,10 @@ import { useCleanups } from "../support/harness.js";
 
 const { openStore, tempDbPath } = useCleanups();
 
+/** The spec's keys in key order, as an etcd range read returns them. */
 function changesOf(spec: ClusterSpec, revision = 2): KvChange[] {
-  return buildClusterKvs(spec).map((kv) => ({
+  const kvs = buildClusterKvs(spec).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return kvs.map((kv) => ({
     type: "put",
     key: kv.key,
     value: kv.value,
@@ -49,60 +51,60 @@ const smaller: ClusterSpec = {
 };
 
 describe("full loads", () => {
-  it("writes the first load page by page, and answers nothing until it is committed", () => {
+  it("writes the first load page by page, and answers nothing until it is committed", async () => {
     const store = openStore(tempDbPath());
     const changes = changesOf(realisticCluster);
     const session = store.writer.beginResync();
     const [first, ...rest] = pages(changes, 7);
-    session.addPage(first ?? []);
+    await session.addPage(first ?? [], 10);
     // Written straight into the tables (no staging copy), but not yet a finished sync.
     expect(store.mirror.count()).toBe(7);
     expect(store.syncState.get().initialSyncDone).toBe(false);
-    for (const page of rest) session.addPage(page);
-    const result = session.commit(10);
+    for (const page of rest) await session.addPage(page, 10);
+    const result = await session.commit(10);
     expect(result).toMatchObject({ puts: changes.length, deletes: 0, unchanged: 0, decodeErrors: 0 });
     expect(store.syncState.get()).toMatchObject({ initialSyncDone: true, revision: 10, resyncCount: 0 });
     expect(store.mirror.count()).toBe(changes.length);
 
     const reference = openStore();
     const once = reference.writer.beginResync();
-    once.addPage(changes);
-    once.commit(10);
+    await once.addPage(changes, 10);
+    await once.commit(10);
     expect(dump(store)).toEqual(dump(reference));
   });
 
-  it("converges after a first load that failed half-way, deleting what etcd no longer has", () => {
+  it("converges after a first load that failed half-way, deleting what etcd no longer has", async () => {
     const store = openStore(tempDbPath());
     const broken = store.writer.beginResync();
-    broken.addPage(changesOf(realisticCluster).slice(0, 20));
+    await broken.addPage(changesOf(realisticCluster).slice(0, 20), 10);
     broken.abort();
     expect(store.syncState.get().initialSyncDone).toBe(false);
 
     // The retry finds rows, so it stages and diffs; keys of the old attempt that etcd no longer has go.
     const retry = store.writer.beginResync();
-    for (const page of pages(changesOf(smaller, 3), 5)) retry.addPage(page);
-    const result = retry.commit(12);
+    for (const page of pages(changesOf(smaller, 3), 5)) await retry.addPage(page, 12);
+    const result = await retry.commit(12);
     expect(result.deletes).toBeGreaterThan(0);
     expect(store.syncState.get()).toMatchObject({ initialSyncDone: true, revision: 12 });
 
     const reference = openStore();
     const once = reference.writer.beginResync();
-    once.addPage(changesOf(smaller, 3));
-    once.commit(12);
+    await once.addPage(changesOf(smaller, 3), 12);
+    await once.commit(12);
     expect(dump(store)).toEqual(dump(reference));
     expect(store.reads.listTopics(null, 10).items.map((t) => t.name)).toEqual(["events", "orders"]);
   });
 
-  it("keeps serving the old state during a later resync until its commit", () => {
+  it("keeps serving the old state during a later resync until its commit", async () => {
     const store = openStore(tempDbPath());
     const first = store.writer.beginResync();
-    first.addPage(changesOf(realisticCluster));
-    first.commit(10);
+    await first.addPage(changesOf(realisticCluster), 10);
+    await first.commit(10);
 
     const resync = store.writer.beginResync();
-    resync.addPage(changesOf(smaller, 11));
+    await resync.addPage(changesOf(smaller, 11), 11);
     expect(store.reads.listTopics(null, 10).items.map((t) => t.name)).toEqual(["audit", "events", "orders"]);
-    const result = resync.commit(11);
+    const result = await resync.commit(11);
     expect(result.deletes).toBeGreaterThan(0);
     expect(store.reads.listTopics(null, 10).items.map((t) => t.name)).toEqual(["events", "orders"]);
     expect(store.syncState.get()).toMatchObject({ revision: 11, resyncCount: 1 });
@@ -120,11 +122,11 @@ describe("cluster totals", () => {
     lease: "0",
   });
 
-  it("follow the snapshot key: load, a new snapshot, a snapshot with duplicates, its delete", () => {
+  it("follow the snapshot key: load, a new snapshot, a snapshot with duplicates, its delete", async () => {
     const store = openStore();
     const load = store.writer.beginResync();
-    load.addPage(changesOf(realisticCluster));
-    load.commit(10);
+    await load.addPage(changesOf(realisticCluster), 10);
+    await load.commit(10);
     expect(store.reads.clusterOverview()).toMatchObject({ topic_count: 3, partition_count: 6 });
 
     store.writer.applyChanges([put(keys.snapshot(), encodeSnapshot(snapshotFor(smaller)), 11)], 11);
@@ -143,7 +145,7 @@ describe("cluster totals", () => {
     expect(store.reads.clusterOverview()).toMatchObject({ snapshot_present: false, topic_count: 0, partition_count: 0 });
   });
 
-  it("are backfilled when a database from before they were kept is opened", () => {
+  it("are backfilled when a database from before they were kept is opened", async () => {
     const path = tempDbPath();
     const older = openDatabase(path, MIGRATIONS.filter((m) => m.version < 4));
     older.exec(`INSERT INTO cluster (id, controller_id, cluster_name, cluster_id, mod_revision) VALUES (1, 0, 'k', 'id', 5);

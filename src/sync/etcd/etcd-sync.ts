@@ -111,14 +111,14 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
         if (revision !== null) range = range.revision(revision);
         const res = await range.exec();
         revision ??= Number(res.header.revision);
-        session.addPage(res.kvs.map((kv) => toChange("put", kv)));
+        await session.addPage(res.kvs.map((kv) => toChange("put", kv)), revision);
         keys += res.kvs.length;
         const last = res.kvs.at(-1);
         if (!res.more || !last) break;
         start = Buffer.concat([last.key, Buffer.from([0])]);
         if (stopped) throw new Error("stopped during sync");
       }
-      const result = session.commit(revision);
+      const result = await session.commit(revision);
       failures = 0;
       store.syncState.setLink("connected");
       logger.info(initial ? "etcd sync: initial load done" : "etcd sync: resync done", {

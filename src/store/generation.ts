@@ -1,0 +1,133 @@
+/**
+ * The open connections to one snapshot file and the statements prepared on them.
+ *
+ * - `write`: every write, and the reads while no long write is open (its page cache stays warm
+ *   across its own commits, which a second connection's would not).
+ * - `read`: a read-only connection for the reads while a long write holds `write` (src/store/
+ *   long-write.ts): WAL gives it the last committed state, so nobody sees half a revision.
+ *
+ * Three ways to open: normal; `degraded` when the file cannot be written (disk full, read-only
+ * file or filesystem): one connection in exclusive locking mode, which needs no -shm file (on a full
+ * disk even a reader cannot create one), serving the last committed snapshot with writes refused;
+ * and `follower`: read-only, for a process that reads a file another kafscale-mcp writes.
+ */
+import Database from "better-sqlite3";
+import { createAuditStore, type AuditStore } from "./audit-store.js";
+import { assertCurrentSchema, openDatabase, type Db } from "./database.js";
+import { createKvMirror, type KvMirror } from "./kv-mirror.js";
+import { createCheckpointScheduler, createWriteGate, type CheckpointScheduler, type WriteGate } from "./long-write.js";
+import { createMetricsStore, type MetricsStore } from "./metrics-store.js";
+import { createReads, type Reads } from "./reads.js";
+import { createReportReads, type ReportReads } from "./report-reads.js";
+import { storageErrorOf, type StorageError } from "./storage-errors.js";
+import { createSyncStateStore, type SyncStateStore } from "./sync-state.js";
+import { createTableDump, type TableDump } from "./table-dump.js";
+import { createSyncWriter, type SyncWriter } from "./writer.js";
+
+/** Everything prepared over one connection. */
+export interface ConnectionApis {
+  reads: Reads;
+  syncState: SyncStateStore;
+  mirror: KvMirror;
+  metrics: MetricsStore;
+  reports: ReportReads;
+  tables: TableDump;
+  audit: AuditStore;
+}
+
+export type GenerationMode = "normal" | "degraded" | "follower";
+
+export interface Generation {
+  mode: GenerationMode;
+  write: Db;
+  /** Null when the mode allows only one connection (degraded, follower). */
+  read: Db | null;
+  onWrite: ConnectionApis;
+  onRead: ConnectionApis | null;
+  writer: SyncWriter;
+  gate: WriteGate;
+  checkpoints: CheckpointScheduler;
+  /** Why the file could not be opened for writing (degraded), else null. */
+  openFailure: StorageError | null;
+  close(): void;
+}
+
+function apisOver(db: Db): ConnectionApis {
+  return {
+    reads: createReads(db),
+    syncState: createSyncStateStore(db),
+    mirror: createKvMirror(db),
+    metrics: createMetricsStore(db),
+    reports: createReportReads(db),
+    tables: createTableDump(db),
+    audit: createAuditStore(db),
+  };
+}
+
+function assemble(mode: GenerationMode, write: Db, read: Db | null, historyLimit: number, openFailure: StorageError | null): Generation {
+  const gate = createWriteGate();
+  const checkpoints = createCheckpointScheduler(write);
+  return {
+    mode,
+    write,
+    read,
+    onWrite: apisOver(write),
+    onRead: read === null ? null : apisOver(read),
+    writer: createSyncWriter(write, historyLimit, { gate, checkpoints }),
+    gate,
+    checkpoints,
+    openFailure,
+    close: () => {
+      read?.close();
+      write.close();
+    },
+  };
+}
+
+/**
+ * Opens `file` for writing; if its storage refuses (full, read-only, I/O error), opens it degraded
+ * instead. Corruption and every other error are thrown (the caller rebuilds or reports).
+ */
+export function openGeneration(file: string, historyLimit: number): Generation {
+  let write: Db | null = null;
+  try {
+    write = openDatabase(file);
+    // The first read creates (and sizes) the -shm file; a write transaction proves the file is writable.
+    write.prepare("SELECT revision FROM sync_state WHERE id = 1").get();
+    write.exec("BEGIN IMMEDIATE");
+    write.exec("ROLLBACK");
+    const read = new Database(file, { readonly: true, fileMustExist: true });
+    return assemble("normal", write, read, historyLimit, null);
+  } catch (err) {
+    write?.close();
+    const storage = storageErrorOf(err);
+    if (storage === null || storage.kind === "corrupt") throw err;
+    return assemble("degraded", openExclusive(file), null, historyLimit, storage);
+  }
+}
+
+/** One connection in exclusive locking mode: its WAL index lives in memory, so no -shm is needed. */
+function openExclusive(file: string): Db {
+  const db = new Database(file, { fileMustExist: true });
+  try {
+    db.pragma("locking_mode = EXCLUSIVE");
+    assertCurrentSchema(db, file);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+/** Opens a snapshot another process writes, read-only (no migrations, no writes). */
+export function openFollowerGeneration(file: string, historyLimit: number): Generation {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma("busy_timeout = 5000");
+    assertCurrentSchema(db, file);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return assemble("follower", db, null, historyLimit, null);
+}
