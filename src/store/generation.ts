@@ -12,6 +12,7 @@
  * and `follower`: read-only, for a process that reads a file another kafscale-mcp writes.
  */
 import Database from "better-sqlite3";
+import { existsSync } from "node:fs";
 import { createAuditStore, type AuditStore } from "./audit-store.js";
 import { assertCurrentSchema, openDatabase, type Db } from "./database.js";
 import { createKvMirror, type KvMirror } from "./kv-mirror.js";
@@ -89,9 +90,13 @@ function assemble(mode: GenerationMode, write: Db, read: Db | null, historyLimit
  * instead. Corruption and every other error are thrown (the caller rebuilds or reports).
  */
 export function openGeneration(file: string, historyLimit: number): Generation {
+  // A -wal left behind means the last writer did not close cleanly (or another process has the
+  // file open): worth an integrity check before trusting the file.
+  const uncleanStop = existsSync(`${file}-wal`);
   let write: Db | null = null;
   try {
     write = openDatabase(file);
+    if (uncleanStop) assertIntact(write, file);
     // The first read creates (and sizes) the -shm file; a write transaction proves the file is writable.
     write.prepare("SELECT revision FROM sync_state WHERE id = 1").get();
     write.exec("BEGIN IMMEDIATE");
@@ -104,6 +109,13 @@ export function openGeneration(file: string, historyLimit: number): Generation {
     if (storage === null || storage.kind === "corrupt") throw err;
     return assemble("degraded", openExclusive(file), null, historyLimit, storage);
   }
+}
+
+/** Throws an SQLITE_CORRUPT error when SQLite's quick integrity check finds damage. */
+function assertIntact(db: Db, file: string): void {
+  const problems = (db.pragma("quick_check(5)") as { quick_check: string }[]).map((r) => r.quick_check);
+  if (problems.length === 1 && problems[0] === "ok") return;
+  throw Object.assign(new Error(`${file} failed its integrity check: ${problems.join("; ")}`), { code: "SQLITE_CORRUPT" });
 }
 
 /** One connection in exclusive locking mode: its WAL index lives in memory, so no -shm is needed. */

@@ -17,7 +17,7 @@ import type { KvMirror } from "./kv-mirror.js";
 import type { MetricsStore } from "./metrics-store.js";
 import type { Reads } from "./reads.js";
 import type { ReportReads } from "./report-reads.js";
-import { StorageBusyError, storageErrorOf, type StorageError } from "./storage-errors.js";
+import { isCorruption, StorageBusyError, storageErrorOf, type StorageError } from "./storage-errors.js";
 import { createStorageHealth, type StorageHealth, type WritePath } from "./storage-health.js";
 import type { SyncStateStore } from "./sync-state.js";
 import type { TableDump } from "./table-dump.js";
@@ -173,6 +173,11 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
     return wrapped as S;
   };
 
+  /** A read that meets a corrupt page: the sync rebuilds the file (src/store/corruption.ts). */
+  const noticeCorruption = (err: unknown): void => {
+    if (isCorruption(err)) report("sync", err);
+  };
+
   const writer: SyncWriter = {
     applyChanges: (changes, revision, now) => guarded("sync", () => gen.writer.applyChanges(changes, revision, now)),
     // Beginning proves nothing; the session reports its commit.
@@ -208,13 +213,13 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
 
   return {
     path,
-    reads: forwarding(() => readApis().reads),
+    reads: forwarding(() => readApis().reads, noticeCorruption),
     writer,
     syncState,
-    mirror: forwarding(() => readApis().mirror),
+    mirror: forwarding(() => readApis().mirror, noticeCorruption),
     metrics,
-    reports: forwarding(() => readApis().reports),
-    tables: forwarding(() => readApis().tables),
+    reports: forwarding(() => readApis().reports, noticeCorruption),
+    tables: forwarding(() => readApis().tables, noticeCorruption),
     audit,
     health,
     mode: () => gen.mode,
@@ -240,13 +245,24 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
   };
 }
 
-/** An object whose every property is read from `target()` at the time of use (methods bound to it). */
-function forwarding<T extends object>(target: () => T): T {
+/**
+ * An object whose every property is read from `target()` at the time of use; its methods are bound
+ * to that target, and `onError` sees what they throw (then it is rethrown).
+ */
+function forwarding<T extends object>(target: () => T, onError: (err: unknown) => void): T {
   return new Proxy({} as T, {
     get: (_, property) => {
       const current = target();
       const value: unknown = Reflect.get(current, property);
-      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(current) : value;
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]): unknown => {
+        try {
+          return (value as (...a: unknown[]) => unknown).apply(current, args);
+        } catch (err) {
+          onError(err);
+          throw err;
+        }
+      };
     },
   });
 }

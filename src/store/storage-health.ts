@@ -48,8 +48,13 @@ export function createStorageHealth(): StorageHealth {
     const all = [...failures.values()];
     const worst = all.reduce((a, b) => (SEVERITY.indexOf(b.error.kind) < SEVERITY.indexOf(a.error.kind) ? b : a));
     const since = Math.min(...all.map((f) => f.since));
+    const at = new Date(since).toISOString();
+    const reason =
+      worst.error.kind === "corrupt"
+        ? `snapshot storage: ${worst.error.description} (${worst.error.code}) since ${at}; rebuilding it from etcd`
+        : `snapshot storage: ${worst.error.description} (${worst.error.code}), writes failing since ${at}; serving the last committed snapshot`;
     return {
-      reason: `snapshot storage: ${worst.error.description} (${worst.error.code}), writes failing since ${new Date(since).toISOString()}`,
+      reason,
       kind: worst.error.kind,
       code: worst.error.code,
       since,

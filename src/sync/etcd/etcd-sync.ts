@@ -4,18 +4,26 @@
  * reconnecting and resyncing), a persisted revision, and a short list of recoverable errors:
  *  - link failures (etcd down, stream broken): back off with jitter, resume from the stored revision;
  *  - a cancelled watch (compaction, or etcd cancelling it): full resync, swapped in atomically.
- * etcd3's watcher can resume by itself, but it takes its resume point from response headers, which
- * can skip events after a reconnect mid catch-up; we always resume from what the store committed.
+ *  - storage failures (disk full, read-only, I/O): nothing was committed; back off and retry from the
+ *    stored revision, leaving the link state alone (etcd is fine) — the store's health says why;
+ *  - a corrupt database file: rebuilt from etcd (src/store/corruption.ts), then loaded afresh.
+ * We always resume from what the store committed, never from a response header, which can skip
+ * events after a reconnect mid catch-up.
  */
 import { EventEmitter } from "node:events";
-import type { IKeyValue, IWatchResponse } from "etcd3";
-import type { Watcher } from "etcd3";
-import type { Store } from "../../store/index.js";
+import type { IKeyValue } from "etcd3";
+import { isCorruption, isStorageError, StorageBusyError, type Store } from "../../store/index.js";
+import { rebuildCorruptSnapshot } from "../../store/corruption.js";
 import { backoffDelay } from "../../backoff.js";
 import type { EtcdClient, EtcdKeyspace } from "./etcd-client.js";
 import { KAFSCALE_PREFIX } from "../../kafscale/keys.js";
 import type { KvChange } from "../../kafscale/records.js";
 import type { Logger } from "../../log.js";
+import { ApplyFailed, createWatchApplier } from "./watch-apply.js";
+import { openWatchStream, prefixEnd, type WatchStream } from "./watch-stream.js";
+import { keyText } from "./watch-wire.js";
+
+export { keyText } from "./watch-wire.js";
 
 export interface EtcdSyncOptions {
   store: Store;
@@ -49,8 +57,10 @@ export interface EtcdSync {
 
 class WatchCancelled extends Error {}
 
-/** Least time between two watch commits: bounds commits to 250/s, adds at most this to visibility. */
-const MIN_COMMIT_GAP_MS = 4;
+/** The store's own error behind a sync failure (an apply failure wraps it). */
+function rootCause(err: unknown): unknown {
+  return err instanceof ApplyFailed ? err.cause : err;
+}
 
 /** Builds the sync loop; nothing runs until start() or syncOnce(). */
 export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
@@ -64,9 +74,10 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
 
   let stopped = false;
   let running: Promise<void> | null = null;
-  let watcher: Watcher | null = null;
+  let watch: WatchStream | null = null;
   let wake: (() => void) | null = null;
   let failures = 0;
+  let storageFailures = 0;
   let watchConnected = false;
   let readyResolve: () => void = () => undefined;
   const readyPromise = new Promise<void>((resolve) => (readyResolve = resolve));
@@ -137,16 +148,10 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
   /** Watches from the stored revision + 1 until the watch fails; rejects with the reason. */
   const watchLoop = async (): Promise<void> => {
     const startRevision = store.syncState.get().revision + 1;
-    const w = keyspace.watch().prefix(KAFSCALE_PREFIX).startRevision(String(startRevision)).watcher();
-    watcher = w;
-    let pending: KvChange[] = [];
-    let pendingRevision = 0;
-    let flushScheduled = false;
-    let lastFlushAt = -Infinity;
+    const w = openWatchStream(keyspace, KAFSCALE_PREFIX, startRevision);
+    watch = w;
     let probeTimer: NodeJS.Timeout | null = null;
     watchConnected = false;
-    // etcd already dropped a watch it cancelled; asking to cancel it again would wait forever.
-    let cancelledByEtcd = false;
 
     try {
       await new Promise<void>((resolve, reject) => {
@@ -154,21 +159,13 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
           if (probeTimer) clearInterval(probeTimer);
           reject(err);
         };
-        const flush = (): void => {
-          flushScheduled = false;
-          if (pending.length === 0) return;
-          lastFlushAt = performance.now();
-          const batch = pending;
-          const revision = pendingRevision;
-          pending = [];
-          try {
-            store.writer.applyChanges(batch, revision);
-            events.emit("applied", revision);
-          } catch (err) {
-            // Nothing was committed (one transaction); the retry resumes from the stored revision.
-            fail(new Error(`applying changes failed: ${(err as Error).message}`));
-          }
-        };
+        const applier = createWatchApplier({
+          store,
+          pause: () => w.pause(),
+          resume: () => w.resume(),
+          onApplied: (revision) => events.emit("applied", revision),
+          onError: (err) => fail(err),
+        });
         w.on("connected", () => {
           failures = 0;
           watchConnected = true;
@@ -177,39 +174,17 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
           logger.info("etcd sync: watching", { fromRevision: startRevision });
           probeTimer ??= setInterval(() => void probe(), probeIntervalMs);
         });
-        w.on("data", (res: IWatchResponse) => {
-          for (const event of res.events) {
-            const change = toChange(event.type === "Delete" ? "delete" : "put", event.kv);
-            pending.push(change);
-            pendingRevision = Math.max(pendingRevision, change.modRevision);
-          }
-          // The header revision is a safe watermark only on a progress notification (no events): while
-          // a watcher catches up, etcd sends later responses with events below an earlier header.
-          if (res.events.length === 0) pendingRevision = Math.max(pendingRevision, Number(res.header.revision));
-          // Coalesce the responses that arrive in one tick into one transaction, and under a write
-          // storm commit at most once per MIN_COMMIT_GAP_MS: each commit has a fixed cost (WAL
-          // append, checkpoints) that one-event transactions at 2,000 writes/s paid 2,000 times.
-          if (!flushScheduled) {
-            flushScheduled = true;
-            const wait = lastFlushAt + MIN_COMMIT_GAP_MS - performance.now();
-            if (wait > 0) setTimeout(flush, wait);
-            else setImmediate(flush);
-          }
-        });
-        w.on("disconnected", (err: Error) => fail(err));
-        w.on("error", (err: Error) => {
-          cancelledByEtcd = true;
-          fail(new WatchCancelled(err.message));
-        });
-        w.on("end", () => fail(new Error("watch ended")));
+        w.on("frame", (frame) => applier.push(frame));
+        w.on("canceled", (reason) => fail(new WatchCancelled(reason)));
+        w.on("failed", (err) => fail(err));
         wake = () => fail(new Error("stopped"));
       });
     } finally {
       if (probeTimer) clearInterval(probeTimer);
       watchConnected = false;
-      watcher = null;
+      watch = null;
       wake = null;
-      if (!cancelledByEtcd) await cancelWatcher(w);
+      w.cancel();
     }
   };
 
@@ -227,15 +202,27 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
     }
   };
 
+  /** The database file is corrupt: move it aside and start a fresh one that the next pass loads. */
+  const rebuild = (cause: unknown): void => {
+    logger.error("snapshot database file is corrupt; rebuilding it from etcd (the snapshot is a cache, etcd is the truth)", {
+      path: store.path,
+      error: cause instanceof Error ? cause.message : String(cause),
+    });
+    const report = rebuildCorruptSnapshot(store);
+    logger.warn("snapshot database replaced by an empty one; loading it from etcd", { ...report });
+  };
+
   const loop = async (): Promise<void> => {
     let needResync = false;
     while (!stopped) {
       try {
+        if (store.health.problem()?.kind === "corrupt" && store.mode() === "normal") rebuild(store.health.problem()?.reason);
         if (needResync || !store.syncState.get().initialSyncDone) {
           await fullSync();
           needResync = false;
           readyResolve();
         }
+        storageFailures = 0;
         await watchLoop();
       } catch (err) {
         if (stopped) break;
@@ -243,6 +230,22 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
           // Compaction or a cancel by etcd: events may be gone, so re-list and re-watch.
           logger.warn("etcd sync: watch cancelled, resyncing", { reason: err.message });
           needResync = true;
+          continue;
+        }
+        const cause = rootCause(err);
+        if (isCorruption(cause)) {
+          try {
+            rebuild(cause);
+          } catch (rebuildErr) {
+            logger.error("rebuilding the snapshot failed; retrying", { error: (rebuildErr as Error).message });
+          }
+        }
+        if (isStorageError(cause) || cause instanceof StorageBusyError) {
+          // Nothing was committed and etcd is fine: retry from the stored revision once storage
+          // takes writes again. The store's health (freshness, /readyz, one log line) says why.
+          storageFailures++;
+          logger.debug("etcd sync: storage refused the write; retrying", { error: (cause as Error).message });
+          await sleep(backoffDelay(storageFailures - 1, backoff));
           continue;
         }
         recordFailure(err);
@@ -280,34 +283,12 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
     stop: async () => {
       stopped = true;
       wake?.();
-      if (watcher) await cancelWatcher(watcher);
+      watch?.cancel();
       await running;
       store.syncState.setPhase("stopped");
       store.syncState.setLink("down");
     },
   };
-}
-
-/** Cancels a watcher, bounded in time: a broken stream may never confirm the cancel. */
-async function cancelWatcher(w: Watcher): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    w.cancel().catch(() => undefined),
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000))),
-  ]);
-  clearTimeout(timer);
-}
-
-/** The first key after every key that starts with `prefix` (etcd's range_end for a prefix). */
-function prefixEnd(prefix: Buffer): Buffer {
-  const end = Buffer.from(prefix);
-  for (let i = end.length - 1; i >= 0; i--) {
-    if ((end[i] as number) < 0xff) {
-      end[i] = (end[i] as number) + 1;
-      return end.subarray(0, i + 1);
-    }
-  }
-  return Buffer.from([0]);
 }
 
 function toChange(type: "put" | "delete", kv: IKeyValue): KvChange {
@@ -320,14 +301,4 @@ function toChange(type: "put" | "delete", kv: IKeyValue): KvChange {
     version: Number(kv.version),
     lease: String(kv.lease ?? "0"),
   };
-}
-
-/**
- * etcd keys are bytes; Kafscale's are ASCII. A key that is not valid UTF-8 is kept in an escaped,
- * lossless form (it routes as unknown), so two distinct keys never collapse into one row.
- */
-export function keyText(key: Buffer): string {
-  const text = key.toString("utf8");
-  if (Buffer.from(text, "utf8").equals(key)) return text;
-  return `${KAFSCALE_PREFIX}\u0000invalid-utf8:${key.toString("hex")}`;
 }
