@@ -40,6 +40,11 @@ async function main(argv: string[]): Promise<number> {
       console.error(err.message);
       return 2;
     }
+    // Another process writes the snapshot (src/store/writer-lock.ts; by name: commands load lazily).
+    if (err instanceof Error && err.name === "SnapshotInUseError") {
+      console.error(`kafscale-mcp ${name}: ${err.message}`);
+      return 2;
+    }
     console.error(`kafscale-mcp ${name}: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   }

@@ -12,7 +12,9 @@ import { createServiceAudit } from "./audit/service-audit.js";
 import type { AuditTrail } from "./audit/audit-trail.js";
 import { assertProdFence, authModeOf, createAuth, type AuthSetup } from "./http/auth/auth-mode.js";
 import type { Logger } from "./log.js";
-import { createStore, type Store } from "./store/index.js";
+import { createStore, isCorruption, type StorageProblem, type Store } from "./store/index.js";
+import { carryOverLocalTables, moveCorruptFileAside } from "./store/corruption.js";
+import { acquireWriterLock, describeHolder, SnapshotInUseError, type WriterLock } from "./store/writer-lock.js";
 import { createEtcdClient, keyspaceOf, type EtcdClient } from "./sync/etcd/etcd-client.js";
 import { createEtcdSync, type EtcdSync } from "./sync/etcd/etcd-sync.js";
 import { createMetricsPoller, metricsEnabled, metricsStaleAfterMs, type MetricsPoller } from "./sync/metrics/metrics-poller.js";
@@ -26,6 +28,11 @@ export interface ServiceOptions {
   demo?: boolean;
   /** Listen for HTTP (serve, demo); false for stdio. */
   http?: boolean;
+  /**
+   * When another live process writes the snapshot file: refuse to start (serve: SnapshotInUseError),
+   * or serve that file read-only without syncing it (stdio).
+   */
+  whenSnapshotInUse?: "refuse" | "follow";
 }
 
 export interface RunningService {
@@ -75,13 +82,18 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   if (withHttp) assertProdFence(config);
 
   try {
-    const store = createStore(options.demo ? ":memory:" : config.dbPath, {
+    const { store, follower } = openSnapshot({
+      path: options.demo ? ":memory:" : config.dbPath,
       historyLimit: config.changeLogLimit,
+      logger,
+      command: withHttp ? "serve" : "stdio",
+      whenInUse: options.whenSnapshotInUse ?? "refuse",
+      closers,
     });
-    closers.push(() => store.close());
     const audit = createServiceAudit({
       config: config.audit,
-      store: store.audit,
+      // A follower cannot write the file; its records still reach the stream and file sinks.
+      store: follower ? null : store.audit,
       logger,
       stream: withHttp ? process.stdout : process.stderr,
       authMode: withHttp ? authModeOf(config) : "none",
@@ -96,7 +108,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       config.metrics.brokerUrl = undefined;
       config.metrics.brokerUrlTemplate = metricsServer.urlTemplate;
       logger.info("demo mode: serving the bundled demo cluster (not a live cluster)", { revision });
-    } else {
+    } else if (!follower) {
       const client: EtcdClient = createEtcdClient(config.etcd);
       closers.push(() => client.close());
       sync = createEtcdSync({
@@ -113,7 +125,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     }
 
     let poller: MetricsPoller | null = null;
-    if (metricsEnabled(config.metrics)) {
+    // A follower reads the scrapes its writer records.
+    if (metricsEnabled(config.metrics) && !follower) {
       poller = createMetricsPoller({ store, config: config.metrics, logger });
       const p = poller;
       closers.push(() => p.stop());
@@ -124,7 +137,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       store,
       staleAfterMs: config.staleAfterMs,
       metricsStaleAfterMs: metricsStaleAfterMs(config.metrics),
-      metricsConfigured: poller !== null,
+      metricsConfigured: metricsEnabled(config.metrics),
       now: Date.now,
     };
 
@@ -171,6 +184,69 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     await close();
     throw err;
   }
+}
+
+interface OpenSnapshotOptions {
+  path: string;
+  historyLimit: number;
+  logger: Logger;
+  command: string;
+  whenInUse: "refuse" | "follow";
+  /** Where the closing steps go (run in reverse: the store closes before its lock is released). */
+  closers: (() => Promise<void> | void)[];
+}
+
+/**
+ * Opens the snapshot as its one writer (the writer lock, src/store/writer-lock.ts), or read-only
+ * beside the live writer of the file. A corrupt file is moved aside and replaced by a fresh one that
+ * the sync loads from etcd; the storage health is logged once per change.
+ */
+function openSnapshot(options: OpenSnapshotOptions): { store: Store; follower: boolean } {
+  const { path, historyLimit, logger, closers } = options;
+  let lock: WriterLock;
+  try {
+    lock = acquireWriterLock(path, options.command);
+  } catch (err) {
+    if (!(err instanceof SnapshotInUseError) || options.whenInUse === "refuse") throw err;
+    logger.warn("another kafscale-mcp writes this snapshot; serving it read-only, without syncing it", {
+      path,
+      writer: describeHolder(err.holder),
+    });
+    const store = createStore(path, { historyLimit, follower: true });
+    closers.push(() => store.close());
+    return { store, follower: true };
+  }
+  closers.push(() => lock.release());
+  if (lock.unavailable !== null) {
+    logger.warn("no writer lock: its file cannot be written (nor can the snapshot be, so no other process writes it)", {
+      path,
+      error: lock.unavailable,
+    });
+  }
+  let store: Store;
+  try {
+    store = createStore(path, { historyLimit });
+  } catch (err) {
+    if (!isCorruption(err)) throw err;
+    logger.error("snapshot database file is corrupt; moving it aside and rebuilding it from etcd (the snapshot is a cache, etcd is the truth)", {
+      path,
+      error: (err as Error).message,
+    });
+    const corruptCopy = moveCorruptFileAside(path);
+    store = createStore(path, { historyLimit });
+    void carryOverLocalTables(corruptCopy, path).then((report) =>
+      logger.info("local tables carried over from the corrupt file", { corruptCopy, ...report }),
+    );
+  }
+  closers.push(() => store.close());
+  const logHealth = (problem: StorageProblem | null): void => {
+    if (problem) logger.error("snapshot storage failing", { reason: problem.reason, paths: problem.paths, mode: store.mode() });
+    else logger.info("snapshot storage writable again");
+  };
+  if (store.health.problem() !== null) logHealth(store.health.problem());
+  const unsubscribe = store.health.onChange(logHealth);
+  closers.push(unsubscribe);
+  return { store, follower: false };
 }
 
 /** Runs until SIGTERM/SIGINT, then drains: sessions, HTTP, poller, watcher, database. */

@@ -39,6 +39,8 @@ export interface ChildHandle {
   cpuMs(): number;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
   stop(graceMs?: number): Promise<void>;
+  /** Resolves when the process has exited: its exit code, or the signal that ended it. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /** Only what a child needs; nothing (NODE_OPTIONS, KAFSCALE_MCP_*) leaks in from the caller. */
@@ -86,12 +88,15 @@ export function spawnChild(
       for (const waiter of waiters) waiter(record);
     }
   });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
 
   return {
     name,
     pid: child.pid as number,
     spawnedAt,
+    exited,
     logs,
     waitForLog: (match, timeoutMs) =>
       new Promise((resolve, reject) => {

@@ -6,7 +6,7 @@
  */
 import { createWriteStream } from "node:fs";
 import type { Logger } from "../log.js";
-import type { AuditStore } from "../store/index.js";
+import { isStorageError, StorageBusyError, type AuditStore } from "../store/index.js";
 import { auditJsonLine, type AuditRecord } from "./audit-record.js";
 
 export interface AuditSink {
@@ -55,16 +55,41 @@ export function fileSink(path: string, logger: Logger): AuditSink {
 export const AUDIT_BATCH = { delayMs: 25, maxRows: 256 };
 
 /**
+ * While the snapshot's storage refuses writes (disk full, read-only, a large write in progress),
+ * rows wait in memory, at most this many (the oldest go first, and are counted); retries back off
+ * from the first to the last delay.
+ */
+export const AUDIT_BACKLOG = { maxRows: 10_000, retryFirstMs: 500, retryCapMs: 30_000 };
+
+/**
  * Rows in the audit_log table, written in batches: one SQLite write transaction per call was the
  * largest single cost of a tool call after the read itself (docs/BENCHMARKS.md), so rows are queued
  * and inserted together at most `delayMs` later (or at `maxRows`), after the answer has gone out.
  * close() and flush() write the queue; a crash can lose at most the last `delayMs` of rows in the
- * table, while the stream and file sinks have them already.
+ * table, while the stream and file sinks have them already. When storage refuses the write, rows
+ * are kept (bounded, AUDIT_BACKLOG) and retried with backoff; the service logs the storage problem
+ * once, and this sink logs how many rows it had to drop, once storage takes them again.
  */
-export function storeSink(audit: AuditStore, logger: Logger, batch = AUDIT_BATCH): AuditSink {
+export function storeSink(audit: AuditStore, logger: Logger, batch = AUDIT_BATCH, backlog = AUDIT_BACKLOG): AuditSink {
   let queue: AuditRecord[] = [];
   let timer: NodeJS.Timeout | null = null;
-  const flush = (): void => {
+  let retryMs = 0;
+  let dropped = 0;
+
+  const schedule = (ms: number): void => {
+    timer ??= setTimeout(flush, ms);
+  };
+  /** Storage refused: keep the rows (newest win beyond the bound) and try again later. */
+  const keep = (rows: AuditRecord[]): void => {
+    queue = [...rows, ...queue];
+    if (queue.length > backlog.maxRows) {
+      dropped += queue.length - backlog.maxRows;
+      queue = queue.slice(queue.length - backlog.maxRows);
+    }
+    retryMs = Math.min(retryMs === 0 ? backlog.retryFirstMs : retryMs * 2, backlog.retryCapMs);
+    schedule(retryMs);
+  };
+  function flush(): void {
     if (timer) clearTimeout(timer);
     timer = null;
     if (queue.length === 0) return;
@@ -72,26 +97,48 @@ export function storeSink(audit: AuditStore, logger: Logger, batch = AUDIT_BATCH
     queue = [];
     try {
       audit.recordMany(rows);
-    } catch {
+    } catch (err) {
+      if (isStorageError(err) || err instanceof StorageBusyError) return keep(rows);
       // The batch rolled back as a whole: retry row by row so one bad row costs only itself.
       for (const row of rows) {
         try {
           audit.record(row);
-        } catch (err) {
-          logger.error("audit_log insert failed", { error: err instanceof Error ? err.message : String(err) });
+        } catch (rowErr) {
+          logger.error("audit_log insert failed", { error: rowErr instanceof Error ? rowErr.message : String(rowErr) });
         }
       }
     }
-  };
+    retryMs = 0;
+    if (dropped > 0) {
+      logger.error("audit_log rows dropped while the snapshot's storage refused writes (the stream and file sinks have them)", { dropped });
+      dropped = 0;
+    }
+  }
   return {
     write: (record) => {
       queue.push(record);
+      if (retryMs > 0) {
+        // Storage is refusing: wait for the retry instead of hammering it, within the bound.
+        if (queue.length > backlog.maxRows) {
+          dropped += queue.length - backlog.maxRows;
+          queue = queue.slice(queue.length - backlog.maxRows);
+        }
+        return;
+      }
       if (queue.length >= batch.maxRows) flush();
-      else timer ??= setTimeout(flush, batch.delayMs);
+      else schedule(batch.delayMs);
     },
     flush,
     close: async () => {
       flush();
+      if (timer) clearTimeout(timer);
+      timer = null;
+      if (queue.length > 0) {
+        logger.error("audit_log rows not written at shutdown: the snapshot's storage refused them (the stream and file sinks have them)", {
+          rows: queue.length,
+          dropped,
+        });
+      }
     },
   };
 }

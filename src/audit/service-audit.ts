@@ -12,7 +12,8 @@ import type { AuthModeName } from "../tools/call-context.js";
 
 export interface ServiceAuditOptions {
   config: AuditConfig;
-  store: AuditStore;
+  /** The audit_log table; null when this process cannot write the snapshot (a read-only follower). */
+  store: AuditStore | null;
   logger: Logger;
   /** stdout for HTTP modes; stderr in stdio mode, where stdout is the MCP protocol. */
   stream: NodeJS.WritableStream;
@@ -22,13 +23,14 @@ export interface ServiceAuditOptions {
 /** Creates the trail; its close() stops the retention timer and flushes the file. */
 export function createServiceAudit(options: ServiceAuditOptions): AuditTrail {
   const { config, logger } = options;
-  const sinks: AuditSink[] = [storeSink(options.store, logger)];
+  const { store } = options;
+  const sinks: AuditSink[] = store ? [storeSink(store, logger)] : [];
   if (config.stdout) sinks.push(streamSink(options.stream));
   if (config.file !== undefined) sinks.push(fileSink(config.file, logger));
-  const stopRetention = startAuditRetention(options.store, config.retentionMs, logger);
+  const stopRetention = store ? startAuditRetention(store, config.retentionMs, logger) : () => undefined;
   const trail = createAuditTrail(fanOut(sinks, logger), options.authMode);
   logger.info("audit trail", {
-    sinks: ["sqlite:audit_log", ...(config.stdout ? ["stream"] : []), ...(config.file ? [`file:${config.file}`] : [])],
+    sinks: [...(store ? ["sqlite:audit_log"] : []), ...(config.stdout ? ["stream"] : []), ...(config.file ? [`file:${config.file}`] : [])],
     retention_ms: config.retentionMs,
   });
   return {

@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { loadConfig } from "../config.js";
 import { aggregateOf } from "../kafscale/broker-view.js";
 import { createStore } from "../store/index.js";
+import { currentWriter } from "../store/writer-lock.js";
 
 const fmt = (n: number | null | undefined): string => (n === null || n === undefined ? "-" : n.toLocaleString("en-US"));
 const iso = (ms: number | null): string => (ms === null ? "never" : new Date(ms).toISOString());
@@ -38,7 +39,8 @@ export async function report(args: string[]): Promise<number> {
     console.error(`no snapshot at ${path}; run \`kafscale-mcp serve\` or \`kafscale-mcp snapshot --out ${path}\` first`);
     return 1;
   }
-  const store = createStore(path);
+  // Beside a running service, read its file without writing to it.
+  const store = createStore(path, { follower: currentWriter(path) !== null });
   try {
     const sync = store.syncState.get();
     const overview = store.reads.clusterOverview();

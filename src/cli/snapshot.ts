@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { loadConfig, type Config } from "../config.js";
 import { createLogger, type Logger } from "../log.js";
 import { createStore, type Store } from "../store/index.js";
+import { currentWriter, describeHolder } from "../store/writer-lock.js";
 import { createEtcdClient, keyspaceOf, type EtcdClient } from "../sync/etcd/etcd-client.js";
 import { createEtcdSync } from "../sync/etcd/etcd-sync.js";
 
@@ -43,6 +44,11 @@ export async function snapshot(args: string[]): Promise<number> {
   if (existsSync(target)) {
     if (!statSync(target).isFile()) return usageError(`${target} exists and is not a file`);
     if (!options.force) return usageError(`${target} already exists; pass --force to replace it`);
+    // Renaming a file over a database another process has open corrupts what that process sees.
+    const writer = currentWriter(target);
+    if (writer !== null) {
+      return usageError(`${target} is the live snapshot of a running kafscale-mcp (${describeHolder(writer)}); choose another --out`);
+    }
   }
 
   const config = loadConfig();
@@ -88,6 +94,8 @@ export async function snapshot(args: string[]): Promise<number> {
     client.close();
   }
 
+  // The load's WAL is folded back into the file in the background: let that finish first.
+  await store.idle();
   store.close();
   // Closing the last connection checkpoints the WAL into the file; if it did not, the file alone
   // would be incomplete, so never rename it into place.

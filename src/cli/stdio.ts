@@ -27,7 +27,8 @@ export async function stdio(args: string[]): Promise<number> {
   }
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const service = await startService({ config, logger, demo: args.includes("--demo"), http: false });
+  // Beside a running `serve` on the same file, serve that file read-only instead of syncing it twice.
+  const service = await startService({ config, logger, demo: args.includes("--demo"), http: false, whenSnapshotInUse: "follow" });
   // A local process spawned by its user: the user is the principal, with the observe scope. Its tool
   // calls are audited like HTTP ones (stdout is the protocol here, so the stream sink is stderr).
   const principal: Principal = { subject: `local:${localUser()}`, authMode: "none", scopes: ["observe"] };

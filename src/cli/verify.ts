@@ -3,15 +3,17 @@
  * --db) with a fresh range read of etcd at the snapshot's own revision, and prints the differences.
  * Safe while the service runs: the comparison reads the file inside one read transaction.
  *
- * Exit codes: 0 no differences; 1 differences found, or etcd could not be read; 2 usage or
- * configuration error (including a missing or unreadable snapshot file).
+ * Exit codes: 0 no differences; 1 differences found, the local file is corrupt (said so: a local
+ * problem, not etcd's), or etcd could not be read; 2 usage or configuration error (including a
+ * missing or unreadable snapshot file).
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { loadConfig, type Config } from "../config.js";
 import { createLogger, type Logger } from "../log.js";
-import { createStore, type Store } from "../store/index.js";
+import { createStore, isCorruption, type Store } from "../store/index.js";
+import { currentWriter } from "../store/writer-lock.js";
 import { createEtcdClient, keyspaceOf, type EtcdClient } from "../sync/etcd/etcd-client.js";
 import { verifySnapshot, type VerifyReport } from "../sync/etcd/verify.js";
 
@@ -19,7 +21,8 @@ const USAGE = `usage: kafscale-mcp verify [--db FILE] [--json] [--examples N]
 
 Compares the local SQLite snapshot (KAFSCALE_MCP_DB_PATH, or --db FILE) with a fresh read of etcd at
 the snapshot's revision, table by table. Prints the differences (--json: the full report as JSON).
-Exit status: 0 no differences, 1 differences or etcd unreadable, 2 usage or configuration error.`;
+Exit status: 0 no differences, 1 differences, a corrupt local file or etcd unreadable, 2 usage or
+configuration error.`;
 
 interface Options {
   db?: string;
@@ -71,15 +74,20 @@ export async function verify(args: string[]): Promise<number> {
   }
   let store: Store;
   try {
-    store = createStore(path, { historyLimit: config.changeLogLimit });
+    // Beside a running service, read its file without writing to it.
+    store = createStore(path, { historyLimit: config.changeLogLimit, follower: currentWriter(path) !== null });
   } catch (err) {
     client.close();
+    if (isCorruption(err)) return localCorruption(path, (err as Error).message);
     console.error(`verify: cannot open snapshot ${path}: ${(err as Error).message}`);
     return 2;
   }
 
   let report: VerifyReport;
   try {
+    // Everything in the file, the audit log included: damage anywhere is found and named here.
+    const damage = store.tables.quickCheck();
+    if (damage.length > 0) return localCorruption(path, damage.join("; "));
     report = await verifySnapshot({
       store,
       client,
@@ -90,6 +98,7 @@ export async function verify(args: string[]): Promise<number> {
       exampleLimit,
     });
   } catch (err) {
+    if (isCorruption(err)) return localCorruption(path, (err as Error).message);
     console.error(
       `verify: cannot compare with etcd at ${config.etcd.endpoints.join(",")}: ${(err as Error).message} ` +
         "(check KAFSCALE_MCP_ETCD_ENDPOINTS and that etcd is running)",
@@ -142,6 +151,15 @@ export function formatReport(path: string, report: VerifyReport): string {
 /** CLI commands print their own report; the structured log only carries warnings (or debug). */
 function cliLogger(config: Config): Logger {
   return createLogger(config.logLevel === "debug" ? "debug" : "warn");
+}
+
+/** A corrupt local file is a local problem: say so, and not "check etcd". */
+function localCorruption(path: string, detail: string): number {
+  console.error(
+    `verify: the local snapshot ${path} is corrupt (${detail}). This is a problem of the local file, not an etcd problem: ` +
+      "kafscale-mcp moves a corrupt snapshot aside and rebuilds it from etcd when it meets it (at start, or when a read or write fails).",
+  );
+  return 1;
 }
 
 function usageError(message: string): number {

@@ -1,7 +1,8 @@
 /**
  * /healthz (liveness: the process answers; no auth, no Host check, no store access) and /readyz
- * (503 with a JSON reason until the first full sync, and while the snapshot is staler than the
- * threshold, so a load balancer stops sending agents to a replica that cannot answer well).
+ * (503 with a JSON reason until the first full sync, while the snapshot's storage fails (disk full,
+ * read-only, corrupt), and while the snapshot is staler than the threshold, so a load balancer stops
+ * sending agents to a replica that cannot answer well).
  */
 import type { Request, Response } from "express";
 import type { ToolContext } from "../tools/context.js";
@@ -14,11 +15,13 @@ export interface Readiness {
   age_ms: number | null;
 }
 
-/** Computes readiness from the snapshot's sync state only (metrics do not gate readiness). */
+/** Computes readiness from the snapshot's sync and storage state (metrics do not gate readiness). */
 export function readinessOf(ctx: ToolContext): Readiness {
   const sync = ctx.store.syncState.get();
   const age = sync.syncedAt === null ? null : Math.max(0, ctx.now() - sync.syncedAt);
-  let reason: string | null = null;
+  // A storage problem comes first: the snapshot cannot follow etcd until it is solved.
+  let reason: string | null = ctx.store.health.problem()?.reason ?? null;
+  if (reason !== null) return { ready: false, reason, revision: sync.revision, etcd_link: sync.linkState, age_ms: age };
   if (!sync.initialSyncDone) reason = `initial etcd sync in progress (rev ${sync.revision})`;
   else if (sync.source !== "demo" && age !== null && age > ctx.staleAfterMs) {
     reason = `snapshot stale: not confirmed current for ${Math.round(age / 1000)}s (etcd link ${sync.linkState})`;

@@ -40,13 +40,18 @@ export function moveCorruptFileAside(path: string): string {
   return aside;
 }
 
-/** Reopens a running store on a fresh file; the corrupt one is kept aside. Returns its path. */
-export function rebuildCorruptSnapshot(store: Store): { corruptCopy: string } {
+/**
+ * Reopens a running store on a fresh file, the corrupt one kept aside, and starts carrying its
+ * local tables over (see carryOverLocalTables; `carriedOver` never rejects).
+ */
+export function rebuildCorruptSnapshot(store: Store): { corruptCopy: string; carriedOver: Promise<CarryOverReport> } {
   let corruptCopy = "";
+  let livePath = "";
   store.reopen((path) => {
+    livePath = path;
     corruptCopy = moveCorruptFileAside(path);
   });
-  return { corruptCopy };
+  return { corruptCopy, carriedOver: carryOverLocalTables(corruptCopy, livePath) };
 }
 
 function continueCounters(aside: string, fresh: Db): void {

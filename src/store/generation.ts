@@ -7,12 +7,17 @@
  *   long-write.ts): WAL gives it the last committed state, so nobody sees half a revision.
  *
  * Three ways to open: normal; `degraded` when the file cannot be written (disk full, read-only
- * file or filesystem): one connection in exclusive locking mode, which needs no -shm file (on a full
- * disk even a reader cannot create one), serving the last committed snapshot with writes refused;
- * and `follower`: read-only, for a process that reads a file another kafscale-mcp writes.
+ * file or filesystem): one connection serving the last committed snapshot, writes refused; and
+ * `follower`: read-only, for a process that reads a file another kafscale-mcp writes.
+ *
+ * A WAL database needs its -shm file even to be read, and on a full disk or a read-only filesystem
+ * that file may not be creatable, so the degraded open tries, in order: a plain read-only
+ * connection (works when -shm exists or can be made); exclusive locking mode, whose WAL index lives
+ * in memory (a full disk); an in-memory copy of the file (a read-only filesystem: costs its size in
+ * memory, and only when no unfinished -wal would be left out).
  */
 import Database from "better-sqlite3";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { createAuditStore, type AuditStore } from "./audit-store.js";
 import { assertCurrentSchema, openDatabase, type Db } from "./database.js";
 import { createKvMirror, type KvMirror } from "./kv-mirror.js";
@@ -107,8 +112,47 @@ export function openGeneration(file: string, historyLimit: number): Generation {
     write?.close();
     const storage = storageErrorOf(err);
     if (storage === null || storage.kind === "corrupt") throw err;
-    return assemble("degraded", openExclusive(file), null, historyLimit, storage);
+    return assemble("degraded", openDegraded(file), null, historyLimit, storage);
   }
+}
+
+/** One connection that can read the snapshot whose storage refuses writes (see the module comment). */
+function openDegraded(file: string): Db {
+  const attempts: (() => Db)[] = [
+    () => new Database(file, { readonly: true, fileMustExist: true }),
+    () => {
+      const db = new Database(file, { fileMustExist: true });
+      db.pragma("locking_mode = EXCLUSIVE");
+      return db;
+    },
+    () => inMemoryCopy(file),
+  ];
+  let failure: unknown = null;
+  for (const attempt of attempts) {
+    let db: Db | null = null;
+    try {
+      db = attempt();
+      db.prepare("SELECT revision FROM sync_state WHERE id = 1").get();
+      assertCurrentSchema(db, file);
+      return db;
+    } catch (err) {
+      db?.close();
+      failure ??= err;
+    }
+  }
+  throw failure;
+}
+
+function inMemoryCopy(file: string): Db {
+  const wal = `${file}-wal`;
+  if (existsSync(wal) && statSync(wal).size > 0) {
+    throw new Error(`${file} cannot be read without its write-ahead log, which cannot be opened here`);
+  }
+  const image = readFileSync(file);
+  // Bytes 18–19 say "WAL"; an in-memory database cannot be one, and without a -wal the file is whole.
+  image[18] = 1;
+  image[19] = 1;
+  return new Database(image);
 }
 
 /** Throws an SQLITE_CORRUPT error when SQLite's quick integrity check finds damage. */
@@ -116,19 +160,6 @@ function assertIntact(db: Db, file: string): void {
   const problems = (db.pragma("quick_check(5)") as { quick_check: string }[]).map((r) => r.quick_check);
   if (problems.length === 1 && problems[0] === "ok") return;
   throw Object.assign(new Error(`${file} failed its integrity check: ${problems.join("; ")}`), { code: "SQLITE_CORRUPT" });
-}
-
-/** One connection in exclusive locking mode: its WAL index lives in memory, so no -shm is needed. */
-function openExclusive(file: string): Db {
-  const db = new Database(file, { fileMustExist: true });
-  try {
-    db.pragma("locking_mode = EXCLUSIVE");
-    assertCurrentSchema(db, file);
-    return db;
-  } catch (err) {
-    db.close();
-    throw err;
-  }
 }
 
 /** Opens a snapshot another process writes, read-only (no migrations, no writes). */

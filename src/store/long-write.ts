@@ -70,9 +70,10 @@ export interface LongWrite {
 }
 
 /** Work done between two event-loop turns. Short enough for /healthz, long enough to amortise. */
-const SLICE_MS = 20;
+export const SLICE_MS = 20;
 
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** Gives the event loop a turn (timers, I/O, requests) before the next slice of work. */
+export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Defers WAL checkpoints while large transactions commit: SQLite would otherwise copy the whole

@@ -57,6 +57,8 @@ export interface TableDump {
    * join this transaction.
    */
   withReadSnapshot<T>(fn: () => Promise<T>): Promise<T>;
+  /** SQLite's quick integrity check of the whole file: [] when intact, else the first problems. */
+  quickCheck(limit?: number): string[];
 }
 
 interface TableShape {
@@ -129,6 +131,11 @@ export function createTableDump(db: Db): TableDump {
         if (page.length < pageSize) return;
         page = s.after(key, pageSize);
       }
+    },
+    quickCheck: (limit = 5) => {
+      const rows = db.pragma(`quick_check(${Math.max(1, Math.floor(limit))})`) as { quick_check: string }[];
+      const problems = rows.map((r) => r.quick_check);
+      return problems.length === 1 && problems[0] === "ok" ? [] : problems;
     },
     withReadSnapshot: async (fn) => {
       if (db.inTransaction) {

@@ -10,7 +10,7 @@
 import type { Db } from "./database.js";
 import { createDerivedWriter } from "./derived.js";
 import { beginLargeApply, beginMergeResync, type LargeApply } from "./long-apply.js";
-import type { CheckpointScheduler, WriteGate } from "./long-write.js";
+import { nextTurn, SLICE_MS, type CheckpointScheduler, type WriteGate } from "./long-write.js";
 import { decodeEntry } from "../kafscale/decode.js";
 import { parseKey } from "../kafscale/keys.js";
 import type { DecodedEntry, KvChange } from "../kafscale/records.js";
@@ -173,18 +173,23 @@ export function createSyncWriter(db: Db, historyLimit: number, longWrites: LongW
   );
 
   /**
-   * First load into an empty store: pages are written a slice at a time, each slice its own
+   * First load into an empty store: pages are written a time slice at a time, each slice its own
    * transaction, so memory and the WAL stay bounded and the event loop keeps turning. A load that
    * fails half-way leaves initial_sync_done at 0 (tools still refuse to answer) and the next
    * attempt, finding rows, takes the resync path and converges.
    */
   const beginDirectLoad = (): ResyncSession => {
     const result: ResyncResult = { puts: 0, deletes: 0, unchanged: 0, decodeErrors: 0 };
-    const applySlice = db.transaction((kvs: readonly KvChange[], now: number) => {
-      for (const kv of kvs) {
-        if (applyOne(kv, now, false)) result.decodeErrors++;
+    /** Applies kvs from `from` on until the slice's time is up; returns where it stopped. */
+    const applySlice = db.transaction((kvs: readonly KvChange[], from: number, now: number): number => {
+      const started = performance.now();
+      let i = from;
+      while (i < kvs.length) {
+        if (applyOne(kvs[i++] as KvChange, now, false)) result.decodeErrors++;
         result.puts++;
+        if (performance.now() - started >= SLICE_MS) break;
       }
+      return i;
     });
     const commit = db.transaction((revision: number, now: number): ResyncResult => {
       s.finishResync.run(revision, now);
@@ -193,19 +198,23 @@ export function createSyncWriter(db: Db, historyLimit: number, longWrites: LongW
     });
     return {
       addPage: async (kvs) => {
-        for (let i = 0; i < kvs.length; i += DIRECT_LOAD_SLICE) {
+        let next = 0;
+        while (next < kvs.length) {
           longWrites.gate.assertWritable();
-          applySlice(kvs.slice(i, i + DIRECT_LOAD_SLICE), Date.now());
-          if (i + DIRECT_LOAD_SLICE < kvs.length) await new Promise((resolve) => setImmediate(resolve));
+          next = applySlice(kvs, next, Date.now());
+          if (next < kvs.length) await nextTurn();
         }
       },
       commit: async (revision, now = Date.now()) => {
         longWrites.gate.assertWritable();
-        const done = commit(revision, now);
         // A full load leaves a write-ahead log as large as the data it wrote (less what automatic
-        // checkpoints already moved); fold it back so the snapshot does not take twice its size.
-        db.pragma("wal_checkpoint(TRUNCATE)");
-        return done;
+        // checkpoints already moved); it is folded back into the file off the main thread.
+        longWrites.checkpoints.pause();
+        try {
+          return commit(revision, now);
+        } finally {
+          longWrites.checkpoints.resumeInBackground();
+        }
       },
       abort: () => undefined,
     };
@@ -225,6 +234,3 @@ export function createSyncWriter(db: Db, historyLimit: number, longWrites: LongW
     beginResync,
   };
 }
-
-/** Keys written per transaction by the first load (~10–30 ms each). */
-const DIRECT_LOAD_SLICE = 1000;

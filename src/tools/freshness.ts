@@ -42,6 +42,9 @@ export function freshnessOf(ctx: ToolContext, sync: SyncState): Freshness {
   const metricsAt = ctx.store.metrics.observedAt();
   const metricsAge = metricsAt === null ? null : Math.max(0, now - metricsAt);
   const reasons: string[] = [];
+  // Kept in memory: when the disk is full, the database is the one place this cannot be written.
+  const storage = ctx.store.health.problem();
+  if (storage !== null) reasons.push(storage.reason);
   if (!sync.initialSyncDone) reasons.push("initial etcd sync not finished");
   else if (!demo && age !== null && age > ctx.staleAfterMs) {
     reasons.push(`snapshot not confirmed current for ${Math.round(age / 1000)}s (etcd link ${sync.linkState})`);

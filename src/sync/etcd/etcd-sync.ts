@@ -208,8 +208,9 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
       path: store.path,
       error: cause instanceof Error ? cause.message : String(cause),
     });
-    const report = rebuildCorruptSnapshot(store);
-    logger.warn("snapshot database replaced by an empty one; loading it from etcd", { ...report });
+    const { corruptCopy, carriedOver } = rebuildCorruptSnapshot(store);
+    logger.warn("snapshot database replaced by an empty one; loading it from etcd", { corruptCopy });
+    void carriedOver.then((report) => logger.info("local tables carried over from the corrupt file", { ...report }));
   };
 
   const loop = async (): Promise<void> => {

@@ -15,7 +15,7 @@
 import cron, { type ScheduledTask } from "node-cron";
 import type { MetricsConfig } from "../../config.js";
 import type { Logger } from "../../log.js";
-import type { ScrapeTarget, Store } from "../../store/index.js";
+import { isStorageError, StorageBusyError, type ScrapeTarget, type Store } from "../../store/index.js";
 import { deriveBrokerView, deriveOperatorView } from "../../kafscale/broker-view.js";
 import { scrapeText } from "./metrics-fetch.js";
 import { parsePrometheusText, type Sample } from "./prom-text.js";
@@ -182,19 +182,35 @@ export function createMetricsPoller(options: MetricsPollerOptions): MetricsPolle
     return { samples: parsed.samples };
   };
 
+  /**
+   * Runs a write to the snapshot; false when its storage refused it (disk full, read-only, a large
+   * write in progress). That is not the target's fault and is logged once by the service (the
+   * store's health), so here it only skips this result; the next tick writes again.
+   */
+  const stored = (write: () => void): boolean => {
+    try {
+      write();
+      return true;
+    } catch (err) {
+      if (!isStorageError(err) && !(err instanceof StorageBusyError)) throw err;
+      logger.debug("metrics result not stored: snapshot storage refused the write", { error: errorText(err) });
+      return false;
+    }
+  };
+
   const scrapeTarget = async (t: ScrapeTarget, signal: AbortSignal): Promise<void> => {
     const at = now();
     const result = await fetchSamples(t, signal);
     if ("samples" in result) {
       const view = t.kind === "broker" ? deriveBrokerView(result.samples) : deriveOperatorView(result.samples);
-      store.metrics.recordScrape({ target: t, at, durationMs: now() - at, samples: result.samples, view });
+      if (!stored(() => store.metrics.recordScrape({ target: t, at, durationMs: now() - at, samples: result.samples, view }))) return;
       if (failing.delete(t.target)) logger.info("metrics scrape recovered", { target: t.target, url: t.url });
       return;
     }
     // Cut short by stop(): not the target's fault, so its state is left as it was.
     if (signal.aborted) return;
     const { error } = result;
-    store.metrics.recordFailure({ target: t, at, durationMs: now() - at, error });
+    stored(() => store.metrics.recordFailure({ target: t, at, durationMs: now() - at, error }));
     if (failing.get(t.target) !== error) logger.warn("metrics scrape failed", { target: t.target, url: t.url, error });
     failing.set(t.target, error);
   };
@@ -202,14 +218,14 @@ export function createMetricsPoller(options: MetricsPollerOptions): MetricsPolle
   const tick = async (signal: AbortSignal): Promise<void> => {
     try {
       const targets = resolveTargets(config, brokerHosts);
-      store.metrics.syncTargets(targets);
+      stored(() => store.metrics.syncTargets(targets));
       for (const key of failing.keys()) if (!targets.some((t) => t.target === key)) failing.delete(key);
       const results = await Promise.allSettled(targets.map((t) => scrapeTarget(t, signal)));
       for (const r of results) {
         // Only a store error can land here (scrapeText never rejects); log it, keep the other targets.
         if (r.status === "rejected") logger.warn("metrics scrape not recorded", { error: errorText(r.reason) });
       }
-      store.metrics.prune(now() - config.retentionMs);
+      stored(() => store.metrics.prune(now() - config.retentionMs));
     } catch (err) {
       logger.warn("metrics tick failed", { error: errorText(err) });
     } finally {

@@ -1,0 +1,201 @@
+/**
+ * The snapshot's storage, unit by unit on real SQLite files: which errors are storage errors, the
+ * in-memory health (one change, one notification), long writes that readers never see half of,
+ * the gate that refuses other writes meanwhile, private file modes, and the single-writer lock.
+ */
+import { statSync } from "node:fs";
+import { describe, expect, it, vi } from "vitest";
+import type { KvChange } from "../../src/kafscale/records.js";
+import { keys } from "../../src/kafscale/keys.js";
+import { encodeCommittedOffset } from "../../src/kafscale/encode.js";
+import { StorageBusyError, storageErrorOf } from "../../src/store/index.js";
+import { createStorageHealth } from "../../src/store/storage-health.js";
+import { acquireWriterLock, currentWriter, lockPathOf, SnapshotInUseError } from "../../src/store/writer-lock.js";
+import { storeSink } from "../../src/audit/audit-sinks.js";
+import type { AuditRecord } from "../../src/audit/audit-record.js";
+import type { AuditStore } from "../../src/store/index.js";
+import { silentLogger } from "../../src/log.js";
+import { useCleanups } from "../support/harness.js";
+
+const { openStore, tempDbPath, defer } = useCleanups();
+
+const sqliteError = (code: string): Error => Object.assign(new Error(code), { code });
+
+describe("storage errors", () => {
+  it.each([
+    ["SQLITE_FULL", "full", "disk full"],
+    ["SQLITE_READONLY", "readonly", "read-only"],
+    ["SQLITE_READONLY_DBMOVED", "readonly", "read-only"],
+    ["SQLITE_IOERR_WRITE", "io", "I/O error"],
+    ["SQLITE_IOERR_SHMSIZE", "io", "I/O error"],
+    ["SQLITE_CANTOPEN", "io", "I/O error"],
+    ["SQLITE_CORRUPT", "corrupt", "database file corrupt"],
+    ["SQLITE_CORRUPT_INDEX", "corrupt", "database file corrupt"],
+    ["SQLITE_NOTADB", "corrupt", "database file corrupt"],
+  ])("%s is a storage error (%s)", (code, kind, description) => {
+    expect(storageErrorOf(sqliteError(code))).toEqual({ kind, code, description });
+  });
+
+  it.each(["SQLITE_BUSY", "SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_ERROR"])("%s is not", (code) => {
+    expect(storageErrorOf(sqliteError(code))).toBeNull();
+  });
+
+  it("neither are plain errors", () => {
+    expect(storageErrorOf(new Error("boom"))).toBeNull();
+    expect(storageErrorOf("SQLITE_FULL")).toBeNull();
+  });
+});
+
+describe("storage health", () => {
+  it("names the worst failure, keeps its start time, and notifies once per change", () => {
+    const health = createStorageHealth();
+    const seen: (string | null)[] = [];
+    health.onChange((p) => seen.push(p?.reason ?? null));
+    const full = storageErrorOf(sqliteError("SQLITE_FULL"))!;
+    health.failed("sync", full, Date.UTC(2026, 10, 24, 9, 0, 0));
+    health.failed("sync", full, Date.UTC(2026, 10, 24, 9, 0, 5));
+    health.failed("sync", full, Date.UTC(2026, 10, 24, 9, 0, 9));
+    expect(health.problem()).toMatchObject({ kind: "full", code: "SQLITE_FULL", paths: ["sync"], since: Date.UTC(2026, 10, 24, 9, 0, 0) });
+    expect(health.problem()?.reason).toBe(
+      "snapshot storage: disk full (SQLITE_FULL), writes failing since 2026-11-24T09:00:00.000Z; serving the last committed snapshot",
+    );
+    health.failed("audit", storageErrorOf(sqliteError("SQLITE_IOERR_WRITE"))!, Date.UTC(2026, 10, 24, 9, 1, 0));
+    expect(health.problem()).toMatchObject({ kind: "full", paths: ["audit", "sync"] });
+    health.succeeded("sync");
+    expect(health.problem()).toMatchObject({ kind: "io", paths: ["audit"] });
+    health.succeeded("sync");
+    health.succeeded("audit");
+    expect(health.problem()).toBeNull();
+    expect(seen).toHaveLength(4);
+    expect(seen.at(-1)).toBeNull();
+  });
+});
+
+const offsetChange = (partition: number, revision: number, type: "put" | "delete" = "put"): KvChange => ({
+  type,
+  key: keys.committedOffset("g", "t", partition),
+  value: type === "put" ? encodeCommittedOffset({ offset: partition, metadata: "", committedAt: "2026-11-24T09:00:00Z" }) : Buffer.alloc(0),
+  modRevision: revision,
+  createRevision: 2,
+  version: 1,
+  lease: "0",
+});
+
+describe("long writes", () => {
+  it("are invisible to readers until they commit, and refuse every other write meanwhile", async () => {
+    const store = openStore(tempDbPath());
+    const first = store.writer.beginResync();
+    await first.addPage([], 1);
+    await first.commit(1);
+    store.writer.applyChanges(Array.from({ length: 5000 }, (_, p) => offsetChange(p, 2)), 2);
+    expect(store.mirror.count()).toBe(5000);
+
+    const large = store.writer.beginLargeApply();
+    const deletes = Array.from({ length: 5000 }, (_, p) => offsetChange(p, 3, "delete"));
+    // Half the revision is written (the transaction stays open): readers still see all of the old state.
+    await large.apply(deletes.slice(0, 2500));
+    expect(store.mirror.count()).toBe(5000);
+    expect(store.reads.groupExists("g")).toBe(true);
+    await large.apply(deletes.slice(2500));
+    expect(store.mirror.count()).toBe(5000);
+    expect(store.syncState.get().revision).toBe(2);
+    expect(() => store.metrics.prune(0)).toThrow(StorageBusyError);
+    expect(() => store.audit.prune(0)).toThrow(StorageBusyError);
+    expect(() => store.writer.applyChanges([offsetChange(1, 4)], 4)).toThrow(StorageBusyError);
+    large.commit(3);
+    expect(store.mirror.count()).toBe(0);
+    expect(store.reads.groupExists("g")).toBe(false);
+    expect(store.syncState.get().revision).toBe(3);
+    expect(() => store.metrics.prune(0)).not.toThrow();
+    await store.idle();
+  });
+
+  it("leave nothing behind when aborted", async () => {
+    const store = openStore(tempDbPath());
+    store.writer.applyChanges([offsetChange(0, 2)], 2);
+    const large = store.writer.beginLargeApply();
+    await large.apply([offsetChange(0, 3, "delete"), offsetChange(1, 3)]);
+    large.abort();
+    expect([...store.mirror.pages()].flat().map((kv) => kv.key)).toEqual([keys.committedOffset("g", "t", 0)]);
+    expect(store.syncState.get().revision).toBe(2);
+    store.writer.applyChanges([offsetChange(2, 4)], 4);
+    expect(store.syncState.get().revision).toBe(4);
+  });
+});
+
+describe("snapshot files", () => {
+  it("are created 0600: the database, its -wal and -shm, and the writer lock", () => {
+    const path = tempDbPath();
+    const lock = acquireWriterLock(path, "test");
+    defer(() => lock.release());
+    const store = openStore(path);
+    store.writer.applyChanges([offsetChange(0, 2)], 2);
+    for (const file of [path, `${path}-wal`, `${path}-shm`, lockPathOf(path)]) {
+      expect((statSync(file).mode & 0o777).toString(8), file).toBe("600");
+    }
+  });
+});
+
+describe("writer lock", () => {
+  it("admits one writer per file, names it to the next, and is free again once released", () => {
+    const path = tempDbPath();
+    expect(currentWriter(path)).toBeNull();
+    const lock = acquireWriterLock(path, "serve");
+    expect(lock.holder).toMatchObject({ pid: process.pid, command: "serve" });
+    expect(currentWriter(path)).toMatchObject({ pid: process.pid, command: "serve" });
+    let refused: unknown;
+    try {
+      acquireWriterLock(path, "stdio");
+    } catch (err) {
+      refused = err;
+    }
+    expect(refused).toBeInstanceOf(SnapshotInUseError);
+    expect((refused as SnapshotInUseError).holder).toMatchObject({ pid: process.pid, command: "serve" });
+    expect((refused as Error).message).toMatch(/is being written by another kafscale-mcp \(pid \d+ on .*, "serve", since /);
+    lock.release();
+    expect(currentWriter(path)).toBeNull();
+    const again = acquireWriterLock(path, "stdio");
+    expect(currentWriter(path)).toMatchObject({ command: "stdio" });
+    again.release();
+  });
+});
+
+describe("audit rows while storage refuses writes", () => {
+  const record = (n: number): AuditRecord =>
+    ({ at: new Date(n).toISOString(), requestId: String(n), subject: null, clientId: null, authMode: "none", tool: "t", arguments: null, outcome: "ok", reason: null, status: null, latencyMs: 1, revision: 1, remoteAddr: null, sessionId: null }) as AuditRecord;
+
+  it("are kept (bounded, oldest dropped first), retried with backoff, and written once storage is back", () => {
+    vi.useFakeTimers();
+    try {
+      const written: string[] = [];
+      let refusing = true;
+      const store = {
+        recordMany: (rows: readonly AuditRecord[]) => {
+          if (refusing) throw sqliteError("SQLITE_FULL");
+          written.push(...rows.map((r) => r.requestId as string));
+        },
+        record: () => {
+          throw new Error("not used");
+        },
+      } as unknown as AuditStore;
+      const errors: Record<string, unknown>[] = [];
+      const logger = { ...silentLogger, error: (_m: string, f?: Record<string, unknown>) => void errors.push(f ?? {}) };
+      const sink = storeSink(store, logger, { delayMs: 10, maxRows: 100 }, { maxRows: 5, retryFirstMs: 100, retryCapMs: 400 });
+      for (let i = 1; i <= 3; i++) sink.write(record(i));
+      vi.advanceTimersByTime(10);
+      expect(written).toEqual([]);
+      for (let i = 4; i <= 8; i++) sink.write(record(i));
+      vi.advanceTimersByTime(100);
+      expect(written).toEqual([]);
+      refusing = false;
+      vi.advanceTimersByTime(200);
+      expect(written).toEqual(["4", "5", "6", "7", "8"]);
+      expect(errors).toEqual([{ dropped: 3 }]);
+      sink.write(record(9));
+      vi.advanceTimersByTime(10);
+      expect(written.at(-1)).toBe("9");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
