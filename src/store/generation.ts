@@ -95,9 +95,9 @@ function assemble(mode: GenerationMode, write: Db, read: Db | null, historyLimit
  * instead. Corruption and every other error are thrown (the caller rebuilds or reports).
  */
 export function openGeneration(file: string, historyLimit: number): Generation {
-  // A -wal left behind means the last writer did not close cleanly (or another process has the
-  // file open): worth an integrity check before trusting the file.
-  const uncleanStop = existsSync(`${file}-wal`);
+  // A non-empty -wal left behind means the last writer did not close cleanly (a reader may leave an
+  // empty one): worth an integrity check before trusting the file.
+  const uncleanStop = existsSync(`${file}-wal`) && statSync(`${file}-wal`).size > 0;
   let write: Db | null = null;
   try {
     write = openDatabase(file);

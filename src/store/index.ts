@@ -228,6 +228,8 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
       try {
         replace(file);
       } finally {
+        // A new file: what failed in the old one no longer does (a new failure reports itself).
+        for (const path of ["sync", "metrics", "audit"] as const) health.succeeded(path);
         adopt(open());
       }
     },

@@ -7,7 +7,7 @@
  * read, and `verify` names the corruption as local.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, openSync, writeSync, closeSync } from "node:fs";
+import { existsSync, openSync, writeSync, closeSync, statSync } from "node:fs";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStore } from "../../src/store/index.js";
@@ -148,6 +148,11 @@ describe("a corrupt snapshot file", () => {
     const first = await startServiceProcess("service", env);
     defer(() => first.stop());
     await waitReady(first.readyz);
+    // The load's pages reach the database file when its WAL is checkpointed (in the background);
+    // damage to pages that are still in the WAL would be overwritten, not found. Killed with a few
+    // frames written since (its link probe), the WAL says "unclean stop".
+    const walSize = (): number => (existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0);
+    await until(() => walSize() > 0 && walSize() < 64 * 1024, 60_000);
     process.kill(first.child.pid, "SIGKILL");
     await first.child.exited;
     expect(existsSync(`${path}-wal`)).toBe(true);

@@ -178,6 +178,8 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
         w.on("canceled", (reason) => fail(new WatchCancelled(reason)));
         w.on("failed", (err) => fail(err));
         wake = () => fail(new Error("stopped"));
+        // stop() may have come while this watch was being set up (it found no watch to wake).
+        if (stopped) wake();
       });
     } finally {
       if (probeTimer) clearInterval(probeTimer);
@@ -237,6 +239,7 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
         if (isCorruption(cause)) {
           try {
             rebuild(cause);
+            continue;
           } catch (rebuildErr) {
             logger.error("rebuilding the snapshot failed; retrying", { error: (rebuildErr as Error).message });
           }
