@@ -238,7 +238,11 @@ function openSnapshot(options: OpenSnapshotOptions): { store: Store; follower: b
       logger.info("local tables carried over from the corrupt file", { corruptCopy, ...report }),
     );
   }
-  closers.push(() => store.close());
+  // A background WAL checkpoint still running would leave the -wal behind (read as an unclean stop).
+  closers.push(async () => {
+    await store.idle();
+    store.close();
+  });
   const logHealth = (problem: StorageProblem | null): void => {
     if (problem) logger.error("snapshot storage failing", { reason: problem.reason, paths: problem.paths, mode: store.mode() });
     else logger.info("snapshot storage writable again");

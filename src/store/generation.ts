@@ -17,7 +17,8 @@
  * memory, and only when no unfinished -wal would be left out).
  */
 import Database from "better-sqlite3";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { createAuditStore, type AuditStore } from "./audit-store.js";
 import { assertCurrentSchema, openDatabase, type Db } from "./database.js";
 import { createKvMirror, type KvMirror } from "./kv-mirror.js";
@@ -112,7 +113,21 @@ export function openGeneration(file: string, historyLimit: number): Generation {
     write?.close();
     const storage = storageErrorOf(err);
     if (storage === null || storage.kind === "corrupt") throw err;
-    return assemble("degraded", openDegraded(file), null, historyLimit, storage);
+    return assemble("degraded", openDegraded(file), null, historyLimit, refine(storage, file));
+  }
+}
+
+/**
+ * SQLite says CANTOPEN when it cannot create the -wal/-shm beside a file it could read: on a
+ * read-only filesystem or directory that is "read-only", which says more to an operator.
+ */
+function refine(error: StorageError, file: string): StorageError {
+  if (!error.code.startsWith("SQLITE_CANTOPEN")) return error;
+  try {
+    accessSync(dirname(file), constants.W_OK);
+    return error;
+  } catch {
+    return { ...error, kind: "readonly", description: "read-only" };
   }
 }
 

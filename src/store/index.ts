@@ -114,6 +114,8 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
     reopenTimer.unref();
   };
 
+  adopt(gen);
+
   /** The connection readers use now: never one a long write holds. */
   const readApis = (): ConnectionApis => (gen.gate.longWriteOpen() && gen.onRead !== null ? gen.onRead : gen.onWrite);
 
