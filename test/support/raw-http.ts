@@ -1,5 +1,5 @@
 /** Raw HTTP for tests that need exact status codes and headers (node:http: fetch cannot set Host). */
-import { request } from "node:http";
+import { request, type Agent } from "node:http";
 
 export interface RawResponse {
   status: number;
@@ -8,16 +8,19 @@ export interface RawResponse {
   json<T = Record<string, unknown>>(): T;
 }
 
-/**
- * Sends `method` to `url` with a JSON body (or none) and collects the whole answer. `localAddress`
- * picks the loopback address the request comes from (127.0.0.2, …: another client to the service).
- */
+/** Where a request comes from: a loopback address of its own (127.0.0.2, …: another client), or an agent. */
+export interface RawRequestOptions {
+  localAddress?: string;
+  agent?: Agent;
+}
+
+/** Sends `method` to `url` with a JSON body (or none) and collects the whole answer. */
 export async function rawRequest(
   method: string,
   url: string,
   body?: unknown,
   headers: Record<string, string> = {},
-  options: { localAddress?: string } = {},
+  options: RawRequestOptions = {},
 ): Promise<RawResponse> {
   const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -26,6 +29,7 @@ export async function rawRequest(
       {
         method,
         localAddress: options.localAddress,
+        agent: options.agent,
         headers: {
           ...(payload === undefined ? {} : { "content-type": "application/json" }),
           accept: "application/json, text/event-stream",
@@ -74,7 +78,7 @@ export function sessionHeaders(id: string, extra: Record<string, string> = {}): 
 export async function openRawSession(
   mcpUrl: string,
   headers: Record<string, string> = {},
-  options: { localAddress?: string } = {},
+  options: RawRequestOptions = {},
 ): Promise<string> {
   const init = await rawRequest("POST", mcpUrl, INITIALIZE, headers, options);
   if (init.status !== 200) throw new Error(`initialize answered ${init.status}: ${init.text}`);
