@@ -9,6 +9,7 @@ import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningService } from "../../src/service.js";
 import { parsePrometheusText } from "../../src/sync/metrics/prom-text.js";
+import { testClock } from "../support/clock.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
 import { INITIALIZE, openRawSession, rawRequest, rpcMessages, sessionHeaders } from "../support/raw-http.js";
 import { auditedRows, startTestService } from "../support/service.js";
@@ -16,8 +17,11 @@ import { auditedRows, startTestService } from "../support/service.js";
 const etcd = testEtcd();
 const started: RunningService[] = [];
 
-async function start(env: Record<string, string> = {}): Promise<{ service: RunningService; mcp: string }> {
-  const service = await startTestService(etcd.endpoint, etcd.namespace, env);
+async function start(
+  env: Record<string, string> = {},
+  options: { now?: () => number } = {},
+): Promise<{ service: RunningService; mcp: string }> {
+  const service = await startTestService(etcd.endpoint, etcd.namespace, env, options);
   started.push(service);
   await service.sync?.ready();
   return { service, mcp: `${service.url}/mcp` };
@@ -130,7 +134,11 @@ describe("bad input on /api/v1", () => {
 
 describe("rate limits with auth mode none", () => {
   it("counts initialize, and gives each client address its own bucket", async () => {
-    const { service, mcp } = await start({ KAFSCALE_MCP_RATE_LIMIT: "1", KAFSCALE_MCP_RATE_BURST: "2" });
+    // A frozen clock: no refill however slowly the machine runs the test.
+    const { service, mcp } = await start(
+      { KAFSCALE_MCP_RATE_LIMIT: "1", KAFSCALE_MCP_RATE_BURST: "2" },
+      { now: testClock({ frozen: true }).now },
+    );
     const from = (localAddress: string) => rawRequest("POST", mcp, INITIALIZE, {}, { localAddress });
     expect((await from("127.0.0.1")).status).toBe(200);
     expect((await from("127.0.0.1")).status).toBe(200);

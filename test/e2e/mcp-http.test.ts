@@ -1,6 +1,6 @@
 /**
  * The HTTP surface: auth, Host/Origin protection, body limits, sessions (expiry, 404), stateless
- * mode, readiness before the first sync, and the service's own metrics.
+ * mode and readiness before the first sync (/metrics: service-metrics.test.ts).
  */
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -163,18 +163,6 @@ describe("HTTP surface", () => {
     expect((await client.listTools()).tools).toHaveLength(8);
     await client.close();
     expect((await fetch(`${url}/mcp`, { method: "GET" })).status).toBe(405);
-  });
-
-  it("exposes its own Prometheus metrics", async () => {
-    const service = await start();
-    const client = await connectClient(service.url as string);
-    await callTool(client, "list_topics");
-    await toolError(client, "describe_group", { group_id: "ghost" });
-    await client.close();
-    const text = await (await fetch(`${service.url}/metrics`)).text();
-    expect(text).toMatch(/kafscale_mcp_tool_calls_total\{tool="list_topics",outcome="ok"\} 1/);
-    expect(text).toMatch(/kafscale_mcp_tool_calls_total\{tool="describe_group",outcome="tool_error"\} 1/);
-    expect(text).toMatch(/kafscale_mcp_etcd_link 2/);
   });
 });
 

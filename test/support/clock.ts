@@ -1,7 +1,8 @@
 /**
- * A clock for the service under test that tests move forward instead of sleeping. It starts at the
- * real time and runs with it (etcd sync and the poller stamp their own times with Date.now, which
- * must stay comparable), plus whatever the test has advanced it by.
+ * A clock for the service under test that tests move forward instead of sleeping. By default it
+ * runs with the real time plus whatever the test advanced it by (etcd sync and the poller stamp their
+ * own times with Date.now, and freshness compares the two). Frozen, it stands still between
+ * advances: for rate limits, whose buckets would otherwise refill while a slow machine runs the test.
  */
 export interface TestClock {
   now(): number;
@@ -9,10 +10,11 @@ export interface TestClock {
   advance(ms: number): void;
 }
 
-export function testClock(): TestClock {
+export function testClock(options: { frozen?: boolean } = {}): TestClock {
+  const start = Date.now();
   let offset = 0;
   return {
-    now: () => Date.now() + offset,
+    now: () => (options.frozen ? start : Date.now()) + offset,
     advance: (ms) => {
       offset += ms;
     },
