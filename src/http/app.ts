@@ -20,7 +20,7 @@ import type { Authenticator } from "./auth/authenticator.js";
 import { hostAndOriginGuard } from "./guards.js";
 import { healthz, readyz } from "./health.js";
 import { principalOf, setPrincipal } from "./auth/principal.js";
-import { createRateLimiter } from "./rate-limit.js";
+import { createRateLimiter, limitKeyOf } from "./rate-limit.js";
 import { assignRequestId, requestIdOf } from "./request-id.js";
 import { METADATA_PATH, resourceMetadataHandler, type ResourceMetadataOptions } from "./auth/resource-metadata.js";
 import { createServiceMetrics, type PollerStats, type ServiceMetrics } from "./service-metrics.js";
@@ -28,7 +28,6 @@ import { createRestApi } from "./rest/rest-api.js";
 import { RPC, writeJsonRpcError } from "./mcp/jsonrpc.js";
 import { bodyErrors, declaredLengthLimit, JSON_TYPES, rejectEmptyBatch, requireJsonContentType } from "./mcp/request-checks.js";
 import { createSessionManager, handleStateless, type SessionEviction } from "./mcp/sessions.js";
-import { limitKeyOf } from "./rate-limit.js";
 import { remoteAddrOf, toDenial, type HttpDenial } from "./request-facts.js";
 import { createToolGate } from "./mcp/tool-gate.js";
 
@@ -130,10 +129,10 @@ export function createApp(options: AppOptions): App {
     });
   const evicted = (req: Request, eviction: SessionEviction): void => {
     metrics.sessionEvicted(eviction.limit);
-    const reason = `session evicted: ${eviction.limit} session cap reached`;
-    // Logged by the session manager as it closes the session; recorded for the evicted session's owner; the request id is that of the initialize that made room.
+    // Recorded for the evicted session's owner, with the request id of the initialize that made room
+    // (the session manager logs the close).
     options.audit?.denied({
-      reason,
+      reason: `session evicted: ${eviction.limit} session cap reached`,
       status: null,
       requestId: requestIdOf(req),
       remoteAddr: null,
