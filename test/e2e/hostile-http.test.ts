@@ -35,22 +35,18 @@ afterAll(async () => {
   etcd.client.close();
 });
 
-/** Sends only the headers of a POST declaring `length` body bytes; resolves with all the server sent before closing. */
+/**
+ * Sends only the headers of a POST declaring `length` body bytes and never the body; resolves with
+ * all the server sent before closing. An answer that needed the body could only be the server's own
+ * request timeout (408, after 60 s).
+ */
 function headersOnly(url: string, length: number): Promise<string> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname);
     let received = "";
-    // The server's own request timeout is 60 s; an answer that needs the body never comes before it.
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no answer and no close within 10 s; received: ${JSON.stringify(received)}`));
-    }, 10_000);
     socket.on("data", (chunk) => (received += chunk.toString()));
-    socket.on("close", () => {
-      clearTimeout(timer);
-      resolve(received);
-    });
+    socket.on("close", () => resolve(received));
     socket.on("error", reject);
     socket.write(
       `POST /mcp HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Type: application/json\r\n` +
