@@ -127,8 +127,9 @@ const optionalText = z
 
 const httpAddr = z
   .string()
-  .default(":8090")
+  .optional()
   .transform((text, ctx) => {
+    if (text === undefined) return { host: undefined, port: 8090, set: false };
     const match = /^(.*):(\d{1,5})$/.exec(text.trim());
     const port = match ? Number(match[2]) : NaN;
     if (!match || port > 65535) {
@@ -136,7 +137,7 @@ const httpAddr = z
       return z.NEVER;
     }
     const host = (match[1] ?? "").replace(/^\[(.*)\]$/, "$1");
-    return { host: host === "" ? undefined : host, port };
+    return { host: host === "" ? undefined : host, port, set: true };
   });
 
 const envSchema = z.object({
@@ -167,6 +168,8 @@ const envSchema = z.object({
   KAFSCALE_MCP_ALLOWED_ORIGINS: csv,
   KAFSCALE_MCP_ALLOWED_HOSTS: csv,
   KAFSCALE_MCP_MAX_BODY_BYTES: positiveInt(1_048_576),
+  KAFSCALE_MCP_MAX_SESSIONS: positiveInt(1000),
+  KAFSCALE_MCP_MAX_SESSIONS_PER_PRINCIPAL: positiveInt(200),
   KAFSCALE_MCP_SHUTDOWN_GRACE: duration("5s"),
   KAFSCALE_MCP_ALLOW_STATIC_TOKEN_IN_PROD: bool(false),
   KAFSCALE_MCP_OIDC_ISSUER: optionalUrl,
@@ -210,9 +213,16 @@ export interface MetricsConfig {
 }
 
 export interface HttpConfig {
+  /** Absent: every interface (except for `demo`, see `addrSet`). */
   host?: string;
   port: number;
+  /** Whether KAFSCALE_MCP_HTTP_ADDR was set at all: `demo` binds 127.0.0.1 unless it was. */
+  addrSet: boolean;
   sessionTimeoutMs: number;
+  /** Open MCP sessions kept at most (the least recently used idle one makes room). */
+  maxSessions: number;
+  /** Open MCP sessions one principal may hold (the rate-limit key: per address with auth mode none). */
+  maxSessionsPerPrincipal: number;
   stateless: boolean;
   authToken?: string;
   allowedOrigins: string[];
@@ -374,7 +384,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     http: {
       host: e.KAFSCALE_MCP_HTTP_ADDR.host,
       port: e.KAFSCALE_MCP_HTTP_ADDR.port,
+      addrSet: e.KAFSCALE_MCP_HTTP_ADDR.set,
       sessionTimeoutMs: e.KAFSCALE_MCP_SESSION_TIMEOUT,
+      maxSessions: e.KAFSCALE_MCP_MAX_SESSIONS,
+      maxSessionsPerPrincipal: e.KAFSCALE_MCP_MAX_SESSIONS_PER_PRINCIPAL,
       stateless: e.KAFSCALE_MCP_STATELESS,
       authToken: e.KAFSCALE_MCP_AUTH_TOKEN,
       allowedOrigins: e.KAFSCALE_MCP_ALLOWED_ORIGINS,

@@ -26,6 +26,11 @@ export interface ServiceOptions {
   demo?: boolean;
   /** Listen for HTTP (serve, demo); false for stdio. */
   http?: boolean;
+  /**
+   * The clock (Unix ms) for freshness, readiness, rate limits and session idle time; Date.now by
+   * default. Tests pass a clock they can advance instead of sleeping.
+   */
+  now?: () => number;
 }
 
 export interface RunningService {
@@ -34,14 +39,17 @@ export interface RunningService {
   sync: EtcdSync | null;
   /** The metrics poller, when a metrics URL is configured. */
   poller: MetricsPoller | null;
-  /** Base URL when listening (http://host:port). */
+  /** Base URL when listening (http://host:port; 127.0.0.1 when bound to every interface). */
   url: string | null;
+  /** The address really bound when listening ("0.0.0.0:8090", "127.0.0.1:41234", "[::]:8090"). */
+  listenAddress: string | null;
   /** The audit trail (stdio mode passes its tool calls here too). */
   audit: AuditTrail;
   close(): Promise<void>;
 }
 
-async function listen(server: Server, host: string | undefined, port: number): Promise<string> {
+/** Listens; returns the address really bound and a URL a local client can use. */
+async function listen(server: Server, host: string | undefined, port: number): Promise<{ address: string; url: string }> {
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
@@ -49,15 +57,19 @@ async function listen(server: Server, host: string | undefined, port: number): P
       resolve();
     });
   });
-  const address = server.address() as AddressInfo;
-  const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  return `http://${host === undefined || host === "0.0.0.0" || host === "::" ? "127.0.0.1" : shownHost}:${address.port}`;
+  const bound = server.address() as AddressInfo;
+  const shownHost = bound.family === "IPv6" ? `[${bound.address}]` : bound.address;
+  const everywhere = bound.address === "0.0.0.0" || bound.address === "::";
+  return { address: `${shownHost}:${bound.port}`, url: `http://${everywhere ? "127.0.0.1" : shownHost}:${bound.port}` };
 }
 
 /** Starts everything the options ask for; the returned close() stops it all gracefully. */
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const { logger } = options;
-  const config = { ...options.config, metrics: { ...options.config.metrics } };
+  const now = options.now ?? Date.now;
+  const config = { ...options.config, metrics: { ...options.config.metrics }, http: { ...options.config.http } };
+  // The demo is for a laptop: loopback only, unless KAFSCALE_MCP_HTTP_ADDR says otherwise.
+  if (options.demo && !config.http.addrSet) config.http.host = "127.0.0.1";
   const closers: (() => Promise<void> | void)[] = [];
   const close = async (): Promise<void> => {
     for (const closer of closers.splice(0).reverse()) {
@@ -114,7 +126,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
     let poller: MetricsPoller | null = null;
     if (metricsEnabled(config.metrics)) {
-      poller = createMetricsPoller({ store, config: config.metrics, logger });
+      poller = createMetricsPoller({ store, config: config.metrics, logger, now });
       const p = poller;
       closers.push(() => p.stop());
       poller.start();
@@ -125,10 +137,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       staleAfterMs: config.staleAfterMs,
       metricsStaleAfterMs: metricsStaleAfterMs(config.metrics),
       metricsConfigured: poller !== null,
-      now: Date.now,
+      now,
     };
 
     let url: string | null = null;
+    let listenAddress: string | null = null;
     if (withHttp) {
       const auth: AuthSetup = createAuth(config, logger);
       closers.push(() => auth.jwks?.stop());
@@ -144,6 +157,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         enabledTools: config.enabledTools,
         rateLimit: config.rateLimit,
         audit,
+        pollerStats: poller === null ? undefined : () => (poller as MetricsPoller).stats(),
         resourceMetadata: oidc && {
           issuer: oidc.issuer,
           scopes: [...new Set([oidc.observeScope, ...oidc.requiredScopes])],
@@ -154,7 +168,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       // Bound slow clients: headers and whole requests must arrive in time (slowloris).
       server.headersTimeout = 15_000;
       server.requestTimeout = 60_000;
-      url = await listen(server, config.http.host, config.http.port);
+      ({ url, address: listenAddress } = await listen(server, config.http.host, config.http.port));
       closers.push(
         () =>
           new Promise<void>((resolve) => {
@@ -164,9 +178,18 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
           }),
       );
       closers.push(() => app.close());
-      logger.info("listening", { url: `${url}/mcp` });
+      if (sync !== null) {
+        // The watch reports each commit's delay (event arrival → committed) for /metrics.
+        const onApplied = (_revision: number, delayMs?: number): void => {
+          if (delayMs !== undefined) app.metrics.watchApplied(delayMs);
+        };
+        const events = sync.events;
+        events.on("applied", onApplied);
+        closers.push(() => void events.off("applied", onApplied));
+      }
+      logger.info("listening", { address: listenAddress, url: `${url}/mcp` });
     }
-    return { store, ctx, sync, poller, url, audit, close };
+    return { store, ctx, sync, poller, url, listenAddress, audit, close };
   } catch (err) {
     await close();
     throw err;

@@ -1,6 +1,7 @@
 /**
  * `kafscale-mcp demo` (`npm run demo`): the service on the bundled demo cluster, with no etcd and no
- * broker. Prints the MCP URL and a client configuration snippet.
+ * broker, on 127.0.0.1 unless KAFSCALE_MCP_HTTP_ADDR says otherwise. Prints the address it really
+ * listens on, the MCP URL and a client configuration snippet.
  */
 import { loadConfig } from "../config.js";
 import { createLogger } from "../log.js";
@@ -21,6 +22,7 @@ export async function demo(args: string[]): Promise<number> {
     [
       "",
       "kafscale-mcp demo: serving the bundled DEMO cluster (not a live cluster; answers say source \"demo\").",
+      `  listening on ${service.listenAddress}${/^(0\.0\.0\.0|\[::\]):/.test(service.listenAddress ?? "") ? " (every interface)" : ""}`,
       `  MCP endpoint (streamable HTTP): ${url}`,
       `  health: ${service.url}/healthz   readiness: ${service.url}/readyz   metrics: ${service.url}/metrics`,
       "",

@@ -3,6 +3,7 @@
  * SDK binds a server to one transport); cheap, because tools only close over the shared store.
  */
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
 import type { Logger } from "../log.js";
 import type { ToolContext } from "./context.js";
 import type { CallContext } from "./call-context.js";
@@ -24,11 +25,18 @@ export interface McpServerOptions {
   contextOf(extra: McpRequestExtra): CallContext;
 }
 
+/**
+ * One JSON Schema validator for every server (made on first use). The SDK builds an Ajv instance per
+ * server unless given one (~19 KB of heap per MCP session); it only needs it for elicitation, which
+ * these tools never do.
+ */
+let sharedValidator: AjvJsonSchemaValidator | null = null;
+
 /** Creates a server exposing `tools` (already filtered by scope and allow-list). */
 export function createMcpServer(options: McpServerOptions): McpServer {
   const server = new McpServer(
     { name: SERVER_NAME, version: SERVER_VERSION },
-    { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
+    { capabilities: { tools: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: (sharedValidator ??= new AjvJsonSchemaValidator()) },
   );
   for (const tool of options.tools) {
     registerDefinedTool(server, tool, options.ctx, {

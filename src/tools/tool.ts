@@ -147,6 +147,20 @@ export function runReported(
   return run;
 }
 
+/**
+ * A definition's MCP input and output schemas, built once per definition: every session's server
+ * registers every tool, and fresh zod objects per registration were most of a session's heap.
+ */
+const mcpSchemas = new WeakMap<AnyToolDefinition, { input: z.ZodObject; output: z.ZodObject }>();
+function mcpSchemasOf(def: AnyToolDefinition): { input: z.ZodObject; output: z.ZodObject } {
+  let schemas = mcpSchemas.get(def);
+  if (schemas === undefined) {
+    schemas = { input: z.object(def.input).strict(), output: z.object({ ...def.output, freshness: freshnessSchema }) };
+    mcpSchemas.set(def, schemas);
+  }
+  return schemas;
+}
+
 /** Registers one definition on an MCP server. */
 export function registerDefinedTool(
   server: McpServer,
@@ -154,13 +168,14 @@ export function registerDefinedTool(
   ctx: ToolContext,
   options: RegisterOptions,
 ): void {
+  const schemas = mcpSchemasOf(def);
   server.registerTool(
     def.name,
     {
       title: def.title,
       description: def.description,
-      inputSchema: z.object(def.input).strict(),
-      outputSchema: z.object({ ...def.output, freshness: freshnessSchema }),
+      inputSchema: schemas.input,
+      outputSchema: schemas.output,
       annotations: { title: def.title, ...READ_ONLY_ANNOTATIONS },
     },
     async (args: Record<string, unknown>, extra: McpRequestExtra) =>

@@ -6,6 +6,9 @@ import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { loadConfig } from "../../src/config.js";
+import { createLogger } from "../../src/log.js";
+import { startService } from "../../src/service.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
 import { callTool, connectClient } from "../support/service.js";
 
@@ -87,5 +90,31 @@ describe("kafscale-mcp demo", () => {
       child.kill("SIGTERM");
       expect(await exit).toBe(0);
     }
+  });
+});
+
+describe("where demo listens", () => {
+  /** Starts the demo service with `env`, on a free port; returns what it bound and what it logged. */
+  async function demoOn(env: Record<string, string>): Promise<{ address: string | null; logged: unknown }> {
+    const records: Record<string, unknown>[] = [];
+    const logger = createLogger("info", (line) => records.push(JSON.parse(line) as Record<string, unknown>));
+    const config = loadConfig({ KAFSCALE_MCP_AUDIT_STDOUT: "false", ...env });
+    config.http.port = 0; // a free port instead of the default 8090; the host is what is under test
+    const service = await startService({ config, logger, demo: true });
+    try {
+      return { address: service.listenAddress, logged: records.find((r) => r.msg === "listening")?.address };
+    } finally {
+      await service.close();
+    }
+  }
+
+  it("binds 127.0.0.1 unless KAFSCALE_MCP_HTTP_ADDR says otherwise, and logs the address it really listens on", async () => {
+    expect(loadConfig({}).http).toMatchObject({ addrSet: false, host: undefined, port: 8090 });
+    const loopback = await demoOn({});
+    expect(loopback.address).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(loopback.logged).toBe(loopback.address);
+    const told = await demoOn({ KAFSCALE_MCP_HTTP_ADDR: "127.0.0.2:0" });
+    expect(told.address).toMatch(/^127\.0\.0\.2:\d+$/);
+    expect(told.logged).toBe(told.address);
   });
 });

@@ -9,6 +9,7 @@ import type { RunningService } from "../../src/service.js";
 import { keys } from "../../src/kafscale/keys.js";
 import { encodeNextOffset } from "../../src/kafscale/encode.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
+import { testClock } from "../support/clock.js";
 import { callTool, connectClient, startTestService, toolError } from "../support/service.js";
 import { startEtcd } from "../../bench/lib/etcd-process.js";
 
@@ -215,10 +216,13 @@ describe("answers come from the snapshot, not from etcd", () => {
     const etcd = await startEtcd();
     const { client: etcdClient, keyspace, namespace } = testEtcd(etcd.endpoint);
     await writeCluster(keyspace, realisticCluster);
-    const service = await startTestService(etcd.endpoint, namespace, {
-      KAFSCALE_MCP_LINK_PROBE_INTERVAL: "1h",
-      KAFSCALE_MCP_STALE_AFTER: "1s",
-    });
+    const clock = testClock();
+    const service = await startTestService(
+      etcd.endpoint,
+      namespace,
+      { KAFSCALE_MCP_LINK_PROBE_INTERVAL: "1h", KAFSCALE_MCP_STALE_AFTER: "30s" },
+      { now: clock.now },
+    );
     try {
       await service.sync?.ready();
       const client = await connectClient(service.url as string);
@@ -244,7 +248,7 @@ describe("answers come from the snapshot, not from etcd", () => {
       expect(await rangeCalls()).toBe(before);
 
       await etcd.stop();
-      await new Promise((r) => setTimeout(r, 1500));
+      clock.advance(31_000); // past KAFSCALE_MCP_STALE_AFTER, with no probe or watch confirming the snapshot since
       const status = await callTool<Record<string, any>>(client, "list_topics");
       expect(status.topics).toHaveLength(3);
       expect(status.freshness.stale).toBe(true);

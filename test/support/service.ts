@@ -5,11 +5,15 @@ import { loadConfig } from "../../src/config.js";
 import { silentLogger } from "../../src/log.js";
 import { startService, type RunningService } from "../../src/service.js";
 
-/** Starts the service against `endpoint` (etcd) in `namespace`, on a free loopback port. */
+/**
+ * Starts the service against `endpoint` (etcd) in `namespace`, on a free loopback port; `now` is the
+ * service's clock (a test clock from ./clock.ts instead of sleeps).
+ */
 export async function startTestService(
   endpoint: string,
   namespace: string,
   env: Record<string, string> = {},
+  options: { now?: () => number } = {},
 ): Promise<RunningService> {
   const config = loadConfig({
     KAFSCALE_MCP_HTTP_ADDR: "127.0.0.1:0",
@@ -24,7 +28,7 @@ export async function startTestService(
     KAFSCALE_MCP_RATE_LIMIT: "0",
     ...env,
   });
-  return startService({ config, logger: silentLogger });
+  return startService({ config, logger: silentLogger, now: options.now });
 }
 
 /** Connects an official SDK client over streamable HTTP. */

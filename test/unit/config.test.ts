@@ -29,7 +29,15 @@ describe("Go durations", () => {
 describe("loadConfig", () => {
   it("has sensible defaults", () => {
     const config = loadConfig({});
-    expect(config.http).toMatchObject({ host: undefined, port: 8090, sessionTimeoutMs: 1_800_000, stateless: false });
+    expect(config.http).toMatchObject({
+      host: undefined,
+      port: 8090,
+      addrSet: false,
+      sessionTimeoutMs: 1_800_000,
+      stateless: false,
+      maxSessions: 1000,
+      maxSessionsPerPrincipal: 200,
+    });
     expect(config.etcd.endpoints).toEqual([]);
     expect(config.metrics).toMatchObject({ intervalMs: 15_000, timeoutMs: 5000, retentionMs: 3_600_000 });
     expect(config.staleAfterMs).toBe(30_000);
@@ -45,7 +53,7 @@ describe("loadConfig", () => {
     ["127.0.0.1:9000", "127.0.0.1", 9000],
     ["[::1]:8080", "::1", 8080],
   ])("parses KAFSCALE_MCP_HTTP_ADDR %s", (addr, host, port) => {
-    expect(loadConfig({ KAFSCALE_MCP_HTTP_ADDR: addr }).http).toMatchObject({ host, port });
+    expect(loadConfig({ KAFSCALE_MCP_HTTP_ADDR: addr }).http).toMatchObject({ host, port, addrSet: true });
   });
 
   it.each([
@@ -54,6 +62,8 @@ describe("loadConfig", () => {
     [{ KAFSCALE_MCP_HTTP_ADDR: ":99999" }, "KAFSCALE_MCP_HTTP_ADDR"],
     [{ KAFSCALE_MCP_STATELESS: "maybe" }, "KAFSCALE_MCP_STATELESS"],
     [{ KAFSCALE_MCP_MAX_BODY_BYTES: "-1" }, "KAFSCALE_MCP_MAX_BODY_BYTES"],
+    [{ KAFSCALE_MCP_MAX_SESSIONS: "0" }, "KAFSCALE_MCP_MAX_SESSIONS"],
+    [{ KAFSCALE_MCP_MAX_SESSIONS_PER_PRINCIPAL: "lots" }, "KAFSCALE_MCP_MAX_SESSIONS_PER_PRINCIPAL"],
     [{ KAFSCALE_MCP_LOG_LEVEL: "loud" }, "KAFSCALE_MCP_LOG_LEVEL"],
     [{ KAFSCALE_MCP_ETCD_CERT_FILE: "/c.pem" }, "KAFSCALE_MCP_ETCD_KEY_FILE"],
   ])("names the bad variable: %j", (env, variable) => {

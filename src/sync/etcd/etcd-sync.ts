@@ -44,6 +44,10 @@ export interface EtcdSync {
   /** Resolves when the store has applied `revision` (tests, benchmarks). */
   waitForRevision(revision: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * "applied" (revision, delayMs?) after each commit; `delayMs` (watch batches only) is the time from
+   * the arrival of the batch's first event to its commit, for the service's /metrics.
+   */
   readonly events: EventEmitter;
 }
 
@@ -141,6 +145,7 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
     watcher = w;
     let pending: KvChange[] = [];
     let pendingRevision = 0;
+    let pendingSince = 0;
     let flushScheduled = false;
     let lastFlushAt = -Infinity;
     let probeTimer: NodeJS.Timeout | null = null;
@@ -163,7 +168,7 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
           pending = [];
           try {
             store.writer.applyChanges(batch, revision);
-            events.emit("applied", revision);
+            events.emit("applied", revision, performance.now() - pendingSince);
           } catch (err) {
             // Nothing was committed (one transaction); the retry resumes from the stored revision.
             fail(new Error(`applying changes failed: ${(err as Error).message}`));
@@ -178,6 +183,7 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
           probeTimer ??= setInterval(() => void probe(), probeIntervalMs);
         });
         w.on("data", (res: IWatchResponse) => {
+          if (pending.length === 0) pendingSince = performance.now();
           for (const event of res.events) {
             const change = toChange(event.type === "Delete" ? "delete" : "put", event.kv);
             pending.push(change);
