@@ -1,0 +1,122 @@
+/**
+ * etcd as production runs it, on loopback: a three-member cluster losing its leader, and losing
+ * its quorum; a single etcd frozen with SIGSTOP. What an agent sees (through the SDK client over
+ * real HTTP) and what /readyz says, during the fault and after it heals.
+ */
+import { describe, expect, it, vi } from "vitest";
+import { startEtcd } from "../../bench/lib/etcd-process.js";
+import { startEtcdCluster } from "../support/etcd-cluster.js";
+import { clusterWriter, orders0, readiness, startClusterService } from "../support/cluster-service.js";
+import { connectClient } from "../support/service.js";
+import { useCleanups } from "../support/harness.js";
+
+const { defer } = useCleanups();
+
+describe("a three-member etcd cluster", () => {
+  it("leader killed: the watch moves to another member and a new commit is visible soon after", async () => {
+    const cluster = await startEtcdCluster();
+    defer(() => cluster.destroy());
+    const leader = await cluster.leaderIndex();
+    // The service dials the leader first, so killing it takes the watch's own member away.
+    const order = [leader, ...[0, 1, 2].filter((i) => i !== leader)];
+    const writer = await clusterWriter(cluster.endpoints);
+    defer(() => writer.close());
+    const service = await startClusterService(order.map((i) => cluster.endpoints[i] as string), writer.namespace);
+    defer(() => service.close());
+    await service.sync?.ready();
+    const client = await connectClient(service.url as string);
+    defer(() => client.close());
+    await vi.waitFor(async () => expect((await orders0(client)).freshness.etcd_link).toBe("connected"), 10_000);
+
+    await cluster.members[leader]?.stop("SIGKILL");
+    const revision = await writer.putEndOffset(4242);
+    await service.sync?.waitForRevision(revision, 15_000);
+    const answer = await vi.waitFor(async () => {
+      const a = await orders0(client);
+      expect(a.freshness).toMatchObject({ etcd_link: "connected", stale: false });
+      return a;
+    }, 10_000);
+    expect(answer.endOffset).toBe(4242);
+    expect(answer.freshness.revision).toBeGreaterThanOrEqual(revision);
+    expect(service.store.syncState.get().resyncCount).toBe(0);
+  });
+
+  it("quorum lost (two members stopped): answers stale with the reason, /readyz 503; regained: caught up", async () => {
+    const cluster = await startEtcdCluster();
+    defer(() => cluster.destroy());
+    const writer = await clusterWriter(cluster.endpoints);
+    defer(() => writer.close());
+    const before = await writer.putEndOffset(100);
+    const service = await startClusterService(cluster.endpoints, writer.namespace);
+    defer(() => service.close());
+    await service.sync?.waitForRevision(before);
+    const client = await connectClient(service.url as string);
+    defer(() => client.close());
+    await vi.waitFor(async () => expect((await orders0(client)).freshness.etcd_link).toBe("connected"), 10_000);
+
+    await Promise.all([cluster.members[1]?.stop("SIGKILL"), cluster.members[2]?.stop("SIGKILL")]);
+    const during = await vi.waitFor(async () => {
+      const a = await orders0(client);
+      expect(a.freshness.stale).toBe(true);
+      expect(a.freshness.etcd_link).not.toBe("connected");
+      return a;
+    }, 10_000);
+    // Still answering from the last good snapshot, and saying why it cannot vouch for it.
+    expect(during.endOffset).toBe(100);
+    expect(during.freshness.stale_reasons.join("; ")).toMatch(/etcd (cannot be reached|link \w+) since/);
+    expect(during.freshness.etcd_last_error).toMatch(/no leader|did not answer in time|refused the connection/);
+    const notReady = await readiness(service);
+    expect(notReady.status).toBe(503);
+    expect(notReady.reason).toMatch(/^etcd /);
+
+    await Promise.all([cluster.members[1]?.start(), cluster.members[2]?.start()]);
+    await cluster.waitHealthy();
+    const revision = await writer.putEndOffset(200);
+    await service.sync?.waitForRevision(revision, 20_000);
+    await vi.waitFor(async () => {
+      const a = await orders0(client);
+      expect(a).toMatchObject({ endOffset: 200, freshness: { stale: false, etcd_link: "connected" } });
+    }, 10_000);
+    expect((await readiness(service)).status).toBe(200);
+  });
+});
+
+describe("a frozen etcd (SIGSTOP)", () => {
+  it("reads as reconnecting within the probe deadline, not 'connected' for 30 s, and recovers on SIGCONT", async () => {
+    const etcd = await startEtcd();
+    defer(() => etcd.destroy());
+    const writer = await clusterWriter([etcd.endpoint]);
+    defer(() => writer.close());
+    // FAST_LINK: probe every 200 ms with a 1 s deadline. With the defaults (5 s + 3 s) a stall shows
+    // within 8 s; the old probe waited for the 30 s request deadline whatever its interval.
+    const service = await startClusterService([etcd.endpoint], writer.namespace);
+    defer(() => service.close());
+    await service.sync?.ready();
+    const client = await connectClient(service.url as string);
+    defer(() => client.close());
+    await vi.waitFor(async () => expect((await orders0(client)).freshness.etcd_link).toBe("connected"), 10_000);
+
+    process.kill(etcd.pid, "SIGSTOP");
+    let resumed = false;
+    const resume = (): void => {
+      if (!resumed) process.kill(etcd.pid, "SIGCONT");
+      resumed = true;
+    };
+    defer(resume);
+    const frozen = await vi.waitFor(async () => {
+      const a = await orders0(client);
+      expect(a.freshness.etcd_link).toBe("reconnecting");
+      return a;
+    }, { timeout: 10_000, interval: 100 });
+    expect(frozen.freshness.stale).toBe(true);
+    expect(frozen.freshness.etcd_last_error).toMatch(/did not answer in time|not established/);
+    expect((await readiness(service)).status).toBe(503);
+
+    resume();
+    const revision = await writer.putEndOffset(777);
+    await service.sync?.waitForRevision(revision, 20_000);
+    await vi.waitFor(async () => {
+      expect(await orders0(client)).toMatchObject({ endOffset: 777, freshness: { etcd_link: "connected", stale: false } });
+    }, 20_000);
+  });
+});
