@@ -4,6 +4,8 @@
  * real HTTP) and what /readyz says, during the fault and after it heals.
  */
 import { describe, expect, it, vi } from "vitest";
+import { Etcd3 } from "etcd3";
+import { createEtcdClient } from "../../src/sync/etcd/etcd-client.js";
 import { startEtcd } from "../../bench/lib/etcd-process.js";
 import { startEtcdCluster } from "../support/etcd-cluster.js";
 import { clusterWriter, orders0, readiness, startClusterService } from "../support/cluster-service.js";
@@ -11,6 +13,33 @@ import { connectClient } from "../support/service.js";
 import { useCleanups } from "../support/harness.js";
 
 const { defer } = useCleanups();
+
+/**
+ * The product's client sends etcd's require-leader metadata: on a member without a leader, a read
+ * and a watch fail at once with "no leader", where a plain client waits for its deadline.
+ */
+async function expectRequireLeader(endpoint: string): Promise<void> {
+  // Once the member itself knows it has no leader (one election timeout without heartbeats).
+  await vi.waitFor(async () => {
+    const health = (await (await fetch(`${endpoint}/health`)).json()) as { health: string };
+    expect(health.health).toBe("false");
+  }, 10_000);
+  const deadline = (): { deadline: Date } => ({ deadline: new Date(Date.now() + 1000) });
+  const product = createEtcdClient({ endpoints: [endpoint], namespace: "", dialTimeoutMs: 2000, pageSize: 1, backoffMaxMs: 1 });
+  const plain = new Etcd3({ hosts: [endpoint] });
+  try {
+    await expect(product.get("/kafscale/").options(deadline()).exec()).rejects.toThrow(/no leader/);
+    await expect(plain.get("/kafscale/").options(deadline()).exec()).rejects.not.toThrow(/no leader/);
+    const watcher = product.watch().prefix("/kafscale/").watcher();
+    await expect(new Promise((_, reject) => watcher.on("disconnected", reject).on("error", reject))).rejects.toThrow(
+      /no leader/,
+    );
+    await watcher.cancel();
+  } finally {
+    product.close();
+    plain.close();
+  }
+}
 
 describe("a three-member etcd cluster", () => {
   it("leader killed: the watch moves to another member and a new commit is visible soon after", async () => {
@@ -68,6 +97,7 @@ describe("a three-member etcd cluster", () => {
     const notReady = await readiness(service);
     expect(notReady.status).toBe(503);
     expect(notReady.reason).toMatch(/^etcd /);
+    await expectRequireLeader(cluster.endpoints[0] as string);
 
     await Promise.all([cluster.members[1]?.start(), cluster.members[2]?.start()]);
     await cluster.waitHealthy();

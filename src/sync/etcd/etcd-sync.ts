@@ -362,11 +362,16 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
   };
 }
 
-/** Cancels a watcher, bounded in time: a broken stream may never confirm the cancel. */
+/**
+ * Cancels a watcher, bounded in time: a broken stream may never confirm the cancel. Never rejects
+ * (callers do not always await it): etcd3 can throw synchronously on a stream that just died.
+ */
 async function cancelWatcher(w: Watcher): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
-    w.cancel().catch(() => undefined),
+    Promise.resolve()
+      .then(() => w.cancel())
+      .catch(() => undefined),
     new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000))),
   ]);
   clearTimeout(timer);
