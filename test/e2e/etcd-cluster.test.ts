@@ -8,8 +8,7 @@ import { Etcd3 } from "etcd3";
 import { createEtcdClient } from "../../src/sync/etcd/etcd-client.js";
 import { startEtcd } from "../../bench/lib/etcd-process.js";
 import { startEtcdCluster } from "../support/etcd-cluster.js";
-import { clusterWriter, orders0, readiness, startClusterService } from "../support/cluster-service.js";
-import { connectClient } from "../support/service.js";
+import { clusterWriter, connectedService, orders0, readiness } from "../support/cluster-service.js";
 import { useCleanups } from "../support/harness.js";
 
 const { defer } = useCleanups();
@@ -50,12 +49,8 @@ describe("a three-member etcd cluster", () => {
     const order = [leader, ...[0, 1, 2].filter((i) => i !== leader)];
     const writer = await clusterWriter(cluster.endpoints);
     defer(() => writer.close());
-    const service = await startClusterService(order.map((i) => cluster.endpoints[i] as string), writer.namespace);
-    defer(() => service.close());
-    await service.sync?.ready();
-    const client = await connectClient(service.url as string);
-    defer(() => client.close());
-    await vi.waitFor(async () => expect((await orders0(client)).freshness.etcd_link).toBe("connected"), 10_000);
+    const endpoints = order.map((i) => cluster.endpoints[i] as string);
+    const { service, client } = await connectedService(endpoints, writer.namespace, {}, defer);
 
     await cluster.members[leader]?.stop("SIGKILL");
     const revision = await writer.putEndOffset(4242);
@@ -75,13 +70,8 @@ describe("a three-member etcd cluster", () => {
     defer(() => cluster.destroy());
     const writer = await clusterWriter(cluster.endpoints);
     defer(() => writer.close());
-    const before = await writer.putEndOffset(100);
-    const service = await startClusterService(cluster.endpoints, writer.namespace);
-    defer(() => service.close());
-    await service.sync?.waitForRevision(before);
-    const client = await connectClient(service.url as string);
-    defer(() => client.close());
-    await vi.waitFor(async () => expect((await orders0(client)).freshness.etcd_link).toBe("connected"), 10_000);
+    await writer.putEndOffset(100);
+    const { service, client } = await connectedService(cluster.endpoints, writer.namespace, {}, defer);
 
     await Promise.all([cluster.members[1]?.stop("SIGKILL"), cluster.members[2]?.stop("SIGKILL")]);
     const during = await vi.waitFor(async () => {
@@ -119,12 +109,7 @@ describe("a frozen etcd (SIGSTOP)", () => {
     defer(() => writer.close());
     // FAST_LINK: probe every 200 ms with a 1 s deadline. With the defaults (5 s + 3 s) a stall shows
     // within 8 s; the old probe waited for the 30 s request deadline whatever its interval.
-    const service = await startClusterService([etcd.endpoint], writer.namespace);
-    defer(() => service.close());
-    await service.sync?.ready();
-    const client = await connectClient(service.url as string);
-    defer(() => client.close());
-    await vi.waitFor(async () => expect((await orders0(client)).freshness.etcd_link).toBe("connected"), 10_000);
+    const { service, client } = await connectedService([etcd.endpoint], writer.namespace, {}, defer);
 
     process.kill(etcd.pid, "SIGSTOP");
     let resumed = false;

@@ -10,8 +10,7 @@ import { silentLogger } from "../../src/log.js";
 import { createStore } from "../../src/store/index.js";
 import { verifySnapshot } from "../../src/sync/etcd/verify.js";
 import { startEtcdCluster, type EtcdCluster } from "../support/etcd-cluster.js";
-import { clusterWriter, orders0, readiness, startClusterService, type Writer } from "../support/cluster-service.js";
-import { connectClient } from "../support/service.js";
+import { clusterWriter, connectedService, orders0, readiness, type Writer } from "../support/cluster-service.js";
 import { useCleanups } from "../support/harness.js";
 
 const { defer, tempDbPath } = useCleanups();
@@ -23,6 +22,13 @@ async function partitionedCluster(): Promise<{ cluster: EtcdCluster; writer: Wri
   const writer = await clusterWriter(cluster.endpoints.slice(1));
   defer(() => writer.close());
   return { cluster, writer };
+}
+
+/** Cuts member 0 off (healed after the test) and commits 200 on the majority; returns its revision. */
+async function isolateAndCommit(cluster: EtcdCluster, writer: Writer): Promise<number> {
+  cluster.isolate(0);
+  defer(() => cluster.heal(0));
+  return writer.putEndOffset(200);
 }
 
 /** `verify` of the service's snapshot file against the majority: no difference. */
@@ -42,21 +48,12 @@ async function expectVerifyClean(path: string, endpoints: string[], namespace: s
 describe("the service's etcd member partitioned from its peers", () => {
   it("given only that member: stale within 10 s with the reason, /readyz 503; healed: caught up, verify clean", async () => {
     const { cluster, writer } = await partitionedCluster();
-    const before = await writer.putEndOffset(100);
+    await writer.putEndOffset(100);
     const path = tempDbPath();
-    const service = await startClusterService([cluster.endpoints[0] as string], writer.namespace, {
-      KAFSCALE_MCP_DB_PATH: path,
-    });
-    defer(() => service.close());
-    await service.sync?.waitForRevision(before);
-    const client = await connectClient(service.url as string);
-    defer(() => client.close());
-    await vi.waitFor(async () => expect((await orders0(client)).freshness.etcd_link).toBe("connected"), 10_000);
-
-    cluster.isolate(0);
-    defer(() => cluster.heal(0));
+    const endpoints = [cluster.endpoints[0] as string];
+    const { service, client } = await connectedService(endpoints, writer.namespace, { KAFSCALE_MCP_DB_PATH: path }, defer);
     // The majority moves on; the isolated member still holds 100.
-    const revision = await writer.putEndOffset(200);
+    const revision = await isolateAndCommit(cluster, writer);
     const stale = await vi.waitFor(
       async () => {
         const a = await orders0(client);
@@ -85,19 +82,12 @@ describe("the service's etcd member partitioned from its peers", () => {
 
   it("given all three endpoints: never answers the old value as fresh, resumes on another member within 10 s", async () => {
     const { cluster, writer } = await partitionedCluster();
-    const before = await writer.putEndOffset(100);
+    await writer.putEndOffset(100);
     const path = tempDbPath();
     // The service dials the first endpoint first: that is the member to cut off.
-    const service = await startClusterService(cluster.endpoints, writer.namespace, { KAFSCALE_MCP_DB_PATH: path });
-    defer(() => service.close());
-    await service.sync?.waitForRevision(before);
-    const client = await connectClient(service.url as string);
-    defer(() => client.close());
-    await vi.waitFor(async () => expect((await orders0(client)).freshness.etcd_link).toBe("connected"), 10_000);
-
-    cluster.isolate(0);
-    defer(() => cluster.heal(0));
-    const revision = await writer.putEndOffset(200);
+    const env = { KAFSCALE_MCP_DB_PATH: path };
+    const { service, client } = await connectedService(cluster.endpoints, writer.namespace, env, defer);
+    const revision = await isolateAndCommit(cluster, writer);
     const committedAt = Date.now();
     const caughtUp = await vi.waitFor(
       async () => {
@@ -117,19 +107,11 @@ describe("the service's etcd member partitioned from its peers", () => {
 
   it("given one Service address in front of all members: a new connection lands on a healthy member", async () => {
     const { cluster, writer } = await partitionedCluster();
-    const before = await writer.putEndOffset(100);
+    await writer.putEndOffset(100);
     // Round robin per connection, as kube-proxy: the service's first connection lands on member 0.
     const address = await cluster.serviceAddress();
-    const service = await startClusterService([address], writer.namespace);
-    defer(() => service.close());
-    await service.sync?.waitForRevision(before);
-    const client = await connectClient(service.url as string);
-    defer(() => client.close());
-    await vi.waitFor(async () => expect((await orders0(client)).freshness.etcd_link).toBe("connected"), 10_000);
-
-    cluster.isolate(0);
-    defer(() => cluster.heal(0));
-    const revision = await writer.putEndOffset(200);
+    const { service, client } = await connectedService([address], writer.namespace, {}, defer);
+    const revision = await isolateAndCommit(cluster, writer);
     await service.sync?.waitForRevision(revision, 10_000);
     await vi.waitFor(async () => {
       expect(await orders0(client)).toMatchObject({ endOffset: 200, freshness: { stale: false, etcd_link: "connected" } });

@@ -7,15 +7,41 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it, vi } from "vitest";
 import { Etcd3, Range } from "etcd3";
 import { startEtcd, type EtcdProcess } from "../../bench/lib/etcd-process.js";
-import { clusterWriter, orders0, readiness, startClusterService } from "../support/cluster-service.js";
+import {
+  clusterWriter,
+  connectedService as connectedClusterService,
+  orders0,
+  readiness,
+  startClusterService,
+  type Writer,
+} from "../support/cluster-service.js";
 import { connectClient } from "../support/service.js";
 import { useCleanups } from "../support/harness.js";
-import { makeCa, makeCert } from "../support/tls.js";
+import { makeCa, makeCert, type KeyPair } from "../support/tls.js";
 
 const { defer, tempDir, tempDbPath } = useCleanups();
 
 const ROOT = { username: "root", password: "root-secret" };
 const READER = { username: "kafscale-mcp", password: "reader-secret" };
+
+const connectedService = (endpoint: string, namespace: string, env: Record<string, string>) =>
+  connectedClusterService([endpoint], namespace, env, defer);
+
+/** The reader's credentials as the service takes them. */
+const AS_READER = { KAFSCALE_MCP_ETCD_USERNAME: READER.username, KAFSCALE_MCP_ETCD_PASSWORD: READER.password };
+
+/**
+ * A fresh etcd holding a realistic cluster in a fresh namespace, with auth on: a root user and a
+ * user that may only read `<readable>/kafscale/` (the cluster's namespace unless told otherwise).
+ */
+async function etcdWithAuth(readable?: string): Promise<{ etcd: EtcdProcess; namespace: string }> {
+  const etcd = await startEtcd();
+  defer(() => etcd.destroy());
+  const writer = await clusterWriter([etcd.endpoint]);
+  writer.close();
+  await enableAuth(etcd, readable ?? writer.namespace);
+  return { etcd, namespace: writer.namespace };
+}
 
 /** Turns auth on with a root user and a user that may only read `<namespace>/kafscale/`. */
 async function enableAuth(etcd: EtcdProcess, namespace: string): Promise<void> {
@@ -32,30 +58,12 @@ async function enableAuth(etcd: EtcdProcess, namespace: string): Promise<void> {
   }
 }
 
-/** The service, connected and answering; returns it with an SDK client. */
-async function connectedService(endpoint: string, namespace: string, env: Record<string, string>) {
-  const service = await startClusterService([endpoint], namespace, env);
-  defer(() => service.close());
-  await service.sync?.ready();
-  const client = await connectClient(service.url as string);
-  defer(() => client.close());
-  await vi.waitFor(async () => expect((await orders0(client)).freshness.etcd_link).toBe("connected"), 10_000);
-  return { service, client };
-}
-
 describe("etcd auth", () => {
   it("syncs, watches and probes as a user that may only read the prefix", async () => {
-    const etcd = await startEtcd();
-    defer(() => etcd.destroy());
-    const writer = await clusterWriter([etcd.endpoint]);
-    await enableAuth(etcd, writer.namespace);
-    writer.close();
-    const root = await clusterWriter([etcd.endpoint], { auth: ROOT }, writer.namespace);
+    const { etcd, namespace } = await etcdWithAuth();
+    const root = await clusterWriter([etcd.endpoint], { auth: ROOT }, namespace);
     defer(() => root.close());
-    const { service, client } = await connectedService(etcd.endpoint, writer.namespace, {
-      KAFSCALE_MCP_ETCD_USERNAME: READER.username,
-      KAFSCALE_MCP_ETCD_PASSWORD: READER.password,
-    });
+    const { service, client } = await connectedService(etcd.endpoint, namespace, AS_READER);
 
     const revision = await root.putEndOffset(555);
     await service.sync?.waitForRevision(revision);
@@ -64,20 +72,13 @@ describe("etcd auth", () => {
     // Least privilege for real: the same user cannot read beside the prefix.
     const reader = new Etcd3({ hosts: [etcd.endpoint], auth: READER });
     defer(() => reader.close());
-    await expect(reader.get(`${writer.namespace}/other`).string()).rejects.toThrow(/permission denied/);
+    await expect(reader.get(`${namespace}/other`).string()).rejects.toThrow(/permission denied/);
   });
 
   it("says 'permission denied' (sanitised) when the user may not read the prefix", async () => {
-    const etcd = await startEtcd();
-    defer(() => etcd.destroy());
-    const writer = await clusterWriter([etcd.endpoint]);
     // The reader's role covers another namespace than the one the service reads.
-    await enableAuth(etcd, "/elsewhere");
-    writer.close();
-    const service = await startClusterService([etcd.endpoint], writer.namespace, {
-      KAFSCALE_MCP_ETCD_USERNAME: READER.username,
-      KAFSCALE_MCP_ETCD_PASSWORD: READER.password,
-    });
+    const { etcd, namespace } = await etcdWithAuth("/elsewhere");
+    const service = await startClusterService([etcd.endpoint], namespace, AS_READER);
     defer(() => service.close());
     const reason = await vi.waitFor(async () => {
       const ready = await readiness(service);
@@ -88,20 +89,13 @@ describe("etcd auth", () => {
   });
 
   it("reconnects after etcd restarts with auth on (its tokens are gone) and sees new commits", async () => {
-    const etcd = await startEtcd();
-    defer(() => etcd.destroy());
-    const writer = await clusterWriter([etcd.endpoint]);
-    await enableAuth(etcd, writer.namespace);
-    writer.close();
-    const { service, client } = await connectedService(etcd.endpoint, writer.namespace, {
-      KAFSCALE_MCP_ETCD_USERNAME: READER.username,
-      KAFSCALE_MCP_ETCD_PASSWORD: READER.password,
-    });
+    const { etcd, namespace } = await etcdWithAuth();
+    const { service, client } = await connectedService(etcd.endpoint, namespace, AS_READER);
 
     await etcd.stop();
     await vi.waitFor(async () => expect((await orders0(client)).freshness.etcd_link).not.toBe("connected"), 10_000);
     await etcd.start();
-    const root = await clusterWriter([etcd.endpoint], { auth: ROOT }, writer.namespace);
+    const root = await clusterWriter([etcd.endpoint], { auth: ROOT }, namespace);
     defer(() => root.close());
     const revision = await root.putEndOffset(999);
     await service.sync?.waitForRevision(revision, 20_000);
@@ -112,15 +106,30 @@ describe("etcd auth", () => {
   });
 });
 
+/**
+ * An etcd serving TLS with certificates made by openssl (mutual: it also demands a client
+ * certificate), and a writer holding a realistic cluster in a fresh namespace.
+ */
+async function etcdWithTls(mutual: boolean): Promise<{ etcd: EtcdProcess; ca: KeyPair; client: KeyPair; writer: Writer }> {
+  const dir = tempDir();
+  const ca = makeCa(dir, "etcd-ca");
+  const server = makeCert(dir, ca, "etcd-server", "server");
+  const client = makeCert(dir, ca, "kafscale-mcp", "client");
+  const etcd = await startEtcd({ tls: mutual ? { ...server, trustedCaFile: ca.certFile, clientCertAuth: true } : server });
+  defer(() => etcd.destroy());
+  const credentials = {
+    rootCertificate: readFileSync(ca.certFile),
+    certChain: readFileSync(client.certFile),
+    privateKey: readFileSync(client.keyFile),
+  };
+  const writer = await clusterWriter([etcd.endpoint], { credentials });
+  defer(() => writer.close());
+  return { etcd, ca, client, writer };
+}
+
 describe("etcd TLS", () => {
   it("serves over TLS with a CA made by openssl", async () => {
-    const dir = tempDir();
-    const ca = makeCa(dir, "etcd-ca");
-    const server = makeCert(dir, ca, "etcd-server", "server");
-    const etcd = await startEtcd({ tls: server });
-    defer(() => etcd.destroy());
-    const writer = await clusterWriter([etcd.endpoint], { credentials: { rootCertificate: readFileSync(ca.certFile) } });
-    defer(() => writer.close());
+    const { etcd, ca, writer } = await etcdWithTls(false);
     const { service, client } = await connectedService(etcd.endpoint, writer.namespace, {
       KAFSCALE_MCP_ETCD_CA_FILE: ca.certFile,
     });
@@ -130,19 +139,7 @@ describe("etcd TLS", () => {
   });
 
   it("serves over mutual TLS with a client certificate, and says what is wrong without one", async () => {
-    const dir = tempDir();
-    const ca = makeCa(dir, "etcd-ca");
-    const server = makeCert(dir, ca, "etcd-server", "server");
-    const clientCert = makeCert(dir, ca, "kafscale-mcp", "client");
-    const etcd = await startEtcd({ tls: { ...server, trustedCaFile: ca.certFile, clientCertAuth: true } });
-    defer(() => etcd.destroy());
-    const credentials = {
-      rootCertificate: readFileSync(ca.certFile),
-      certChain: readFileSync(clientCert.certFile),
-      privateKey: readFileSync(clientCert.keyFile),
-    };
-    const writer = await clusterWriter([etcd.endpoint], { credentials });
-    defer(() => writer.close());
+    const { etcd, ca, client: clientCert, writer } = await etcdWithTls(true);
     const { service, client } = await connectedService(etcd.endpoint, writer.namespace, {
       KAFSCALE_MCP_ETCD_CA_FILE: ca.certFile,
       KAFSCALE_MCP_ETCD_CERT_FILE: clientCert.certFile,
@@ -162,14 +159,8 @@ describe("etcd TLS", () => {
   });
 
   it("refuses etcd's certificate under a wrong CA: answers stale from the snapshot with a clear, sanitised error", async () => {
-    const dir = tempDir();
-    const ca = makeCa(dir, "etcd-ca");
-    const otherCa = makeCa(dir, "other-ca");
-    const server = makeCert(dir, ca, "etcd-server", "server");
-    const etcd = await startEtcd({ tls: server });
-    defer(() => etcd.destroy());
-    const writer = await clusterWriter([etcd.endpoint], { credentials: { rootCertificate: readFileSync(ca.certFile) } });
-    defer(() => writer.close());
+    const { etcd, ca, writer } = await etcdWithTls(false);
+    const otherCa = makeCa(tempDir(), "other-ca");
     // A snapshot taken with the right CA; then the service restarts with the wrong one.
     const path = tempDbPath();
     const first = await connectedService(etcd.endpoint, writer.namespace, {

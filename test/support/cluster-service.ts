@@ -5,12 +5,13 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { expect, vi } from "vitest";
 import { Etcd3, type IOptions, type Namespace } from "etcd3";
 import { encodeNextOffset } from "../../src/kafscale/encode.js";
 import { keys } from "../../src/kafscale/keys.js";
 import type { RunningService } from "../../src/service.js";
 import { realisticCluster, writeCluster } from "./fixtures.js";
-import { callTool, startTestService } from "./service.js";
+import { callTool, connectClient, startTestService } from "./service.js";
 
 /** Probe settings for fault tests: a stalled or isolated member is given up within ~1 s. */
 export const FAST_LINK = {
@@ -95,6 +96,25 @@ export async function startClusterService(
   env: Record<string, string> = {},
 ): Promise<RunningService> {
   return startTestService(endpoints.join(","), namespace, { ...FAST_LINK, ...env });
+}
+
+/**
+ * The service against `endpoints` with its etcd link confirmed (`connected`), and an SDK client
+ * connected to it; `defer` registers their cleanup.
+ */
+export async function connectedService(
+  endpoints: string[],
+  namespace: string,
+  env: Record<string, string>,
+  defer: (cleanup: () => Promise<void> | void) => void,
+): Promise<{ service: RunningService; client: Client }> {
+  const service = await startClusterService(endpoints, namespace, env);
+  defer(() => service.close());
+  await service.sync?.ready();
+  const client = await connectClient(service.url as string);
+  defer(() => client.close());
+  await vi.waitFor(async () => expect((await orders0(client)).freshness.etcd_link).toBe("connected"), 10_000);
+  return { service, client };
 }
 
 /** /readyz status and reason. */
