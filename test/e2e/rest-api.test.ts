@@ -18,7 +18,8 @@ async function getJson(url: string, headers: Record<string, string> = AUTH): Pro
 /** Freshness ages differ between two calls; everything else must be identical. */
 function withoutAges(body: any): any {
   const { freshness, ...rest } = body;
-  const { age_ms: _a, metrics_age_ms: _m, ...stable } = freshness;
+  // synced_at moves with every link probe (every 200 ms here), between the REST and the MCP call too.
+  const { age_ms: _a, metrics_age_ms: _m, synced_at: _s, ...stable } = freshness;
   return { ...rest, freshness: stable };
 }
 

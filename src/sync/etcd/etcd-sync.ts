@@ -181,6 +181,7 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
     let connectTimer: NodeJS.Timeout | null = null;
     let ended = false;
     let confirmed = false;
+    let probing = false;
     // etcd already dropped a watch it cancelled; asking to cancel it again would wait forever.
     let cancelledByEtcd = false;
 
@@ -235,7 +236,9 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
         w.on("connected", (res: IWatchResponse) => {
           if (connectTimer) clearTimeout(connectTimer);
           catchUp.created(Number(res.header.revision));
-          void probe();
+          // One probe chain per watch (etcd3 only reconnects a watcher after "disconnected", which ends this one).
+          if (!probing) void probe();
+          probing = true;
         });
         w.on("data", (res: IWatchResponse) => {
           // A watch given up on may still deliver; the next watch resumes from the store instead.
