@@ -37,9 +37,11 @@ import { databaseSize, distEntry, startBaseline, startOurs, type RunningTarget }
 /**
  * Settings our service gets beyond endpoints and paths. The per-principal rate limit (600 calls/min
  * by default) would cap every caller far below what the benchmark measures; it guards a shared
- * deployment against one agent, not the data path under test.
+ * deployment against one agent, not the data path under test. The etcd link probe is a Range request
+ * on a timer (0.2/s by default, measured on its own by bench/probe-cost.ts); an hour between probes
+ * keeps it out of etcd's request counters, so they show what tool calls cause: nothing.
  */
-const SERVICE_ENV = { KAFSCALE_MCP_RATE_LIMIT: "0" };
+const SERVICE_ENV = { KAFSCALE_MCP_RATE_LIMIT: "0", KAFSCALE_MCP_LINK_PROBE_INTERVAL: "1h" };
 
 const started = performance.now();
 const say = (line: string): void => console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}`);

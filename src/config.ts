@@ -152,10 +152,12 @@ const envSchema = z.object({
   KAFSCALE_MCP_ETCD_NAMESPACE: z.string().default(""),
   KAFSCALE_MCP_ETCD_DIAL_TIMEOUT: duration("5s"),
   KAFSCALE_MCP_ETCD_PAGE_SIZE: positiveInt(10_000),
+  KAFSCALE_MCP_ETCD_BACKOFF_MAX: duration("15s"),
   KAFSCALE_MCP_DB_PATH: z.string().default("kafscale-mcp.db"),
   KAFSCALE_MCP_CHANGE_LOG_LIMIT: positiveInt(10_000),
   KAFSCALE_MCP_STALE_AFTER: duration("30s"),
   KAFSCALE_MCP_LINK_PROBE_INTERVAL: duration("5s"),
+  KAFSCALE_MCP_LINK_PROBE_TIMEOUT: duration("3s"),
   KAFSCALE_MCP_BROKER_METRICS_URL: optionalText,
   KAFSCALE_MCP_BROKER_METRICS_URL_TEMPLATE: optionalText,
   KAFSCALE_MCP_OPERATOR_METRICS_URL: optionalText,
@@ -201,6 +203,8 @@ export interface EtcdConfig {
   namespace: string;
   dialTimeoutMs: number;
   pageSize: number;
+  /** Longest wait between two reconnect attempts (exponential backoff with full jitter up to it). */
+  backoffMaxMs: number;
 }
 
 export interface MetricsConfig {
@@ -285,6 +289,8 @@ export interface Config {
   changeLogLimit: number;
   staleAfterMs: number;
   linkProbeIntervalMs: number;
+  /** Deadline of one link probe (a linearizable read); past it the member is given up. */
+  linkProbeTimeoutMs: number;
   metrics: MetricsConfig;
   http: HttpConfig;
   logLevel: "debug" | "info" | "warn" | "error";
@@ -368,11 +374,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       namespace: e.KAFSCALE_MCP_ETCD_NAMESPACE,
       dialTimeoutMs: e.KAFSCALE_MCP_ETCD_DIAL_TIMEOUT,
       pageSize: e.KAFSCALE_MCP_ETCD_PAGE_SIZE,
+      backoffMaxMs: e.KAFSCALE_MCP_ETCD_BACKOFF_MAX,
     },
     dbPath: e.KAFSCALE_MCP_DB_PATH,
     changeLogLimit: e.KAFSCALE_MCP_CHANGE_LOG_LIMIT,
     staleAfterMs: e.KAFSCALE_MCP_STALE_AFTER,
     linkProbeIntervalMs: e.KAFSCALE_MCP_LINK_PROBE_INTERVAL,
+    linkProbeTimeoutMs: e.KAFSCALE_MCP_LINK_PROBE_TIMEOUT,
     metrics: {
       brokerUrl: e.KAFSCALE_MCP_BROKER_METRICS_URL,
       brokerUrlTemplate: e.KAFSCALE_MCP_BROKER_METRICS_URL_TEMPLATE,

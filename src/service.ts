@@ -13,8 +13,8 @@ import type { AuditTrail } from "./audit/audit-trail.js";
 import { assertProdFence, authModeOf, createAuth, type AuthSetup } from "./http/auth/auth-mode.js";
 import type { Logger } from "./log.js";
 import { createStore, type Store } from "./store/index.js";
-import { createEtcdClient, keyspaceOf, type EtcdClient } from "./sync/etcd/etcd-client.js";
 import { createEtcdSync, type EtcdSync } from "./sync/etcd/etcd-sync.js";
+import { rotatingConnector } from "./sync/etcd/member-connector.js";
 import { createMetricsPoller, metricsEnabled, metricsStaleAfterMs, type MetricsPoller } from "./sync/metrics/metrics-poller.js";
 import type { ToolContext } from "./tools/context.js";
 import { TOOL_NAMES } from "./tools/index.js";
@@ -109,15 +109,17 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       config.metrics.brokerUrlTemplate = metricsServer.urlTemplate;
       logger.info("demo mode: serving the bundled demo cluster (not a live cluster)", { revision });
     } else {
-      const client: EtcdClient = createEtcdClient(config.etcd);
-      closers.push(() => client.close());
+      // One member at a time, failing over through the endpoints (member-connector.ts); the sync
+      // closes it when it stops.
       sync = createEtcdSync({
         store,
-        client,
-        keyspace: keyspaceOf(client, config.etcd.namespace),
+        connector: rotatingConnector(config.etcd),
         logger,
         pageSize: config.etcd.pageSize,
         probeIntervalMs: config.linkProbeIntervalMs,
+        probeTimeoutMs: config.linkProbeTimeoutMs,
+        connectTimeoutMs: config.etcd.dialTimeoutMs,
+        backoffCapMs: config.etcd.backoffMaxMs,
       });
       const running = sync;
       closers.push(() => running.stop());

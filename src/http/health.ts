@@ -1,10 +1,12 @@
 /**
  * /healthz (liveness: the process answers; no auth, no Host check, no store access) and /readyz
- * (503 with a JSON reason until the first full sync, and while the snapshot is staler than the
- * threshold, so a load balancer stops sending agents to a replica that cannot answer well).
+ * (503 with a JSON reason until the first full sync, while the snapshot is staler than the
+ * threshold, and while the etcd link cannot prove the snapshot current, so a load balancer stops
+ * sending agents to a replica that cannot answer well).
  */
 import type { Request, Response } from "express";
 import type { ToolContext } from "../tools/context.js";
+import { etcdLinkProblem, etcdUnreachable } from "../tools/freshness.js";
 
 export interface Readiness {
   ready: boolean;
@@ -19,10 +21,10 @@ export function readinessOf(ctx: ToolContext): Readiness {
   const sync = ctx.store.syncState.get();
   const age = sync.syncedAt === null ? null : Math.max(0, ctx.now() - sync.syncedAt);
   let reason: string | null = null;
-  if (!sync.initialSyncDone) reason = `initial etcd sync in progress (rev ${sync.revision})`;
+  if (!sync.initialSyncDone) reason = etcdUnreachable(sync) ?? `initial etcd sync in progress (rev ${sync.revision})`;
   else if (sync.source !== "demo" && age !== null && age > ctx.staleAfterMs) {
     reason = `snapshot stale: not confirmed current for ${Math.round(age / 1000)}s (etcd link ${sync.linkState})`;
-  }
+  } else reason = etcdLinkProblem(sync);
   return { ready: reason === null, reason, revision: sync.revision, etcd_link: sync.linkState, age_ms: age };
 }
 

@@ -34,6 +34,25 @@ export function sanitizeError(text: string | null): string | null {
     .slice(0, 300);
 }
 
+/**
+ * "etcd cannot be reached since …: reason" when a failure was recorded since the link last left
+ * `connected` (before the first sync this replaces "in progress"), else null.
+ */
+export function etcdUnreachable(sync: SyncState): string | null {
+  if (sync.source === "demo" || sync.linkState === "connected") return null;
+  if (sync.lastErrorAt === null || (sync.linkSince !== null && sync.lastErrorAt < sync.linkSince)) return null;
+  return `etcd cannot be reached since ${iso(sync.linkSince ?? sync.lastErrorAt)}: ${sanitizeError(sync.lastError)}`;
+}
+
+/**
+ * Why the etcd link cannot vouch for the snapshot right now, or null while currency is proven
+ * (`connected`: the watch is live on a member that passed its last linearizable probe).
+ */
+export function etcdLinkProblem(sync: SyncState): string | null {
+  if (sync.source === "demo" || sync.linkState === "connected") return null;
+  return etcdUnreachable(sync) ?? `etcd link ${sync.linkState} since ${iso(sync.linkSince)}: not yet confirmed current`;
+}
+
 /** Computes freshness now, from the sync state (read once per call by the caller) and the last scrape. */
 export function freshnessOf(ctx: ToolContext, sync: SyncState): Freshness {
   const now = ctx.now();
@@ -46,6 +65,8 @@ export function freshnessOf(ctx: ToolContext, sync: SyncState): Freshness {
   else if (!demo && age !== null && age > ctx.staleAfterMs) {
     reasons.push(`snapshot not confirmed current for ${Math.round(age / 1000)}s (etcd link ${sync.linkState})`);
   }
+  const link = etcdLinkProblem(sync);
+  if (link !== null) reasons.push(link);
   if (!demo && ctx.metricsConfigured && metricsAge !== null && metricsAge > ctx.metricsStaleAfterMs) {
     reasons.push(`last good metrics scrape ${Math.round(metricsAge / 1000)}s ago`);
   }

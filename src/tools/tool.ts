@@ -12,7 +12,7 @@ import type { Logger } from "../log.js";
 import type { CallContext } from "./call-context.js";
 import type { ToolContext } from "./context.js";
 import { notReady, ToolError } from "./errors.js";
-import { freshnessOf, freshnessSchema } from "./freshness.js";
+import { etcdUnreachable, freshnessOf, freshnessSchema } from "./freshness.js";
 
 /**
  * Tool sets a caller may be granted. "observe": the read-only tools. "mutate" is reserved for
@@ -98,7 +98,7 @@ export function runTool(
   const sync = ctx.store.syncState.get();
   const revision = sync.revision;
   try {
-    if (def.needsSnapshot && !sync.initialSyncDone) throw notReady(sync.revision);
+    if (def.needsSnapshot && !sync.initialSyncDone) throw notReady(sync.revision, etcdUnreachable(sync));
     const data = def.handler(ctx, args as never);
     const body = { ...data, freshness: freshnessOf(ctx, sync) };
     return {

@@ -48,7 +48,13 @@ export function testEtcd(endpoint: string = inject("etcdEndpoint")): {
   keyspace: Namespace;
 } {
   // The product's client factory, so tests run with the same gRPC options as the service.
-  const client = createEtcdClient({ endpoints: [endpoint], namespace: "", dialTimeoutMs: 5000, pageSize: 2000 });
+  const client = createEtcdClient({
+    endpoints: [endpoint],
+    namespace: "",
+    dialTimeoutMs: 5000,
+    pageSize: 2000,
+    backoffMaxMs: 15_000,
+  });
   const namespace = `/test-${randomUUID()}`;
   return { endpoint, client, namespace, keyspace: client.namespace(namespace) };
 }
