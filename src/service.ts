@@ -16,6 +16,8 @@ import { createStore, type Store } from "./store/index.js";
 import { createEtcdClient, keyspaceOf, type EtcdClient } from "./sync/etcd/etcd-client.js";
 import { createEtcdSync, type EtcdSync } from "./sync/etcd/etcd-sync.js";
 import { createMetricsPoller, metricsEnabled, metricsStaleAfterMs, type MetricsPoller } from "./sync/metrics/metrics-poller.js";
+import { createOpsCopier, type OpsCopier } from "./sync/ops/ops-copier.js";
+import { createWalMonitor, type WalMonitor } from "./sync/ops/wal-monitor.js";
 import type { ToolContext } from "./tools/context.js";
 import { TOOL_NAMES } from "./tools/index.js";
 
@@ -34,6 +36,10 @@ export interface RunningService {
   sync: EtcdSync | null;
   /** The metrics poller, when a metrics URL is configured. */
   poller: MetricsPoller | null;
+  /** Watches the live file's WAL (null for an in-memory database). */
+  walMonitor: WalMonitor | null;
+  /** Publishes the ops copy, when KAFSCALE_MCP_OPS_COPY is set. */
+  opsCopier: OpsCopier | null;
   /** Base URL when listening (http://host:port). */
   url: string | null;
   /** The audit trail (stdio mode passes its tool calls here too). */
@@ -77,8 +83,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   try {
     const store = createStore(options.demo ? ":memory:" : config.dbPath, {
       historyLimit: config.changeLogLimit,
+      walSizeLimitBytes: config.wal.sizeLimitBytes,
     });
     closers.push(() => store.close());
+    const walMonitor = store.probeWal && createWalMonitor({ probe: store.probeWal, limits: config.wal, logger });
+    if (walMonitor) {
+      closers.push(() => walMonitor.stop());
+      walMonitor.start();
+    }
     const audit = createServiceAudit({
       config: config.audit,
       store: store.audit,
@@ -120,6 +132,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       poller.start();
     }
 
+    // Started after the sync and the demo data, so its first attempt finds a snapshot when one is ready.
+    const opsCopier = config.opsCopy ? createOpsCopier({ store, config: config.opsCopy, logger }) : null;
+    if (opsCopier) {
+      closers.push(() => opsCopier.stop());
+      opsCopier.start();
+    }
+
     const ctx: ToolContext = {
       store,
       staleAfterMs: config.staleAfterMs,
@@ -144,6 +163,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         enabledTools: config.enabledTools,
         rateLimit: config.rateLimit,
         audit,
+        storage: { wal: () => walMonitor?.status() ?? null, opsCopy: () => opsCopier?.status() ?? null },
         resourceMetadata: oidc && {
           issuer: oidc.issuer,
           scopes: [...new Set([oidc.observeScope, ...oidc.requiredScopes])],
@@ -166,7 +186,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       closers.push(() => app.close());
       logger.info("listening", { url: `${url}/mcp` });
     }
-    return { store, ctx, sync, poller, url, audit, close };
+    return { store, ctx, sync, poller, walMonitor, opsCopier, url, audit, close };
   } catch (err) {
     await close();
     throw err;

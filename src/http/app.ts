@@ -17,6 +17,7 @@ import type { McpRequestExtra, ToolCallEvent } from "../tools/tool.js";
 import type { Authenticator } from "./auth/authenticator.js";
 import { hostAndOriginGuard } from "./guards.js";
 import { healthz, readyz } from "./health.js";
+import type { StorageHealth } from "./storage-health.js";
 import { principalOf, setPrincipal } from "./auth/principal.js";
 import { createRateLimiter } from "./rate-limit.js";
 import { assignRequestId, requestIdOf } from "./request-id.js";
@@ -39,6 +40,8 @@ export interface AppOptions {
   rateLimit?: RateLimitConfig;
   /** Where tool calls and refusals are recorded. */
   audit?: AuditTrail;
+  /** The live file's WAL and the ops copy, for /metrics and /readyz. */
+  storage?: StorageHealth;
   /** RFC 9728 metadata for /mcp (OIDC only). */
   resourceMetadata?: ResourceMetadataOptions;
   onToolCall?: (event: ToolCallEvent) => void;
@@ -70,7 +73,7 @@ const AUTH_ERROR: Record<number, string> = { 401: "invalid_token", 403: "insuffi
 export function createApp(options: AppOptions): App {
   const { ctx, http, logger } = options;
   const enabledTools = options.enabledTools ?? [];
-  const metrics = createServiceMetrics(ctx);
+  const metrics = createServiceMetrics(ctx, options.storage);
 
   // Requests already refused with a status: the tool gate must not audit their calls a second time.
   const refused = new WeakSet<Request>();
@@ -123,7 +126,7 @@ export function createApp(options: AppOptions): App {
   const app = express();
   app.disable("x-powered-by");
   app.get("/healthz", healthz);
-  app.get("/readyz", readyz(ctx));
+  app.get("/readyz", readyz(ctx, options.storage));
   app.get("/metrics", (_req, res) => {
     res.type("text/plain; version=0.0.4").send(metrics.render(sessions.count()));
   });

@@ -1,8 +1,10 @@
 /**
  * The service's own Prometheus metrics (/metrics): tool calls by tool and outcome, refused HTTP
- * requests by reason, and gauges for the snapshot (revision, age, etcd link, sessions).
+ * requests by reason, and gauges for the snapshot (revision, age, etcd link, sessions), the live
+ * file's WAL and the ops copy (storage-health.ts).
  */
 import type { ToolContext } from "../tools/context.js";
+import { storageMetricLines, type StorageHealth } from "./storage-health.js";
 
 export interface ServiceMetrics {
   toolCall(tool: string, outcome: string, latencyMs: number): void;
@@ -14,7 +16,7 @@ const LINK_VALUE = { connected: 2, reconnecting: 1, down: 0 } as const;
 
 const escapeLabel = (v: string): string => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 
-export function createServiceMetrics(ctx: ToolContext): ServiceMetrics {
+export function createServiceMetrics(ctx: ToolContext, storage?: StorageHealth): ServiceMetrics {
   const calls = new Map<string, { count: number; seconds: number }>();
   const denials = new Map<string, number>();
   return {
@@ -57,6 +59,7 @@ export function createServiceMetrics(ctx: ToolContext): ServiceMetrics {
         "# HELP kafscale_mcp_sessions Open MCP sessions.",
         "# TYPE kafscale_mcp_sessions gauge",
         `kafscale_mcp_sessions ${sessions}`,
+        ...storageMetricLines(storage, ctx.now()),
       ];
       return lines.join("\n") + "\n";
     },
