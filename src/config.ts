@@ -121,31 +121,34 @@ const algorithms = csv.transform((names, ctx) => {
   return list;
 });
 
+/** A variable that `parse` turns into a value (undefined: invalid, reported as "expected <expected>"). */
+const parsedText = <T>(fallback: string, parse: (value: string) => T | undefined, expected: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const value = parse(text.trim());
+      if (value !== undefined) return value;
+      ctx.addIssue({ code: "custom", message: `expected ${expected}, got "${text}"` });
+      return z.NEVER;
+    });
+
 const BYTE_UNITS: Record<string, number> = { "": 1, k: 1e3, M: 1e6, G: 1e9, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30 };
 
 /** A size in bytes: plain bytes, or Kubernetes-style "512Mi", "1Gi" (binary) and "500M" (decimal). */
 const byteSize = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((text, ctx) => {
-      const match = /^(\d+)\s*(k|M|G|Ki|Mi|Gi)?$/.exec(text.trim());
-      if (match) return Number(match[1]) * (BYTE_UNITS[match[2] ?? ""] as number);
-      ctx.addIssue({ code: "custom", message: `expected a size such as "16Mi", "1Gi" or bytes, got "${text}"` });
-      return z.NEVER;
-    });
+  parsedText(
+    fallback,
+    (value) => {
+      const match = /^(\d+)(k|M|G|Ki|Mi|Gi)?$/.exec(value);
+      return match ? Number(match[1]) * (BYTE_UNITS[match[2] ?? ""] as number) : undefined;
+    },
+    'a size such as "16Mi", "1Gi" or bytes',
+  );
 
 /** A Unix file mode in octal, e.g. "0640". */
 const fileMode = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((text, ctx) => {
-      const value = text.trim();
-      if (/^0?[0-7]{3}$/.test(value)) return parseInt(value, 8);
-      ctx.addIssue({ code: "custom", message: `expected an octal file mode such as "0640", got "${text}"` });
-      return z.NEVER;
-    });
+  parsedText(fallback, (value) => (/^0?[0-7]{3}$/.test(value) ? parseInt(value, 8) : undefined), 'an octal file mode such as "0640"');
 
 const optionalText = z
   .string()

@@ -139,6 +139,9 @@ export async function publishOpsCopy(db: Db, options: OpsCopyOptions): Promise<O
     await stage("flushing the copy to disk", () => fsyncOffLoop(file));
     await stage(`publishing ${options.target}`, async () => {
       chmodSync(file, options.mode);
+      // A journal left beside the path (someone wrote to the copy and crashed) would be "rolled back"
+      // into the new copy by its first reader; a -wal/-shm would be stale. The copy never has them.
+      await removeCompanions(options.target);
       renameSync(file, options.target);
       await fsyncOffLoop(dir);
     });
@@ -192,9 +195,15 @@ function createPrivateFile(path: string): void {
   closeSync(openSync(path, "wx", 0o600));
 }
 
+const COMPANIONS = ["-journal", "-wal", "-shm"];
+
+async function removeCompanions(path: string): Promise<void> {
+  await Promise.all(COMPANIONS.map((suffix) => rm(`${path}${suffix}`, { force: true })));
+}
+
 /** Removes a work file and its companions, off the event loop (unlinking a large file takes a while). */
 async function removeDatabaseFiles(path: string): Promise<void> {
-  await Promise.all(["", "-journal", "-wal", "-shm"].map((suffix) => rm(`${path}${suffix}`, { force: true })));
+  await Promise.all([rm(path, { force: true }), removeCompanions(path)]);
 }
 
 /** fsync in libuv's thread pool: flushing a large file must not hold the event loop. */

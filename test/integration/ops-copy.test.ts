@@ -291,6 +291,30 @@ describe("ops copy", () => {
     expect(await sqliteQuery(withAudit, "SELECT count(*) FROM audit_log; SELECT includes_audit FROM ops_copy;")).toBe("20\n1");
   });
 
+  it("a hot journal left beside the copy (someone wrote to it and was killed) does not reach the next copy", async () => {
+    const dir = openTempDir();
+    const copyPath = join(dir, "ops.db");
+    const { store, copier } = setup(dir, copyPath, { mode: 0o644 });
+    writeRevision(store, 60, 300);
+    await copier.runOnce();
+    // A writer that spills its transaction into the file and dies before committing: a hot journal.
+    const writer = spawn("sqlite3", [copyPath]);
+    const ready = new Promise<void>((resolve) => writer.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("spilled") && resolve()));
+    writer.stdin.write("PRAGMA cache_size = 1; BEGIN; DELETE FROM kv; DELETE FROM committed_offsets; SELECT 'spilled';\n");
+    await ready;
+    writer.kill("SIGKILL");
+    await new Promise((resolve) => writer.once("exit", resolve));
+    expect(statSync(`${copyPath}-journal`).size).toBeGreaterThan(0);
+
+    writeRevision(store, 61, 300);
+    await copier.runOnce();
+    // The first reader of the new copy finds no journal to "roll back" into it.
+    expect(await sqliteQuery(copyPath, `PRAGMA integrity_check; ${REVISION_CHECK_SQL}; SELECT count(*) FROM committed_offsets;`)).toBe(
+      "ok\n61|1\n300",
+    );
+    expect(readdirSync(dir).filter((name) => name.startsWith("ops.db"))).toEqual(["ops.db"]);
+  });
+
   it("a copy that fails (disk full) keeps the previous copy and the service going, logs once per state change, and recovers", async () => {
     const dir = openTempDir();
     const opsDir = join(dir, "ops");
