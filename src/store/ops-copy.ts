@@ -102,8 +102,10 @@ export async function publishOpsCopy(db: Db, options: OpsCopyOptions): Promise<O
   try {
     await removeDatabaseFiles(staging);
     await removeDatabaseFiles(building);
-    createPrivateFile(staging);
-    const flusher = await startFlusher(staging);
+    const flusher = await stage(`creating a work file in ${dir}`, () => {
+      createPrivateFile(staging);
+      return startFlusher(staging);
+    });
     try {
       await stage("backing up the snapshot", () =>
         db.backup(staging, {

@@ -362,6 +362,18 @@ describe("ops copy", () => {
     expect(workFiles(opsDir)).toEqual([]);
   });
 
+  it("reports a missing directory as a failure that names it", async () => {
+    const dir = openTempDir();
+    const { store, copier } = setup(dir, join(dir, "missing", "ops.db"));
+    writeRevision(store, 70, 10);
+    expect(await copier.runOnce()).toMatchObject({
+      state: "failing",
+      lastError: `ops copy: creating a work file in ${join(dir, "missing")}: ENOENT: no such file or directory, open '${join(dir, "missing")}/.ops.db.${process.pid}.staging'`,
+    });
+    mkdirSync(join(dir, "missing"));
+    expect(await copier.runOnce()).toMatchObject({ state: "ok", revision: 70 });
+  });
+
   it("stopping abandons a copy in progress, leaving no work files; start removes those of a crashed run", async () => {
     const dir = openTempDir();
     const copyPath = join(dir, "ops.db");

@@ -49,10 +49,10 @@ export function createOpsCopier(options: OpsCopierOptions): OpsCopier {
   };
 
   const copy = async (): Promise<number> => {
-    if (!store.syncState.get().initialSyncDone) return Math.min(config.intervalMs, WAITING_RETRY_MS);
     const started = now();
-    status.lastAttemptAt = started;
     try {
+      if (!store.syncState.get().initialSyncDone) return Math.min(config.intervalMs, WAITING_RETRY_MS);
+      status.lastAttemptAt = started;
       const result = await store.publishOpsCopy({
         target: config.path,
         mode: config.mode,

@@ -67,8 +67,17 @@ export function createWalMonitor(options: WalMonitorOptions): WalMonitor {
     return status;
   };
 
+  let lastFailure: string | null = null;
   const periodic = createPeriodic(async () => {
-    check();
+    try {
+      check();
+      lastFailure = null;
+    } catch (err) {
+      // Not expected (the probe handles SQLite's busy answers); say it once, keep checking.
+      const message = err instanceof Error ? err.message : String(err);
+      if (message !== lastFailure) logger.warn("live database WAL check failed", { error: message });
+      lastFailure = message;
+    }
     return intervalMs;
   }, options.timer ?? realTimer);
   return { start: () => periodic.start(), check, stop: () => periodic.stop(), status: () => health.status() };
