@@ -2,6 +2,7 @@
  * The one typed configuration. Every KAFSCALE_MCP_* variable is parsed here, once, at start;
  * nothing else reads process.env. Errors name the variable and the expected form.
  */
+import { resolve } from "node:path";
 import { z } from "zod";
 import { parseGoDuration } from "./duration.js";
 
@@ -120,6 +121,35 @@ const algorithms = csv.transform((names, ctx) => {
   return list;
 });
 
+/** A variable that `parse` turns into a value (undefined: invalid, reported as "expected <expected>"). */
+const parsedText = <T>(fallback: string, parse: (value: string) => T | undefined, expected: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const value = parse(text.trim());
+      if (value !== undefined) return value;
+      ctx.addIssue({ code: "custom", message: `expected ${expected}, got "${text}"` });
+      return z.NEVER;
+    });
+
+const BYTE_UNITS: Record<string, number> = { "": 1, k: 1e3, M: 1e6, G: 1e9, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30 };
+
+/** A size in bytes: plain bytes, or Kubernetes-style "512Mi", "1Gi" (binary) and "500M" (decimal). */
+const byteSize = (fallback: string) =>
+  parsedText(
+    fallback,
+    (value) => {
+      const match = /^(\d+)(k|M|G|Ki|Mi|Gi)?$/.exec(value);
+      return match ? Number(match[1]) * (BYTE_UNITS[match[2] ?? ""] as number) : undefined;
+    },
+    'a size such as "16Mi", "1Gi" or bytes',
+  );
+
+/** A Unix file mode in octal, e.g. "0640". */
+const fileMode = (fallback: string) =>
+  parsedText(fallback, (value) => (/^0?[0-7]{3}$/.test(value) ? parseInt(value, 8) : undefined), 'an octal file mode such as "0640"');
+
 const optionalText = z
   .string()
   .optional()
@@ -155,6 +185,13 @@ const envSchema = z.object({
   KAFSCALE_MCP_ETCD_BACKOFF_MAX: duration("15s"),
   KAFSCALE_MCP_DB_PATH: z.string().default("kafscale-mcp.db"),
   KAFSCALE_MCP_CHANGE_LOG_LIMIT: positiveInt(10_000),
+  KAFSCALE_MCP_OPS_COPY: optionalText,
+  KAFSCALE_MCP_OPS_COPY_INTERVAL: duration("60s"),
+  KAFSCALE_MCP_OPS_COPY_MODE: fileMode("0640"),
+  KAFSCALE_MCP_OPS_COPY_AUDIT: bool(false),
+  KAFSCALE_MCP_WAL_SIZE_LIMIT: byteSize("16Mi"),
+  KAFSCALE_MCP_WAL_STARVED_AFTER: duration("1m"),
+  KAFSCALE_MCP_WAL_BUDGET: byteSize("1Gi"),
   KAFSCALE_MCP_STALE_AFTER: duration("30s"),
   KAFSCALE_MCP_LINK_PROBE_INTERVAL: duration("5s"),
   KAFSCALE_MCP_LINK_PROBE_TIMEOUT: duration("3s"),
@@ -271,6 +308,27 @@ export interface AuditConfig {
   retentionMs: number;
 }
 
+/** The copy of the snapshot published for readers (KAFSCALE_MCP_OPS_COPY_*); absent when off. */
+export interface OpsCopyConfig {
+  /** Where the copy is published (renamed into place). */
+  path: string;
+  intervalMs: number;
+  /** File mode of the published copy. */
+  mode: number;
+  /** Whether the copy keeps the audit_log rows (left out by default). */
+  includeAudit: boolean;
+}
+
+/** How the live file's write-ahead log is bounded and watched (KAFSCALE_MCP_WAL_*). */
+export interface WalConfig {
+  /** journal_size_limit: the WAL is cut back to this after a complete checkpoint. */
+  sizeLimitBytes: number;
+  /** A WAL above the size limit with no complete checkpoint for this long is reported as starved. */
+  starvedAfterMs: number;
+  /** A WAL this large makes /readyz fail. */
+  budgetBytes: number;
+}
+
 export interface RateLimitConfig {
   /** Tool calls per minute per principal; 0 disables the limit. */
   perMinute: number;
@@ -287,6 +345,8 @@ export interface Config {
   etcd: EtcdConfig;
   dbPath: string;
   changeLogLimit: number;
+  opsCopy?: OpsCopyConfig;
+  wal: WalConfig;
   staleAfterMs: number;
   linkProbeIntervalMs: number;
   /** Deadline of one link probe (a linearizable read); past it the member is given up. */
@@ -337,6 +397,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         "(tokens are always checked against an issuer)",
     );
   }
+  if (e.KAFSCALE_MCP_OPS_COPY !== undefined && resolve(e.KAFSCALE_MCP_OPS_COPY) === resolve(e.KAFSCALE_MCP_DB_PATH)) {
+    throw new ConfigError(
+      "invalid configuration:\n  KAFSCALE_MCP_OPS_COPY must not be the live database (KAFSCALE_MCP_DB_PATH); choose another file",
+    );
+  }
+  if (e.KAFSCALE_MCP_OPS_COPY_INTERVAL <= 0) {
+    throw new ConfigError("invalid configuration:\n  KAFSCALE_MCP_OPS_COPY_INTERVAL: must be greater than 0");
+  }
+  if (e.KAFSCALE_MCP_WAL_SIZE_LIMIT < 2 ** 20) {
+    throw new ConfigError("invalid configuration:\n  KAFSCALE_MCP_WAL_SIZE_LIMIT: must be at least 1Mi");
+  }
+  if (e.KAFSCALE_MCP_WAL_BUDGET <= e.KAFSCALE_MCP_WAL_SIZE_LIMIT) {
+    throw new ConfigError(
+      "invalid configuration:\n  KAFSCALE_MCP_WAL_BUDGET must be larger than KAFSCALE_MCP_WAL_SIZE_LIMIT",
+    );
+  }
   const oidc: OidcConfig | undefined =
     e.KAFSCALE_MCP_OIDC_ISSUER === undefined
       ? undefined
@@ -378,6 +454,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     dbPath: e.KAFSCALE_MCP_DB_PATH,
     changeLogLimit: e.KAFSCALE_MCP_CHANGE_LOG_LIMIT,
+    opsCopy:
+      e.KAFSCALE_MCP_OPS_COPY === undefined
+        ? undefined
+        : {
+            path: e.KAFSCALE_MCP_OPS_COPY,
+            intervalMs: e.KAFSCALE_MCP_OPS_COPY_INTERVAL,
+            mode: e.KAFSCALE_MCP_OPS_COPY_MODE,
+            includeAudit: e.KAFSCALE_MCP_OPS_COPY_AUDIT,
+          },
+    wal: {
+      sizeLimitBytes: e.KAFSCALE_MCP_WAL_SIZE_LIMIT,
+      starvedAfterMs: e.KAFSCALE_MCP_WAL_STARVED_AFTER,
+      budgetBytes: e.KAFSCALE_MCP_WAL_BUDGET,
+    },
     staleAfterMs: e.KAFSCALE_MCP_STALE_AFTER,
     linkProbeIntervalMs: e.KAFSCALE_MCP_LINK_PROBE_INTERVAL,
     linkProbeTimeoutMs: e.KAFSCALE_MCP_LINK_PROBE_TIMEOUT,

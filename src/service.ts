@@ -16,6 +16,8 @@ import { createStore, type Store } from "./store/index.js";
 import { createEtcdSync, type EtcdSync } from "./sync/etcd/etcd-sync.js";
 import { rotatingConnector } from "./sync/etcd/member-connector.js";
 import { createMetricsPoller, metricsEnabled, metricsStaleAfterMs, type MetricsPoller } from "./sync/metrics/metrics-poller.js";
+import { createOpsCopier, type OpsCopier } from "./sync/ops/ops-copier.js";
+import { createWalMonitor, type WalMonitor } from "./sync/ops/wal-monitor.js";
 import type { ToolContext } from "./tools/context.js";
 import { TOOL_NAMES } from "./tools/index.js";
 
@@ -39,6 +41,10 @@ export interface RunningService {
   sync: EtcdSync | null;
   /** The metrics poller, when a metrics URL is configured. */
   poller: MetricsPoller | null;
+  /** Watches the live file's WAL (null for an in-memory database). */
+  walMonitor: WalMonitor | null;
+  /** Publishes the ops copy, when KAFSCALE_MCP_OPS_COPY is set. */
+  opsCopier: OpsCopier | null;
   /** Base URL when listening (http://host:port; 127.0.0.1 when bound to every interface). */
   url: string | null;
   /** The address really bound when listening ("0.0.0.0:8090", "127.0.0.1:41234", "[::]:8090"). */
@@ -89,8 +95,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   try {
     const store = createStore(options.demo ? ":memory:" : config.dbPath, {
       historyLimit: config.changeLogLimit,
+      walSizeLimitBytes: config.wal.sizeLimitBytes,
     });
     closers.push(() => store.close());
+    const walMonitor = store.probeWal && createWalMonitor({ probe: store.probeWal, limits: config.wal, logger });
+    if (walMonitor) {
+      closers.push(() => walMonitor.stop());
+      walMonitor.start();
+    }
     const audit = createServiceAudit({
       config: config.audit,
       store: store.audit,
@@ -134,6 +146,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       poller.start();
     }
 
+    // Started after the sync and the demo data, so its first attempt finds a snapshot when one is ready.
+    const opsCopier = config.opsCopy ? createOpsCopier({ store, config: config.opsCopy, logger }) : null;
+    if (opsCopier) {
+      closers.push(() => opsCopier.stop());
+      opsCopier.start();
+    }
+
     const ctx: ToolContext = {
       store,
       staleAfterMs: config.staleAfterMs,
@@ -160,6 +179,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         rateLimit: config.rateLimit,
         audit,
         pollerStats: poller === null ? undefined : () => (poller as MetricsPoller).stats(),
+        storage: { wal: () => walMonitor?.status() ?? null, opsCopy: () => opsCopier?.status() ?? null },
         resourceMetadata: oidc && {
           issuer: oidc.issuer,
           scopes: [...new Set([oidc.observeScope, ...oidc.requiredScopes])],
@@ -191,7 +211,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       }
       logger.info("listening", { address: listenAddress, url: `${url}/mcp` });
     }
-    return { store, ctx, sync, poller, url, listenAddress, audit, close };
+    return { store, ctx, sync, poller, walMonitor, opsCopier, url, listenAddress, audit, close };
   } catch (err) {
     await close();
     throw err;

@@ -3,7 +3,9 @@
  * Only this folder holds SQL; tools, HTTP and sync use these functions.
  */
 import { createAuditStore, type AuditStore } from "./audit-store.js";
-import { openDatabase } from "./database.js";
+import { DEFAULT_WAL_SIZE_LIMIT_BYTES, openDatabase } from "./database.js";
+import { publishOpsCopy, type OpsCopyOptions, type OpsCopyResult } from "./ops-copy.js";
+import { createWalProbe, type WalProbe } from "./wal-health.js";
 import { createKvMirror, type KvMirror } from "./kv-mirror.js";
 import { createMetricsStore, type MetricsStore } from "./metrics-store.js";
 import { createReads, type Reads } from "./reads.js";
@@ -19,10 +21,16 @@ export type { KvMirror, MirroredKv, DecodeErrorRow, ChangeRow } from "./kv-mirro
 export type * from "./metrics-store.js";
 export type { ReportReads, ReportData, GroupLagRow, TopicSummaryRow } from "./report-reads.js";
 export type { AuditStore, AuditRow, AuditOutcome } from "./audit-store.js";
+export type { OpsCopyOptions, OpsCopyResult, OpsCopyStatus } from "./ops-copy.js";
+export { OpsCopyAborted, removeStaleOpsCopyFiles } from "./ops-copy.js";
+export type { WalProbe, WalStatus, WalLimits, WalTransition, WalHealth } from "./wal-health.js";
+export { createWalHealth, walReadinessProblem } from "./wal-health.js";
 
 export interface StoreOptions {
   /** Bound on change_log and decode_errors rows. */
   historyLimit?: number;
+  /** Size the WAL is cut back to after a complete checkpoint (default 16 MiB). */
+  walSizeLimitBytes?: number;
 }
 
 export interface Store {
@@ -39,14 +47,20 @@ export interface Store {
   readonly tables: TableDump;
   /** The audit trail's table (audit_log): records, recent rows, retention prune. */
   readonly audit: AuditStore;
-  /** Copies a consistent snapshot of the database to `file` (SQLite online backup). */
-  backupTo(file: string): Promise<void>;
+  /**
+   * Publishes a consistent copy of the snapshot for readers at `options.target` (SQLite online
+   * backup in steps, rollback-journal mode, atomic rename; see ops-copy.ts).
+   */
+  publishOpsCopy(options: OpsCopyOptions): Promise<OpsCopyResult>;
+  /** A PASSIVE checkpoint and the WAL's size, for the WAL health monitor; null for ":memory:". */
+  readonly probeWal: (() => WalProbe) | null;
   close(): void;
 }
 
 /** Opens (creating and migrating if needed) the snapshot at `path`; ":memory:" for tests. */
 export function createStore(path: string, options: StoreOptions = {}): Store {
-  const db = openDatabase(path);
+  const walSizeLimitBytes = options.walSizeLimitBytes ?? DEFAULT_WAL_SIZE_LIMIT_BYTES;
+  const db = openDatabase(path, undefined, { walSizeLimitBytes });
   let closed = false;
   return {
     path,
@@ -58,9 +72,8 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
     reports: createReportReads(db),
     tables: createTableDump(db),
     audit: createAuditStore(db),
-    backupTo: async (file) => {
-      await db.backup(file);
-    },
+    publishOpsCopy: (copyOptions) => publishOpsCopy(db, copyOptions),
+    probeWal: createWalProbe(db, path, walSizeLimitBytes),
     close: () => {
       if (closed) return;
       closed = true;
