@@ -142,14 +142,27 @@ export function fitAnswer(
   const fits = (answer: FittedAnswer): boolean => answer.bytes <= budget.maxBytes;
   const whole = measure({ ...data, ...tail });
   if (fits(whole)) return whole;
-  const listed = cut ? fitList(data, tail, cut, budget, measure) : null;
-  if (listed) return listed;
-  const clipped = clipToFit(data, (candidate) => fits(measure({ ...candidate, clipped: true, ...tail })));
-  if (clipped !== null) return measure({ ...clipped, clipped: true, ...tail });
+  const answer = cut ? fitList(data, tail, cut, budget, measure) : clipAll(data, tail, fits, measure);
+  if (answer) return answer;
   throw new Error(`result budget of ${budget.maxBytes} bytes cannot hold even the answer's fixed fields`);
 }
 
-/** Shortens the cut list until the answer fits; null when even one clipped item does not fit. */
+/** The last resort without a list to cut: every part of the answer clipped until it fits. */
+function clipAll(
+  data: Record<string, unknown>,
+  tail: Record<string, unknown>,
+  fits: (answer: FittedAnswer) => boolean,
+  measure: (body: Record<string, unknown>) => FittedAnswer,
+): FittedAnswer | null {
+  const clipped = clipToFit(data, (candidate) => fits(measure({ ...candidate, clipped: true, ...tail })));
+  return clipped === null ? null : measure({ ...clipped, clipped: true, ...tail });
+}
+
+/**
+ * Shortens the cut list until the answer fits. When not even one item fits beside the rest of the
+ * answer, the page carries that one item and both are clipped: the list is never shortened by
+ * clipping, because its paging fields must describe exactly the items sent.
+ */
 function fitList(
   data: Record<string, unknown>,
   tail: Record<string, unknown>,
@@ -174,6 +187,13 @@ function fitList(
   if (split) return build([...prefix, split.head], split.fields);
   if (n > 0) return withPrefix(n);
   const fields = cut.after([next], items.length - 1);
-  const clipped = clipToFit(next, (candidate) => fits(build([candidate], fields, { clipped: true })));
-  return clipped === null ? null : build([clipped], fields, { clipped: true });
+  const clippedItem = clipToFit(next, (candidate) => fits(build([candidate], fields, { clipped: true })));
+  if (clippedItem !== null) return build([clippedItem], fields, { clipped: true });
+  const { [cut.field]: _list, ...others } = data;
+  const clipped = clipToFit({ others, item: next }, (c) =>
+    fits(measure({ ...data, ...c.others, [cut.field]: [c.item], ...fields, clipped: true, ...tail })),
+  );
+  return clipped === null
+    ? null
+    : measure({ ...data, ...clipped.others, [cut.field]: [clipped.item], ...fields, clipped: true, ...tail });
 }

@@ -8,8 +8,8 @@ export const clusterStatus = defineTool({
   name: "cluster_status",
   title: "Cluster status",
   description:
-    "Brokers, controller, topic and partition totals, the first 100 topics, S3 health, etcd link. " +
-    "Use it first to get oriented (~8 KB).",
+    "Brokers, controller, topic and partition totals, the first 20 topics, S3 health, etcd link. " +
+    "Use it first to get oriented (~4 KB); list_topics pages all topics.",
   scope: "observe",
   needsSnapshot: true,
   input: {
@@ -19,7 +19,7 @@ export const clusterStatus = defineTool({
       .min(0)
       .max(10_000)
       .optional()
-      .describe("Topics to list (default 100, max 10000)"),
+      .describe("Topics to list (default 20, max 10000)"),
   },
   output: {
     cluster_name: z.string().optional(),
@@ -51,7 +51,8 @@ export const clusterStatus = defineTool({
   handler: (ctx, args) => {
     const { reads, syncState, metrics } = ctx.store;
     const overview = reads.clusterOverview();
-    const topicLimit = args.topic_limit ?? 100;
+    // A sample to orient by, not a list: list_topics pages through every topic.
+    const topicLimit = args.topic_limit ?? 20;
     const topics = topicLimit === 0 ? { items: [], next: overview.topic_count > 0 ? "" : null } : reads.listTopics(null, topicLimit);
     const latest = metrics.latest();
     const aggregate = aggregateOf(latest);

@@ -7,7 +7,7 @@ import { CuttableAnswer, defineTool } from "./tool.js";
 
 const config = z.object({
   name: z.string(),
-  exists: z.boolean().describe("false: no config key in etcd; unknown values are null"),
+  exists: z.boolean().describe("false: no config key; unknown values null"),
   partitions: z.number(),
   replication_factor: z.number().nullable(),
   retention_ms: z.number().nullable(),

@@ -35,7 +35,7 @@ export const describeGroup = defineTool({
       z.array(member),
       "member_id, client_id, client_host, heartbeat_at, assignments [{topic, partitions}], subscriptions, session_timeout_ms",
     ),
-    has_metadata: z.boolean().describe("false: known only from committed offsets (group emptied)"),
+    has_metadata: z.boolean().describe("false: known only from its offsets"),
   },
   handler: (ctx, args) => {
     const group = ctx.store.reads.describeGroup(args.group_id);

@@ -58,7 +58,7 @@ export const describeTopics = defineTool({
   title: "Describe topics",
   description:
     "Per topic: partitions, leaders per broker, offline count; with partitions (default when names are given) " +
-    "each one's replicas and ISR. Use to check topic health. 100 topics a page; follow next_cursor.",
+    "each one's replicas and ISR. Use to check topic health. 100 topics a page (~25 KB); follow next_cursor.",
   scope: "observe",
   needsSnapshot: true,
   input: {

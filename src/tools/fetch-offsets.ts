@@ -8,7 +8,7 @@ import { filterOf, groupId, topicList } from "./schemas.js";
 import { CuttableAnswer, defineTool } from "./tool.js";
 
 /** Topics listed in the summary: the ones with the most lag. */
-const SUMMARY_TOPICS = 20;
+const SUMMARY_TOPICS = 10;
 
 const offset = z.object({
   topic: z.string(),
@@ -51,7 +51,7 @@ export const fetchOffsets = defineTool({
   title: "Group offsets and lag",
   description:
     "A group's committed offsets, end offsets and lag, with total and per-topic lag. Use to diagnose lag. " +
-    `${HEAD_PARTITIONS} partitions a page (~30 KB), most-lagging first, then by topic; follow next_cursor.`,
+    `${HEAD_PARTITIONS} partitions a page (~38 KB), most-lagging first, then by topic; follow next_cursor.`,
   scope: "observe",
   needsSnapshot: true,
   input: {
@@ -73,8 +73,8 @@ export const fetchOffsets = defineTool({
         topic_count: z.number(),
         by_topic: z.array(topicLag),
       }),
-      "over all pages: partitions, committed, max_lag {topic, partition, lag}, topic_count, by_topic: the " +
-        `${SUMMARY_TOPICS} topics with most lag [{topic, partitions, committed, total_lag, max_lag, max_lag_partition}]`,
+      "over all pages: partitions, committed, max_lag {topic, partition, lag}, topic_count, by_topic: top " +
+        `${SUMMARY_TOPICS} by lag [{topic, partitions, committed, total_lag, max_lag, max_lag_partition}]`,
     ),
     ...pagingOutput,
   },

@@ -7,7 +7,7 @@ export const listGroups = defineTool({
   name: "list_groups",
   title: "List groups",
   description:
-    "Consumer groups with state and member count by id, 100 a page (~9 KB), with groups known only from " +
+    "Consumer groups with state and member count by id, 100 a page (~22 KB), with groups known only from " +
     "offsets. Use to find a group; follow next_cursor.",
   scope: "observe",
   needsSnapshot: true,

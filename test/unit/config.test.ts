@@ -33,6 +33,7 @@ describe("loadConfig", () => {
     expect(config.etcd.endpoints).toEqual([]);
     expect(config.metrics).toMatchObject({ intervalMs: 15_000, timeoutMs: 5000, retentionMs: 3_600_000 });
     expect(config.staleAfterMs).toBe(30_000);
+    expect(config.results).toEqual({ mcpMaxBytes: 60_000, restMaxBytes: 8_000_000 });
   });
 
   it("trims comma-separated endpoints (the Go service did not)", () => {
@@ -54,6 +55,8 @@ describe("loadConfig", () => {
     [{ KAFSCALE_MCP_HTTP_ADDR: ":99999" }, "KAFSCALE_MCP_HTTP_ADDR"],
     [{ KAFSCALE_MCP_STATELESS: "maybe" }, "KAFSCALE_MCP_STATELESS"],
     [{ KAFSCALE_MCP_MAX_BODY_BYTES: "-1" }, "KAFSCALE_MCP_MAX_BODY_BYTES"],
+    [{ KAFSCALE_MCP_MAX_RESULT_BYTES: "1000" }, "KAFSCALE_MCP_MAX_RESULT_BYTES"],
+    [{ KAFSCALE_MCP_REST_MAX_RESULT_BYTES: "lots" }, "KAFSCALE_MCP_REST_MAX_RESULT_BYTES"],
     [{ KAFSCALE_MCP_LOG_LEVEL: "loud" }, "KAFSCALE_MCP_LOG_LEVEL"],
     [{ KAFSCALE_MCP_ETCD_CERT_FILE: "/c.pem" }, "KAFSCALE_MCP_ETCD_KEY_FILE"],
   ])("names the bad variable: %j", (env, variable) => {
