@@ -114,16 +114,14 @@ function render(results: SizeResult[], command: string): string {
     `| Call (default arguments) | ${head} | What the ${last.size} answer holds |`,
     `|---|${results.map(() => "---:|---:|").join("")}---|`,
   ];
-  const labels = (results[0] as SizeResult).calls.map((c) => c.label);
-  const generic = (label: string): string => label.replace(/[\d,]+ partitions/, "all partitions");
-  for (const label of labels) {
+  // Rows by position: every size makes the same calls (labels differ only where a size's firehose does).
+  (results[0] as SizeResult).calls.forEach((first, i) => {
     const cells = results.map((r) => {
-      const c = r.calls.find((m) => generic(m.label) === generic(label));
+      const c = r.calls[i];
       return c ? `${n(c.bytes)} | ${n(Math.round(c.bytes / 4))}` : "— | —";
     });
-    const shape = last.calls.find((m) => generic(m.label) === generic(label))?.shape ?? "";
-    lines.push(`| ${generic(label) === label ? label : generic(label)} | ${cells.join(" | ")} | ${shape} |`);
-  }
+    lines.push(`| ${last.calls[i]?.label ?? first.label} | ${cells.join(" | ")} | ${last.calls[i]?.shape ?? ""} |`);
+  });
   lines.push(
     `| tools/list | ${results.map((r) => `${n(r.toolsListBytes)} | ${n(Math.round(r.toolsListBytes / 4))}`).join(" | ")} | 8 tools |`,
     "",

@@ -51,8 +51,8 @@ const isObject = (node: Json): node is { [key: string]: Json } =>
  * It stays true of every answer — it only says less: no `required` lists, no `additionalProperties`
  * (answers have no other fields, but saying so costs more than it tells), and containers nested
  * inside a list item or a top-level object keep their type and description but not their shape
- * (the description names their fields), as do containers marked with `inProse`. The SDK still validates each answer against the full zod
- * schema before it is sent.
+ * (the description names their fields), as do containers marked with `inProse`. The SDK still
+ * validates each answer against the full zod schema before it is sent.
  *
  * `level`: 0 for the root object, 1 for its fields and the items of lists among them, 2 below.
  */
