@@ -151,9 +151,15 @@ export interface Reads {
     topics: string[] | null,
     after: [string, number] | null,
     limit: number,
+    /** Partitions to leave out (the ones an answer already holds). */
+    exclude?: readonly { topic: string; partition: number }[],
   ): Page<OffsetRow, [string, number]>;
   /** The group's lag per topic over every partition of `topics` (null: the group's topics), most lag first. */
   groupLag(groupId: string, topics: string[] | null): TopicLag[];
+  /** How many partitions the selected topics have (from the topic rows: cheap). */
+  groupPartitionCount(groupId: string, topics: string[] | null): number;
+  /** Every partition of the selected topics with the group's offsets, by topic and partition. */
+  groupOffsets(groupId: string, topics: string[] | null): OffsetRow[];
   /** The `limit` partitions of the group with the most lag (lag > 0), most first; ties by topic, partition. */
   mostLagging(groupId: string, topics: string[] | null, limit: number): OffsetRow[];
   /** Configs by topic name, paged after `after` (default: every topic); `unknown`: named topics that do not exist. */
@@ -207,21 +213,26 @@ function sortedUnique(names: string[]): string[] {
 }
 
 /**
- * Every partition of the topics a fetch_offsets call covers, with the group's commit, the end offset
- * and the lag (max(0, end - committed), null when nothing is committed: kafscale-contract.md §10).
- * `@topics` is a JSON array of topic names, or NULL for the topics the group has offsets for or is
- * assigned. CROSS JOIN pins the join order: walk the few selected topics, then their partitions by
- * primary key. Left to itself the planner scanned every partition of the cluster and probed the
- * topic list for each. `@fromTopic` skips the topics a keyset page has already passed.
+ * The topics a fetch_offsets call covers: `@topics` (a JSON array of names), or when it is NULL the
+ * topics the group has offsets for or is assigned.
  */
-const GROUP_PARTITIONS = `
+const SELECTED_TOPICS = `
   WITH selected(topic) AS (
     SELECT value FROM json_each(@topics) WHERE @topics IS NOT NULL
     UNION
     SELECT topic FROM committed_offsets WHERE @topics IS NULL AND group_id = @group
     UNION
     SELECT topic FROM member_assignments WHERE @topics IS NULL AND group_id = @group
-  ), group_partitions AS (
+  )`;
+
+/**
+ * Every partition of the selected topics, with the group's commit, the end offset and the lag
+ * (max(0, end - committed), null when nothing is committed: kafscale-contract.md §10). CROSS JOIN
+ * pins the join order: walk the few selected topics, then their partitions by primary key. Left to
+ * itself the planner scanned every partition of the cluster and probed the topic list for each.
+ * `@fromTopic` skips the topics a keyset page has already passed.
+ */
+const GROUP_PARTITIONS = `${SELECTED_TOPICS}, group_partitions AS (
     SELECT p.topic, p.partition, co.committed_offset, co.metadata, co.committed_at,
            COALESCE(eo.next_offset, 0) AS end_offset,
            CASE WHEN co.committed_offset IS NULL THEN NULL
@@ -329,9 +340,11 @@ export function createReads(db: Db): Reads {
       `SELECT member_id, topic, partition FROM member_assignments WHERE group_id = ?
        ORDER BY member_id, topic, partition`,
     ),
+    // @exclude: NULL, or a JSON array of "topic/partition" (no topic name holds a "/": it is a key segment).
     offsetsForGroupTopics: db.prepare<Record<string, unknown>, GroupPartitionRow>(
       `${GROUP_PARTITIONS}
        SELECT * FROM group_partitions WHERE (topic, partition) > (@afterTopic, @afterPartition)
+         AND (@exclude IS NULL OR topic || '/' || partition NOT IN (SELECT value FROM json_each(@exclude)))
        ORDER BY topic, partition LIMIT @limit`,
     ),
     // One max() per topic, so SQLite takes the bare column max_lag_partition from the row holding it.
@@ -340,6 +353,12 @@ export function createReads(db: Db): Reads {
        SELECT topic, count(*) AS partitions, count(committed_offset) AS committed,
               COALESCE(sum(lag), 0) AS total_lag, max(lag) AS max_lag, partition AS max_lag_partition
        FROM group_partitions GROUP BY topic ORDER BY total_lag DESC, topic`,
+    ),
+    groupPartitionCount: db.prepare<Record<string, unknown>, { n: number }>(
+      `${SELECTED_TOPICS} SELECT COALESCE(sum(t.partition_count), 0) AS n FROM selected JOIN topics t ON t.name = selected.topic`,
+    ),
+    groupOffsets: db.prepare<Record<string, unknown>, GroupPartitionRow>(
+      `${GROUP_PARTITIONS} SELECT * FROM group_partitions ORDER BY topic, partition`,
     ),
     mostLagging: db.prepare<Record<string, unknown>, GroupPartitionRow>(
       `${GROUP_PARTITIONS}
@@ -502,11 +521,18 @@ export function createReads(db: Db): Reads {
   });
 
   const fetchOffsets = db.transaction(
-    (groupId: string, topics: string[] | null, after: [string, number] | null, limit: number) => {
+    (
+      groupId: string,
+      topics: string[] | null,
+      after: [string, number] | null,
+      limit: number,
+      exclude: readonly { topic: string; partition: number }[] = [],
+    ) => {
       const rows = s.offsetsForGroupTopics.all({
         ...groupParams(groupId, topics, after?.[0] ?? ""),
         afterTopic: after?.[0] ?? "",
         afterPartition: after?.[1] ?? -1,
+        exclude: exclude.length === 0 ? null : JSON.stringify(exclude.map((r) => `${r.topic}/${r.partition}`)),
         limit: limit + 1,
       });
       return pageOf(rows.map(toOffsetRow), limit, (r): [string, number] => [r.topic, r.partition]);
@@ -518,6 +544,13 @@ export function createReads(db: Db): Reads {
       ...t,
       max_lag_partition: t.max_lag === null ? null : t.max_lag_partition,
     })),
+  );
+
+  const groupPartitionCount = (groupId: string, topics: string[] | null): number =>
+    s.groupPartitionCount.get(groupParams(groupId, topics))?.n ?? 0;
+
+  const groupOffsets = db.transaction((groupId: string, topics: string[] | null): OffsetRow[] =>
+    s.groupOffsets.all(groupParams(groupId, topics)).map(toOffsetRow),
   );
 
   const mostLagging = db.transaction((groupId: string, topics: string[] | null, limit: number): OffsetRow[] =>
@@ -572,8 +605,10 @@ export function createReads(db: Db): Reads {
     listGroups: (after, limit) => listGroups(after, limit),
     describeGroup: (groupId) => describeGroup(groupId),
     groupExists,
-    fetchOffsets: (groupId, topics, after, limit) => fetchOffsets(groupId, topics, after, limit),
+    fetchOffsets: (groupId, topics, after, limit, exclude) => fetchOffsets(groupId, topics, after, limit, exclude),
     groupLag: (groupId, topics) => groupLag(groupId, topics),
+    groupPartitionCount,
+    groupOffsets: (groupId, topics) => groupOffsets(groupId, topics),
     mostLagging: (groupId, topics, limit) => mostLagging(groupId, topics, limit),
     describeConfigs: (topics, after = null, limit = Number.MAX_SAFE_INTEGER) => describeConfigs(topics, after, limit),
     knownTopics,

@@ -28,14 +28,41 @@ export interface ListCut<T = unknown> {
   after(kept: readonly T[], leftOut: number): CutFields;
   /**
    * A shortened copy of an item too large to send whole, and the paging fields that resume inside
-   * it (`leftOut` items follow it on this page); `fits` says whether a candidate fits. Null when no
-   * useful part fits.
+   * it (`leftOut` items follow it on this page); `room.bytesOf` measures the answer with a
+   * candidate, which must not exceed `room.maxBytes`. Null when no useful part fits.
    */
-  split?(
-    item: T,
-    leftOut: number,
-    fits: (head: T, fields: CutFields) => boolean,
-  ): { head: T; fields: CutFields } | null;
+  split?(item: T, leftOut: number, room: SplitRoom<T>): { head: T; fields: CutFields } | null;
+}
+
+/** What a split may spend: the answer's bytes with a candidate part, and the most it may take. */
+export interface SplitRoom<T> {
+  bytesOf(head: T, fields: CutFields): number;
+  maxBytes: number;
+}
+
+/**
+ * The largest n in [1, max] whose answer fits (0 if not even 1 does), for answers that grow about
+ * linearly with n: a guess from the size of a small sample, then a few corrections. A few
+ * measurements of a full answer instead of one per halving.
+ */
+export function largestFitting(max: number, bytesAt: (n: number) => number, maxBytes: number): number {
+  const one = bytesAt(1);
+  if (one > maxBytes) return 0;
+  if (max <= 1) return 1;
+  const sample = Math.min(max, 16);
+  const perItem = Math.max(1, (bytesAt(sample) - one) / (sample - 1));
+  let best = 1;
+  let n = Math.min(max, 1 + Math.floor((maxBytes - one) / perItem));
+  for (let tries = 0; tries < 6 && n > best; tries++) {
+    const bytes = bytesAt(n);
+    if (bytes <= maxBytes) {
+      best = n;
+      n = Math.min(max, n + Math.floor((maxBytes - bytes) / perItem));
+    } else {
+      n = Math.max(best, n - Math.ceil((bytes - maxBytes) / perItem));
+    }
+  }
+  return best;
 }
 
 /** An answer that fits: the body to send, its JSON text and the bytes it takes. */
@@ -49,10 +76,23 @@ const EMPTY_RESULT = JSON.stringify({ content: [{ type: "text", text: "" }], str
 /** Bytes of the MCP result around its two copies: `""` and `null` are where they go. */
 const MCP_ENVELOPE = Buffer.byteLength(EMPTY_RESULT) - 2 - 4;
 
+/**
+ * Bytes of `text` as a JSON string: JSON text holds no raw control characters (they are escaped
+ * already), so only quotes and backslashes grow, by one byte each, plus the two quotes around it.
+ */
+function quotedBytes(text: string): number {
+  let escapes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 || c === 0x5c) escapes++;
+  }
+  return Buffer.byteLength(text) + escapes + 2;
+}
+
 /** Bytes the answer with JSON `text` takes in `form`. */
 export function answerBytes(text: string, form: ResultBudget["form"]): number {
   const json = Buffer.byteLength(text);
-  return form === "json" ? json : MCP_ENVELOPE + json + Buffer.byteLength(JSON.stringify(text));
+  return form === "json" ? json : MCP_ENVELOPE + json + quotedBytes(text);
 }
 
 /** Bytes one list item adds (with its comma) in `form`: an estimate used to choose where to cut. */
@@ -183,7 +223,10 @@ function fitList(
   // page before it; a first item that fits in no form is clipped.
   const next = items[n];
   const prefix = items.slice(0, n);
-  const split = cut.split?.(next, items.length - n - 1, (head, fields) => fits(build([...prefix, head], fields)));
+  const split = cut.split?.(next, items.length - n - 1, {
+    bytesOf: (head, fields) => build([...prefix, head], fields).bytes,
+    maxBytes: budget.maxBytes,
+  });
   if (split) return build([...prefix, split.head], split.fields);
   if (n > 0) return withPrefix(n);
   const fields = cut.after([next], items.length - 1);

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { TopicDetail, TopicPosition } from "../store/index.js";
-import type { CutFields, ListCut } from "./budget.js";
+import { largestFitting, type CutFields, type ListCut } from "./budget.js";
 import { cursorSchema, decodeCursor, encodeCursor, limitSchema, pagingFields, pagingOutput } from "./paging.js";
 import { inProse } from "./json-schema.js";
 import { filterOf, topicList } from "./schemas.js";
@@ -34,21 +34,20 @@ function topicCut(pageFields: CutFields): ListCut<TopicDetail> {
   return {
     field: "topics",
     after: (kept, leftOut) => (leftOut === 0 ? pageFields : resumeAt([kept[kept.length - 1]!.name, null], leftOut)),
-    split: (topic, leftOut, fits) => {
+    split: (topic, leftOut, room) => {
       const partitions = topic.partitions ?? [];
+      if (partitions.length < 2) return null;
       const headOf = (n: number) => ({
         head: { ...topic, partitions: partitions.slice(0, n) },
         fields: resumeAt([topic.name, partitions[n - 1]!.partition], leftOut + 1),
       });
-      // The most partitions that fit, by bisection; none fitting means no split.
-      let [low, high] = [0, partitions.length - 1];
-      while (low < high) {
-        const mid = Math.ceil((low + high) / 2);
-        const candidate = headOf(mid);
-        if (fits(candidate.head, candidate.fields)) low = mid;
-        else high = mid - 1;
-      }
-      return low === 0 ? null : headOf(low);
+      const bytesAt = (n: number): number => {
+        const { head, fields } = headOf(n);
+        return room.bytesOf(head, fields);
+      };
+      // Never all of them: the whole topic did not fit, or it would not be split.
+      const n = largestFitting(partitions.length - 1, bytesAt, room.maxBytes);
+      return n === 0 ? null : headOf(n);
     },
   };
 }

@@ -3,6 +3,7 @@ import type { TopicLag } from "../store/index.js";
 import { unknownGroup, unknownTopics } from "./errors.js";
 import { inProse } from "./json-schema.js";
 import { HEAD_PARTITIONS, offsetPage } from "./offset-paging.js";
+import { offsetSource } from "./offset-source.js";
 import { cursorSchema, limitSchema, pagingOutput } from "./paging.js";
 import { filterOf, groupId, topicList } from "./schemas.js";
 import { CuttableAnswer, defineTool } from "./tool.js";
@@ -92,15 +93,10 @@ export const fetchOffsets = defineTool({
         throw unknownTopics(unknown);
       }
     }
-    const lags = reads.groupLag(args.group_id, topics);
+    const source = offsetSource(reads, args.group_id, topics);
+    const lags = source.lags();
     const summary = summaryOf(lags);
-    const page = offsetPage(reads, {
-      groupId: args.group_id,
-      topics,
-      cursor: args.cursor,
-      limit: args.limit ?? 100,
-      total: summary.partitions,
-    });
+    const page = offsetPage(source, { cursor: args.cursor, limit: args.limit ?? 100 });
     const data = {
       group_id: args.group_id,
       offsets: page.offsets,

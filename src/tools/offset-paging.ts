@@ -11,10 +11,10 @@
  * (topic, partition) order, as Kafscale's Go service does. A hash collision (about 2^-48 per pair)
  * could hide one partition; nothing else can.
  */
-import { createHash } from "node:crypto";
-import type { OffsetRow, Reads } from "../store/index.js";
+import type { OffsetRow } from "../store/index.js";
 import type { CutFields, ListCut } from "./budget.js";
 import { ToolError } from "./errors.js";
+import type { OffsetSource } from "./offset-source.js";
 
 /** Most partitions ordered by lag: one default page. */
 export const HEAD_PARTITIONS = 100;
@@ -28,8 +28,25 @@ interface OffsetCursor {
   after: [string, number] | null;
 }
 
+/**
+ * 48 bits of cyrb53 (a fast, well-mixed, non-cryptographic string hash) of "topic/partition", as
+ * base64url. Fast matters: every head row is hashed on every page.
+ */
 function partitionHash(topic: string, partition: number): string {
-  return createHash("sha256").update(`${topic}\0${partition}`).digest().subarray(0, HASH_BYTES).toString("base64url");
+  const key = `${topic}/${partition}`;
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  const bytes = Buffer.alloc(HASH_BYTES);
+  bytes.writeUInt16BE(h2 & 0xffff, 0);
+  bytes.writeUInt32BE(h1 >>> 0, 2);
+  return bytes.toString("base64url");
 }
 
 /** `<hashes>.<h|r>.<after>`: base64url pieces, so the cursor needs no escaping in JSON. */
@@ -68,39 +85,34 @@ export interface OffsetPage {
   fields: CutFields;
 }
 
-/**
- * One page of the group's offsets. `total` is the number of partitions the call covers (from the
- * lag summary, read in the same transaction).
- */
-export function offsetPage(
-  reads: Reads,
-  query: { groupId: string; topics: string[] | null; cursor: string | undefined; limit: number; total: number },
-): OffsetPage {
-  const { groupId, topics, limit, total } = query;
+/** One page of the group's offsets from `source`, after `cursor` (the first page without one). */
+export function offsetPage(source: OffsetSource, query: { cursor: string | undefined; limit: number }): OffsetPage {
+  const { limit } = query;
+  const total = source.total;
   const state: OffsetCursor =
     query.cursor === undefined || query.cursor === ""
       ? { sent: new Set(), rest: total <= limit, after: null }
       : decode(query.cursor);
+  const unsent = (rows: OffsetRow[]): OffsetRow[] =>
+    state.sent.size === 0 ? rows : rows.filter((r) => !state.sent.has(partitionHash(r.topic, r.partition)));
 
   const head: OffsetRow[] = [];
   let headDone = state.rest;
   if (!state.rest) {
     const want = Math.min(limit, HEAD_PARTITIONS - state.sent.size);
-    const candidates = reads.mostLagging(groupId, topics, want + state.sent.size);
-    head.push(...candidates.filter((r) => !state.sent.has(partitionHash(r.topic, r.partition))).slice(0, want));
+    head.push(...unsent(source.mostLagging(want + state.sent.size)).slice(0, want));
     headDone = head.length < want || state.sent.size + head.length >= HEAD_PARTITIONS;
   }
-  const sentWithHead = new Set([...state.sent, ...head.map((r) => partitionHash(r.topic, r.partition))]);
 
   const rest: OffsetRow[] = [];
   let restMore = false;
   const room = limit - head.length;
   if (headDone && room > 0) {
-    const page = reads.fetchOffsets(groupId, topics, state.after, room + sentWithHead.size);
-    const unsent =
-      sentWithHead.size === 0 ? page.items : page.items.filter((r) => !sentWithHead.has(partitionHash(r.topic, r.partition)));
-    rest.push(...unsent.slice(0, room));
-    restMore = unsent.length > room || page.next !== null;
+    // This page's head is left out exactly; earlier pages' head only by hash, so read that many more.
+    const page = source.after(state.after, room + state.sent.size, head);
+    const candidates = unsent(page.items);
+    rest.push(...candidates.slice(0, room));
+    restMore = candidates.length > room || page.next !== null;
   }
 
   /** The cursor after the first `kept` rows of this page (head rows come first). */
@@ -114,7 +126,7 @@ export function offsetPage(
   };
   const offsets = [...head, ...rest];
   // Without rest rows read on this page, what remains is every partition not sent in the head.
-  const more = rest.length > 0 ? restMore : headDone ? total > sentWithHead.size && !state.rest : true;
+  const more = rest.length > 0 ? restMore : headDone ? total > state.sent.size + head.length && !state.rest : true;
   const fields: CutFields = more
     ? { truncated: true, next_cursor: encode(cursorAfter(offsets.length)) }
     : { truncated: false };

@@ -13,6 +13,8 @@ import type { KvChange } from "../../src/kafscale/records.js";
 import { silentLogger } from "../../src/log.js";
 import type { Store } from "../../src/store/index.js";
 import { listTopics } from "../../src/tools/list-topics.js";
+import { offsetPage } from "../../src/tools/offset-paging.js";
+import { IN_MEMORY_PARTITIONS, offsetSource } from "../../src/tools/offset-source.js";
 import { runTool } from "../../src/tools/tool.js";
 import { useCleanups } from "../support/harness.js";
 import { AT, allPages, answer, toolFixture } from "./support.js";
@@ -141,6 +143,28 @@ describe("result budget and paging", () => {
     const seen = pages.flatMap((p) => (p.offsets as Row[]).map(keyOf));
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen.sort()).toEqual(ten.flatMap((t) => Array.from({ length: WIDE_PARTITIONS }, (_, p) => `${t}/${p}`)).sort());
+  });
+
+  it("reads a large group in SQL and a small one in memory, with the same answers", async () => {
+    const { store } = await toolFixture(h, wideCluster);
+    const topics = wideCluster.topics.slice(0, 12).map((t) => t.name);
+    // Two partitions tied at the largest lag: ties are ordered the same way too.
+    commit(store, topicName(5), 2, endOffset(5, 2) - 777_777);
+    commit(store, topicName(3), 7, endOffset(3, 7) - 777_777);
+    const pagesOf = (inMemoryUpTo: number) => {
+      const pages: { lags: unknown; offsets: unknown; fields: unknown }[] = [];
+      let cursor: string | undefined;
+      do {
+        const source = offsetSource(store.reads, GROUP, topics, inMemoryUpTo);
+        const page = offsetPage(source, { cursor, limit: 35 });
+        pages.push({ lags: source.lags(), offsets: page.offsets, fields: page.fields });
+        cursor = page.fields.next_cursor as string | undefined;
+      } while (cursor !== undefined);
+      return pages;
+    };
+    const inMemory = pagesOf(IN_MEMORY_PARTITIONS);
+    expect(inMemory.length).toBe(Math.ceil((12 * WIDE_PARTITIONS) / 35));
+    expect(pagesOf(0)).toEqual(inMemory);
   });
 
   it("ends a page at the budget when the limit allows more, says how many were left out, and resumes exactly", async () => {
