@@ -187,22 +187,26 @@ export function runReported(
   return run;
 }
 
-/** The zod schemas the SDK validates a call's arguments and answer with. */
-function zodSchemasOf(def: AnyToolDefinition): { input: z.ZodObject; output: z.ZodObject } {
-  return {
-    input: z.object({ ...def.input, freshness: freshnessModeSchema }).strict(),
-    output: z.object({ ...def.output, ...COMMON_OUTPUT }),
-  };
+interface ToolSchemas {
+  /** The zod schemas the SDK validates a call's arguments and answer with. */
+  input: z.ZodObject;
+  output: z.ZodObject;
+  /** How tools/list shows the tool: portable, lean JSON Schemas (json-schema.ts). */
+  listing: Tool;
 }
 
-const listings = new WeakMap<AnyToolDefinition, Tool>();
+/**
+ * A definition's schemas, built once per definition: every session's server registers every tool,
+ * and fresh zod objects (and JSON Schema conversions) per registration would cost every session.
+ */
+const schemaCache = new WeakMap<AnyToolDefinition, ToolSchemas>();
 
-/** How tools/list shows a definition (made once): portable, lean JSON Schemas (json-schema.ts). */
-export function toolListing(def: AnyToolDefinition): Tool {
-  let listing = listings.get(def);
-  if (!listing) {
-    const { input, output } = zodSchemasOf(def);
-    listing = {
+function schemasOf(def: AnyToolDefinition): ToolSchemas {
+  let schemas = schemaCache.get(def);
+  if (!schemas) {
+    const input = z.object({ ...def.input, freshness: freshnessModeSchema }).strict();
+    const output = z.object({ ...def.output, ...COMMON_OUTPUT });
+    const listing: Tool = {
       name: def.name,
       title: def.title,
       description: def.description,
@@ -210,9 +214,15 @@ export function toolListing(def: AnyToolDefinition): Tool {
       outputSchema: toolJsonSchema(output, "output") as Tool["outputSchema"],
       annotations: READ_ONLY_ANNOTATIONS,
     };
-    listings.set(def, listing);
+    schemas = { input, output, listing };
+    schemaCache.set(def, schemas);
   }
-  return listing;
+  return schemas;
+}
+
+/** How tools/list shows a definition (made once). */
+export function toolListing(def: AnyToolDefinition): Tool {
+  return schemasOf(def).listing;
 }
 
 /** Registers one definition on an MCP server. */
@@ -222,7 +232,7 @@ export function registerDefinedTool(
   ctx: ToolContext,
   options: RegisterOptions,
 ): void {
-  const { input, output } = zodSchemasOf(def);
+  const { input, output } = schemasOf(def);
   server.registerTool(
     def.name,
     {
