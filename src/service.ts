@@ -158,6 +158,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       staleAfterMs: config.staleAfterMs,
       metricsStaleAfterMs: metricsStaleAfterMs(config.metrics),
       metricsConfigured: poller !== null,
+      results: config.results,
       now,
     };
 
