@@ -12,7 +12,7 @@ import { parsePrometheusText } from "../../src/sync/metrics/prom-text.js";
 
 const PAGE = 2000;
 
-/** Writes `kvs` into an empty `store` as one initial load at revision kvs.length + 1, confirmed at `at`. */
+/** Writes `kvs` into an empty `store` as one initial load at revision kvs.length + 1, confirmed current at `at`. */
 export function loadKeys(store: Store, kvs: readonly KeyValue[], at: number): number {
   const session = store.writer.beginResync();
   for (let i = 0; i < kvs.length; i += PAGE) {
@@ -30,6 +30,8 @@ export function loadKeys(store: Store, kvs: readonly KeyValue[], at: number): nu
   }
   const revision = kvs.length + 1;
   session.commit(revision, at);
+  // As after a live sync: the etcd link has proven the snapshot current (else every answer is stale).
+  store.syncState.setLink("connected", at);
   return revision;
 }
 

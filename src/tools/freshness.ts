@@ -68,7 +68,8 @@ export function etcdUnreachable(sync: SyncState): string | null {
  */
 export function etcdLinkProblem(sync: SyncState): string | null {
   if (sync.source === "demo" || sync.linkState === "connected") return null;
-  return etcdUnreachable(sync) ?? `etcd link ${sync.linkState} since ${iso(sync.linkSince)}: not yet confirmed current`;
+  const since = sync.linkSince === null ? "" : ` since ${iso(sync.linkSince)}`;
+  return etcdUnreachable(sync) ?? `etcd link ${sync.linkState}${since}: not yet confirmed current`;
 }
 
 /** Computes freshness now, from the sync state (read once per call by the caller) and the last scrape. */

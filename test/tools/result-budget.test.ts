@@ -285,7 +285,7 @@ describe("result budget and paging", () => {
     const rest = runTool(listTopics, ctx, { limit: 1_000 }, silentLogger, "rest");
     const body = rest.result.structuredContent as Record<string, any>;
     expect(body.topics).toHaveLength(1_000);
-    expect(body).toMatchObject({ truncated: true, freshness: { etcd_link: "down", decode_errors: 0 } });
+    expect(body).toMatchObject({ truncated: true, freshness: { etcd_link: "connected", decode_errors: 0 } });
     expect(body.left_out).toBeUndefined();
     const mcp = runTool(listTopics, ctx, { limit: 1_000 }, silentLogger, "mcp-http");
     const cut = mcp.result.structuredContent as Record<string, any>;
@@ -315,7 +315,7 @@ describe("result budget and paging", () => {
     expect(full.data.freshness).toMatchObject({
       ...compact.data.freshness,
       synced_at: new Date(AT).toISOString(),
-      etcd_link: "down",
+      etcd_link: "connected",
       decode_errors: 0,
     });
     expect(full.bytes - compact.bytes).toBeGreaterThan(300);
