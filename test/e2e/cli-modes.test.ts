@@ -2,11 +2,11 @@
  * The CLI as users run it, as real child processes: `stdio` (against a real etcd) through the SDK's
  * stdio client, and `demo` over HTTP, including a clean exit on SIGTERM.
  */
-import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
+import { startDemo } from "../support/cli.js";
 import { callTool, connectClient } from "../support/service.js";
 
 const CLI = ["--import", "tsx", "src/cli.ts"];
@@ -52,22 +52,9 @@ describe("kafscale-mcp stdio", () => {
 
 describe("kafscale-mcp demo", () => {
   it("starts with no etcd and no broker, prints its URL, answers as demo data, and exits on SIGTERM", async () => {
-    const child = spawn(process.execPath, [...CLI, "demo"], {
-      env: { ...process.env, KAFSCALE_MCP_HTTP_ADDR: "127.0.0.1:0", KAFSCALE_MCP_SCRAPE_INTERVAL: "1s" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const demo = await startDemo();
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = "";
-        child.stdout.on("data", (chunk: Buffer) => {
-          out += chunk.toString();
-          const match = /MCP endpoint \(streamable HTTP\): (http:\/\/\S+)\/mcp/.exec(out);
-          if (match?.[1]) resolve(match[1]);
-        });
-        child.once("exit", (code) => reject(new Error(`demo exited early (${code}): ${out}`)));
-        setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 20_000);
-      });
-      const client = await connectClient(url);
+      const client = await connectClient(demo.url);
       const status = await callTool<Record<string, any>>(client, "cluster_status");
       expect(status).toMatchObject({ cluster_name: "kafscale-demo", topic_count: 5 });
       expect(status.freshness).toMatchObject({ source: "demo", stale: false });
@@ -83,9 +70,7 @@ describe("kafscale-mcp demo", () => {
       expect(metrics).toMatchObject({ s3_state: "degraded", brokers: [{}, {}, {}] });
       await client.close();
     } finally {
-      const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-      child.kill("SIGTERM");
-      expect(await exit).toBe(0);
+      expect(await demo.stop()).toBe(0);
     }
   });
 });
