@@ -57,6 +57,9 @@ export async function demo(args: string[]): Promise<number> {
   const url = `${service.url}/mcp`;
   const headers = config.http.authToken ? { Authorization: "Bearer <KAFSCALE_MCP_AUTH_TOKEN>" } : undefined;
   const snippet = { mcpServers: { "kafscale-demo": { type: "http", url, ...(headers ? { headers } : {}) } } };
+  // SIGTERM/SIGINT handlers go in before the URL is announced: a signal sent right after it (a
+  // supervisor, a test) must drain the service, not hit Node's default action and kill the process.
+  const stopped = closeOnSignals(service, logger);
   console.log(
     [
       "",
@@ -75,6 +78,6 @@ export async function demo(args: string[]): Promise<number> {
       "",
     ].join("\n"),
   );
-  await closeOnSignals(service, logger);
+  await stopped;
   return 0;
 }

@@ -42,8 +42,8 @@ export interface RunningDemo {
   url: string;
   /** Everything the demo printed on stdout so far. */
   stdout(): string;
-  /** SIGTERM, then the exit code. */
-  stop(): Promise<number | null>;
+  /** SIGTERM, then the exit code (or the signal that ended the process). */
+  stop(): Promise<number | string | null>;
 }
 
 /**
@@ -63,7 +63,8 @@ export async function startDemo(
   let out = "";
   let err = "";
   child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  // The exit code, or the name of the signal that ended the process.
+  const exited = new Promise<number | string | null>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal)));
   try {
     const url = await new Promise<string>((resolve, reject) => {
       child.stdout.on("data", (chunk: Buffer) => {
