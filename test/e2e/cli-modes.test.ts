@@ -7,7 +7,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
 import { startDemo } from "../support/cli.js";
-import { callTool, connectClient } from "../support/service.js";
+import { callTool, callToolWhenReady, connectClient } from "../support/service.js";
 
 const CLI = ["--import", "tsx", "src/cli.ts"];
 
@@ -36,14 +36,8 @@ describe("kafscale-mcp stdio", () => {
     );
     try {
       expect((await client.listTools()).tools).toHaveLength(8);
-      let groups: { groups: { group_id: string }[] } | null = null;
-      for (let i = 0; i < 50 && groups === null; i++) {
-        groups = await callTool<{ groups: { group_id: string }[] }>(client, "list_groups").catch(async () => {
-          await new Promise((r) => setTimeout(r, 100));
-          return null;
-        });
-      }
-      expect(groups?.groups.map((g) => g.group_id)).toEqual(["billing", "nightly-report", "rebalancing"]);
+      const groups = await callToolWhenReady<{ groups: { group_id: string }[] }>(client, "list_groups");
+      expect(groups.groups.map((g) => g.group_id)).toEqual(["billing", "nightly-report", "rebalancing"]);
     } finally {
       await client.close();
     }
@@ -60,13 +54,7 @@ describe("kafscale-mcp demo", () => {
       expect(status.freshness).toMatchObject({ source: "demo", stale: false });
       const lag = await callTool<Record<string, any>>(client, "fetch_offsets", { group_id: "analytics-etl" });
       expect(lag.total_lag).toBeGreaterThan(0);
-      let metrics: Record<string, any> | null = null;
-      for (let i = 0; i < 50 && metrics === null; i++) {
-        metrics = await callTool<Record<string, any>>(client, "cluster_metrics").catch(async () => {
-          await new Promise((r) => setTimeout(r, 100));
-          return null;
-        });
-      }
+      const metrics = await callToolWhenReady<Record<string, any>>(client, "cluster_metrics");
       expect(metrics).toMatchObject({ s3_state: "degraded", brokers: [{}, {}, {}] });
       await client.close();
     } finally {

@@ -20,7 +20,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { REPO_ROOT, cleanEnv, runCli, startDemo } from "../support/cli.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
-import { callTool, connectClient } from "../support/service.js";
+import { callTool, callToolWhenReady, connectClient } from "../support/service.js";
 
 const manifest = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { name: string; version: string };
 const work = mkdtempSync(join(tmpdir(), "kafscale-mcp-package-"));
@@ -126,14 +126,8 @@ describe("README: the stdio client snippet", () => {
     );
     try {
       expect((await client.listTools()).tools.length).toBeGreaterThan(0);
-      let groups: { groups: { group_id: string }[] } | null = null;
-      for (let i = 0; i < 100 && groups === null; i++) {
-        groups = await callTool<{ groups: { group_id: string }[] }>(client, "list_groups").catch(async () => {
-          await new Promise((r) => setTimeout(r, 100));
-          return null;
-        });
-      }
-      expect(groups?.groups.map((g) => g.group_id)).toEqual(["billing", "nightly-report", "rebalancing"]);
+      const groups = await callToolWhenReady<{ groups: { group_id: string }[] }>(client, "list_groups");
+      expect(groups.groups.map((g) => g.group_id)).toEqual(["billing", "nightly-report", "rebalancing"]);
     } finally {
       await client.close();
     }
