@@ -10,7 +10,11 @@
 # (.ci/run's NODE_MAJORS; test/unit/shipping.test.ts holds the two together). This image is not built
 # by CI (no Docker engine there); the tests check what it depends on instead: the Node major, the
 # entry point (package.json's bin) and the build and install commands.
-ARG NODE_IMAGE=node:24-bookworm-slim
+# Node 22 LTS, not 24: on Node 24 (24.21.0 measured) better-sqlite3 12.11.1 aborts the process
+# (SIGABRT, "Assertion failed: (env) != nullptr" in node::RemoveEnvironmentCleanupHook from
+# Statement::~Statement when a statement is garbage collected); `kafscale-mcp demo` died at start and
+# 5 tests failed when CI ran the suite on Node 24. better-sqlite3 13 (engines: Node >= 22) is the way to 24.
+ARG NODE_IMAGE=node:22-bookworm-slim
 
 # Toolchain for native addons (better-sqlite3 compiles from source when no prebuilt binary fits).
 FROM ${NODE_IMAGE} AS toolchain

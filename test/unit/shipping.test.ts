@@ -40,7 +40,7 @@ describe("the image and what CI tests", () => {
   it("CI runs the suite on the oldest supported Node and on the image's Node", () => {
     const imageMajor = Number(/^ARG NODE_IMAGE=node:(\d+)-bookworm-slim$/m.exec(dockerfile)?.[1]);
     const engineMajor = Number(/^>=(\d+)$/.exec(pkg.engines.node)?.[1]);
-    expect(imageMajor).toBe(24);
+    expect(imageMajor).toBe(22);
     expect(engineMajor).toBe(20);
     expect(ciMajors).toEqual([engineMajor, imageMajor]);
     // Every stage builds and runs on that one image (the native addon matches its ABI).
