@@ -40,7 +40,8 @@ function run(command: string, args: string[], cwd: string, env: Record<string, s
 function copyWorkingTree(): void {
   const files = run("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], REPO_ROOT).split("\0");
   for (const file of files) {
-    if (file === "" || !existsSync(join(REPO_ROOT, file))) continue;
+    // node_modules may be a symlink (shared installs), which git lists as an untracked file.
+    if (file === "" || file === "node_modules" || !existsSync(join(REPO_ROOT, file))) continue;
     mkdirSync(dirname(join(tree, file)), { recursive: true });
     cpSync(join(REPO_ROOT, file), join(tree, file));
   }
