@@ -245,6 +245,12 @@ const envSchema = z.object({
   KAFSCALE_MCP_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });
 
+/**
+ * Every environment variable the service reads, straight from the schema above (the Helm chart's
+ * tests check that each one can be set from values).
+ */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 export interface EtcdConfig {
   endpoints: string[];
   username?: string;

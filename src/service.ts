@@ -26,6 +26,8 @@ export interface ServiceOptions {
   logger: Logger;
   /** Serve the bundled demo cluster instead of etcd (no etcd, no broker needed). */
   demo?: boolean;
+  /** Demo only: keep the demo snapshot in this SQLite file (default: in memory; never KAFSCALE_MCP_DB_PATH). */
+  demoDbPath?: string;
   /** Listen for HTTP (serve, demo); false for stdio. */
   http?: boolean;
   /**
@@ -93,7 +95,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   if (withHttp) assertProdFence(config);
 
   try {
-    const store = createStore(options.demo ? ":memory:" : config.dbPath, {
+    const store = createStore(options.demo ? (options.demoDbPath ?? ":memory:") : config.dbPath, {
       historyLimit: config.changeLogLimit,
       walSizeLimitBytes: config.wal.sizeLimitBytes,
     });
