@@ -15,9 +15,11 @@ import type { Logger } from "./log.js";
 import { createStore, isCorruption, type StorageProblem, type Store } from "./store/index.js";
 import { carryOverLocalTables, moveCorruptFileAside } from "./store/corruption.js";
 import { acquireWriterLock, describeHolder, SnapshotInUseError, type WriterLock } from "./store/writer-lock.js";
-import { createEtcdClient, keyspaceOf, type EtcdClient } from "./sync/etcd/etcd-client.js";
 import { createEtcdSync, type EtcdSync } from "./sync/etcd/etcd-sync.js";
+import { rotatingConnector } from "./sync/etcd/member-connector.js";
 import { createMetricsPoller, metricsEnabled, metricsStaleAfterMs, type MetricsPoller } from "./sync/metrics/metrics-poller.js";
+import { createOpsCopier, type OpsCopier } from "./sync/ops/ops-copier.js";
+import { createWalMonitor, type WalMonitor } from "./sync/ops/wal-monitor.js";
 import type { ToolContext } from "./tools/context.js";
 import { TOOL_NAMES } from "./tools/index.js";
 
@@ -26,6 +28,8 @@ export interface ServiceOptions {
   logger: Logger;
   /** Serve the bundled demo cluster instead of etcd (no etcd, no broker needed). */
   demo?: boolean;
+  /** Demo only: keep the demo snapshot in this SQLite file (default: in memory; never KAFSCALE_MCP_DB_PATH). */
+  demoDbPath?: string;
   /** Listen for HTTP (serve, demo); false for stdio. */
   http?: boolean;
   /**
@@ -33,6 +37,11 @@ export interface ServiceOptions {
    * or serve that file read-only without syncing it (stdio).
    */
   whenSnapshotInUse?: "refuse" | "follow";
+  /**
+   * The clock (Unix ms) for freshness, readiness, rate limits and session idle time; Date.now by
+   * default. Tests pass a clock they can advance instead of sleeping.
+   */
+  now?: () => number;
 }
 
 export interface RunningService {
@@ -41,14 +50,21 @@ export interface RunningService {
   sync: EtcdSync | null;
   /** The metrics poller, when a metrics URL is configured. */
   poller: MetricsPoller | null;
-  /** Base URL when listening (http://host:port). */
+  /** Watches the live file's WAL (null for an in-memory database). */
+  walMonitor: WalMonitor | null;
+  /** Publishes the ops copy, when KAFSCALE_MCP_OPS_COPY is set. */
+  opsCopier: OpsCopier | null;
+  /** Base URL when listening (http://host:port; 127.0.0.1 when bound to every interface). */
   url: string | null;
+  /** The address really bound when listening ("0.0.0.0:8090", "127.0.0.1:41234", "[::]:8090"). */
+  listenAddress: string | null;
   /** The audit trail (stdio mode passes its tool calls here too). */
   audit: AuditTrail;
   close(): Promise<void>;
 }
 
-async function listen(server: Server, host: string | undefined, port: number): Promise<string> {
+/** Listens; returns the address really bound and a URL a local client can use. */
+async function listen(server: Server, host: string | undefined, port: number): Promise<{ address: string; url: string }> {
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
@@ -56,15 +72,19 @@ async function listen(server: Server, host: string | undefined, port: number): P
       resolve();
     });
   });
-  const address = server.address() as AddressInfo;
-  const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  return `http://${host === undefined || host === "0.0.0.0" || host === "::" ? "127.0.0.1" : shownHost}:${address.port}`;
+  const bound = server.address() as AddressInfo;
+  const shownHost = bound.family === "IPv6" ? `[${bound.address}]` : bound.address;
+  const everywhere = bound.address === "0.0.0.0" || bound.address === "::";
+  return { address: `${shownHost}:${bound.port}`, url: `http://${everywhere ? "127.0.0.1" : shownHost}:${bound.port}` };
 }
 
 /** Starts everything the options ask for; the returned close() stops it all gracefully. */
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const { logger } = options;
-  const config = { ...options.config, metrics: { ...options.config.metrics } };
+  const now = options.now ?? Date.now;
+  const config = { ...options.config, metrics: { ...options.config.metrics }, http: { ...options.config.http } };
+  // The demo is for a laptop: loopback only, unless KAFSCALE_MCP_HTTP_ADDR says otherwise.
+  if (options.demo && !config.http.addrSet) config.http.host = "127.0.0.1";
   const closers: (() => Promise<void> | void)[] = [];
   const close = async (): Promise<void> => {
     for (const closer of closers.splice(0).reverse()) {
@@ -83,13 +103,20 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
   try {
     const { store, follower } = openSnapshot({
-      path: options.demo ? ":memory:" : config.dbPath,
+      path: options.demo ? (options.demoDbPath ?? ":memory:") : config.dbPath,
       historyLimit: config.changeLogLimit,
+      walSizeLimitBytes: config.wal.sizeLimitBytes,
       logger,
       command: withHttp ? "serve" : "stdio",
       whenInUse: options.whenSnapshotInUse ?? "refuse",
       closers,
     });
+    // Only the file's writer checkpoints it (a follower has no probe).
+    const walMonitor = store.probeWal && createWalMonitor({ probe: store.probeWal, limits: config.wal, logger });
+    if (walMonitor) {
+      closers.push(() => walMonitor.stop());
+      walMonitor.start();
+    }
     const audit = createServiceAudit({
       config: config.audit,
       // A follower cannot write the file; its records still reach the stream and file sinks.
@@ -109,15 +136,17 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       config.metrics.brokerUrlTemplate = metricsServer.urlTemplate;
       logger.info("demo mode: serving the bundled demo cluster (not a live cluster)", { revision });
     } else if (!follower) {
-      const client: EtcdClient = createEtcdClient(config.etcd);
-      closers.push(() => client.close());
+      // One member at a time, failing over through the endpoints (member-connector.ts); the sync
+      // closes it when it stops.
       sync = createEtcdSync({
         store,
-        client,
-        keyspace: keyspaceOf(client, config.etcd.namespace),
+        connector: rotatingConnector(config.etcd),
         logger,
         pageSize: config.etcd.pageSize,
         probeIntervalMs: config.linkProbeIntervalMs,
+        probeTimeoutMs: config.linkProbeTimeoutMs,
+        connectTimeoutMs: config.etcd.dialTimeoutMs,
+        backoffCapMs: config.etcd.backoffMaxMs,
       });
       const running = sync;
       closers.push(() => running.stop());
@@ -127,10 +156,17 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     let poller: MetricsPoller | null = null;
     // A follower reads the scrapes its writer records.
     if (metricsEnabled(config.metrics) && !follower) {
-      poller = createMetricsPoller({ store, config: config.metrics, logger });
+      poller = createMetricsPoller({ store, config: config.metrics, logger, now });
       const p = poller;
       closers.push(() => p.stop());
       poller.start();
+    }
+
+    // Started after the sync and the demo data, so its first attempt finds a snapshot when one is ready.
+    const opsCopier = config.opsCopy ? createOpsCopier({ store, config: config.opsCopy, logger }) : null;
+    if (opsCopier) {
+      closers.push(() => opsCopier.stop());
+      opsCopier.start();
     }
 
     const ctx: ToolContext = {
@@ -138,10 +174,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       staleAfterMs: config.staleAfterMs,
       metricsStaleAfterMs: metricsStaleAfterMs(config.metrics),
       metricsConfigured: metricsEnabled(config.metrics),
-      now: Date.now,
+      results: config.results,
+      now,
     };
 
     let url: string | null = null;
+    let listenAddress: string | null = null;
     if (withHttp) {
       const auth: AuthSetup = createAuth(config, logger);
       closers.push(() => auth.jwks?.stop());
@@ -157,6 +195,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         enabledTools: config.enabledTools,
         rateLimit: config.rateLimit,
         audit,
+        pollerStats: poller === null ? undefined : () => (poller as MetricsPoller).stats(),
+        storage: { wal: () => walMonitor?.status() ?? null, opsCopy: () => opsCopier?.status() ?? null },
         resourceMetadata: oidc && {
           issuer: oidc.issuer,
           scopes: [...new Set([oidc.observeScope, ...oidc.requiredScopes])],
@@ -167,7 +207,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       // Bound slow clients: headers and whole requests must arrive in time (slowloris).
       server.headersTimeout = 15_000;
       server.requestTimeout = 60_000;
-      url = await listen(server, config.http.host, config.http.port);
+      ({ url, address: listenAddress } = await listen(server, config.http.host, config.http.port));
       closers.push(
         () =>
           new Promise<void>((resolve) => {
@@ -177,9 +217,18 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
           }),
       );
       closers.push(() => app.close());
-      logger.info("listening", { url: `${url}/mcp` });
+      if (sync !== null) {
+        // The watch reports each commit's delay (event arrival → committed) for /metrics.
+        const onApplied = (_revision: number, delayMs?: number): void => {
+          if (delayMs !== undefined) app.metrics.watchApplied(delayMs);
+        };
+        const events = sync.events;
+        events.on("applied", onApplied);
+        closers.push(() => void events.off("applied", onApplied));
+      }
+      logger.info("listening", { address: listenAddress, url: `${url}/mcp` });
     }
-    return { store, ctx, sync, poller, url, audit, close };
+    return { store, ctx, sync, poller, walMonitor, opsCopier, url, listenAddress, audit, close };
   } catch (err) {
     await close();
     throw err;
@@ -189,6 +238,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 interface OpenSnapshotOptions {
   path: string;
   historyLimit: number;
+  walSizeLimitBytes: number;
   logger: Logger;
   command: string;
   whenInUse: "refuse" | "follow";
@@ -202,7 +252,7 @@ interface OpenSnapshotOptions {
  * the sync loads from etcd; the storage health is logged once per change.
  */
 function openSnapshot(options: OpenSnapshotOptions): { store: Store; follower: boolean } {
-  const { path, historyLimit, logger, closers } = options;
+  const { path, historyLimit, walSizeLimitBytes, logger, closers } = options;
   let lock: WriterLock;
   try {
     lock = acquireWriterLock(path, options.command);
@@ -225,7 +275,7 @@ function openSnapshot(options: OpenSnapshotOptions): { store: Store; follower: b
   }
   let store: Store;
   try {
-    store = createStore(path, { historyLimit });
+    store = createStore(path, { historyLimit, walSizeLimitBytes });
   } catch (err) {
     if (!isCorruption(err)) throw err;
     logger.error("snapshot database file is corrupt; moving it aside and rebuilding it from etcd (the snapshot is a cache, etcd is the truth)", {
@@ -233,7 +283,7 @@ function openSnapshot(options: OpenSnapshotOptions): { store: Store; follower: b
       error: (err as Error).message,
     });
     const corruptCopy = moveCorruptFileAside(path);
-    store = createStore(path, { historyLimit });
+    store = createStore(path, { historyLimit, walSizeLimitBytes });
     void carryOverLocalTables(corruptCopy, path).then((report) =>
       logger.info("local tables carried over from the corrupt file", { corruptCopy, ...report }),
     );

@@ -14,7 +14,7 @@ import { loadConfig, type Config } from "../config.js";
 import { createLogger, type Logger } from "../log.js";
 import { createStore, isCorruption, type Store } from "../store/index.js";
 import { currentWriter } from "../store/writer-lock.js";
-import { createEtcdClient, keyspaceOf, type EtcdClient } from "../sync/etcd/etcd-client.js";
+import { rotatingConnector, type EtcdConnector } from "../sync/etcd/member-connector.js";
 import { verifySnapshot, type VerifyReport } from "../sync/etcd/verify.js";
 
 const USAGE = `usage: kafscale-mcp verify [--db FILE] [--json] [--examples N]
@@ -64,9 +64,9 @@ export async function verify(args: string[]): Promise<number> {
   if (!existsSync(path)) {
     return usageError(`no snapshot at ${path} (set KAFSCALE_MCP_DB_PATH or pass --db FILE)`);
   }
-  let client: EtcdClient;
+  let connector: EtcdConnector;
   try {
-    client = createEtcdClient(config.etcd);
+    connector = rotatingConnector(config.etcd);
   } catch (err) {
     // Only configuration can fail here (no endpoints, unreadable TLS files).
     console.error(`verify: ${(err as Error).message}`);
@@ -77,7 +77,7 @@ export async function verify(args: string[]): Promise<number> {
     // Beside a running service, read its file without writing to it.
     store = createStore(path, { historyLimit: config.changeLogLimit, follower: currentWriter(path) !== null });
   } catch (err) {
-    client.close();
+    connector.close();
     if (isCorruption(err)) return localCorruption(path, (err as Error).message);
     console.error(`verify: cannot open snapshot ${path}: ${(err as Error).message}`);
     return 2;
@@ -90,8 +90,7 @@ export async function verify(args: string[]): Promise<number> {
     if (damage.length > 0) return localCorruption(path, damage.join("; "));
     report = await verifySnapshot({
       store,
-      client,
-      keyspace: keyspaceOf(client, config.etcd.namespace),
+      connector,
       logger: cliLogger(config),
       pageSize: config.etcd.pageSize,
       requestTimeoutMs: config.etcd.dialTimeoutMs + 5000,
@@ -105,7 +104,7 @@ export async function verify(args: string[]): Promise<number> {
     );
     return 1;
   } finally {
-    client.close();
+    connector.close();
     store.close();
   }
 

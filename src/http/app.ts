@@ -1,8 +1,10 @@
 /**
  * The HTTP face of the service: /mcp (streamable HTTP, sessions or stateless), /api/v1 (the same
- * answers as JSON for dashboards), /healthz, /readyz, /metrics and, with OIDC, the RFC 9728 metadata. Security by default on /mcp, in this order: a
- * request id, Host/Origin checks, authentication, a body limit, the tool-call gate (rate limit,
- * permitted tools); every refusal and every tool call is audited.
+ * answers as JSON for dashboards), /healthz, /readyz, /metrics and, with OIDC, the RFC 9728 metadata.
+ * Security by default on /mcp, in this order: a request id, Host/Origin checks, authentication, body
+ * checks (declared length, JSON content type, the body limit, no empty batch), the gate (malformed
+ * params, rate limit on tool calls and initialize, permitted tools), then the bounded session table;
+ * every refusal and every tool call is audited. Time comes from `ctx.now` (tests inject a clock).
  */
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
@@ -17,14 +19,16 @@ import type { McpRequestExtra, ToolCallEvent } from "../tools/tool.js";
 import type { Authenticator } from "./auth/authenticator.js";
 import { hostAndOriginGuard } from "./guards.js";
 import { healthz, readyz } from "./health.js";
+import type { StorageHealth } from "./storage-health.js";
 import { principalOf, setPrincipal } from "./auth/principal.js";
-import { createRateLimiter } from "./rate-limit.js";
+import { createRateLimiter, limitKeyOf } from "./rate-limit.js";
 import { assignRequestId, requestIdOf } from "./request-id.js";
 import { METADATA_PATH, resourceMetadataHandler, type ResourceMetadataOptions } from "./auth/resource-metadata.js";
-import { createServiceMetrics } from "./service-metrics.js";
+import { createServiceMetrics, type PollerStats, type ServiceMetrics } from "./service-metrics.js";
 import { createRestApi } from "./rest/rest-api.js";
-import { writeJsonRpcError } from "./mcp/jsonrpc.js";
-import { createSessionManager, handleStateless } from "./mcp/sessions.js";
+import { RPC, writeJsonRpcError } from "./mcp/jsonrpc.js";
+import { bodyErrors, declaredLengthLimit, JSON_TYPES, rejectEmptyBatch, requireJsonContentType } from "./mcp/request-checks.js";
+import { createSessionManager, handleStateless, type SessionEviction } from "./mcp/sessions.js";
 import { remoteAddrOf, toDenial, type HttpDenial } from "./request-facts.js";
 import { createToolGate } from "./mcp/tool-gate.js";
 
@@ -39,13 +43,19 @@ export interface AppOptions {
   rateLimit?: RateLimitConfig;
   /** Where tool calls and refusals are recorded. */
   audit?: AuditTrail;
+  /** The live file's WAL and the ops copy, for /metrics and /readyz. */
+  storage?: StorageHealth;
   /** RFC 9728 metadata for /mcp (OIDC only). */
   resourceMetadata?: ResourceMetadataOptions;
   onToolCall?: (event: ToolCallEvent) => void;
+  /** The metrics poller's counters for /metrics (absent when no metrics URL is configured). */
+  pollerStats?: () => PollerStats;
 }
 
 export interface App {
   handler: express.Express;
+  /** The service metrics (the wiring feeds the watch apply delay). */
+  metrics: ServiceMetrics;
   /** Closes every MCP session (graceful shutdown). */
   close(): Promise<void>;
 }
@@ -70,7 +80,13 @@ const AUTH_ERROR: Record<number, string> = { 401: "invalid_token", 403: "insuffi
 export function createApp(options: AppOptions): App {
   const { ctx, http, logger } = options;
   const enabledTools = options.enabledTools ?? [];
-  const metrics = createServiceMetrics(ctx);
+  let openSessions = (): number => 0;
+  const metrics = createServiceMetrics({
+    ctx,
+    sessions: () => openSessions(),
+    pollerStats: options.pollerStats,
+    storage: options.storage,
+  });
 
   // Requests already refused with a status: the tool gate must not audit their calls a second time.
   const refused = new WeakSet<Request>();
@@ -95,12 +111,13 @@ export function createApp(options: AppOptions): App {
   const onDenied = (req: Request, reason: string, status: number): void =>
     deny({ req, reason, status, principal: principalOf(req) });
 
-  const limiter = options.rateLimit ? createRateLimiter(options.rateLimit) : null;
+  const limiter = options.rateLimit ? createRateLimiter({ ...options.rateLimit, now: ctx.now }) : null;
   const gate = createToolGate({
     limiter,
     enabledTools,
     deny,
     wasRefused: (req) => refused.has(req),
+    notRun: (tool, outcome, latencyMs) => metrics.toolCall(tool, outcome, latencyMs),
   });
   const recordToolCall = (event: ToolCallEvent): void => {
     metrics.toolCall(event.tool, event.outcome, event.latencyMs);
@@ -118,14 +135,45 @@ export function createApp(options: AppOptions): App {
       },
       contextOf: contextOfExtra,
     });
-  const sessions = createSessionManager({ idleTimeoutMs: http.sessionTimeoutMs, newServer, logger, onDenied });
+  const evicted = (req: Request, eviction: SessionEviction): void => {
+    metrics.sessionEvicted(eviction.limit);
+    // Recorded for the evicted session's owner, with the request id of the initialize that made room
+    // (the session manager logs the close).
+    options.audit?.denied({
+      reason: `session evicted: ${eviction.limit} session cap reached`,
+      status: null,
+      requestId: requestIdOf(req),
+      remoteAddr: null,
+      claimedSessionId: eviction.sessionId,
+      principal: eviction.principal,
+    });
+  };
+  const sessions = createSessionManager({
+    idleTimeoutMs: http.sessionTimeoutMs,
+    maxSessions: http.maxSessions,
+    maxSessionsPerPrincipal: http.maxSessionsPerPrincipal,
+    newServer,
+    ownerOf: (req, principal) => limitKeyOf(principal, remoteAddrOf(req)),
+    logger,
+    now: ctx.now,
+    onDenied,
+    onRefused: (_req, limit) => metrics.sessionRefused(limit),
+    onEvicted: evicted,
+  });
+  openSessions = () => sessions.count();
 
   const app = express();
   app.disable("x-powered-by");
   app.get("/healthz", healthz);
-  app.get("/readyz", readyz(ctx));
-  app.get("/metrics", (_req, res) => {
-    res.type("text/plain; version=0.0.4").send(metrics.render(sessions.count()));
+  app.get("/readyz", readyz(ctx, options.storage));
+  app.get("/metrics", async (_req, res) => {
+    try {
+      const { contentType, text } = await metrics.render();
+      res.type(contentType).send(text);
+    } catch (err) {
+      logger.error("metrics rendering failed", { error: err instanceof Error ? err.message : String(err) });
+      res.status(500).type("text/plain").send("metrics unavailable; the service log has details\n");
+    }
   });
 
   const authenticate = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
@@ -164,12 +212,20 @@ export function createApp(options: AppOptions): App {
       else await sessions.handle(req, res, principal);
     } catch (err) {
       logger.error("mcp request failed", { error: err instanceof Error ? err.stack : String(err) });
-      if (!res.headersSent) writeJsonRpcError(res, 500, -32603, "Internal server error");
+      if (!res.headersSent) writeJsonRpcError(res, 500, RPC.internalError, "Internal server error");
     }
   };
   const guard = hostAndOriginGuard({ allowedHosts: http.allowedHosts, allowedOrigins: http.allowedOrigins, onDenied });
-  const body = express.json({ limit: http.maxBodyBytes, type: ["application/json", "application/*+json"] });
-  for (const path of ["/mcp", "/mcp/"]) app.all(path, assignRequestId, guard, authenticate, body, gate.middleware, mcp);
+  const body = [
+    declaredLengthLimit(http.maxBodyBytes, onDenied),
+    requireJsonContentType(onDenied),
+    express.json({ limit: http.maxBodyBytes, type: JSON_TYPES }),
+    rejectEmptyBatch,
+  ];
+  const mcpPaths = ["/mcp", "/mcp/"];
+  app.all(mcpPaths, assignRequestId, guard, authenticate, ...body, gate.middleware, mcp);
+  // Body-parser failures (too large, malformed JSON, a charset other than UTF-8) become JSON-RPC errors.
+  app.use(mcpPaths, bodyErrors(http.maxBodyBytes, onDenied, logger));
 
   // Dashboards: the same answers as plain JSON, behind the same guard and authentication.
   app.use(
@@ -185,16 +241,12 @@ export function createApp(options: AppOptions): App {
     app.get([METADATA_PATH, `${METADATA_PATH}/mcp`], guard, resourceMetadataHandler(options.resourceMetadata));
   }
 
-  // Body-parser failures (too large, malformed JSON) become JSON-RPC errors, never stack traces.
-  app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, next: NextFunction) => {
+  // Anything else that fails: a short JSON error, never an HTML page or a stack trace.
+  app.use((err: Error & { status?: number }, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
-    if (err.type === "entity.too.large") {
-      onDenied(req, "body too large", 413);
-      return writeJsonRpcError(res, 413, -32600, `Request body exceeds ${http.maxBodyBytes} bytes`);
-    }
-    if (err.status === 400) return writeJsonRpcError(res, 400, -32700, "Parse error: invalid JSON");
-    logger.error("http error", { error: err.message });
-    return writeJsonRpcError(res, 500, -32603, "Internal server error");
+    const status = err.status !== undefined && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status === 500) logger.error("http error", { error: err.message });
+    res.status(status).json({ error: status === 500 ? "internal error" : err.message.slice(0, 200) });
   });
-  return { handler: app, close: () => sessions.closeAll() };
+  return { handler: app, metrics, close: () => sessions.closeAll() };
 }

@@ -1,8 +1,10 @@
 /**
- * Per-principal token buckets for tool calls (the MCP spec asks servers to rate-limit tool
- * invocations). A bucket holds up to `burst` calls and refills at `perMinute / 60` per second, so a
- * client may burst briefly but not exceed the configured rate over time.
+ * Per-principal token buckets for tool calls and session initializations (the MCP spec asks servers
+ * to rate-limit tool invocations; an unlimited `initialize` would let one caller churn the session
+ * table). A bucket holds up to `burst` calls and refills at `perMinute / 60` per second, so a client
+ * may burst briefly but not exceed the configured rate over time.
  */
+import type { Principal } from "../tools/call-context.js";
 
 export interface RateLimitOptions {
   /** Sustained rate; 0 disables limiting. */
@@ -48,7 +50,7 @@ export function createRateLimiter(options: RateLimitOptions): RateLimiter | null
   };
 
   return {
-    description: `${options.perMinute} tool calls per minute per principal`,
+    description: `${options.perMinute} calls per minute per principal (tool calls and initialize)`,
     take: (key, cost = 1) => {
       const at = now();
       let bucket = buckets.get(key);
@@ -67,4 +69,12 @@ export function createRateLimiter(options: RateLimitOptions): RateLimiter | null
       return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((need - bucket.tokens) / perMs / 1000)) };
     },
   };
+}
+
+/**
+ * Whose bucket (and session quota) a request uses: the principal's subject; with auth mode `none`,
+ * where every caller is "anonymous", the client's address, so one client cannot use up everyone's.
+ */
+export function limitKeyOf(principal: Principal, remoteAddr: string | null): string {
+  return principal.authMode === "none" ? `address:${remoteAddr ?? "unknown"}` : principal.subject;
 }

@@ -20,7 +20,7 @@ import Database from "better-sqlite3";
 import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { createAuditStore, type AuditStore } from "./audit-store.js";
-import { assertCurrentSchema, openDatabase, type Db } from "./database.js";
+import { assertCurrentSchema, openDatabase, type Db, type OpenOptions } from "./database.js";
 import { createKvMirror, type KvMirror } from "./kv-mirror.js";
 import { createCheckpointScheduler, createWriteGate, type CheckpointScheduler, type WriteGate } from "./long-write.js";
 import { createMetricsStore, type MetricsStore } from "./metrics-store.js";
@@ -95,13 +95,13 @@ function assemble(mode: GenerationMode, write: Db, read: Db | null, historyLimit
  * Opens `file` for writing; if its storage refuses (full, read-only, I/O error), opens it degraded
  * instead. Corruption and every other error are thrown (the caller rebuilds or reports).
  */
-export function openGeneration(file: string, historyLimit: number): Generation {
+export function openGeneration(file: string, historyLimit: number, options: OpenOptions = {}): Generation {
   // A non-empty -wal left behind means the last writer did not close cleanly (a reader may leave an
   // empty one): worth an integrity check before trusting the file.
   const uncleanStop = existsSync(`${file}-wal`) && statSync(`${file}-wal`).size > 0;
   let write: Db | null = null;
   try {
-    write = openDatabase(file);
+    write = openDatabase(file, undefined, options);
     if (uncleanStop) assertIntact(write, file);
     // The first read creates (and sizes) the -shm file; a write transaction proves the file is writable.
     write.prepare("SELECT revision FROM sync_state WHERE id = 1").get();

@@ -12,15 +12,18 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AuditStore } from "./audit-store.js";
+import { DEFAULT_WAL_SIZE_LIMIT_BYTES } from "./database.js";
 import { openFollowerGeneration, openGeneration, type ConnectionApis, type Generation } from "./generation.js";
 import type { KvMirror } from "./kv-mirror.js";
 import type { MetricsStore } from "./metrics-store.js";
+import { publishOpsCopy, type OpsCopyOptions, type OpsCopyResult } from "./ops-copy.js";
 import type { Reads } from "./reads.js";
 import type { ReportReads } from "./report-reads.js";
 import { isCorruption, StorageBusyError, storageErrorOf, type StorageError } from "./storage-errors.js";
 import { createStorageHealth, type StorageHealth, type WritePath } from "./storage-health.js";
 import type { SyncStateStore } from "./sync-state.js";
 import type { TableDump } from "./table-dump.js";
+import { createWalProbe, type WalProbe } from "./wal-health.js";
 import type { LargeApply, ResyncSession, SyncWriter } from "./writer.js";
 
 export type { SyncWriter, ResyncSession, ApplyResult, ResyncResult, LargeApply } from "./writer.js";
@@ -33,12 +36,18 @@ export type { AuditStore, AuditRow, AuditOutcome } from "./audit-store.js";
 export type { StorageHealth, StorageProblem, WritePath } from "./storage-health.js";
 export { StorageBusyError, isCorruption, isStorageError, storageErrorOf } from "./storage-errors.js";
 export type { StorageError, StorageErrorKind } from "./storage-errors.js";
+export type { OpsCopyOptions, OpsCopyResult, OpsCopyStatus } from "./ops-copy.js";
+export { OpsCopyAborted, removeStaleOpsCopyFiles } from "./ops-copy.js";
+export type { WalProbe, WalStatus, WalLimits, WalTransition, WalHealth } from "./wal-health.js";
+export { createWalHealth, walReadinessProblem } from "./wal-health.js";
 
 export interface StoreOptions {
   /** Bound on change_log and decode_errors rows. */
   historyLimit?: number;
   /** Read a snapshot another process writes: no migrations, every write refused. */
   follower?: boolean;
+  /** Size the WAL is cut back to after a complete checkpoint (default 16 MiB). */
+  walSizeLimitBytes?: number;
 }
 
 export interface Store {
@@ -68,6 +77,13 @@ export interface Store {
   backupTo(file: string): Promise<void>;
   /** Resolves once background work (WAL checkpoints after large writes) is done. */
   idle(): Promise<void>;
+  /**
+   * Publishes a consistent copy of the snapshot for readers at `options.target` (SQLite online
+   * backup in steps, rollback-journal mode, atomic rename; see ops-copy.ts).
+   */
+  publishOpsCopy(options: OpsCopyOptions): Promise<OpsCopyResult>;
+  /** A PASSIVE checkpoint and the WAL's size, for the WAL health monitor; null for ":memory:". */
+  readonly probeWal: (() => WalProbe) | null;
   close(): void;
 }
 
@@ -77,12 +93,15 @@ const REOPEN_BACKOFF = { firstMs: 1000, capMs: 30_000 };
 /** Opens (creating and migrating if needed) the snapshot at `path`; ":memory:" for tests and the demo. */
 export function createStore(path: string, options: StoreOptions = {}): Store {
   const historyLimit = options.historyLimit ?? 10_000;
+  const walSizeLimitBytes = options.walSizeLimitBytes ?? DEFAULT_WAL_SIZE_LIMIT_BYTES;
   // ":memory:" is a private temporary file: long writes need a second connection to the same data.
   const scratch = path === ":memory:" ? mkdtempSync(join(tmpdir(), "kafscale-mcp-memory-")) : null;
   const file = scratch === null ? path : join(scratch, "snapshot.db");
   const health = createStorageHealth();
   const open = (): Generation =>
-    options.follower ? openFollowerGeneration(file, historyLimit) : openGeneration(file, historyLimit);
+    options.follower
+      ? openFollowerGeneration(file, historyLimit)
+      : openGeneration(file, historyLimit, { walSizeLimitBytes });
 
   let gen = open();
   let closed = false;
@@ -175,6 +194,17 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
     return wrapped as S;
   };
 
+  /** The WAL probe over the current write connection (a reopen replaces the connection). */
+  let walProbe: { db: Generation["write"]; probe: () => WalProbe } | null = null;
+  const probeWal = (): WalProbe => {
+    if (walProbe?.db !== gen.write) {
+      // Never null: `file` is a real path (":memory:" became a scratch file above).
+      const probe = createWalProbe(gen.write, file, walSizeLimitBytes) as () => WalProbe;
+      walProbe = { db: gen.write, probe };
+    }
+    return walProbe.probe();
+  };
+
   /** A read that meets a corrupt page: the sync rebuilds the file (src/store/corruption.ts). */
   const noticeCorruption = (err: unknown): void => {
     if (isCorruption(err)) report("sync", err);
@@ -239,6 +269,11 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
       await (gen.read ?? gen.write).backup(target);
     },
     idle: () => gen.checkpoints.idle(),
+    // From the read-only connection when there is one: a backup through the write connection would
+    // copy a long write's uncommitted pages.
+    publishOpsCopy: (copyOptions) => publishOpsCopy(gen.read ?? gen.write, copyOptions),
+    // On the connection of the moment (a reopen replaces it); only the file's writer checkpoints.
+    probeWal: path === ":memory:" || options.follower ? null : probeWal,
     close: () => {
       if (closed) return;
       closed = true;

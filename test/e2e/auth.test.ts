@@ -15,6 +15,7 @@ import { startService, type RunningService } from "../../src/service.js";
 import type { AuditRow } from "../../src/store/index.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
 import { AUDIENCE, newSigningKey, publicPem, startTestIssuer, type TestIssuer } from "../support/oidc-issuer.js";
+import { testClock } from "../support/clock.js";
 import { rawRequest, rpcMessages, type RawResponse } from "../support/raw-http.js";
 import { auditedRows, callTool, connectClient, startTestService } from "../support/service.js";
 
@@ -38,8 +39,8 @@ const etcd = testEtcd();
 const started: RunningService[] = [];
 const issuers: TestIssuer[] = [];
 
-async function start(env: Record<string, string>): Promise<RunningService> {
-  const service = await startTestService(etcd.endpoint, etcd.namespace, env);
+async function start(env: Record<string, string>, options: { now?: () => number } = {}): Promise<RunningService> {
+  const service = await startTestService(etcd.endpoint, etcd.namespace, env, options);
   started.push(service);
   await service.sync?.ready();
   return service;
@@ -312,6 +313,7 @@ describe("scopes, allow-list and rate limits", () => {
   let idp: TestIssuer;
   let service: RunningService;
   let url: string;
+  const clock = testClock({ frozen: true });
   beforeAll(async () => {
     idp = await issuer();
     service = await start(
@@ -321,6 +323,7 @@ describe("scopes, allow-list and rate limits", () => {
         KAFSCALE_MCP_RATE_LIMIT: "30",
         KAFSCALE_MCP_RATE_BURST: "3",
       }),
+      { now: clock.now },
     );
     url = service.url as string;
   });
@@ -352,15 +355,15 @@ describe("scopes, allow-list and rate limits", () => {
 
   it("limits tool calls per principal with a clear 429 and Retry-After, audited", async () => {
     const frank = await token("frank");
-    const session = await openSession(url, frank);
-    for (let id = 1; id <= 3; id++) expect((await rawCall(url, frank, session, id)).status).toBe(200);
+    const session = await openSession(url, frank); // initialize takes one call of the burst of 3
+    for (let id = 2; id <= 3; id++) expect((await rawCall(url, frank, session, id)).status).toBe(200);
     const limited = await rawCall(url, frank, session, 4);
     expect(limited.status).toBe(429);
     expect(Number(limited.headers["retry-after"])).toBeGreaterThanOrEqual(1);
     expect(limited.json()).toMatchObject({
       jsonrpc: "2.0",
       id: 4,
-      error: { message: expect.stringMatching(/^rate limit exceeded: 30 tool calls per minute per principal/) },
+      error: { message: expect.stringMatching(/^rate limit exceeded: 30 calls per minute per principal \(tool calls and initialize\)/) },
     });
     expect(auditOf(service, limited)).toMatchObject([
       { outcome: "denied", reason: "rate limit exceeded", status: 429, tool: "list_topics", subject: `${idp.url}#frank` },
@@ -375,9 +378,10 @@ describe("scopes, allow-list and rate limits", () => {
       { ...bearer(frank), "mcp-session-id": session, "mcp-protocol-version": "2025-06-18" },
     );
     expect(list.status).toBe(200);
-    // The bucket refills at one call every two seconds.
-    await new Promise((r) => setTimeout(r, 2100));
-    expect((await rawCall(url, frank, session, 6)).status).toBe(200);
+    // The bucket refills at one call every two seconds (of the service's clock).
+    expect((await rawCall(url, frank, session, 6)).status).toBe(429);
+    clock.advance(2000);
+    expect((await rawCall(url, frank, session, 7)).status).toBe(200);
   });
 });
 

@@ -118,7 +118,7 @@ describe("one revision deleting 400k keys, with the image's heap flags", () => {
 
   beforeAll(async () => {
     etcd = await startEtcd({ extraArgs: ["--max-txn-ops", "10000", "--quota-backend-bytes", String(4 * 1024 ** 3)] });
-    client = createEtcdClient({ endpoints: [etcd.endpoint], namespace: "", dialTimeoutMs: 5000, pageSize: 1000 });
+    client = createEtcdClient({ endpoints: [etcd.endpoint], namespace: "", dialTimeoutMs: 5000, pageSize: 1000, backoffMaxMs: 15_000 });
     const started = performance.now();
     const kvs = bigCluster();
     expect(kvs).toHaveLength(EXPECTED_KEYS);

@@ -1,15 +1,20 @@
 /** Starts the real service (store, etcd sync, HTTP) for end-to-end tests, and an SDK client for it. */
+import { vi } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { loadConfig } from "../../src/config.js";
 import { silentLogger } from "../../src/log.js";
 import { startService, type RunningService } from "../../src/service.js";
 
-/** Starts the service against `endpoint` (etcd) in `namespace`, on a free loopback port. */
+/**
+ * Starts the service against `endpoint` (etcd) in `namespace`, on a free loopback port; `now` is the
+ * service's clock (a test clock from ./clock.ts instead of sleeps).
+ */
 export async function startTestService(
   endpoint: string,
   namespace: string,
   env: Record<string, string> = {},
+  options: { now?: () => number } = {},
 ): Promise<RunningService> {
   const config = loadConfig({
     KAFSCALE_MCP_HTTP_ADDR: "127.0.0.1:0",
@@ -24,7 +29,7 @@ export async function startTestService(
     KAFSCALE_MCP_RATE_LIMIT: "0",
     ...env,
   });
-  return startService({ config, logger: silentLogger });
+  return startService({ config, logger: silentLogger, now: options.now });
 }
 
 /** Connects an official SDK client over streamable HTTP. */
@@ -46,6 +51,18 @@ export async function callTool<T = Record<string, unknown>>(
     throw new Error(`tool ${name} failed: ${text}`);
   }
   return result.structuredContent as T;
+}
+
+/**
+ * Calls a tool until it succeeds: a freshly started process answers "snapshot not ready" until its
+ * first sync, and cluster_metrics fails until the first scrape.
+ */
+export async function callToolWhenReady<T = Record<string, unknown>>(
+  client: Client,
+  name: string,
+  args: Record<string, unknown> = {},
+): Promise<T> {
+  return await vi.waitFor(() => callTool<T>(client, name, args), { timeout: 20_000, interval: 100 });
 }
 
 /** The text of an error result (throws if the call succeeded). */

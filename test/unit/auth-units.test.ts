@@ -213,7 +213,7 @@ describe("rate limiter", () => {
   it("allows a burst, then refills at the configured rate", () => {
     let now = 0;
     const limiter = createRateLimiter({ perMinute: 60, burst: 3, now: () => now });
-    expect(limiter?.description).toBe("60 tool calls per minute per principal");
+    expect(limiter?.description).toBe("60 calls per minute per principal (tool calls and initialize)");
     for (let i = 0; i < 3; i++) expect(limiter?.take("a")).toEqual({ ok: true });
     expect(limiter?.take("a")).toEqual({ ok: false, retryAfterSeconds: 1 });
     expect(limiter?.take("b")).toEqual({ ok: true });

@@ -1,18 +1,20 @@
 /**
- * The checks on `tools/call` requests, after authentication and body parsing: the per-principal rate
- * limit (429 with Retry-After), the caller's permitted tool set (a hidden tool is audited as denied;
- * the SDK then answers "not found", exactly as for a tool that does not exist), and bookkeeping so a
- * call the SDK rejects before its handler runs (invalid arguments) still gets its audit record.
+ * The checks on `tools/call` and `initialize` requests, after authentication and body parsing:
+ * malformed `tools/call` params (-32602, where the SDK would answer -32603 "Internal error" with a
+ * validation dump), the per-principal rate limit on tool calls and initializations (429 with
+ * Retry-After), the caller's permitted tool set (a hidden tool is audited as denied; the SDK then
+ * answers "not found", exactly as for a tool that does not exist), and bookkeeping so a call the SDK
+ * rejects before its handler runs (invalid arguments) still gets its audit record and is counted.
  */
 import type { NextFunction, Request, Response } from "express";
 import { selectTools } from "../../tools/index.js";
 import type { ToolCallEvent } from "../../tools/tool.js";
 import type { Principal } from "../../tools/call-context.js";
 import { principalOf } from "../auth/principal.js";
-import type { RateLimiter } from "../rate-limit.js";
-import type { HttpDenial } from "../request-facts.js";
+import { limitKeyOf, type RateLimiter } from "../rate-limit.js";
+import { remoteAddrOf, type HttpDenial } from "../request-facts.js";
 import { requestIdOf } from "../request-id.js";
-import { toolCallsIn, writeJsonRpcError, type ToolCallRequest } from "./jsonrpc.js";
+import { initializeCount, malformedToolCallIn, RPC, toolCallsIn, writeJsonRpcError, type ToolCallRequest } from "./jsonrpc.js";
 
 export interface ToolGateOptions {
   limiter: RateLimiter | null;
@@ -22,6 +24,12 @@ export interface ToolGateOptions {
   deny(denial: HttpDenial): void;
   /** Whether the request was already refused and audited (a stolen session): no second record. */
   wasRefused(req: Request): boolean;
+  /**
+   * A permitted call that did not run: refused by the SDK's input validation ("invalid_arguments"),
+   * or its request answered with an HTTP error first ("not_run"). For the tool-call metrics.
+   */
+  notRun?(tool: string, outcome: "invalid_arguments" | "not_run", latencyMs: number): void;
+  /** Monotonic milliseconds, for latencies. */
   now?: () => number;
 }
 
@@ -47,18 +55,30 @@ export function createToolGate(options: ToolGateOptions): ToolGate {
   const now = options.now ?? (() => performance.now());
   const pending = new Map<string, Pending>();
 
-  const limited = (req: Request, res: Response, principal: Principal, calls: ToolCallRequest[]): boolean => {
-    const decision = options.limiter?.take(principal.subject, calls.length) ?? { ok: true as const };
+  const limited = (req: Request, res: Response, principal: Principal, calls: ToolCallRequest[], initializes: number): boolean => {
+    const key = limitKeyOf(principal, remoteAddrOf(req));
+    const decision = options.limiter?.take(key, calls.length + initializes) ?? { ok: true as const };
     if (decision.ok) return false;
     for (const call of calls) {
       options.deny({ req, reason: "rate limit exceeded", status: 429, principal, tool: call.name, args: call.arguments });
     }
+    if (initializes > 0) options.deny({ req, reason: "rate limit exceeded", status: 429, principal });
     const message = `rate limit exceeded: ${options.limiter?.description}; retry after ${decision.retryAfterSeconds}s`;
     res.setHeader("Retry-After", String(decision.retryAfterSeconds));
-    writeJsonRpcError(res, 429, -32000, message, {
+    const single = Array.isArray(req.body) ? null : (req.body as { id?: unknown } | undefined);
+    writeJsonRpcError(res, 429, RPC.serverError, message, {
       data: { retry_after_seconds: decision.retryAfterSeconds },
-      id: calls.length === 1 && !Array.isArray(req.body) ? (calls[0]?.id ?? null) : null,
+      id: typeof single?.id === "string" || typeof single?.id === "number" ? single.id : null,
     });
+    return true;
+  };
+
+  /** -32602 for a `tools/call` whose params do not parse (no name, arguments not an object, …). */
+  const malformed = (req: Request, res: Response, principal: Principal): boolean => {
+    const bad = malformedToolCallIn(req.body);
+    if (bad === null) return false;
+    options.deny({ req, reason: "invalid params", status: 400, principal });
+    writeJsonRpcError(res, 400, RPC.invalidParams, `Invalid params for tools/call: ${bad.detail}`, { id: bad.id });
     return true;
   };
 
@@ -66,8 +86,10 @@ export function createToolGate(options: ToolGateOptions): ToolGate {
     middleware: (req, res, next) => {
       const principal = principalOf(req);
       const calls = toolCallsIn(req.body);
-      if (principal === undefined || calls.length === 0) return next();
-      if (limited(req, res, principal, calls)) return;
+      const initializes = initializeCount(req.body);
+      if (principal === undefined || calls.length + initializes === 0) return next();
+      if (malformed(req, res, principal)) return;
+      if (limited(req, res, principal, calls, initializes)) return;
       const permitted = new Set(selectTools(principal.scopes, options.enabledTools).map((t) => t.name));
       const httpRequestId = requestIdOf(req);
       const keys: string[] = [];
@@ -89,6 +111,7 @@ export function createToolGate(options: ToolGateOptions): ToolGate {
             if (options.wasRefused(p.req)) continue;
             const failed = res.statusCode >= 400;
             const reason = failed ? `not run: HTTP ${res.statusCode}` : "not run: rejected by the MCP layer (invalid arguments)";
+            const latencyMs = now() - p.started;
             options.deny({
               req: p.req,
               reason,
@@ -97,8 +120,9 @@ export function createToolGate(options: ToolGateOptions): ToolGate {
               tool: p.call.name,
               args: p.call.arguments,
               outcome: "tool_error",
-              latencyMs: now() - p.started,
+              latencyMs,
             });
+            options.notRun?.(p.call.name, failed ? "not_run" : "invalid_arguments", latencyMs);
           }
         });
       }

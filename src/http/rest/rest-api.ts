@@ -3,7 +3,7 @@
  * one tool definition with its arguments taken from the path and query string, so MCP and dashboards
  * always agree; the same scopes, allow-list, rate limit and audit trail apply as on /mcp.
  */
-import { Router, type Request, type Response } from "express";
+import { Router, type NextFunction, type Request, type Response } from "express";
 import { z } from "zod";
 import type { Logger } from "../../log.js";
 import type { ToolContext } from "../../tools/context.js";
@@ -19,7 +19,8 @@ import { listTopics } from "../../tools/list-topics.js";
 import type { CallContext, Principal } from "../../tools/call-context.js";
 import { runReported, type AnyToolDefinition, type ToolCallEvent } from "../../tools/tool.js";
 import { principalOf } from "../auth/principal.js";
-import type { RateLimiter } from "../rate-limit.js";
+import { issuesText } from "../issues.js";
+import { limitKeyOf, type RateLimiter } from "../rate-limit.js";
 import { remoteAddrOf, type HttpDenial } from "../request-facts.js";
 import { requestIdOf } from "../request-id.js";
 
@@ -33,28 +34,64 @@ export interface RestApiOptions {
 }
 
 type ArgsOf = (req: Request) => Record<string, unknown>;
+/** For a route about one named thing: the 404 text when the tool's answer says it does not exist. */
+type MissingOf = (req: Request, body: Record<string, unknown>) => string | null;
 
 const list = (value: unknown): string[] | undefined =>
   typeof value === "string" && value !== "" ? value.split(",").map((s) => s.trim()) : undefined;
 const int = (value: unknown): number | string | undefined =>
   typeof value === "string" && /^\d+$/.test(value) ? Number(value) : (value as string | undefined);
-const paging = (req: Request): Record<string, unknown> => ({ limit: int(req.query.limit), cursor: req.query.cursor });
+/**
+ * Page sizes when a dashboard names none: the ones /api/v1 always had. MCP tools default to
+ * agent-sized pages (about 100 items); REST answers are bounded by their own, larger result budget
+ * (KAFSCALE_MCP_REST_MAX_RESULT_BYTES) instead.
+ */
+const REST_PAGE = { topics: 1000, groups: 1000, offsets: 5000, configs: 10_000 } as const;
+
+const paging = (req: Request, fallback: number): Record<string, unknown> => ({
+  limit: int(req.query.limit) ?? fallback,
+  cursor: req.query.cursor,
+});
+
+/** Kafka's UNKNOWN_TOPIC_OR_PARTITION: describe_topics answers an unknown name with it, as Kafka does. */
+const UNKNOWN_TOPIC = 3;
+/** One named topic's route says 404 for it. */
+const topicMissing: MissingOf = (req, body) =>
+  (body.topics as { error_code: number }[] | undefined)?.[0]?.error_code === UNKNOWN_TOPIC
+    ? `topic "${req.params.name}" not found. Hint: list_topics shows the known topics`
+    : null;
 
 /** Route → tool (by reference, so a renamed tool cannot leave a dead route) and how its arguments are read. */
-const ROUTES: { path: string; tool: AnyToolDefinition; args: ArgsOf; query: string[] }[] = [
-  { path: "/cluster", tool: clusterStatus, args: (r) => ({ topic_limit: int(r.query.topic_limit) }), query: ["topic_limit"] },
+const ROUTES: { path: string; tool: AnyToolDefinition; args: ArgsOf; query: string[]; missing?: MissingOf }[] = [
+  {
+    path: "/cluster",
+    tool: clusterStatus,
+    args: (r) => ({ topic_limit: int(r.query.topic_limit) ?? REST_PAGE.topics }),
+    query: ["topic_limit"],
+  },
   { path: "/cluster/metrics", tool: clusterMetrics, args: () => ({}), query: [] },
-  { path: "/topics", tool: listTopics, args: paging, query: ["limit", "cursor"] },
-  { path: "/topics/:name", tool: describeTopics, args: (r) => ({ names: [r.params.name] }), query: [] },
-  { path: "/groups", tool: listGroups, args: paging, query: ["limit", "cursor"] },
+  { path: "/topics", tool: listTopics, args: (r) => paging(r, REST_PAGE.topics), query: ["limit", "cursor"] },
+  {
+    path: "/topics/:name",
+    tool: describeTopics,
+    args: (r) => ({ names: [r.params.name], cursor: r.query.cursor }),
+    query: ["cursor"],
+    missing: topicMissing,
+  },
+  { path: "/groups", tool: listGroups, args: (r) => paging(r, REST_PAGE.groups), query: ["limit", "cursor"] },
   { path: "/groups/:group", tool: describeGroup, args: (r) => ({ group_id: r.params.group }), query: [] },
   {
     path: "/groups/:group/offsets",
     tool: fetchOffsets,
-    args: (r) => ({ group_id: r.params.group, topics: list(r.query.topics), ...paging(r) }),
+    args: (r) => ({ group_id: r.params.group, topics: list(r.query.topics), ...paging(r, REST_PAGE.offsets) }),
     query: ["topics", "limit", "cursor"],
   },
-  { path: "/configs", tool: describeConfigs, args: (r) => ({ topics: list(r.query.topics) }), query: ["topics"] },
+  {
+    path: "/configs",
+    tool: describeConfigs,
+    args: (r) => ({ topics: list(r.query.topics), ...paging(r, REST_PAGE.configs) }),
+    query: ["topics", "limit", "cursor"],
+  },
 ];
 
 /** Drops undefined values, so optional arguments are really absent. */
@@ -83,10 +120,9 @@ export function createRestApi(options: RestApiOptions): Router {
       }
       const parsed = schema.safeParse(defined(route.args(req)));
       if (!parsed.success) {
-        const detail = parsed.error.issues.map((i) => `${i.path.join(".") || "(arguments)"}: ${i.message}`).join("; ");
-        return fail(400, `invalid arguments: ${detail}`, "invalid arguments", route.args(req));
+        return fail(400, `invalid arguments: ${issuesText(parsed.error.issues, "(arguments)")}`, "invalid arguments", route.args(req));
       }
-      const decision = options.limiter?.take(principal.subject, 1) ?? { ok: true as const };
+      const decision = options.limiter?.take(limitKeyOf(principal, remoteAddrOf(req)), 1) ?? { ok: true as const };
       if (!decision.ok) {
         res.setHeader("Retry-After", String(decision.retryAfterSeconds));
         return fail(429, `rate limit exceeded: ${options.limiter?.description}`, "rate limit exceeded", parsed.data);
@@ -105,7 +141,10 @@ export function createRestApi(options: RestApiOptions): Router {
         onToolCall: options.onToolCall,
       });
       if (run.outcome === "ok") {
-        res.status(200).json(run.result.structuredContent);
+        const body = run.result.structuredContent as Record<string, unknown>;
+        const missing = route.missing?.(req, body) ?? null;
+        if (missing !== null) res.status(404).json({ error: missing });
+        else res.status(200).json(body);
         return;
       }
       const text = (run.result.content[0] as { text?: string } | undefined)?.text ?? "error";
@@ -114,6 +153,16 @@ export function createRestApi(options: RestApiOptions): Router {
   }
   router.use((req: Request, res: Response) => {
     res.status(404).json({ error: `no such endpoint: ${req.method} /api/v1${req.path}` });
+  });
+  // Express refuses a path segment it cannot percent-decode with a 400 error; say so, in this API's shape.
+  router.use((err: Error & { status?: number }, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    if (err.status === 400) {
+      res.status(400).json({ error: "malformed URL: a path segment is not valid percent-encoding (encode names as UTF-8)" });
+      return;
+    }
+    options.logger.error("rest error", { error: err.message });
+    res.status(500).json({ error: "internal error; the service log has details" });
   });
   return router;
 }

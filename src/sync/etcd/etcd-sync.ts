@@ -2,20 +2,29 @@
  * The etcd source: one paged range read pinned to a revision, then one watch from revision+1,
  * applied to the store in ordered batches. Explicit phases (idle → loading → watching, with
  * reconnecting and resyncing), a persisted revision, and a short list of recoverable errors:
- *  - link failures (etcd down, stream broken): back off with jitter, resume from the stored revision;
- *  - a cancelled watch (compaction, or etcd cancelling it): full resync, swapped in atomically.
+ *  - link failures (etcd down, stream broken, member without leader, a failed link probe): fail
+ *    over to the next member, back off with jitter, resume from the stored revision;
+ *  - a cancelled watch (compaction, or etcd cancelling it): full resync, swapped in atomically;
  *  - storage failures (disk full, read-only, I/O): nothing was committed; back off and retry from the
  *    stored revision, leaving the link state alone (etcd is fine) — the store's health says why;
  *  - a corrupt database file: rebuilt from etcd (src/store/corruption.ts), then loaded afresh.
  * We always resume from what the store committed, never from a response header, which can skip
  * events after a reconnect mid catch-up.
+ *
+ * The link is `connected` only while currency is proven: a linearizable probe on the watch's own
+ * member succeeds (link-probe.ts) and the watch has caught up (watch-catch-up.ts). A probe runs on
+ * a timer (never per tool call) with its own short deadline; one failure tears the watch down.
  */
 import { EventEmitter } from "node:events";
 import type { IKeyValue } from "etcd3";
 import { isCorruption, isStorageError, StorageBusyError, type Store } from "../../store/index.js";
 import { rebuildCorruptSnapshot } from "../../store/corruption.js";
 import { backoffDelay } from "../../backoff.js";
-import type { EtcdClient, EtcdKeyspace } from "./etcd-client.js";
+import type { EtcdKeyspace } from "./etcd-client.js";
+import { describeEtcdError, LinkProbeFailed } from "./etcd-errors.js";
+import { probeCurrency } from "./link-probe.js";
+import { connectorOf, type EtcdConnection, type EtcdSource } from "./member-connector.js";
+import { createCatchUpTracker } from "./watch-catch-up.js";
 import { KAFSCALE_PREFIX } from "../../kafscale/keys.js";
 import type { KvChange } from "../../kafscale/records.js";
 import type { Logger } from "../../log.js";
@@ -25,19 +34,27 @@ import { keyText } from "./watch-wire.js";
 
 export { keyText } from "./watch-wire.js";
 
-export interface EtcdSyncOptions {
+export interface EtcdSyncSettings {
   store: Store;
-  client: EtcdClient;
-  keyspace: EtcdKeyspace;
   logger: Logger;
   pageSize?: number;
   /** How often a live link is probed (and the snapshot confirmed current). */
   probeIntervalMs?: number;
+  /** Deadline of one link probe: a member that cannot prove currency within it is given up. */
+  probeTimeoutMs?: number;
+  /** How long a watch may take to be established before the member is given up. */
+  connectTimeoutMs?: number;
   backoffBaseMs?: number;
   backoffCapMs?: number;
-  /** Deadline for each etcd request made by the sync (range pages, probes). */
+  /** Deadline for each range page. */
   requestTimeoutMs?: number;
 }
+
+/**
+ * Either a connector (one member at a time, failover; member-connector.ts), which the sync closes
+ * when it stops, or a client and keyspace owned by the caller (tests).
+ */
+export type EtcdSyncOptions = EtcdSyncSettings & EtcdSource;
 
 export interface EtcdSync {
   /** Starts the loop in the background. */
@@ -45,13 +62,18 @@ export interface EtcdSync {
   /** Resolves once the first full sync has been applied (or was already done in a reused database). */
   ready(): Promise<void>;
   /**
-   * Runs one full range read into the store and returns its revision (for `snapshot` and `verify`).
-   * `atRevision` pins the read to a past revision (fails if etcd compacted it).
+   * Runs one full range read into the store and returns its revision (for `snapshot` and `verify`),
+   * trying each member once before it gives up. `atRevision` pins the read to a past revision
+   * (fails if etcd compacted it).
    */
   syncOnce(atRevision?: number): Promise<number>;
   /** Resolves when the store has applied `revision` (tests, benchmarks). */
   waitForRevision(revision: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * "applied" (revision, delayMs?) after each commit; `delayMs` (watch batches only) is the time from
+   * the arrival of the batch's first event to its commit, for the service's /metrics.
+   */
   readonly events: EventEmitter;
 }
 
@@ -62,11 +84,19 @@ function rootCause(err: unknown): unknown {
   return err instanceof ApplyFailed ? err.cause : err;
 }
 
+/** Quiet time after which a reopened watch counts as caught up (etcd's catch-up loop runs every 100 ms). */
+const CATCH_UP_QUIET_MS = 1000;
+/** Probe cadence while a reopened watch is not yet confirmed current (bounded by the probe interval). */
+const UNCONFIRMED_PROBE_MS = 250;
+
 /** Builds the sync loop; nothing runs until start() or syncOnce(). */
 export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
-  const { store, client, keyspace, logger } = options;
+  const { store, logger } = options;
+  const connector = connectorOf(options);
   const pageSize = options.pageSize ?? 10_000;
   const probeIntervalMs = options.probeIntervalMs ?? 5000;
+  const probeTimeoutMs = options.probeTimeoutMs ?? 3000;
+  const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const backoff = { baseMs: options.backoffBaseMs ?? 200, capMs: options.backoffCapMs ?? 15_000 };
   const events = new EventEmitter();
@@ -78,7 +108,6 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
   let wake: (() => void) | null = null;
   let failures = 0;
   let storageFailures = 0;
-  let watchConnected = false;
   let readyResolve: () => void = () => undefined;
   const readyPromise = new Promise<void>((resolve) => (readyResolve = resolve));
   if (store.syncState.get().initialSyncDone) readyResolve();
@@ -87,11 +116,15 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
 
   const recordFailure = (err: unknown): void => {
     failures++;
-    const message = err instanceof Error ? err.message : String(err);
+    const message = describeEtcdError(err);
     // "down" once retries keep failing; "reconnecting" for the first attempts.
     store.syncState.setLink(failures >= 5 ? "down" : "reconnecting", Date.now(), message);
     store.syncState.setPhase("reconnecting");
-    logger.warn("etcd sync: link failure", { error: message, attempt: failures });
+    logger.warn("etcd sync: link failure", {
+      error: message,
+      detail: err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err),
+      attempt: failures,
+    });
   };
 
   const sleep = async (ms: number): Promise<void> => {
@@ -106,7 +139,7 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
   };
 
   /** Paged range read of the prefix, every page pinned to the revision of the first one. */
-  const fullSync = async (atRevision?: number): Promise<number> => {
+  const fullSync = async (keyspace: EtcdKeyspace, atRevision?: number): Promise<number> => {
     const initial = !store.syncState.get().initialSyncDone;
     store.syncState.setPhase(initial ? "loading" : "resyncing");
     const session = store.writer.beginResync();
@@ -145,62 +178,91 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
     }
   };
 
-  /** Watches from the stored revision + 1 until the watch fails; rejects with the reason. */
-  const watchLoop = async (): Promise<void> => {
-    const startRevision = store.syncState.get().revision + 1;
-    const w = openWatchStream(keyspace, KAFSCALE_PREFIX, startRevision);
+  /**
+   * Watches from the stored revision + 1 on `conn` until the watch fails; rejects with the reason.
+   * The watch is opened with etcd's require-leader metadata (etcd-client.ts), so a member that loses
+   * its leader cancels it; the probe runs on the same member on a timer. Responses are applied by
+   * watch-apply.ts (coalesced; a huge revision as one long write with the stream paused).
+   */
+  const watchLoop = async (conn: EtcdConnection): Promise<void> => {
+    const storedRevision = store.syncState.get().revision;
+    const startRevision = storedRevision + 1;
+    const w = openWatchStream(conn.keyspace, KAFSCALE_PREFIX, startRevision);
     watch = w;
+    const catchUp = createCatchUpTracker(storedRevision, CATCH_UP_QUIET_MS);
     let probeTimer: NodeJS.Timeout | null = null;
-    watchConnected = false;
+    let connectTimer: NodeJS.Timeout | null = null;
+    let ended = false;
+    let confirmed = false;
+    let probing = false;
 
     try {
       await new Promise<void>((resolve, reject) => {
         const fail = (err: Error): void => {
-          if (probeTimer) clearInterval(probeTimer);
+          ended = true;
           reject(err);
+        };
+        const confirm = (at: number): void => {
+          if (!confirmed) {
+            confirmed = true;
+            failures = 0;
+            store.syncState.setLink("connected");
+            store.syncState.setPhase("watching");
+            logger.info("etcd sync: watching", { fromRevision: startRevision, member: conn.label });
+          }
+          store.syncState.markSynced(at);
+        };
+        /** One probe; on success the snapshot is current as of the probe's start (if caught up). */
+        const probe = async (): Promise<void> => {
+          const startedAt = Date.now();
+          try {
+            await probeCurrency(conn.keyspace, probeTimeoutMs);
+          } catch (err) {
+            if (!ended) fail(new LinkProbeFailed(err));
+            return;
+          }
+          if (ended) return;
+          if (catchUp.caughtUp()) confirm(startedAt);
+          probeTimer = setTimeout(() => void probe(), confirmed ? probeIntervalMs : Math.min(probeIntervalMs, UNCONFIRMED_PROBE_MS));
         };
         const applier = createWatchApplier({
           store,
           pause: () => w.pause(),
           resume: () => w.resume(),
-          onApplied: (revision) => events.emit("applied", revision),
+          onApplied: (revision, delayMs) => events.emit("applied", revision, delayMs),
           onError: (err) => fail(err),
         });
-        w.on("connected", () => {
-          failures = 0;
-          watchConnected = true;
-          store.syncState.setLink("connected");
-          store.syncState.setPhase("watching");
-          logger.info("etcd sync: watching", { fromRevision: startRevision });
-          probeTimer ??= setInterval(() => void probe(), probeIntervalMs);
+        connectTimer = setTimeout(
+          () => fail(new Error(`watch not established within ${connectTimeoutMs} ms`)),
+          connectTimeoutMs,
+        );
+        w.on("connected", (headerRevision) => {
+          if (connectTimer) clearTimeout(connectTimer);
+          catchUp.created(headerRevision);
+          // One probe chain per watch.
+          if (!probing) void probe();
+          probing = true;
         });
-        w.on("frame", (frame) => applier.push(frame));
+        w.on("frame", (frame) => {
+          // A watch given up on may still deliver; the next watch resumes from the store instead.
+          if (ended) return;
+          catchUp.response(frame.headerRevision, frame.newestRevision);
+          applier.push(frame);
+        });
         w.on("canceled", (reason) => fail(new WatchCancelled(reason)));
         w.on("failed", (err) => fail(err));
         wake = () => fail(new Error("stopped"));
-        // stop() may have come while this watch was being set up (it found no watch to wake).
-        if (stopped) wake();
+        // stop() may have come while the member was being probed or loaded (nothing to wake then).
+        if (stopped) fail(new Error("stopped"));
       });
     } finally {
-      if (probeTimer) clearInterval(probeTimer);
-      watchConnected = false;
+      ended = true;
+      if (probeTimer) clearTimeout(probeTimer);
+      if (connectTimer) clearTimeout(connectTimer);
       watch = null;
       wake = null;
+      // Never waits: a stalled member never confirms a cancel, and the failure must be recorded now.
       w.cancel();
-    }
-  };
-
-  /** A cheap status call: proves the link is alive, so the snapshot can be called current. */
-  const probe = async (): Promise<void> => {
-    try {
-      await client.maintenance.status(deadline());
-      if (!watchConnected) return;
-      // A probe that succeeds again after a failed one restores the link state.
-      store.syncState.setLink("connected");
-      store.syncState.markSynced();
-    } catch (err) {
-      logger.warn("etcd sync: probe failed", { error: (err as Error).message });
-      store.syncState.setLink("reconnecting", Date.now(), (err as Error).message);
     }
   };
 
@@ -220,13 +282,19 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
     while (!stopped) {
       try {
         if (store.health.problem()?.kind === "corrupt" && store.mode() === "normal") rebuild(store.health.problem()?.reason);
+        const conn = connector.current();
+        // Nothing is read from a member before it proves it serves the present: a range read on
+        // an isolated member would wait out its whole deadline, and a watch would replay its past.
+        await probeCurrency(conn.keyspace, probeTimeoutMs).catch((err: unknown) => {
+          throw new LinkProbeFailed(err);
+        });
         if (needResync || !store.syncState.get().initialSyncDone) {
-          await fullSync();
+          await fullSync(conn.keyspace);
           needResync = false;
           readyResolve();
         }
         storageFailures = 0;
-        await watchLoop();
+        await watchLoop(conn);
       } catch (err) {
         if (stopped) break;
         if (err instanceof WatchCancelled) {
@@ -246,13 +314,14 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
         }
         if (isStorageError(cause) || cause instanceof StorageBusyError) {
           // Nothing was committed and etcd is fine: retry from the stored revision once storage
-          // takes writes again. The store's health (freshness, /readyz, one log line) says why.
+          // takes writes again (same member). The store's health (freshness, /readyz, one log line) says why.
           storageFailures++;
           logger.debug("etcd sync: storage refused the write; retrying", { error: (cause as Error).message });
           await sleep(backoffDelay(storageFailures - 1, backoff));
           continue;
         }
         recordFailure(err);
+        connector.failover();
         await sleep(backoffDelay(failures - 1, backoff));
       }
     }
@@ -261,13 +330,23 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
   return {
     events,
     start: () => {
+      // Until this run proves currency, a link state left by an earlier run (or a crash) is not news.
+      if (running === null) store.syncState.setLink("reconnecting");
       running ??= loop();
     },
     ready: () => readyPromise,
     syncOnce: async (atRevision) => {
-      const revision = await fullSync(atRevision);
-      readyResolve();
-      return revision;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const revision = await fullSync(connector.current().keyspace, atRevision);
+          readyResolve();
+          return revision;
+        } catch (err) {
+          if (attempt >= connector.members) throw err;
+          logger.warn("etcd sync: read failed, trying the next member", { error: describeEtcdError(err) });
+          connector.failover();
+        }
+      }
     },
     waitForRevision: (revision, timeoutMs = 10_000) =>
       new Promise<void>((resolve, reject) => {
@@ -289,6 +368,7 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
       wake?.();
       watch?.cancel();
       await running;
+      connector.close();
       store.syncState.setPhase("stopped");
       store.syncState.setLink("down");
     },

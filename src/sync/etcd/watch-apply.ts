@@ -31,8 +31,8 @@ export interface WatchApplierOptions {
   /** Pause and resume the watch stream around a long write. */
   pause(): void;
   resume(): void;
-  /** After each commit, with the revision the store now holds. */
-  onApplied(revision: number): void;
+  /** After each commit, with the revision the store now holds and the time since its first response arrived. */
+  onApplied(revision: number, delayMs: number): void;
   /** Once, on the first failure (nothing of the failed batch was committed); nothing is applied after. */
   onError(err: ApplyFailed): void;
 }
@@ -46,6 +46,7 @@ export function createWatchApplier(options: WatchApplierOptions): WatchApplier {
   const { store } = options;
   let pending: WatchFrame[] = [];
   let pendingEvents = 0;
+  let pendingSince = 0;
   // The revision the applied state reaches: the last event's, or a progress notification's header
   // (only there is the header a safe watermark: while a watcher catches up, etcd sends later
   // responses with events below an earlier header).
@@ -68,7 +69,7 @@ export function createWatchApplier(options: WatchApplierOptions): WatchApplier {
     }
   }
 
-  const applyLarge = async (frames: WatchFrame[]): Promise<void> => {
+  const applyLarge = async (frames: WatchFrame[], since: number): Promise<void> => {
     const large = store.writer.beginLargeApply();
     try {
       for (const frame of frames) await large.apply(tracked(frame.changes()));
@@ -77,7 +78,7 @@ export function createWatchApplier(options: WatchApplierOptions): WatchApplier {
       large.abort();
       throw err;
     }
-    options.onApplied(watermark);
+    options.onApplied(watermark, performance.now() - since);
   };
 
   const flush = (): void => {
@@ -92,7 +93,7 @@ export function createWatchApplier(options: WatchApplierOptions): WatchApplier {
       try {
         const batch = [...tracked(frames.flatMap((frame) => [...frame.changes()]))];
         store.writer.applyChanges(batch, watermark);
-        options.onApplied(watermark);
+        options.onApplied(watermark, performance.now() - pendingSince);
       } catch (err) {
         fail(err);
       }
@@ -100,7 +101,7 @@ export function createWatchApplier(options: WatchApplierOptions): WatchApplier {
     }
     applying = true;
     options.pause();
-    applyLarge(frames).then(
+    applyLarge(frames, pendingSince).then(
       () => {
         applying = false;
         options.resume();
@@ -124,6 +125,7 @@ export function createWatchApplier(options: WatchApplierOptions): WatchApplier {
   return {
     push: (frame) => {
       if (failed) return;
+      if (pending.length === 0) pendingSince = performance.now();
       pending.push(frame);
       pendingEvents += frame.eventCount;
       if (frame.eventCount === 0) watermark = Math.max(watermark, frame.headerRevision);

@@ -40,14 +40,16 @@ interface ConnectionPool {
     }) => T,
   ): Promise<T>;
   authenticator?: { invalidateMetadata(): void };
+  /** The client's default call options (etcd-client.ts: the require-leader interceptor), or a factory of them. */
+  callOptionsFactory?: object | ((context: object) => object);
 }
 
 /** gRPC status UNAUTHENTICATED: the auth token expired; the pool fetches a new one next time. */
 const UNAUTHENTICATED = 16;
 
 export interface WatchStreamEvents {
-  /** etcd created the watch. */
-  connected: [];
+  /** etcd created the watch; etcd's revision at creation. */
+  connected: [headerRevision: number];
   /** A response with events, or a progress notification (no events). */
   frame: [WatchFrame];
   /** etcd cancelled the watch (compaction, or an error on its side). */
@@ -70,6 +72,10 @@ export function openWatchStream(keyspace: EtcdKeyspace, prefix: string, startRev
   const namespace = keyspace.prefix;
   const pool = (keyspace as unknown as { pool: ConnectionPool }).pool;
   const key = Buffer.concat([namespace, Buffer.from(prefix)]);
+  // The same call options etcd3 gives its own streams: every call carries require-leader metadata.
+  const factory = pool.callOptionsFactory;
+  const callOptions =
+    typeof factory === "function" ? factory({ service: "Watch", method: "watch", isStream: true }) : factory;
   let call: GrpcCall | null = null;
   let done = false;
   let paused = false;
@@ -88,6 +94,7 @@ export function openWatchStream(keyspace: EtcdKeyspace, prefix: string, startRev
         (request) => request,
         (bytes) => decodeWatchResponse(bytes, namespace.length),
         metadata,
+        callOptions,
       ),
     )
     .then((opened) => {
@@ -105,7 +112,7 @@ export function openWatchStream(keyspace: EtcdKeyspace, prefix: string, startRev
           done = true;
           opened.cancel();
           events.emit("canceled", frame.cancelReason || "watch canceled by etcd", frame.compactRevision);
-        } else if (frame.created) events.emit("connected");
+        } else if (frame.created) events.emit("connected", frame.headerRevision);
         else events.emit("frame", frame);
       });
       opened.on("error", (err) => {

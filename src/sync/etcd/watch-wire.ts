@@ -19,6 +19,8 @@ export interface WatchFrame {
   /** The revision of etcd when it sent this response (a watermark only on progress notifications). */
   headerRevision: number;
   eventCount: number;
+  /** The revision of the newest (last) event; null without events. */
+  newestRevision: number | null;
   /** The events in order, as changes, decoded as they are iterated. */
   changes(): Generator<KvChange>;
 }
@@ -122,6 +124,7 @@ export function decodeWatchResponse(buf: Buffer, prefixLength = 0): WatchFrame {
     eventCount: 0,
   };
   let eventsFrom = -1;
+  let lastEvent: Buffer | null = null;
   while (reader.more()) {
     const fieldStart = reader.pos;
     const { field, wireType } = reader.tag();
@@ -133,12 +136,14 @@ export function decodeWatchResponse(buf: Buffer, prefixLength = 0): WatchFrame {
     else if (field === 6 && wireType === LENGTH_DELIMITED) frame.cancelReason = reader.bytes().toString("utf8");
     else if (field === 11 && wireType === LENGTH_DELIMITED) {
       if (eventsFrom < 0) eventsFrom = fieldStart;
-      reader.bytes();
+      lastEvent = reader.bytes();
       frame.eventCount++;
     } else reader.skip(wireType);
   }
   return {
     ...frame,
+    // Events come in revision order: the last one is the newest (decoded alone, cheaply).
+    newestRevision: lastEvent === null ? null : decodeEvent(lastEvent, prefixLength).modRevision,
     *changes() {
       if (eventsFrom < 0) return;
       const events = new WireReader(buf, eventsFrom);
