@@ -80,6 +80,8 @@ export async function loadDemoCluster(store: Store, spec: ClusterSpec = demoClus
   }));
   const revision = kvs.length + 1;
   const session = store.writer.beginResync();
+  // In key order, as etcd's range read delivers it: replacing an earlier demo snapshot is a resync merge.
+  changes.sort((x, y) => Buffer.compare(Buffer.from(x.key), Buffer.from(y.key)));
   await session.addPage(changes, revision);
   await session.commit(revision);
   store.syncState.setSource("demo");

@@ -19,7 +19,7 @@ import { createLogger, silentLogger } from "../../src/log.js";
 import { startEtcd, type EtcdProcess } from "../../bench/lib/etcd-process.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
 import { useCleanups } from "../support/harness.js";
-import { startServiceProcess } from "../support/service-process.js";
+import { startServiceProcess } from "../../bench/lib/service-process.js";
 import type { AuditRow } from "../../src/store/index.js";
 
 const { tempDbPath, defer } = useCleanups();

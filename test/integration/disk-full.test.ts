@@ -16,7 +16,7 @@ import { encodeCommittedOffset } from "../../src/kafscale/encode.js";
 import { keys } from "../../src/kafscale/keys.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
 import { useCleanups } from "../support/harness.js";
-import { startServiceProcess, type ServiceProcess } from "../support/service-process.js";
+import { startServiceProcess, type ServiceProcess } from "../../bench/lib/service-process.js";
 import { mountTmpfs } from "../support/tmpfs.js";
 
 const { tempDir, defer } = useCleanups();

@@ -11,7 +11,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { describe, expect, it } from "vitest";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
 import { useCleanups } from "../support/harness.js";
-import { startServiceProcess } from "../support/service-process.js";
+import { startServiceProcess } from "../../bench/lib/service-process.js";
 import { callTool } from "../support/service.js";
 
 const { tempDbPath, defer } = useCleanups();

@@ -28,6 +28,8 @@ export async function writeRevision(store: Store, revision: number, count: numbe
   const load = store.writer.beginResync();
   await load.addPage(changes, revision);
   await load.commit(revision);
+  // The load's WAL is folded back into the file on a worker thread (src/store/checkpoint-worker.ts).
+  await store.idle();
 }
 
 /** SQL that returns "<revision>|<whole>" for a copy: whole is 1 when every offset matches the revision. */

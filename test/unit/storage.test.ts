@@ -110,6 +110,48 @@ describe("long writes", () => {
     await store.idle();
   });
 
+  it("give the event loop turns while they work: a huge revision, and a resync merge", async () => {
+    // Before, each was one synchronous transaction: /healthz went unanswered for seconds at 400k keys.
+    // Structural, not timed: other callbacks must run between the slices of one open transaction.
+    const store = openStore(tempDbPath());
+    const first = store.writer.beginResync();
+    const puts = Array.from({ length: 10_000 }, (_, p) => offsetChange(p, 2));
+    await first.addPage(puts, 2);
+    await first.commit(2);
+    const turnsDuring = async (work: () => Promise<unknown>): Promise<number> => {
+      let turns = 0;
+      let running = true;
+      const tick = (): void => {
+        if (!running) return;
+        turns++;
+        setImmediate(tick);
+      };
+      setImmediate(tick);
+      await work();
+      running = false;
+      return turns;
+    };
+
+    const large = store.writer.beginLargeApply();
+    const deleteTurns = await turnsDuring(() => large.apply(Array.from({ length: 10_000 }, (_, p) => offsetChange(p, 3, "delete"))));
+    // Readers still see the old state while the slices run.
+    expect(store.mirror.count()).toBe(10_000);
+    large.commit(3);
+    expect(store.mirror.count()).toBe(0);
+    expect(deleteTurns).toBeGreaterThan(1);
+
+    const resync = store.writer.beginResync();
+    const resyncTurns = await turnsDuring(async () => {
+      // In key order, as etcd's range read returns it.
+      const page = Array.from({ length: 10_000 }, (_, p) => offsetChange(p, 4)).sort((x, y) => (x.key < y.key ? -1 : 1));
+      await resync.addPage(page, 4);
+      await resync.commit(4);
+    });
+    expect(store.mirror.count()).toBe(10_000);
+    expect(resyncTurns).toBeGreaterThan(1);
+    await store.idle();
+  });
+
   it("leave nothing behind when aborted", async () => {
     const store = openStore(tempDbPath());
     store.writer.applyChanges([offsetChange(0, 2)], 2);

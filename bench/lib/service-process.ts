@@ -3,8 +3,8 @@
  * image's heap flags (the Dockerfile's NODE_OPTIONS), its JSON log parsed as it arrives, its memory
  * read from /proc, and a prober that keeps asking /healthz and records how long each answer took.
  */
-import { shippedNodeArgs } from "../../bench/lib/shipped-node-options.js";
-import { REPO_ROOT, spawnChild, type ChildHandle, type LogRecord } from "../../bench/lib/child.js";
+import { shippedNodeArgs } from "./shipped-node-options.js";
+import { REPO_ROOT, spawnChild, type ChildHandle, type LogRecord } from "./child.js";
 
 export interface ServiceProcess {
   child: ChildHandle;

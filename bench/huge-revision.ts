@@ -1,0 +1,41 @@
+/**
+ * The 400k-key huge revision and resync of issue 11 item 2, measured: the service as deployed (child
+ * processes with the image's heap flags), a real etcd of its own. Prints, per phase (a 400k-key
+ * resync after a compaction, the prefix delete applied live, the same delete replayed after a
+ * restart), the wall time, the longest /healthz answer (probed back to back, 50 ms apart) and the
+ * peak RSS of the process; then `verify` on both files. The regression test runs the same scenario
+ * smaller (test/integration/huge-revision.test.ts).
+ *
+ *   npx tsx bench/huge-revision.ts [--topics 100] [--partitions 100] [--groups 39]
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { keyCount, runHugeRevision, SHAPE_400K, type PhaseResult } from "./lib/huge-revision.js";
+
+const { values } = parseArgs({
+  options: {
+    topics: { type: "string", default: String(SHAPE_400K.topics) },
+    partitions: { type: "string", default: String(SHAPE_400K.partitions) },
+    groups: { type: "string", default: String(SHAPE_400K.groups) },
+  },
+});
+const shape = { topics: Number(values.topics), partitions: Number(values.partitions), groups: Number(values.groups) };
+const dir = mkdtempSync(join(tmpdir(), "kafscale-mcp-huge-bench-"));
+console.log(`huge revision: ${keyCount(shape)} keys (${JSON.stringify(shape)}), work dir ${dir}`);
+try {
+  const result = await runHugeRevision(shape, dir);
+  const row = (name: string, phase: PhaseResult): string =>
+    `${name.padEnd(16)} ${(phase.ms / 1000).toFixed(1).padStart(7)} s   longest /healthz ${Math.round(phase.worstHealthzMs)
+      .toString()
+      .padStart(5)} ms   peak RSS ${Math.round(phase.peakRssBytes / 2 ** 20)} MiB   group counts seen ${phase.groupCounts.join(",")}`;
+  console.log(`etcd load ${(result.loadMs / 1000).toFixed(1)} s; service initial load ${(result.initialLoadMs / 1000).toFixed(1)} s`);
+  console.log(row("resync", result.resync));
+  console.log(row("live delete", result.liveDelete));
+  console.log(row("replayed delete", result.replayedDelete));
+  console.log(`exits: ${JSON.stringify(result.exits)}`);
+  for (const verify of result.verify) console.log(`verify: exit ${verify.status}; ${verify.out.trim().split("\n").at(-1)}`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
