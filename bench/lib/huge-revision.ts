@@ -84,20 +84,47 @@ function clusterKvs(shape: HugeClusterShape): KeyValue[] {
   return buildClusterKvs(spec);
 }
 
-/** Writes `kvs` in txns of `perTxn` puts (etcd started with a raised --max-txn-ops), a few in flight. */
-async function bulkLoad(client: Etcd3, kvs: readonly KeyValue[], perTxn = 5000, inFlight = 4): Promise<void> {
+/**
+ * Writes `kvs` in txns of `perTxn` puts (etcd started with a raised --max-txn-ops), two in flight. A
+ * txn etcd times out on (a busy shared machine) is sent again: puts of the same values are idempotent.
+ */
+async function bulkLoad(client: Etcd3, kvs: readonly KeyValue[], perTxn = 2000, inFlight = 2): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < kvs.length) {
       const batch = kvs.slice(next, (next += perTxn));
-      await client.kv.txn({
-        compare: [],
-        success: batch.map(({ key, value }) => ({ request_put: { key: Buffer.from(key), value } })),
-        failure: [],
-      });
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await client.kv.txn({
+            compare: [],
+            success: batch.map(({ key, value }) => ({ request_put: { key: Buffer.from(key), value } })),
+            failure: [],
+          });
+          break;
+        } catch (err) {
+          if (attempt >= 5) throw err;
+        }
+      }
     }
   };
   await Promise.all(Array.from({ length: inFlight }, worker));
+}
+
+/**
+ * Deletes every key under /kafscale/ in one request (one revision) and returns a revision at or after
+ * it. etcd may answer "request timed out" on a busy machine and still apply the delete: then the
+ * prefix is read until it is empty, and etcd's current revision is the answer.
+ */
+async function deleteEverything(client: Etcd3): Promise<number> {
+  try {
+    return Number((await client.delete().prefix("/kafscale/").exec()).header.revision);
+  } catch {
+    for (;;) {
+      const res = await client.getAll().prefix("/kafscale/").count().catch(() => null);
+      if (res === 0) return Number((await client.get("/kafscale/").exec()).header.revision);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
 }
 
 /** `kafscale-mcp verify` as a user runs it. */
@@ -221,8 +248,7 @@ export async function runHugeRevision(
     // The delete while A runs (and B is stopped).
     let deleteRevision = 0;
     const liveDelete = await measured(a, async () => {
-      const deleted = await client.delete().prefix("/kafscale/").exec();
-      deleteRevision = Number(deleted.header.revision);
+      deleteRevision = await deleteEverything(client);
       await appliedAtLeast(a, deleteRevision);
     });
 

@@ -42,20 +42,26 @@ async function until<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what
   throw new Error(`${what}: not reached within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
 }
 
+/** A cluster in etcd, and the service's snapshot path on a fresh 16 MB tmpfs (unmounted in cleanup). */
+async function clusterWithSnapshotOnTmpfs(prefix: string) {
+  const etcd = testEtcd();
+  defer(() => etcd.client.close());
+  await writeCluster(etcd.keyspace, realisticCluster);
+  const mnt = join(tempDir(prefix), "mnt");
+  mkdirSync(mnt);
+  const disk = mountTmpfs(mnt, 16);
+  defer(() => disk.unmount());
+  const env = {
+    KAFSCALE_MCP_ETCD_ENDPOINTS: etcd.endpoint,
+    KAFSCALE_MCP_ETCD_NAMESPACE: etcd.namespace,
+    KAFSCALE_MCP_DB_PATH: join(mnt, "snapshot.db"),
+  };
+  return { etcd, disk, env };
+}
+
 describe("snapshot storage faults (tmpfs)", () => {
   it("survives a full disk (running and restarted), serving the last snapshot marked stale, and catches up when space returns", async () => {
-    const etcd = testEtcd();
-    defer(() => etcd.client.close());
-    await writeCluster(etcd.keyspace, realisticCluster);
-    const mnt = join(tempDir("kafscale-mcp-diskfull-"), "mnt");
-    mkdirSync(mnt);
-    const disk = mountTmpfs(mnt, 16);
-    defer(() => disk.unmount());
-    const env = {
-      KAFSCALE_MCP_ETCD_ENDPOINTS: etcd.endpoint,
-      KAFSCALE_MCP_ETCD_NAMESPACE: etcd.namespace,
-      KAFSCALE_MCP_DB_PATH: join(mnt, "snapshot.db"),
-    };
+    const { etcd, disk, env } = await clusterWithSnapshotOnTmpfs("kafscale-mcp-diskfull-");
 
     let service = await startServiceProcess("service", env);
     defer(() => service.stop());
@@ -112,18 +118,7 @@ describe("snapshot storage faults (tmpfs)", () => {
   }, 300_000);
 
   it("serves a snapshot on a read-only filesystem read-only, saying so, instead of crash-looping", async () => {
-    const etcd = testEtcd();
-    defer(() => etcd.client.close());
-    await writeCluster(etcd.keyspace, realisticCluster);
-    const mnt = join(tempDir("kafscale-mcp-readonly-"), "mnt");
-    mkdirSync(mnt);
-    const disk = mountTmpfs(mnt, 16);
-    defer(() => disk.unmount());
-    const env = {
-      KAFSCALE_MCP_ETCD_ENDPOINTS: etcd.endpoint,
-      KAFSCALE_MCP_ETCD_NAMESPACE: etcd.namespace,
-      KAFSCALE_MCP_DB_PATH: join(mnt, "snapshot.db"),
-    };
+    const { disk, env } = await clusterWithSnapshotOnTmpfs("kafscale-mcp-readonly-");
     let service = await startServiceProcess("service", env);
     await until(() => service.readyz(), (r) => r.status === 200, "first sync");
     await service.stop();
