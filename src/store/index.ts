@@ -23,7 +23,7 @@ import { isCorruption, StorageBusyError, storageErrorOf, type StorageError } fro
 import { createStorageHealth, type StorageHealth, type WritePath } from "./storage-health.js";
 import type { SyncStateStore } from "./sync-state.js";
 import type { TableDump } from "./table-dump.js";
-import { createWalProbe, type WalProbe } from "./wal-health.js";
+import { createWalProbe, fileSize, type WalProbe } from "./wal-health.js";
 import type { LargeApply, ResyncSession, SyncWriter } from "./writer.js";
 
 export type { SyncWriter, ResyncSession, ApplyResult, ResyncResult, LargeApply } from "./writer.js";
@@ -197,6 +197,13 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
   /** The WAL probe over the current write connection (a reopen replaces the connection). */
   let walProbe: { db: Generation["write"]; probe: () => WalProbe } | null = null;
   const probeWal = (): WalProbe => {
+    // While the service's own long write or its background checkpoint holds the WAL, a checkpoint
+    // here would copy up to the whole write (100+ MB) on the event loop: seconds without /healthz.
+    // The WAL is then the service's own doing, not a reader's: counted as a completed checkpoint so
+    // no starvation is reported for it; the next probe after it measures for real.
+    if (gen.gate.longWriteOpen() || gen.checkpoints.busy()) {
+      return { walBytes: fileSize(`${file}-wal`), complete: true, logFrames: -1, checkpointedFrames: -1 };
+    }
     if (walProbe?.db !== gen.write) {
       // Never null: `file` is a real path (":memory:" became a scratch file above).
       const probe = createWalProbe(gen.write, file, walSizeLimitBytes) as () => WalProbe;

@@ -86,6 +86,8 @@ export interface CheckpointScheduler {
   resumeInBackground(): void;
   /** Resolves when no background checkpoint is running (tests, shutdown). */
   idle(): Promise<void>;
+  /** Whether checkpoints are paused: a large commit, or its background checkpoint, is under way. */
+  busy(): boolean;
 }
 
 /** Creates the scheduler for the write connection `db` (a file database). */
@@ -109,6 +111,7 @@ export function createCheckpointScheduler(db: Db): CheckpointScheduler {
     idle: async () => {
       await running;
     },
+    busy: () => paused > 0,
   };
 }
 

@@ -74,7 +74,8 @@ export function createWalProbe(db: Db, path: string, sizeLimitBytes: number): ((
   };
 }
 
-function fileSize(path: string): number {
+/** Size of the file at `path` in bytes (0 when there is none). */
+export function fileSize(path: string): number {
   try {
     return statSync(path).size;
   } catch {

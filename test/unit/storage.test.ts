@@ -152,6 +152,21 @@ describe("long writes", () => {
     await store.idle();
   });
 
+  it("are never checkpointed on the event loop by the WAL monitor's probe, during the write or its background checkpoint", async () => {
+    // Before, the monitor's PASSIVE checkpoint could copy a just-committed 100 MB write synchronously.
+    const store = openStore(tempDbPath());
+    const probe = store.probeWal as () => { logFrames: number; complete: boolean };
+    store.writer.applyChanges(Array.from({ length: 1000 }, (_, p) => offsetChange(p, 2)), 2);
+    const large = store.writer.beginLargeApply();
+    await large.apply(Array.from({ length: 1000 }, (_, p) => offsetChange(p, 3, "delete")));
+    expect(probe()).toMatchObject({ logFrames: -1, complete: true });
+    large.commit(3);
+    // The commit's checkpoint runs on a worker thread now.
+    expect(probe()).toMatchObject({ logFrames: -1, complete: true });
+    await store.idle();
+    expect(probe().logFrames).toBeGreaterThanOrEqual(0);
+  });
+
   it("leave nothing behind when aborted", async () => {
     const store = openStore(tempDbPath());
     store.writer.applyChanges([offsetChange(0, 2)], 2);
