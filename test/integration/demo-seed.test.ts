@@ -74,5 +74,6 @@ describe("kafscale-mcp demo --seed-etcd", () => {
     const down = await runCli(["demo", "--seed-etcd"], { KAFSCALE_MCP_ETCD_ENDPOINTS: "http://127.0.0.1:1", KAFSCALE_MCP_ETCD_DIAL_TIMEOUT: "1s" });
     expect(down.code).toBe(1);
     expect(down.stderr).toContain("cannot write etcd at http://127.0.0.1:1");
-  });
+    // Three CLI processes: on a busy machine each takes seconds to start.
+  }, 120_000);
 });

@@ -77,7 +77,10 @@ describe("snapshot storage faults (tmpfs)", () => {
         .exec();
       last = Number(res.header.revision);
     }
-    const full = await until(() => service.readyz(), (r) => r.status === 503, "/readyz 503 on a full disk");
+    // Waits for the storage reason: on a busy machine a slow link probe can make /readyz 503 for a moment first.
+    const storageReason = (r: { status: number; body: Record<string, unknown> }): boolean =>
+      r.status === 503 && String(r.body.reason).startsWith("snapshot storage:");
+    const full = await until(() => service.readyz(), storageReason, "/readyz 503 on a full disk");
     expect(String(full.body.reason)).toMatch(/^snapshot storage: disk full \(SQLITE_FULL\)/);
     const stale = await clusterStatus(service);
     expect(stale.status).toBe(200);
@@ -93,7 +96,7 @@ describe("snapshot storage faults (tmpfs)", () => {
     await service.stop();
     expect(await service.child.exited).toEqual({ code: 0, signal: null });
     service = await startServiceProcess("service (disk full)", env);
-    const restarted = await until(() => service.readyz(), (r) => r.status === 503, "/readyz after restart");
+    const restarted = await until(() => service.readyz(), storageReason, "/readyz after restart");
     expect(String(restarted.body.reason)).toMatch(/snapshot storage: (disk full|I\/O error)/);
     const served = await clusterStatus(service);
     expect(served.status).toBe(200);
@@ -103,8 +106,7 @@ describe("snapshot storage faults (tmpfs)", () => {
     // Space returns: it catches up from its stored revision by itself.
     rmSync(filler);
     await until(() => service.readyz(), (r) => r.status === 200 && Number(r.body.revision) >= last, "catch-up", 120_000);
-    const fresh = await clusterStatus(service);
-    expect(fresh.body.freshness?.stale).toBe(false);
+    await until(() => clusterStatus(service), (a) => a.body.freshness?.stale === false, "fresh answers");
     expect(service.child.logs.some((r) => r.msg === "snapshot storage writable again")).toBe(true);
     await service.stop();
     expect(await service.child.exited).toEqual({ code: 0, signal: null });
