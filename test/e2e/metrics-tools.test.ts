@@ -3,15 +3,15 @@
  * client over real HTTP: per-broker mode over the snapshot's brokers, one degraded and one down, and
  * the last good values kept (with their age) when scrapes start failing.
  */
-import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { brokerMetrics } from "../../src/demo/demo-metrics.js";
 import type { RunningService } from "../../src/service.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
 import { callTool, connectClient, startTestService, toolError } from "../support/service.js";
 
-const SAMPLE = readFileSync(new URL("../fixtures/broker-metrics-sample.txt", import.meta.url), "utf8");
+const SAMPLE = brokerMetrics();
 const OPERATOR = [
   "# TYPE kafscale_operator_clusters gauge",
   "kafscale_operator_clusters 2",
@@ -24,9 +24,7 @@ const OPERATOR = [
   'kafscale_operator_etcd_snapshot_access_ok{cluster="kafscale/b"} 0',
   "",
 ].join("\n");
-const DEGRADED = SAMPLE.replace('{state="healthy"} 1', '{state="healthy"} 0')
-  .replace('{state="degraded"} 0', '{state="degraded"} 1')
-  .replace("kafscale_s3_latency_ms_avg 38.412000", "kafscale_s3_latency_ms_avg 900.000000");
+const DEGRADED = brokerMetrics({ s3State: "degraded", gauges: { s3_latency_ms_avg: 900 } });
 
 describe("metrics tools", () => {
   const etcd = testEtcd();

@@ -5,6 +5,8 @@ import { loadConfig } from "../../src/config.js";
 import { silentLogger } from "../../src/log.js";
 import { startService, type RunningService } from "../../src/service.js";
 
+export { callTool, toolError } from "./tool-calls.js";
+
 /** Starts the service against `endpoint` (etcd) in `namespace`, on a free loopback port. */
 export async function startTestService(
   endpoint: string,
@@ -32,27 +34,6 @@ export async function connectClient(url: string, headers: Record<string, string>
   const client = new Client({ name: "kafscale-mcp-tests", version: "1.0.0" });
   await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers } }));
   return client;
-}
-
-/** The structured result of a successful tool call (throws with the text of an error result). */
-export async function callTool<T = Record<string, unknown>>(
-  client: Client,
-  name: string,
-  args: Record<string, unknown> = {},
-): Promise<T> {
-  const result = await client.callTool({ name, arguments: args });
-  if (result.isError) {
-    const text = (result.content as { text?: string }[])[0]?.text;
-    throw new Error(`tool ${name} failed: ${text}`);
-  }
-  return result.structuredContent as T;
-}
-
-/** The text of an error result (throws if the call succeeded). */
-export async function toolError(client: Client, name: string, args: Record<string, unknown> = {}): Promise<string> {
-  const result = await client.callTool({ name, arguments: args });
-  if (!result.isError) throw new Error(`tool ${name} unexpectedly succeeded`);
-  return (result.content as { text: string }[])[0]?.text ?? "";
 }
 
 /** The service's audit_log table after writing out the rows still queued in its batch. */

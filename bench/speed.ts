@@ -1,0 +1,126 @@
+/**
+ * `npm run bench:speed`: the speed checks that used to sit in the test suite as wall-clock
+ * assertions, where a busy machine made them fail. Run on demand, on a quiet machine; each check
+ * prints its time against its budget and the script exits 1 if any is over.
+ *
+ *  - the Prometheus text parser on pathological lines (2 MB label values, digit runs, names,
+ *    escapes) stays linear: five such lines within 2 s;
+ *  - a hanging broker does not delay the others: a healthy broker's scrape is recorded within
+ *    500 ms while another broker's request hangs;
+ *  - stop() aborts a scrape in flight at once (within 1 s), not after the request timeout.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { brokerMetrics } from "../src/demo/demo-metrics.js";
+import { silentLogger } from "../src/log.js";
+import { createStore } from "../src/store/index.js";
+import { createMetricsPoller } from "../src/sync/metrics/metrics-poller.js";
+import { parsePrometheusText } from "../src/sync/metrics/prom-text.js";
+
+interface Check {
+  name: string;
+  budgetMs: number;
+  /** Runs the check and returns the time that counts, in ms. */
+  run(): Promise<number>;
+}
+
+const PATHOLOGICAL_LINES: [string, string][] = [
+  ["a very long unterminated label value", `m{a="${"x".repeat(2_000_000)}`],
+  ["a very long run of digits", `m 1${"1".repeat(2_000_000)}x`],
+  ["a very long name", `${"a".repeat(2_000_000)}{`],
+  ["many escapes", `m{a="${"\\\\".repeat(500_000)}`],
+];
+
+/** A local broker: /broker/1 answers the sample, /broker/9 and /held never answer. */
+async function startBrokers(): Promise<{ hostPort: string; close(): Promise<void> }> {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === "/broker/1/metrics") res.writeHead(200, { "content-type": "text/plain" }).end(brokerMetrics());
+    // Anything else hangs until the client gives up.
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    hostPort: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+const checks: Check[] = [
+  ...PATHOLOGICAL_LINES.map(
+    ([name, line]): Check => ({
+      name: `prom-text: five lines of ${name}`,
+      budgetMs: 2000,
+      run: async () => {
+        const started = performance.now();
+        const r = parsePrometheusText(`${line}\n`.repeat(5));
+        const ms = performance.now() - started;
+        if (r.errors.length !== 5) throw new Error(`expected 5 errors, got ${r.errors.length}`);
+        return ms;
+      },
+    }),
+  ),
+  {
+    name: "poller: a healthy broker recorded while another hangs",
+    budgetMs: 500,
+    run: async () => {
+      const brokers = await startBrokers();
+      const store = createStore(":memory:");
+      const poller = createMetricsPoller({
+        store,
+        config: { brokerUrlTemplate: "http://{host}/broker/{id}/metrics", intervalMs: 15_000, timeoutMs: 5_000, retentionMs: 3_600_000 },
+        logger: silentLogger,
+        brokerHosts: () => [
+          { nodeId: 1, host: brokers.hostPort },
+          { nodeId: 9, host: brokers.hostPort },
+        ],
+      });
+      try {
+        const started = performance.now();
+        const tick = poller.scrapeOnce();
+        while (!store.metrics.latest()?.brokers[0]?.view) await new Promise((r) => setTimeout(r, 1));
+        const ms = performance.now() - started;
+        await poller.stop();
+        await tick;
+        return ms;
+      } finally {
+        store.close();
+        await brokers.close();
+      }
+    },
+  },
+  {
+    name: "poller: stop() aborts a scrape in flight",
+    budgetMs: 1000,
+    run: async () => {
+      const brokers = await startBrokers();
+      const store = createStore(":memory:");
+      const poller = createMetricsPoller({
+        store,
+        config: { brokerUrl: `http://${brokers.hostPort}/held`, intervalMs: 15_000, timeoutMs: 30_000, retentionMs: 3_600_000 },
+        logger: silentLogger,
+      });
+      try {
+        const tick = poller.scrapeOnce();
+        await new Promise((r) => setTimeout(r, 50));
+        const started = performance.now();
+        await poller.stop();
+        await tick;
+        return performance.now() - started;
+      } finally {
+        store.close();
+        await brokers.close();
+      }
+    },
+  },
+];
+
+let over = 0;
+for (const check of checks) {
+  const ms = await check.run();
+  const ok = ms <= check.budgetMs;
+  if (!ok) over++;
+  console.log(`${ok ? "ok  " : "OVER"} ${ms.toFixed(1).padStart(8)} ms  (budget ${check.budgetMs} ms)  ${check.name}`);
+}
+process.exitCode = over > 0 ? 1 : 0;

@@ -1,0 +1,23 @@
+/** Tool calls through an SDK client, whatever its transport (in-memory, streamable HTTP, stdio). */
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+
+/** The structured result of a successful tool call (throws with the text of an error result). */
+export async function callTool<T = Record<string, unknown>>(
+  client: Client,
+  name: string,
+  args: Record<string, unknown> = {},
+): Promise<T> {
+  const result = await client.callTool({ name, arguments: args });
+  if (result.isError) {
+    const text = (result.content as { text?: string }[])[0]?.text;
+    throw new Error(`tool ${name} failed: ${text}`);
+  }
+  return result.structuredContent as T;
+}
+
+/** The text of an error result (throws if the call succeeded). */
+export async function toolError(client: Client, name: string, args: Record<string, unknown> = {}): Promise<string> {
+  const result = await client.callTool({ name, arguments: args });
+  if (!result.isError) throw new Error(`tool ${name} unexpectedly succeeded`);
+  return (result.content as { text: string }[])[0]?.text ?? "";
+}
