@@ -40,7 +40,7 @@ function operatorOf(operator: OperatorMetrics) {
 export const clusterMetrics = defineTool({
   name: "cluster_metrics",
   title: "Cluster metrics",
-  description: "Return broker metrics snapshot if metrics endpoint is configured",
+  description: "Return broker metrics snapshot if metrics endpoint is configured. Use when checking S3 health, throughput or broker load",
   scope: "observe",
   needsSnapshot: false,
   input: {},

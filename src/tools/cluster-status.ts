@@ -7,7 +7,7 @@ import { defineTool } from "./tool.js";
 export const clusterStatus = defineTool({
   name: "cluster_status",
   title: "Cluster status",
-  description: "Summarize cluster metadata, brokers, and topic counts",
+  description: "Summarize cluster metadata, brokers, and topic counts. Use first, for an overview and to see how fresh the snapshot is",
   scope: "observe",
   needsSnapshot: true,
   input: { topic_limit: limitSchema(1000, 10_000) },

@@ -17,8 +17,8 @@ const config = z.object({
 
 export const describeConfigs = defineTool({
   name: "describe_configs",
-  title: "Describe topic configs",
-  description: "Describe topic configs",
+  title: "Describe topic configs. Use when you need the retention, segment size or replication of topics",
+  description: "Describe topic configs. Use when you need the retention, segment size or replication of topics",
   scope: "observe",
   needsSnapshot: true,
   input: { topics: topicList("Optional list of topics to describe") },

@@ -16,7 +16,7 @@ const partition = z.object({
 export const describeTopics = defineTool({
   name: "describe_topics",
   title: "Describe topics",
-  description: "Describe topics and their partitions",
+  description: "Describe topics and their partitions. Use when you need the leaders, replicas or ISR of given topics",
   scope: "observe",
   needsSnapshot: true,
   input: {

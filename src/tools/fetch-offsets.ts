@@ -18,7 +18,7 @@ const offset = z.object({
 export const fetchOffsets = defineTool({
   name: "fetch_offsets",
   title: "Fetch committed offsets",
-  description: "Fetch committed offsets, end offsets and lag for a consumer group",
+  description: "Fetch committed offsets, end offsets and lag for a consumer group. Use when investigating consumer lag",
   scope: "observe",
   needsSnapshot: true,
   input: {

@@ -4,8 +4,8 @@ import { defineTool } from "./tool.js";
 
 export const listGroups = defineTool({
   name: "list_groups",
-  title: "List consumer groups",
-  description: "List consumer groups",
+  title: "List consumer groups. Use to find group IDs and states; page with limit and cursor",
+  description: "List consumer groups. Use to find group IDs and states; page with limit and cursor",
   scope: "observe",
   needsSnapshot: true,
   input: { limit: limitSchema(1000, 10_000), cursor: cursorSchema },

@@ -6,7 +6,7 @@ import { defineTool } from "./tool.js";
 export const listTopics = defineTool({
   name: "list_topics",
   title: "List topics",
-  description: "List topics and partition counts",
+  description: "List topics and partition counts. Use to find topic names; page with limit and cursor",
   scope: "observe",
   needsSnapshot: true,
   input: { limit: limitSchema(1000, 10_000), cursor: cursorSchema },

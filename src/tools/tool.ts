@@ -94,10 +94,12 @@ export function runTool(
   args: Record<string, unknown>,
   logger: Logger,
 ): ToolRun {
-  // One read of the sync state per call: the revision checked, served and reported are the same.
-  const sync = ctx.store.syncState.get();
-  const revision = sync.revision;
+  let revision = 0;
   try {
+    // One read of the sync state per call: the revision checked, served and reported are the same.
+    // Inside the try: a failing read is an internal error too, never SQL text in an agent's answer.
+    const sync = ctx.store.syncState.get();
+    revision = sync.revision;
     if (def.needsSnapshot && !sync.initialSyncDone) throw notReady(sync.revision);
     const data = def.handler(ctx, args as never);
     const body = { ...data, freshness: freshnessOf(ctx, sync) };

@@ -8,6 +8,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
 import { callTool, connectClient } from "../support/service.js";
+import { ALL_TOOLS } from "../../src/tools/index.js";
 
 const CLI = ["--import", "tsx", "src/cli.ts"];
 
@@ -35,7 +36,7 @@ describe("kafscale-mcp stdio", () => {
       }),
     );
     try {
-      expect((await client.listTools()).tools).toHaveLength(8);
+      expect((await client.listTools()).tools).toHaveLength(ALL_TOOLS.length);
       let groups: { groups: { group_id: string }[] } | null = null;
       for (let i = 0; i < 50 && groups === null; i++) {
         groups = await callTool<{ groups: { group_id: string }[] }>(client, "list_groups").catch(async () => {

@@ -9,6 +9,7 @@ import type { RunningService } from "../../src/service.js";
 import { freePort } from "../../bench/lib/etcd-process.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
 import { callTool, connectClient, startTestService, toolError } from "../support/service.js";
+import { ALL_TOOLS } from "../../src/tools/index.js";
 
 const INIT = {
   jsonrpc: "2.0",
@@ -158,7 +159,7 @@ describe("HTTP surface", () => {
     await init.text();
     const client = await connectClient(url);
     expect((await callTool<{ groups: unknown[] }>(client, "list_groups")).groups).toHaveLength(3);
-    expect((await client.listTools()).tools).toHaveLength(8);
+    expect((await client.listTools()).tools).toHaveLength(ALL_TOOLS.length);
     await client.close();
     expect((await fetch(`${url}/mcp`, { method: "GET" })).status).toBe(405);
   });
