@@ -13,8 +13,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { brokerMetrics } from "../src/demo/demo-metrics.js";
 import { silentLogger } from "../src/log.js";
-import { createStore } from "../src/store/index.js";
-import { createMetricsPoller } from "../src/sync/metrics/metrics-poller.js";
+import type { MetricsConfig } from "../src/config.js";
+import { createStore, type Store } from "../src/store/index.js";
+import { createMetricsPoller, type BrokerHost, type MetricsPoller } from "../src/sync/metrics/metrics-poller.js";
 import { parsePrometheusText } from "../src/sync/metrics/prom-text.js";
 
 interface Check {
@@ -47,6 +48,29 @@ async function startBrokers(): Promise<{ hostPort: string; close(): Promise<void
   };
 }
 
+/** Runs `measure` against a poller scraping the local brokers, and cleans everything up after. */
+async function withPoller(
+  options: (hostPort: string) => { config: Partial<MetricsConfig>; brokerHosts?: () => BrokerHost[] },
+  measure: (poller: MetricsPoller, store: Store) => Promise<number>,
+): Promise<number> {
+  const brokers = await startBrokers();
+  const store = createStore(":memory:");
+  const { config, brokerHosts } = options(brokers.hostPort);
+  const poller = createMetricsPoller({
+    store,
+    config: { intervalMs: 15_000, timeoutMs: 5_000, retentionMs: 3_600_000, ...config },
+    logger: silentLogger,
+    brokerHosts,
+  });
+  try {
+    return await measure(poller, store);
+  } finally {
+    await poller.stop();
+    store.close();
+    await brokers.close();
+  }
+}
+
 const checks: Check[] = [
   ...PATHOLOGICAL_LINES.map(
     ([name, line]): Check => ({
@@ -64,55 +88,41 @@ const checks: Check[] = [
   {
     name: "poller: a healthy broker recorded while another hangs",
     budgetMs: 500,
-    run: async () => {
-      const brokers = await startBrokers();
-      const store = createStore(":memory:");
-      const poller = createMetricsPoller({
-        store,
-        config: { brokerUrlTemplate: "http://{host}/broker/{id}/metrics", intervalMs: 15_000, timeoutMs: 5_000, retentionMs: 3_600_000 },
-        logger: silentLogger,
-        brokerHosts: () => [
-          { nodeId: 1, host: brokers.hostPort },
-          { nodeId: 9, host: brokers.hostPort },
-        ],
-      });
-      try {
-        const started = performance.now();
-        const tick = poller.scrapeOnce();
-        while (!store.metrics.latest()?.brokers[0]?.view) await new Promise((r) => setTimeout(r, 1));
-        const ms = performance.now() - started;
-        await poller.stop();
-        await tick;
-        return ms;
-      } finally {
-        store.close();
-        await brokers.close();
-      }
-    },
+    run: () =>
+      withPoller(
+        (hostPort) => ({
+          config: { brokerUrlTemplate: "http://{host}/broker/{id}/metrics" },
+          brokerHosts: () => [
+            { nodeId: 1, host: hostPort },
+            { nodeId: 9, host: hostPort },
+          ],
+        }),
+        async (poller, store) => {
+          const started = performance.now();
+          const tick = poller.scrapeOnce();
+          while (!store.metrics.latest()?.brokers[0]?.view) await new Promise((r) => setTimeout(r, 1));
+          const ms = performance.now() - started;
+          await poller.stop();
+          await tick;
+          return ms;
+        },
+      ),
   },
   {
     name: "poller: stop() aborts a scrape in flight",
     budgetMs: 1000,
-    run: async () => {
-      const brokers = await startBrokers();
-      const store = createStore(":memory:");
-      const poller = createMetricsPoller({
-        store,
-        config: { brokerUrl: `http://${brokers.hostPort}/held`, intervalMs: 15_000, timeoutMs: 30_000, retentionMs: 3_600_000 },
-        logger: silentLogger,
-      });
-      try {
-        const tick = poller.scrapeOnce();
-        await new Promise((r) => setTimeout(r, 50));
-        const started = performance.now();
-        await poller.stop();
-        await tick;
-        return performance.now() - started;
-      } finally {
-        store.close();
-        await brokers.close();
-      }
-    },
+    run: () =>
+      withPoller(
+        (hostPort) => ({ config: { brokerUrl: `http://${hostPort}/held`, timeoutMs: 30_000 } }),
+        async (poller) => {
+          const tick = poller.scrapeOnce();
+          await new Promise((r) => setTimeout(r, 50));
+          const started = performance.now();
+          await poller.stop();
+          await tick;
+          return performance.now() - started;
+        },
+      ),
   },
 ];
 

@@ -6,29 +6,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import type { RunningService } from "../../src/service.js";
 import { keys } from "../../src/kafscale/keys.js";
 import { encodeNextOffset } from "../../src/kafscale/encode.js";
 import { TOOL_NAMES } from "../../src/tools/index.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
-import { callTool, connectClient, startTestService } from "../support/service.js";
+import { callTool, connectClient, startTestService, useClusterService } from "../support/service.js";
 import { startEtcd } from "../../bench/lib/etcd-process.js";
 
 describe("MCP tools over streamable HTTP", () => {
-  const etcd = testEtcd();
-  let service: RunningService;
+  const { etcd, service } = useClusterService();
   let client: Client;
-
   beforeAll(async () => {
-    await writeCluster(etcd.keyspace, realisticCluster);
-    service = await startTestService(etcd.endpoint, etcd.namespace);
-    await service.sync?.ready();
-    client = await connectClient(service.url as string);
+    client = await connectClient(service().url as string);
   });
   afterAll(async () => {
     await client?.close();
-    await service?.close();
-    etcd.client.close();
   });
 
   it("serves every registered tool, fully annotated, at /mcp", async () => {
@@ -47,7 +39,7 @@ describe("MCP tools over streamable HTTP", () => {
 
   it("shows an etcd change in the next answer", async () => {
     const res = await etcd.keyspace.put(keys.nextOffset("orders", 0)).value(encodeNextOffset(190)).exec();
-    await service.sync?.waitForRevision(Number(res.header.revision));
+    await service().sync?.waitForRevision(Number(res.header.revision));
     const { offsets, freshness } = await callTool<Record<string, any>>(client, "fetch_offsets", {
       group_id: "billing",
       topics: ["orders"],

@@ -67,15 +67,8 @@ describe("metrics tools", () => {
     // The poller's first scrape ran before the snapshot had brokers; scrape again now that it has.
     await service.poller?.scrapeOnce();
     const metrics = await callTool<Record<string, any>>(client, "cluster_metrics");
-    expect(metrics).toMatchObject({
-      s3_state: "degraded",
-      s3_latency_ms: Math.trunc((38.412 + 900) / 2),
-      produce_rps: 2 * 1250.5,
-      fetch_rps: 2 * 980.25,
-      admin_requests_total: 2 * 13,
-      admin_request_errors_total: 0,
-      consumer_lag_max: 1200,
-    });
+    // The aggregation rules field by field: test/tools/cluster-metrics.test.ts. Here: real scrapes reach the answer.
+    expect(metrics).toMatchObject({ s3_state: "degraded", s3_latency_ms: Math.trunc((38.412 + 900) / 2), produce_rps: 2 * 1250.5 });
     expect(metrics.brokers.map((b: any) => [b.node_id, b.s3_state])).toEqual([
       [0, "healthy"],
       [1, "degraded"],
@@ -85,14 +78,7 @@ describe("metrics tools", () => {
     expect(metrics.brokers.map((b: any) => b.consecutive_failures > 0)).toEqual([false, false, true]);
     expect(metrics.brokers[2].last_error).toMatch(/metrics request failed: 500/);
     expect(metrics.freshness.metrics_scraped_at).not.toBeNull();
-    expect(metrics.operator).toMatchObject({
-      clusters: 2,
-      etcd_snapshot_age_seconds: 95,
-      etcd_snapshot_stale: 1,
-      etcd_snapshot_last_success: new Date(1795500000 * 1000).toISOString(),
-      etcd_access_ok: 0,
-      last_error: null,
-    });
+    expect(metrics.operator).toMatchObject({ clusters: 2, etcd_snapshot_age_seconds: 95, etcd_access_ok: 0, last_error: null });
 
     const status = await callTool<Record<string, any>>(client, "cluster_status");
     expect(status.s3).toMatchObject({ state: "degraded", latency_ms: Math.trunc((38.412 + 900) / 2) });

@@ -2,11 +2,9 @@
  * /api/v1 for dashboards: the same answers as the MCP tools (checked against a real SDK client),
  * HTTP statuses for errors, and the same auth, allow-list, rate limit and audit as /mcp.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningService } from "../../src/service.js";
+import { beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../bench/lib/etcd-process.js";
-import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
-import { auditedRows, callTool, connectClient, startTestService } from "../support/service.js";
+import { auditedRows, callTool, connectClient, startTestService, useClusterService } from "../support/service.js";
 
 const AUTH = { authorization: "Bearer rest-token" };
 
@@ -32,27 +30,18 @@ function inOrder(first: any, second: any): void {
 }
 
 describe("REST API /api/v1", () => {
-  const etcd = testEtcd();
-  let service: RunningService;
-  let api: string;
-
-  beforeAll(async () => {
-    await writeCluster(etcd.keyspace, realisticCluster);
-    service = await startTestService(etcd.endpoint, etcd.namespace, {
-      KAFSCALE_MCP_AUTH_TOKEN: "rest-token",
-      KAFSCALE_MCP_RATE_LIMIT: "600",
-      KAFSCALE_MCP_RATE_BURST: "30",
-    });
-    await service.sync?.ready();
-    api = `${service.url}/api/v1`;
+  const { etcd, service } = useClusterService({
+    KAFSCALE_MCP_AUTH_TOKEN: "rest-token",
+    KAFSCALE_MCP_RATE_LIMIT: "600",
+    KAFSCALE_MCP_RATE_BURST: "30",
   });
-  afterAll(async () => {
-    await service?.close();
-    etcd.client.close();
+  let api: string;
+  beforeAll(() => {
+    api = `${service().url}/api/v1`;
   });
 
   it("answers exactly what the MCP tools answer", async () => {
-    const client = await connectClient(service.url as string, AUTH);
+    const client = await connectClient(service().url as string, AUTH);
     const pairs: [string, string, Record<string, unknown>][] = [
       ["/cluster?topic_limit=2", "cluster_status", { topic_limit: 2 }],
       ["/topics?limit=2", "list_topics", { limit: 2 }],
@@ -98,7 +87,7 @@ describe("REST API /api/v1", () => {
 
     expect((await getJson(`${api}/groups/billing/offsets`)).status).toBe(200);
     expect((await getJson(`${api}/groups/ghost`)).status).toBe(404);
-    const audit = auditedRows(service).recent(200);
+    const audit = auditedRows(service()).recent(200);
     expect(audit.some((r) => r.tool === "fetch_offsets" && r.outcome === "ok" && r.subject === "static-token")).toBe(true);
     expect(audit.some((r) => r.tool === "describe_group" && r.outcome === "tool_error")).toBe(true);
 

@@ -4,6 +4,8 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { loadConfig } from "../../src/config.js";
 import { silentLogger } from "../../src/log.js";
 import { startService, type RunningService } from "../../src/service.js";
+import { afterAll, beforeAll } from "vitest";
+import { realisticCluster, testEtcd, writeCluster } from "./fixtures.js";
 
 export { callTool, toolError } from "./tool-calls.js";
 
@@ -40,4 +42,32 @@ export async function connectClient(url: string, headers: Record<string, string>
 export function auditedRows(service: RunningService): RunningService["store"]["audit"] {
   service.audit.flush();
   return service.store.audit;
+}
+
+/**
+ * For a whole test file: the realistic cluster written into a fresh etcd namespace and a service
+ * synced from it (started before the first test, closed after the last). `env` adds settings.
+ */
+export function useClusterService(env: Record<string, string> = {}): {
+  etcd: ReturnType<typeof testEtcd>;
+  service: () => RunningService;
+} {
+  const etcd = testEtcd();
+  let running: RunningService | null = null;
+  beforeAll(async () => {
+    await writeCluster(etcd.keyspace, realisticCluster);
+    running = await startTestService(etcd.endpoint, etcd.namespace, env);
+    await running.sync?.ready();
+  });
+  afterAll(async () => {
+    await running?.close();
+    etcd.client.close();
+  });
+  return {
+    etcd,
+    service: () => {
+      if (!running) throw new Error("useClusterService: use it inside a test");
+      return running;
+    },
+  };
 }

@@ -21,3 +21,27 @@ export async function toolError(client: Client, name: string, args: Record<strin
   if (!result.isError) throw new Error(`tool ${name} unexpectedly succeeded`);
   return (result.content as { text: string }[])[0]?.text ?? "";
 }
+
+/**
+ * Pages through a paged tool from the first page, following `next_cursor` while `truncated` is
+ * true, and returns the item lists of every page (`list`: the answer's list field).
+ */
+export async function allPages<T = Record<string, any>>(
+  client: Client,
+  name: string,
+  args: Record<string, unknown>,
+  list: string,
+): Promise<T[][]> {
+  const pages: T[][] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await callTool<Record<string, any>>(client, name, cursor === undefined ? args : { ...args, cursor });
+    pages.push(page[list] as T[]);
+    if (!page.truncated) {
+      if (page.next_cursor !== undefined) throw new Error(`${name}: a last page with a next_cursor`);
+      return pages;
+    }
+    if (typeof page.next_cursor !== "string") throw new Error(`${name}: truncated without a next_cursor`);
+    cursor = page.next_cursor;
+  }
+}

@@ -24,16 +24,10 @@ describe("cluster_status", () => {
     expect(status.brokers).toHaveLength(3);
     expect(status.brokers[0]).toMatchObject({ node_id: 0, port: 9092, rack: null });
     expect(status.topics.map((t: { name: string }) => t.name)).toEqual(["audit", "events", "orders"]);
-    expect(status.freshness).toMatchObject({
-      source: "etcd",
-      synced_at: new Date(SYNCED_AT).toISOString(),
-      age_ms: 0,
-      etcd_link: "connected",
-      stale: false,
-      decode_errors: 0,
-    });
+    // The freshness block is every tool's: test/tools/common.test.ts.
     expect(status.freshness.revision).toBeGreaterThan(0);
     expect(status.etcd.revision).toBe(status.freshness.revision);
+    expect(status.freshness.decode_errors).toBe(0);
   });
 
   it("limits the topic list with topic_limit", async () => {

@@ -1,6 +1,6 @@
 /** describe_topics through the SDK client, in memory, over the fixture cluster. */
 import { describe, expect, it } from "vitest";
-import { callTool, toolError } from "../support/tool-calls.js";
+import { allPages, callTool, toolError } from "../support/tool-calls.js";
 import { sharedToolHarness } from "../support/tool-harness.js";
 
 const harness = sharedToolHarness();
@@ -32,11 +32,8 @@ describe("describe_topics", () => {
   });
 
   it("pages with limit and cursor", async () => {
-    const { client } = harness();
-    const first = await callTool<Record<string, any>>(client, "describe_topics", { limit: 2 });
-    expect(first).toMatchObject({ truncated: true, topics: [{ name: "audit" }, { name: "events" }] });
-    const rest = await callTool<Record<string, any>>(client, "describe_topics", { limit: 2, cursor: first.next_cursor });
-    expect(rest).toMatchObject({ truncated: false, topics: [{ name: "orders" }] });
+    const pages = await allPages<{ name: string }>(harness().client, "describe_topics", { limit: 2 }, "topics");
+    expect(pages.map((page) => page.map((t) => t.name))).toEqual([["audit", "events"], ["orders"]]);
   });
 
   it("rejects invalid names and cursors", async () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { encodeNextOffset } from "../../src/kafscale/encode.js";
 import { keys } from "../../src/kafscale/keys.js";
-import { callTool, toolError } from "../support/tool-calls.js";
+import { allPages, callTool, toolError } from "../support/tool-calls.js";
 import { sharedToolHarness, useToolHarness } from "../support/tool-harness.js";
 
 const harness = sharedToolHarness();
@@ -29,17 +29,8 @@ describe("fetch_offsets", () => {
   });
 
   it("pages with limit and cursor", async () => {
-    const { client } = harness();
-    const paged = await callTool<Record<string, any>>(client, "fetch_offsets", { group_id: "billing", limit: 2 });
-    expect(paged).toMatchObject({ truncated: true });
-    expect(paged.offsets.map((o: { partition: number }) => o.partition)).toEqual([0, 1]);
-    const next = await callTool<Record<string, any>>(client, "fetch_offsets", {
-      group_id: "billing",
-      limit: 2,
-      cursor: paged.next_cursor,
-    });
-    expect(next.offsets.map((o: { partition: number }) => o.partition)).toEqual([2]);
-    expect(next.truncated).toBe(false);
+    const pages = await allPages<{ partition: number }>(harness().client, "fetch_offsets", { group_id: "billing", limit: 2 }, "offsets");
+    expect(pages.map((page) => page.map((o) => o.partition))).toEqual([[0, 1], [2]]);
   });
 
   it("refuses unknown groups, only-unknown topics, bad arguments and another tool's cursor", async () => {

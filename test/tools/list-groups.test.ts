@@ -1,6 +1,6 @@
 /** list_groups through the SDK client, in memory, over the fixture cluster. */
 import { describe, expect, it } from "vitest";
-import { callTool, toolError } from "../support/tool-calls.js";
+import { allPages, callTool, toolError } from "../support/tool-calls.js";
 import { sharedToolHarness } from "../support/tool-harness.js";
 
 const harness = sharedToolHarness();
@@ -17,11 +17,8 @@ describe("list_groups", () => {
   });
 
   it("pages with limit and cursor", async () => {
-    const { client } = harness();
-    const page = await callTool<Record<string, any>>(client, "list_groups", { limit: 2 });
-    expect(page).toMatchObject({ truncated: true, groups: [{ group_id: "billing" }, { group_id: "nightly-report" }] });
-    const last = await callTool<Record<string, any>>(client, "list_groups", { limit: 2, cursor: page.next_cursor });
-    expect(last).toMatchObject({ truncated: false, groups: [{ group_id: "rebalancing" }] });
+    const pages = await allPages<{ group_id: string }>(harness().client, "list_groups", { limit: 2 }, "groups");
+    expect(pages.map((page) => page.map((g) => g.group_id))).toEqual([["billing", "nightly-report"], ["rebalancing"]]);
   });
 
   it("rejects invalid arguments and cursors", async () => {

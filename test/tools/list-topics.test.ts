@@ -1,6 +1,6 @@
 /** list_topics through the SDK client, in memory, over the fixture cluster. */
 import { describe, expect, it } from "vitest";
-import { callTool, toolError } from "../support/tool-calls.js";
+import { allPages, callTool, toolError } from "../support/tool-calls.js";
 import { sharedToolHarness } from "../support/tool-harness.js";
 
 const harness = sharedToolHarness();
@@ -18,13 +18,8 @@ describe("list_topics", () => {
   });
 
   it("pages with limit and cursor", async () => {
-    const { client } = harness();
-    const first = await callTool<Record<string, any>>(client, "list_topics", { limit: 2 });
-    expect(first.topics).toHaveLength(2);
-    expect(first.truncated).toBe(true);
-    const rest = await callTool<Record<string, any>>(client, "list_topics", { limit: 2, cursor: first.next_cursor });
-    expect(rest.topics.map((t: { name: string }) => t.name)).toEqual(["orders"]);
-    expect(rest.truncated).toBe(false);
+    const pages = await allPages<{ name: string }>(harness().client, "list_topics", { limit: 2 }, "topics");
+    expect(pages.map((page) => page.map((t) => t.name))).toEqual([["audit", "events"], ["orders"]]);
   });
 
   it("carries the same JSON in structuredContent and the text content", async () => {
