@@ -44,7 +44,7 @@ describe("benchmark harness (bench/)", () => {
     expect(a.handles.committedTargets.length).toBeGreaterThan(0);
   });
 
-  it("runs size S end to end (quick mode) and writes a complete result", { timeout: 120_000 }, async () => {
+  it("runs size S end to end (quick mode) and writes a complete result", { timeout: 600_000 }, async () => {
     const { code, output } = await runBench(["--size", "S", "--quick", "--runtime", "tsx", "--out", outDir]);
     expect(code, output).toBe(0);
     const files = readdirSync(outDir).filter((f) => f.endsWith(".json"));

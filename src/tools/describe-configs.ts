@@ -17,7 +17,7 @@ const config = z.object({
 
 export const describeConfigs = defineTool({
   name: "describe_configs",
-  title: "Describe topic configs. Use when you need the retention, segment size or replication of topics",
+  title: "Describe topic configs",
   description: "Describe topic configs. Use when you need the retention, segment size or replication of topics",
   scope: "observe",
   needsSnapshot: true,

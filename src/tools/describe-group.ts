@@ -15,7 +15,7 @@ const member = z.object({
 
 export const describeGroup = defineTool({
   name: "describe_group",
-  title: "Describe a consumer group. Use when you need its members, assignments and rebalance state",
+  title: "Describe a consumer group",
   description: "Describe a consumer group. Use when you need its members, assignments and rebalance state",
   scope: "observe",
   needsSnapshot: true,

@@ -4,7 +4,7 @@ import { defineTool } from "./tool.js";
 
 export const listGroups = defineTool({
   name: "list_groups",
-  title: "List consumer groups. Use to find group IDs and states; page with limit and cursor",
+  title: "List consumer groups",
   description: "List consumer groups. Use to find group IDs and states; page with limit and cursor",
   scope: "observe",
   needsSnapshot: true,

@@ -46,8 +46,11 @@ describe("tool registry", () => {
 
   it.each(ALL_TOOLS.map((t) => [t.name]))("%s: title, the four annotations, schemas and a usable description", (name) => {
     const tool = harness().listed.find((t) => t.name === name);
+    // A title is a short label for people (a UI shows it), not a sentence.
     expect(tool?.title?.trim()).toBeTruthy();
     expect(tool?.title).not.toBe(name);
+    expect(tool?.title?.length).toBeLessThanOrEqual(40);
+    expect(tool?.title).not.toMatch(/[.;]/);
     expect(tool?.annotations).toEqual({
       title: tool?.title,
       readOnlyHint: true,
