@@ -7,10 +7,17 @@
  *    escapes) stays linear: five such lines within 2 s;
  *  - a hanging broker does not delay the others: a healthy broker's scrape is recorded within
  *    500 ms while another broker's request hangs;
- *  - stop() aborts a scrape in flight at once (within 1 s), not after the request timeout.
+ *  - stop() aborts a scrape in flight at once (within 1 s), not after the request timeout;
+ *  - `snapshot` and `verify` give up on an unreachable etcd within 20 s (dial timeout 2 s), not after
+ *    minutes of retries.
  */
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "./lib/etcd-process.js";
 import { brokerMetrics } from "../src/demo/demo-metrics.js";
 import { silentLogger } from "../src/log.js";
 import type { MetricsConfig } from "../src/config.js";
@@ -71,6 +78,28 @@ async function withPoller(
   }
 }
 
+/** Runs the CLI against an etcd endpoint nobody listens on; returns how long it took to give up (ms). */
+async function cliAgainstDeadEtcd(args: (dir: string) => string[]): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), "kafscale-mcp-speed-"));
+  const env = {
+    ...process.env,
+    KAFSCALE_MCP_ETCD_ENDPOINTS: `http://127.0.0.1:${await freePort()}`,
+    KAFSCALE_MCP_ETCD_DIAL_TIMEOUT: "2s",
+  };
+  const started = performance.now();
+  try {
+    const code = await new Promise<number>((resolve) =>
+      execFile(process.execPath, ["--import", "tsx", "src/cli.ts", ...args(dir)], { env, timeout: 120_000 }, (err) =>
+        resolve(err ? (typeof err.code === "number" ? err.code : -1) : 0),
+      ),
+    );
+    if (code !== 1) throw new Error(`expected exit 1 (etcd unreachable), got ${code}`);
+    return performance.now() - started;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const checks: Check[] = [
   ...PATHOLOGICAL_LINES.map(
     ([name, line]): Check => ({
@@ -123,6 +152,25 @@ const checks: Check[] = [
           return performance.now() - started;
         },
       ),
+  },
+  {
+    name: "cli: snapshot gives up on an unreachable etcd",
+    budgetMs: 20_000,
+    run: () => cliAgainstDeadEtcd((dir) => ["snapshot", "--out", join(dir, "never.db")]),
+  },
+  {
+    name: "cli: verify gives up on an unreachable etcd",
+    budgetMs: 20_000,
+    run: async () => {
+      const dir = mkdtempSync(join(tmpdir(), "kafscale-mcp-speed-"));
+      try {
+        const db = join(dir, "unsynced.db");
+        createStore(db).close();
+        return await cliAgainstDeadEtcd(() => ["verify", "--db", db]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
   },
 ];
 
