@@ -1,10 +1,12 @@
 /**
  * /healthz (liveness: the process answers; no auth, no Host check, no store access) and /readyz
- * (503 with a JSON reason until the first full sync, and while the snapshot is staler than the
- * threshold, so a load balancer stops sending agents to a replica that cannot answer well).
+ * (503 with a JSON reason until the first full sync, while the snapshot is staler than the
+ * threshold, and while the snapshot key's current value does not decode, so a load balancer stops
+ * sending agents to a replica that cannot answer well).
  */
 import type { Request, Response } from "express";
 import type { ToolContext } from "../tools/context.js";
+import { undecodableReasons } from "../tools/freshness.js";
 
 export interface Readiness {
   ready: boolean;
@@ -23,6 +25,8 @@ export function readinessOf(ctx: ToolContext): Readiness {
   else if (sync.source !== "demo" && age !== null && age > ctx.staleAfterMs) {
     reason = `snapshot stale: not confirmed current for ${Math.round(age / 1000)}s (etcd link ${sync.linkState})`;
   }
+  // The snapshot key's current value does not decode: every replica serves an older cluster view.
+  else reason = undecodableReasons(ctx, sync, { snapshot: true })[0] ?? null;
   return { ready: reason === null, reason, revision: sync.revision, etcd_link: sync.linkState, age_ms: age };
 }
 

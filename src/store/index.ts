@@ -11,8 +11,10 @@ import { createReportReads, type ReportReads } from "./report-reads.js";
 import { createSyncStateStore, type SyncStateStore } from "./sync-state.js";
 import { createSyncWriter, type SyncWriter } from "./writer.js";
 import { createTableDump, type TableDump } from "./table-dump.js";
+import { createUndecodableKeys, type UndecodableKeys } from "./undecodable-keys.js";
 
-export type { SyncWriter, ResyncSession, ApplyResult, ResyncResult } from "./writer.js";
+export type { SyncWriter, ResyncSession, ApplyResult, ResyncResult, DecodeProblem, DecodeReport } from "./writer.js";
+export type { KeyDependencies, UndecodableKey, UndecodableKeys, LastGoodValue } from "./undecodable-keys.js";
 export type { SyncState, SyncStateStore, LinkState, SyncPhase } from "./sync-state.js";
 export type * from "./reads.js";
 export type { KvMirror, MirroredKv, DecodeErrorRow, ChangeRow } from "./kv-mirror.js";
@@ -39,6 +41,8 @@ export interface Store {
   readonly tables: TableDump;
   /** The audit trail's table (audit_log): records, recent rows, retention prune. */
   readonly audit: AuditStore;
+  /** Keys whose current value does not decode (their last good value is served), by dependency. */
+  readonly undecodable: UndecodableKeys;
   /** Copies a consistent snapshot of the database to `file` (SQLite online backup). */
   backupTo(file: string): Promise<void>;
   close(): void;
@@ -58,6 +62,7 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
     reports: createReportReads(db),
     tables: createTableDump(db),
     audit: createAuditStore(db),
+    undecodable: createUndecodableKeys(db),
     backupTo: async (file) => {
       await db.backup(file);
     },

@@ -4,6 +4,7 @@
  * (kafscale-contract.md §6) so tools can return them as they are.
  */
 import type { Db } from "./database.js";
+import { keys } from "../kafscale/keys.js";
 
 export interface BrokerRow {
   node_id: number;
@@ -77,16 +78,26 @@ export interface GroupDetail {
 export interface OffsetRow {
   topic: string;
   partition: number;
-  /** Committed offset, or -1 (Kafka's convention) when the group has committed nothing here. */
+  /**
+   * Committed offset, or -1 (Kafka's convention) when the group has no usable commit here: nothing
+   * committed, or a negative stored offset (recorded as a decode warning).
+   */
   offset: number;
+  /** The commit's metadata, cut to OFFSET_METADATA_MAX_BYTES of UTF-8 (see metadata_truncated). */
   metadata: string;
+  metadata_truncated: boolean;
   committed: boolean;
   committed_at: string | null;
   /** next_offset from etcd: the partition's flushed end offset (0 when absent). */
   end_offset: number;
-  /** max(0, end_offset - offset); null when nothing is committed. */
+  /** False: a commit on a partition the snapshot does not list (a deleted topic or partition). */
+  in_snapshot: boolean;
+  /** max(0, end_offset - offset) for a usable commit on a partition in the snapshot; else null. */
   lag: number | null;
 }
+
+/** Offset metadata in answers is cut to this many bytes of UTF-8 (a client may commit megabytes). */
+export const OFFSET_METADATA_MAX_BYTES = 4096;
 
 export interface TopicConfigView {
   name: string;
@@ -123,6 +134,8 @@ export interface Reads {
   describeConfigs(topics: string[] | null): { configs: TopicConfigView[]; unknown: string[] };
   /** Which of `names` are topics in the snapshot. */
   knownTopics(names: string[]): string[];
+  /** Which of `names` the group has committed offsets on (in the snapshot or not). */
+  committedTopics(groupId: string, names: string[]): string[];
 }
 
 interface PartitionRow {
@@ -148,6 +161,27 @@ interface ConfigRow {
 }
 
 const UNKNOWN_TOPIC_OR_PARTITION = 3;
+
+/** The state of a group whose metadata key holds a value that never decoded here (as in v_groups). */
+export const UNDECODABLE_GROUP_STATE = "unknown";
+/** `/kafscale/consumers/<g>/metadata`: where <g> starts (1-based, for SQL substr) and what follows it. */
+const GROUP_ID_START = keys.groupMetadata("").indexOf("//") + 2;
+const METADATA_SUFFIX = "/metadata";
+
+/**
+ * Cuts `text` to at most `maxBytes` of UTF-8 without splitting a character; `cut` says whether
+ * anything was left out.
+ */
+export function capUtf8(text: string, maxBytes: number): { text: string; cut: boolean } {
+  // Fast path: every UTF-16 unit is at most 3 UTF-8 bytes.
+  if (text.length * 3 <= maxBytes) return { text, cut: false };
+  const bytes = Buffer.from(text, "utf8");
+  if (bytes.length <= maxBytes) return { text, cut: false };
+  let end = maxBytes;
+  // Back up to the first byte of the character that would be split (continuation bytes are 10xxxxxx).
+  while (end > 0 && ((bytes[end] as number) & 0xc0) === 0x80) end--;
+  return { text: bytes.subarray(0, end).toString("utf8"), cut: true };
+}
 
 function pageOf<T, K>(rows: T[], limit: number, keyOf: (row: T) => K): Page<T, K> {
   if (rows.length <= limit) return { items: rows, next: null };
@@ -193,13 +227,21 @@ export function createReads(db: Db): Reads {
          SELECT (SELECT min(group_id) FROM committed_offsets WHERE group_id > o.group_id)
          FROM offset_groups o WHERE o.group_id IS NOT NULL
          LIMIT @limit
+       ), undecodable(group_id) AS (
+         SELECT substr(key, ${GROUP_ID_START}, length(key) - ${GROUP_ID_START + METADATA_SUFFIX.length - 1})
+         FROM undecodable_keys WHERE kind = 'group_metadata'
        ), ids AS (
          SELECT group_id FROM consumer_groups WHERE group_id > @after
          UNION
          SELECT group_id FROM offset_groups WHERE group_id IS NOT NULL
+         UNION
+         SELECT group_id FROM undecodable WHERE group_id > @after
          ORDER BY 1 LIMIT @limit
        )
-       SELECT ids.group_id, COALESCE(cg.state, 'empty') AS state, COALESCE(cg.protocol_type, '') AS protocol_type,
+       SELECT ids.group_id,
+              COALESCE(cg.state, CASE WHEN ids.group_id IN (SELECT group_id FROM undecodable) THEN '${UNDECODABLE_GROUP_STATE}' ELSE 'empty' END)
+                AS state,
+              COALESCE(cg.protocol_type, '') AS protocol_type,
               (SELECT count(*) FROM group_members m WHERE m.group_id = ids.group_id) AS member_count
        FROM ids LEFT JOIN consumer_groups cg ON cg.group_id = ids.group_id
        ORDER BY ids.group_id`,
@@ -211,6 +253,7 @@ export function createReads(db: Db): Reads {
     groupHasOffsets: db.prepare<[string], { one: number }>(
       "SELECT 1 AS one FROM committed_offsets WHERE group_id = ? LIMIT 1",
     ),
+    isUndecodable: db.prepare<[string], { one: number }>("SELECT 1 AS one FROM undecodable_keys WHERE key = ?"),
     members: db.prepare<
       [string],
       Omit<GroupMemberDetail, "assignments" | "subscriptions"> & { subscriptions: string }
@@ -222,6 +265,8 @@ export function createReads(db: Db): Reads {
       `SELECT member_id, topic, partition FROM member_assignments WHERE group_id = ?
        ORDER BY member_id, topic, partition`,
     ),
+    // The page is the snapshot's partitions of the selected topics, merged with the group's commits on
+    // partitions the snapshot does not list (in_snapshot 0), each side cut at the limit before the merge.
     // CROSS JOIN pins the join order: walk the few selected topics, then their partitions by primary
     // key. Left to itself the planner scanned every partition of the cluster from the cursor (100k at
     // size L) and probed the topic list for each.
@@ -232,14 +277,33 @@ export function createReads(db: Db): Reads {
          SELECT topic FROM committed_offsets WHERE @topics IS NULL AND group_id = @group
          UNION
          SELECT topic FROM member_assignments WHERE @topics IS NULL AND group_id = @group
+       ), listed AS (
+         SELECT p.topic, p.partition, 1 AS in_snapshot
+         FROM selected CROSS JOIN partitions p ON p.topic = selected.topic
+         WHERE (p.topic, p.partition) > (@afterTopic, @afterPartition)
+         ORDER BY p.topic, p.partition LIMIT @limit
+       ), unlisted AS (
+         SELECT co.topic, co.partition, 0 AS in_snapshot
+         FROM selected CROSS JOIN committed_offsets co ON co.group_id = @group AND co.topic = selected.topic
+         WHERE (co.topic, co.partition) > (@afterTopic, @afterPartition)
+           AND NOT EXISTS (SELECT 1 FROM partitions p WHERE p.topic = co.topic AND p.partition = co.partition)
+         ORDER BY co.topic, co.partition LIMIT @limit
+       ), page AS (
+         SELECT * FROM listed UNION ALL SELECT * FROM unlisted ORDER BY topic, partition LIMIT @limit
        )
-       SELECT p.topic, p.partition, co.committed_offset, co.metadata, co.committed_at,
-              COALESCE(eo.next_offset, 0) AS end_offset
-       FROM selected CROSS JOIN partitions p ON p.topic = selected.topic
-       LEFT JOIN committed_offsets co ON co.group_id = @group AND co.topic = p.topic AND co.partition = p.partition
-       LEFT JOIN end_offsets eo ON eo.topic = p.topic AND eo.partition = p.partition
-       WHERE (p.topic, p.partition) > (@afterTopic, @afterPartition)
-       ORDER BY p.topic, p.partition LIMIT @limit`,
+       SELECT page.topic, page.partition, page.in_snapshot, co.committed_offset,
+              substr(co.metadata, 1, ${OFFSET_METADATA_MAX_BYTES}) AS metadata,
+              length(co.metadata) > ${OFFSET_METADATA_MAX_BYTES} AS metadata_cut,
+              co.committed_at, COALESCE(eo.next_offset, 0) AS end_offset
+       FROM page
+       LEFT JOIN committed_offsets co ON co.group_id = @group AND co.topic = page.topic AND co.partition = page.partition
+       LEFT JOIN end_offsets eo ON eo.topic = page.topic AND eo.partition = page.partition
+       ORDER BY page.topic, page.partition`,
+    ),
+    committedTopics: db.prepare<[string, string], { topic: string }>(
+      `SELECT j.value AS topic FROM json_each(?) j
+       WHERE EXISTS (SELECT 1 FROM committed_offsets co WHERE co.group_id = ? AND co.topic = j.value)
+       ORDER BY j.value`,
     ),
     allTopicNames: db.prepare<[], { name: string; partition_count: number }>(
       "SELECT name, partition_count FROM topics ORDER BY name",
@@ -308,17 +372,20 @@ export function createReads(db: Db): Reads {
   const describeGroup = db.transaction((groupId: string): GroupDetail | null => {
     const g = s.group.get(groupId);
     if (!g) {
-      if (!s.groupHasOffsets.get(groupId)) return null;
+      // A metadata key whose value never decoded here: the group has metadata, none of it readable
+      // (the answer's freshness names the key and the reason).
+      const undecodable = s.isUndecodable.get(keys.groupMetadata(groupId)) !== undefined;
+      if (!undecodable && !s.groupHasOffsets.get(groupId)) return null;
       return {
         group_id: groupId,
-        state: "empty",
+        state: undecodable ? UNDECODABLE_GROUP_STATE : "empty",
         protocol_type: "",
         protocol: "",
         leader: "",
         generation_id: 0,
         rebalance_timeout_ms: 0,
         members: [],
-        has_metadata: false,
+        has_metadata: undecodable,
       };
     }
     const byMember = new Map<string, Map<string, number[]>>();
@@ -347,7 +414,9 @@ export function createReads(db: Db): Reads {
   });
 
   const groupExists = (groupId: string): boolean =>
-    s.group.get(groupId) !== undefined || s.groupHasOffsets.get(groupId) !== undefined;
+    s.group.get(groupId) !== undefined ||
+    s.groupHasOffsets.get(groupId) !== undefined ||
+    s.isUndecodable.get(keys.groupMetadata(groupId)) !== undefined;
 
   const fetchOffsets = db.transaction(
     (groupId: string, topics: string[] | null, after: [string, number] | null, limit: number) => {
@@ -360,23 +429,31 @@ export function createReads(db: Db): Reads {
       }) as {
         topic: string;
         partition: number;
+        in_snapshot: number;
         committed_offset: number | null;
         metadata: string | null;
+        metadata_cut: number | null;
         committed_at: string | null;
         end_offset: number;
       }[];
-      const items = rows.map(
-        (r): OffsetRow => ({
+      const items = rows.map((r): OffsetRow => {
+        // A negative stored offset is no usable commit (the lag rule, docs/SCHEMA.md).
+        const committed = r.committed_offset !== null && r.committed_offset >= 0;
+        const inSnapshot = r.in_snapshot === 1;
+        const metadata = capUtf8(r.metadata ?? "", OFFSET_METADATA_MAX_BYTES);
+        return {
           topic: r.topic,
           partition: r.partition,
-          offset: r.committed_offset ?? -1,
-          metadata: r.metadata ?? "",
-          committed: r.committed_offset !== null,
+          offset: committed ? (r.committed_offset as number) : -1,
+          metadata: metadata.text,
+          metadata_truncated: r.metadata_cut === 1 || metadata.cut,
+          committed,
           committed_at: r.committed_at,
           end_offset: r.end_offset,
-          lag: r.committed_offset === null ? null : Math.max(0, r.end_offset - r.committed_offset),
-        }),
-      );
+          in_snapshot: inSnapshot,
+          lag: committed && inSnapshot ? Math.max(0, r.end_offset - (r.committed_offset as number)) : null,
+        };
+      });
       return pageOf(items, limit, (r): [string, number] => [r.topic, r.partition]);
     },
   );
@@ -394,6 +471,8 @@ export function createReads(db: Db): Reads {
         unknown.push(t.name);
         continue;
       }
+      // A config key whose value never decoded here exists; its values are unknown (null).
+      const exists = c !== undefined || s.isUndecodable.get(keys.topicConfig(t.name)) !== undefined;
       configs.push(
         c
           ? {
@@ -408,9 +487,9 @@ export function createReads(db: Db): Reads {
               config: JSON.parse(c.config) as Record<string, string>,
             }
           : {
-              // No config key: report what we know, and leave unknown values null instead of inventing them.
+              // No readable config: report what we know, and leave unknown values null instead of inventing them.
               name: t.name,
-              exists: false,
+              exists,
               partitions: t.partition_count,
               replication_factor: null,
               retention_ms: null,
@@ -427,6 +506,9 @@ export function createReads(db: Db): Reads {
   const knownTopics = (names: string[]): string[] =>
     s.known.all(JSON.stringify(sortedUnique(names))).map((r) => r.name);
 
+  const committedTopics = (groupId: string, names: string[]): string[] =>
+    s.committedTopics.all(JSON.stringify(sortedUnique(names)), groupId).map((r) => r.topic);
+
   return {
     clusterOverview: () => clusterOverview(),
     listTopics: (after, limit) => listTopics(after, limit),
@@ -437,5 +519,6 @@ export function createReads(db: Db): Reads {
     fetchOffsets: (groupId, topics, after, limit) => fetchOffsets(groupId, topics, after, limit),
     describeConfigs: (topics) => describeConfigs(topics),
     knownTopics,
+    committedTopics,
   };
 }

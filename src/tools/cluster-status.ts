@@ -10,6 +10,7 @@ export const clusterStatus = defineTool({
   description: "Summarize cluster metadata, brokers, and topic counts",
   scope: "observe",
   needsSnapshot: true,
+  dependsOn: () => ({ snapshot: true }),
   input: { topic_limit: limitSchema(1000, 10_000) },
   output: {
     cluster_name: z.string().optional(),

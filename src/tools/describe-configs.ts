@@ -21,6 +21,7 @@ export const describeConfigs = defineTool({
   description: "Describe topic configs",
   scope: "observe",
   needsSnapshot: true,
+  dependsOn: (args) => ({ snapshot: true, topicConfigs: filterOf(args.topics) ?? "all" }),
   input: { topics: topicList("Optional list of topics to describe") },
   output: { configs: z.array(config) },
   handler: (ctx, args) => {

@@ -19,6 +19,7 @@ export const describeGroup = defineTool({
   description: "Describe a consumer group",
   scope: "observe",
   needsSnapshot: true,
+  dependsOn: (args) => ({ groupMetadata: args.group_id }),
   input: { group_id: groupId },
   output: {
     group_id: z.string(),

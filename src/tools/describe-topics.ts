@@ -19,6 +19,7 @@ export const describeTopics = defineTool({
   description: "Describe topics and their partitions",
   scope: "observe",
   needsSnapshot: true,
+  dependsOn: () => ({ snapshot: true }),
   input: {
     names: topicList("Optional list of topic names to filter"),
     limit: limitSchema(100, 1000),

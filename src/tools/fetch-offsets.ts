@@ -7,12 +7,14 @@ import { defineTool } from "./tool.js";
 const offset = z.object({
   topic: z.string(),
   partition: z.number(),
-  offset: z.number().describe("committed offset; -1 when nothing is committed"),
+  offset: z.number().describe("committed offset; -1 when nothing usable is committed"),
   metadata: z.string(),
+  metadata_truncated: z.boolean().describe("metadata cut to 4 KB"),
   committed: z.boolean(),
   committed_at: z.string().nullable(),
   end_offset: z.number().describe("partition end offset (etcd next_offset)"),
-  lag: z.number().nullable().describe("max(0, end_offset - offset); null when nothing is committed"),
+  in_snapshot: z.boolean().describe("false: partition not in the snapshot (deleted); lag not counted"),
+  lag: z.number().nullable().describe("max(0, end_offset - offset); null when not committed or not in_snapshot"),
 });
 
 export const fetchOffsets = defineTool({
@@ -21,6 +23,7 @@ export const fetchOffsets = defineTool({
   description: "Fetch committed offsets, end offsets and lag for a consumer group",
   scope: "observe",
   needsSnapshot: true,
+  dependsOn: (args) => ({ snapshot: true, groupOffsets: { groupId: args.group_id, topics: filterOf(args.topics) } }),
   input: {
     group_id: groupId,
     topics: topicList("Optional list of topics to fetch offsets for (default: the group's topics)"),
@@ -42,7 +45,8 @@ export const fetchOffsets = defineTool({
     const topics = filterOf(args.topics);
     let unknown: string[] = [];
     if (topics) {
-      const known = new Set(reads.knownTopics(topics));
+      // A topic the snapshot no longer lists is still known here when the group has commits on it.
+      const known = new Set([...reads.knownTopics(topics), ...reads.committedTopics(args.group_id, topics)]);
       unknown = [...new Set(topics.filter((t) => !known.has(t)))].sort();
       if (known.size === 0) {
         throw unknownTopics(unknown);

@@ -3,7 +3,7 @@
  * it is, the measured state of the etcd link, and the age of the last metrics scrape.
  */
 import { z } from "zod";
-import type { SyncState } from "../store/index.js";
+import type { KeyDependencies, SyncState, UndecodableKey } from "../store/index.js";
 import type { ToolContext } from "./context.js";
 
 export const freshnessSchema = z.object({
@@ -34,8 +34,37 @@ export function sanitizeError(text: string | null): string | null {
     .slice(0, 300);
 }
 
-/** Computes freshness now, from the sync state (read once per call by the caller) and the last scrape. */
-export function freshnessOf(ctx: ToolContext, sync: SyncState): Freshness {
+/** Undecodable keys an answer names one by one; the rest are counted. */
+const LISTED_UNDECODABLE_KEYS = 5;
+const MAX_REASON_CHARS = 200;
+
+/** "<key>: value at revision R does not decode (<why>); serving …", one stale reason per key. */
+export function undecodableReason(k: UndecodableKey): string {
+  const why = k.reason.length > MAX_REASON_CHARS ? `${k.reason.slice(0, MAX_REASON_CHARS - 1)}…` : k.reason;
+  const served =
+    k.lastGoodRevision === null
+      ? "no value of this key has decoded, so what it holds is missing from this answer"
+      : `serving its last good value, from revision ${k.lastGoodRevision}`;
+  return `${k.key}: value at revision ${k.revision} does not decode (${why}); ${served}`;
+}
+
+/**
+ * Stale reasons for the undecodable keys among `deps`. Free when no key is undecodable (the count
+ * comes with the sync state read once per call); otherwise a few index seeks.
+ */
+export function undecodableReasons(ctx: ToolContext, sync: SyncState, deps: KeyDependencies | undefined): string[] {
+  if (deps === undefined || sync.decodeErrorKeys === 0) return [];
+  const { keys, total } = ctx.store.undecodable.affecting(deps, LISTED_UNDECODABLE_KEYS);
+  const reasons = keys.map(undecodableReason);
+  if (total > keys.length) reasons.push(`and ${total - keys.length} more undecodable keys this answer depends on`);
+  return reasons;
+}
+
+/**
+ * Computes freshness now, from the sync state (read once per call by the caller), the last scrape,
+ * and the etcd keys the answer depends on (`deps`: which of them are held at a last good value).
+ */
+export function freshnessOf(ctx: ToolContext, sync: SyncState, deps?: KeyDependencies): Freshness {
   const now = ctx.now();
   const demo = sync.source === "demo";
   const age = sync.syncedAt === null ? null : Math.max(0, now - sync.syncedAt);
@@ -49,6 +78,7 @@ export function freshnessOf(ctx: ToolContext, sync: SyncState): Freshness {
   if (!demo && ctx.metricsConfigured && metricsAge !== null && metricsAge > ctx.metricsStaleAfterMs) {
     reasons.push(`last good metrics scrape ${Math.round(metricsAge / 1000)}s ago`);
   }
+  reasons.push(...undecodableReasons(ctx, sync, deps));
   return {
     source: demo ? "demo" : "etcd",
     revision: sync.revision,

@@ -8,6 +8,7 @@ export const listGroups = defineTool({
   description: "List consumer groups",
   scope: "observe",
   needsSnapshot: true,
+  dependsOn: () => ({ groupMetadata: { all: true } }),
   input: { limit: limitSchema(1000, 10_000), cursor: cursorSchema },
   output: {
     groups: z.array(

@@ -9,6 +9,7 @@ export const listTopics = defineTool({
   description: "List topics and partition counts",
   scope: "observe",
   needsSnapshot: true,
+  dependsOn: () => ({ snapshot: true }),
   input: { limit: limitSchema(1000, 10_000), cursor: cursorSchema },
   output: { topics: z.array(topicSummary), ...pagingOutput },
   handler: (ctx, args) => {

@@ -9,6 +9,7 @@ import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/proto
 import type { CallToolResult, ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { Logger } from "../log.js";
+import type { KeyDependencies } from "../store/index.js";
 import type { CallContext } from "./call-context.js";
 import type { ToolContext } from "./context.js";
 import { notReady, ToolError } from "./errors.js";
@@ -36,6 +37,11 @@ export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape
   output: O;
   /** False for tools that answer without the etcd snapshot (cluster_metrics). */
   needsSnapshot: boolean;
+  /**
+   * The etcd keys the answer depends on, from the arguments: any of them whose current value does not
+   * decode makes the answer stale, with a reason naming it (src/store/undecodable-keys.ts).
+   */
+  dependsOn?(args: z.infer<z.ZodObject<I>>): KeyDependencies;
   handler(ctx: ToolContext, args: z.infer<z.ZodObject<I>>): z.infer<z.ZodObject<O>>;
 }
 
@@ -100,7 +106,7 @@ export function runTool(
   try {
     if (def.needsSnapshot && !sync.initialSyncDone) throw notReady(sync.revision);
     const data = def.handler(ctx, args as never);
-    const body = { ...data, freshness: freshnessOf(ctx, sync) };
+    const body = { ...data, freshness: freshnessOf(ctx, sync, def.dependsOn?.(args as never)) };
     return {
       result: { content: [{ type: "text", text: JSON.stringify(body) }], structuredContent: body },
       outcome: "ok",

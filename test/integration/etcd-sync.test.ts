@@ -152,8 +152,16 @@ describe("etcd sync", () => {
       "/kafscale/topics/events/partitions/0/next_offset",
     ]);
     expect(errors.every((e) => e.reason.length > 0 && e.revision > 0)).toBe(true);
-    // A corrupt value removes what the key said before rather than serving it as current.
-    expect(store.reads.fetchOffsets("billing", ["orders"], null, 10).items[0]).toMatchObject({ committed: false });
+    // A corrupt value keeps the last value that decoded (90), and says the key is held at it.
+    expect(store.reads.fetchOffsets("billing", ["orders"], null, 10).items[0]).toMatchObject({ committed: true, offset: 90 });
+    expect(store.undecodable.affecting({ groupOffsets: { groupId: "billing", topics: ["orders"] } }, 10).keys).toEqual([
+      {
+        key: "/kafscale/consumers/billing/offsets/orders/0",
+        revision: expect.any(Number),
+        reason: expect.stringMatching(/^committed offset is not valid JSON/),
+        lastGoodRevision: expect.any(Number),
+      },
+    ]);
 
     // Repairing the value clears the error.
     const fix = await keyspace
@@ -162,6 +170,7 @@ describe("etcd sync", () => {
       .exec();
     await sync.waitForRevision(Number(fix.header.revision));
     expect(store.syncState.get().decodeErrorKeys).toBe(2);
+    expect(store.undecodable.affecting({ groupOffsets: { groupId: "billing", topics: null } }, 10).total).toBe(0);
     expect(store.reads.fetchOffsets("billing", ["orders"], null, 10).items[0]).toMatchObject({ offset: 91 });
   });
 
