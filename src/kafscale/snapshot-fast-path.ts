@@ -9,7 +9,7 @@
  * test/unit/decode.test.ts compares both paths on valid documents and on every rejected one.
  */
 import type { ClusterSnapshot } from "./records.js";
-import { FOREIGN_KEYS, topicShapeOf, type SnapshotShape } from "./snapshot-schema.js";
+import { FOREIGN_KEYS, SHAPE_KEYS, topicShapeOf, type SnapshotShape } from "./snapshot-schema.js";
 
 type Json = Record<string, unknown>;
 type Broker = ClusterSnapshot["brokers"][number];
@@ -38,12 +38,6 @@ function broker(v: unknown): Broker | null {
   return { nodeId: NodeID, host: Host, port: Port, rack: Rack };
 }
 
-/** The keys of one shape's partition object, in the order of SnapshotPartition's fields. */
-const PARTITION_KEYS = {
-  "v1.6": { partition: "Partition", leader: "Leader", replicas: "Replicas", isr: "ISR" },
-  legacy: { partition: "PartitionIndex", leader: "LeaderID", replicas: "ReplicaNodes", isr: "ISRNodes" },
-} as const satisfies Record<SnapshotShape, Record<string, string>>;
-
 /** True when `v` has one of the keys that only the other shape writes. */
 function hasForeignKey(v: Json, foreign: readonly string[]): boolean {
   for (const key of foreign) if (key in v) return true;
@@ -52,7 +46,7 @@ function hasForeignKey(v: Json, foreign: readonly string[]): boolean {
 
 function partition(v: unknown, shape: SnapshotShape): Partition | null {
   if (!isObject(v) || hasForeignKey(v, FOREIGN_KEYS.partition[shape])) return null;
-  const names = PARTITION_KEYS[shape];
+  const names = SHAPE_KEYS[shape];
   const { ErrorCode, LeaderEpoch } = v;
   const index = v[names.partition];
   const leader = v[names.leader];
@@ -75,7 +69,7 @@ function topicId(v: unknown): string | null {
 /** A topic of the given shape; a null name reads as "" (see topicName in snapshot-schema.ts). */
 function topic(v: unknown, shape: SnapshotShape): Topic | null {
   if (!isObject(v) || topicShapeOf(v) !== shape || hasForeignKey(v, FOREIGN_KEYS.topic[shape])) return null;
-  const name = v[shape === "v1.6" ? "Topic" : "Name"];
+  const name = v[SHAPE_KEYS[shape].name];
   const { ErrorCode, IsInternal, Partitions } = v;
   if (!isInt16(ErrorCode) || !isNullableString(name) || typeof IsInternal !== "boolean") return null;
   const id = topicId(v.TopicID);

@@ -22,14 +22,25 @@ import type { ClusterSnapshot, SnapshotPartition, SnapshotTopic } from "./record
 /** Which Kafscale versions wrote a topic object. */
 export type SnapshotShape = "v1.6" | "legacy";
 
+/** The JSON key of every field the two shapes name differently; all other keys are the same in both. */
+export const SHAPE_KEYS = {
+  "v1.6": { name: "Topic", partition: "Partition", leader: "Leader", replicas: "Replicas", isr: "ISR" },
+  legacy: { name: "Name", partition: "PartitionIndex", leader: "LeaderID", replicas: "ReplicaNodes", isr: "ISRNodes" },
+} as const satisfies Record<SnapshotShape, Record<string, string>>;
+
 /** Keys only the other shape has, per object: their presence makes a topic or partition mixed. */
-export const FOREIGN_KEYS = {
-  topic: { "v1.6": ["Name"], legacy: ["Topic"] },
+export const FOREIGN_KEYS: Record<"topic" | "partition", Record<SnapshotShape, readonly string[]>> = {
+  topic: { "v1.6": [SHAPE_KEYS.legacy.name], legacy: [SHAPE_KEYS["v1.6"].name] },
   partition: {
-    "v1.6": ["PartitionIndex", "LeaderID", "ReplicaNodes", "ISRNodes"],
-    legacy: ["Partition", "Leader", "Replicas", "ISR"],
+    "v1.6": partitionKeysOf("legacy"),
+    legacy: partitionKeysOf("v1.6"),
   },
-} as const satisfies Record<"topic" | "partition", Record<SnapshotShape, readonly string[]>>;
+};
+
+function partitionKeysOf(shape: SnapshotShape): string[] {
+  const { partition, leader, replicas, isr } = SHAPE_KEYS[shape];
+  return [partition, leader, replicas, isr];
+}
 
 const SHAPE_NAME: Record<SnapshotShape, string> = { "v1.6": "Kafscale v1.6+", legacy: "Kafscale before v1.6" };
 
@@ -50,7 +61,7 @@ const topicIdJson = z
  * A topic name: Go's nil `*string` is `null`. Null (like "") reads as "" here: such a topic cannot
  * be addressed, and decodeSnapshot drops it with a warning instead of rejecting the whole snapshot.
  */
-const topicName = (field: "Topic" | "Name") =>
+const topicName = (field: string) =>
   z
     .string({ error: (issue) => (issue.input === undefined ? `${field} is missing` : `${field} must be a string or null`) })
     .nullable()
@@ -68,107 +79,74 @@ const brokerJson = z
   .object({ NodeID: int32, Host: z.string(), Port: int32, Rack: z.string().nullable() })
   .transform((b) => ({ nodeId: b.NodeID, host: b.Host, port: b.Port, rack: b.Rack }));
 
-const v16Partition = z
-  .object({
-    ErrorCode: int16,
-    Partition: partitionIndex,
-    Leader: int32,
-    LeaderEpoch: int32,
-    Replicas: int32List,
-    ISR: int32List,
-    OfflineReplicas: int32List,
-    ...foreignKeys(FOREIGN_KEYS.partition["v1.6"], "v1.6"),
-  })
-  .transform(
-    (p): SnapshotPartition => ({
-      partition: p.Partition,
-      leader: p.Leader,
-      leaderEpoch: p.LeaderEpoch,
-      replicas: p.Replicas,
-      isr: p.ISR,
-      offlineReplicas: p.OfflineReplicas,
-      errorCode: p.ErrorCode,
-    }),
-  );
-
-const legacyPartition = z
-  .object({
-    ErrorCode: int16,
-    PartitionIndex: partitionIndex,
-    LeaderID: int32,
-    LeaderEpoch: int32,
-    ReplicaNodes: int32List,
-    ISRNodes: int32List,
-    OfflineReplicas: int32List,
-    ...foreignKeys(FOREIGN_KEYS.partition.legacy, "legacy"),
-  })
-  .transform(
-    (p): SnapshotPartition => ({
-      partition: p.PartitionIndex,
-      leader: p.LeaderID,
-      leaderEpoch: p.LeaderEpoch,
-      replicas: p.ReplicaNodes,
-      isr: p.ISRNodes,
-      offlineReplicas: p.OfflineReplicas,
-      errorCode: p.ErrorCode,
-    }),
-  );
+/** A partition object of one shape. */
+function partitionSchema(shape: SnapshotShape) {
+  const k = SHAPE_KEYS[shape];
+  return z
+    .object({
+      ErrorCode: int16,
+      [k.partition]: partitionIndex,
+      [k.leader]: int32,
+      LeaderEpoch: int32,
+      [k.replicas]: int32List,
+      [k.isr]: int32List,
+      OfflineReplicas: int32List,
+      ...foreignKeys(FOREIGN_KEYS.partition[shape], shape),
+    })
+    .transform(
+      (p): SnapshotPartition => ({
+        partition: p[k.partition] as number,
+        leader: p[k.leader] as number,
+        leaderEpoch: p.LeaderEpoch as number,
+        replicas: p[k.replicas] as number[],
+        isr: p[k.isr] as number[],
+        offlineReplicas: p.OfflineReplicas as number[],
+        errorCode: p.ErrorCode as number,
+      }),
+    );
+}
 
 const byPartition = (a: SnapshotPartition, b: SnapshotPartition): number => a.partition - b.partition;
 
 type ShapedTopic = SnapshotTopic & { shape: SnapshotShape };
 
-const v16Topic = z
-  .object({
-    ErrorCode: int16,
-    Topic: topicName("Topic"),
-    TopicID: topicIdJson,
-    IsInternal: z.boolean(),
-    Partitions: z.array(v16Partition).nullable(),
-    ...foreignKeys(FOREIGN_KEYS.topic["v1.6"], "v1.6"),
-  })
-  .transform(
-    (t): ShapedTopic => ({
-      name: t.Topic,
-      topicId: t.TopicID,
-      isInternal: t.IsInternal,
-      errorCode: t.ErrorCode,
-      partitions: (t.Partitions ?? []).sort(byPartition),
-      shape: "v1.6",
-    }),
-  );
+/** A topic object of one shape, with its partitions of the same shape. */
+function topicSchema(shape: SnapshotShape) {
+  const k = SHAPE_KEYS[shape];
+  return z
+    .object({
+      ErrorCode: int16,
+      [k.name]: topicName(k.name),
+      TopicID: topicIdJson,
+      IsInternal: z.boolean(),
+      Partitions: z.array(partitionSchema(shape)).nullable(),
+      ...foreignKeys(FOREIGN_KEYS.topic[shape], shape),
+    })
+    .transform(
+      (t): ShapedTopic => ({
+        name: t[k.name] as string,
+        topicId: t.TopicID as string,
+        isInternal: t.IsInternal as boolean,
+        errorCode: t.ErrorCode as number,
+        partitions: ((t.Partitions as SnapshotPartition[] | null) ?? []).sort(byPartition),
+        shape,
+      }),
+    );
+}
 
-const legacyTopic = z
-  .object({
-    ErrorCode: int16,
-    Name: topicName("Name"),
-    TopicID: topicIdJson,
-    IsInternal: z.boolean(),
-    Partitions: z.array(legacyPartition).nullable(),
-    ...foreignKeys(FOREIGN_KEYS.topic.legacy, "legacy"),
-  })
-  .transform(
-    (t): ShapedTopic => ({
-      name: t.Name,
-      topicId: t.TopicID,
-      isInternal: t.IsInternal,
-      errorCode: t.ErrorCode,
-      partitions: (t.Partitions ?? []).sort(byPartition),
-      shape: "legacy",
-    }),
-  );
+const TOPIC_SCHEMAS = { "v1.6": topicSchema("v1.6"), legacy: topicSchema("legacy") };
 
 /**
  * The shape a topic object claims: pre-v1.6 when it has `Name` and no `Topic`, else v1.6 (whose
  * schema then rejects a `Name` next to `Topic`, and names a missing `Topic`).
  */
 export function topicShapeOf(topic: Record<string, unknown>): SnapshotShape {
-  return "Name" in topic && !("Topic" in topic) ? "legacy" : "v1.6";
+  return SHAPE_KEYS.legacy.name in topic && !(SHAPE_KEYS["v1.6"].name in topic) ? "legacy" : "v1.6";
 }
 
 const topicJson = z.unknown().transform((value, ctx): ShapedTopic => {
   const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
-  const schema = isObject && topicShapeOf(value as Record<string, unknown>) === "legacy" ? legacyTopic : v16Topic;
+  const schema = TOPIC_SCHEMAS[isObject ? topicShapeOf(value as Record<string, unknown>) : "v1.6"];
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   for (const issue of result.error.issues) ctx.addIssue({ ...issue });

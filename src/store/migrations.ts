@@ -378,7 +378,7 @@ WHERE kv.key = n.key;
 -- One lag rule everywhere (docs/SCHEMA.md "The lag rule"): lag counts only a usable commit
 -- (committed_offset >= 0) on a partition the snapshot lists, exactly the partitions the broker's own
 -- lag sampler looks at. Other commits are listed, with lag NULL, and left out of every total.
-DROP VIEW v_topic_summary;
+-- v_topic_summary sums v_partition_lag.lag by name, so it follows the new rule unchanged.
 DROP VIEW v_group_lag;
 DROP VIEW v_partition_lag;
 DROP VIEW v_groups;
@@ -408,21 +408,6 @@ SELECT group_id,
        count(*) - count(lag)                              AS uncounted_partitions
 FROM v_partition_lag
 GROUP BY group_id;
-
-CREATE VIEW v_topic_summary AS
-SELECT t.name,
-       t.partition_count,
-       t.error_code,
-       t.is_internal,
-       (SELECT COALESCE(sum(next_offset), 0) FROM end_offsets eo WHERE eo.topic = t.name) AS end_offset_total,
-       tc.topic IS NOT NULL                                                            AS has_config,
-       tc.retention_ms,
-       tc.retention_bytes,
-       (SELECT count(DISTINCT group_id) FROM committed_offsets co WHERE co.topic = t.name) AS consumer_groups,
-       (SELECT COALESCE(sum(lag), 0) FROM v_partition_lag l WHERE l.topic = t.name)       AS total_lag,
-       (SELECT count(*) FROM partition_leases pl WHERE pl.topic = t.name)                AS leased_partitions
-FROM topics t
-LEFT JOIN topic_configs tc ON tc.topic = t.name;
 
 -- A group whose metadata key holds a value that never decoded here is listed too, with state
 -- 'unknown' and has_metadata 1: it has metadata, just none this service can read.

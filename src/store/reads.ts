@@ -4,6 +4,7 @@
  * (kafscale-contract.md §6) so tools can return them as they are.
  */
 import type { Db } from "./database.js";
+import { SELECTED_TOPICS_CTE } from "./group-topics.js";
 import { keys } from "../kafscale/keys.js";
 
 export interface BrokerRow {
@@ -271,13 +272,7 @@ export function createReads(db: Db): Reads {
     // key. Left to itself the planner scanned every partition of the cluster from the cursor (100k at
     // size L) and probed the topic list for each.
     offsetsForGroupTopics: db.prepare(
-      `WITH selected(topic) AS (
-         SELECT value FROM json_each(@topics) WHERE @topics IS NOT NULL
-         UNION
-         SELECT topic FROM committed_offsets WHERE @topics IS NULL AND group_id = @group
-         UNION
-         SELECT topic FROM member_assignments WHERE @topics IS NULL AND group_id = @group
-       ), listed AS (
+      `WITH ${SELECTED_TOPICS_CTE}, listed AS (
          SELECT p.topic, p.partition, 1 AS in_snapshot
          FROM selected CROSS JOIN partitions p ON p.topic = selected.topic
          WHERE (p.topic, p.partition) > (@afterTopic, @afterPartition)

@@ -7,6 +7,7 @@
  * seek or a short range, run only when some key is undecodable (sync_state's count says so).
  */
 import type { Db } from "./database.js";
+import { SELECTED_TOPICS_CTE } from "./group-topics.js";
 import { KAFSCALE_PREFIX, keys } from "../kafscale/keys.js";
 
 /** What an answer depends on, in terms of etcd keys (each tool declares it from its arguments). */
@@ -65,10 +66,17 @@ interface Row {
   revision: number;
   reason: string;
   last_good_revision: number | null;
+  /** How many rows the statement matched before its LIMIT. */
+  total: number;
 }
 
-/** The columns every lookup returns: the key's state from kv, its last good revision from here. */
-const SELECT = `SELECT u.key, kv.mod_revision AS revision, kv.decode_error AS reason, u.last_good_revision
+/**
+ * The columns every lookup returns: the key's state from kv, its last good revision from here, and
+ * the number of matches (a window count, so a flood of undecodable keys costs an index count, not
+ * rows carried into JavaScript).
+ */
+const SELECT = `SELECT u.key, kv.mod_revision AS revision, kv.decode_error AS reason, u.last_good_revision,
+    count(*) OVER () AS total
   FROM undecodable_keys u JOIN kv ON kv.key = u.key`;
 
 /** Upper bound of a key range: the prefix with its last character incremented ('/' → '0'). */
@@ -97,53 +105,54 @@ export function createUndecodableKeysWriter(db: Db): UndecodableKeysWriter {
 /** Prepares the read-side statements once. */
 export function createUndecodableKeys(db: Db): UndecodableKeys {
   const s = {
-    exact: db.prepare<[string], Row>(`${SELECT} WHERE u.key IN (SELECT value FROM json_each(?)) ORDER BY u.key`),
-    ofKind: db.prepare<[string], Row>(`${SELECT} WHERE u.kind = ? ORDER BY u.key`),
-    inRange: db.prepare<[string, string, string], Row>(`${SELECT} WHERE u.key >= ? AND u.key < ? AND u.kind = ? ORDER BY u.key`),
+    exact: db.prepare<[string, number], Row>(`${SELECT} WHERE u.key IN (SELECT value FROM json_each(?)) ORDER BY u.key LIMIT ?`),
+    ofKind: db.prepare<[string, number], Row>(`${SELECT} WHERE u.kind = ? ORDER BY u.key LIMIT ?`),
+    inRange: db.prepare<[string, string, string, number], Row>(
+      `${SELECT} WHERE u.key >= ? AND u.key < ? AND u.kind = ? ORDER BY u.key LIMIT ?`,
+    ),
     // The end offsets of the listed topics, or (NULL) of the topics the group commits to or is assigned.
-    endOffsets: db.prepare<{ topics: string | null; group: string }, Row>(
-      `WITH selected(topic) AS (
-         SELECT value FROM json_each(@topics) WHERE @topics IS NOT NULL
-         UNION
-         SELECT topic FROM committed_offsets WHERE @topics IS NULL AND group_id = @group
-         UNION
-         SELECT topic FROM member_assignments WHERE @topics IS NULL AND group_id = @group
-       )
-       SELECT u.key, kv.mod_revision AS revision, kv.decode_error AS reason, u.last_good_revision
+    endOffsets: db.prepare<{ topics: string | null; group: string; limit: number }, Row>(
+      `WITH ${SELECTED_TOPICS_CTE}
+       SELECT u.key, kv.mod_revision AS revision, kv.decode_error AS reason, u.last_good_revision,
+              count(*) OVER () AS total
        FROM selected
        JOIN undecodable_keys u ON u.key > '/kafscale/topics/' || selected.topic || '/'
                               AND u.key < '/kafscale/topics/' || selected.topic || '0'
                               AND u.kind = 'next_offset'
        JOIN kv ON kv.key = u.key
-       ORDER BY u.key`,
+       ORDER BY u.key LIMIT @limit`,
     ),
     all: db.prepare<[number], Row>(`${SELECT} ORDER BY u.key LIMIT ?`),
-    count: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM undecodable_keys"),
     lastGood: db.prepare<[], { key: string; value: Buffer; revision: number }>(
       `SELECT key, last_good_value AS value, last_good_revision AS revision FROM undecodable_keys
        WHERE last_good_value IS NOT NULL ORDER BY key`,
     ),
   };
 
-  const collect = (deps: KeyDependencies): Row[] => {
-    const exact: string[] = [];
-    const rows: Row[] = [];
-    if (deps.snapshot) exact.push(keys.snapshot());
-    if (deps.topicConfigs === "all") rows.push(...s.ofKind.all("topic_config"));
-    else if (deps.topicConfigs) exact.push(...deps.topicConfigs.map(keys.topicConfig));
-    if (typeof deps.groupMetadata === "string") exact.push(keys.groupMetadata(deps.groupMetadata));
-    else if (deps.groupMetadata) rows.push(...s.ofKind.all("group_metadata"));
+  /**
+   * The first `limit` matches of every dependency, and the total count. The dependencies are of
+   * different key kinds, so their matches never overlap and the counts add up; the first `limit`
+   * keys overall are among the first `limit` of each.
+   */
+  const collect = (deps: KeyDependencies, limit: number): { rows: Row[]; total: number } => {
+    const exact = new Set<string>();
+    const parts: Row[][] = [];
+    if (deps.snapshot) exact.add(keys.snapshot());
+    if (deps.topicConfigs === "all") parts.push(s.ofKind.all("topic_config", limit));
+    else for (const topic of deps.topicConfigs ?? []) exact.add(keys.topicConfig(topic));
+    if (typeof deps.groupMetadata === "string") exact.add(keys.groupMetadata(deps.groupMetadata));
+    else if (deps.groupMetadata) parts.push(s.ofKind.all("group_metadata", limit));
     if (deps.groupOffsets) {
       const { groupId, topics } = deps.groupOffsets;
       const prefixes = topics === null ? [""] : [...new Set(topics)].map((t) => `${t}/`);
       for (const prefix of prefixes) {
         const start = `${KAFSCALE_PREFIX}consumers/${groupId}/offsets/${prefix}`;
-        rows.push(...s.inRange.all(start, rangeEnd(start), "committed_offset"));
+        parts.push(s.inRange.all(start, rangeEnd(start), "committed_offset", limit));
       }
-      rows.push(...s.endOffsets.all({ topics: topics === null ? null : JSON.stringify(topics), group: groupId }));
+      parts.push(s.endOffsets.all({ topics: topics === null ? null : JSON.stringify(topics), group: groupId, limit }));
     }
-    if (exact.length > 0) rows.push(...s.exact.all(JSON.stringify(exact)));
-    return rows;
+    if (exact.size > 0) parts.push(s.exact.all(JSON.stringify([...exact]), limit));
+    return { rows: parts.flat(), total: parts.reduce((sum, rows) => sum + (rows[0]?.total ?? 0), 0) };
   };
 
   const toKey = (r: Row): UndecodableKey => ({
@@ -155,11 +164,14 @@ export function createUndecodableKeys(db: Db): UndecodableKeys {
 
   return {
     affecting: (deps, limit) => {
-      const byKey = new Map(collect(deps).map((r) => [r.key, r]));
-      const sorted = [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      return { keys: sorted.slice(0, limit).map(toKey), total: sorted.length };
+      const { rows, total } = collect(deps, limit);
+      const sorted = rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      return { keys: sorted.slice(0, limit).map(toKey), total };
     },
-    all: (limit) => ({ keys: s.all.all(limit).map(toKey), total: (s.count.get() as { n: number }).n }),
+    all: (limit) => {
+      const rows = s.all.all(limit);
+      return { keys: rows.map(toKey), total: rows[0]?.total ?? 0 };
+    },
     lastGoodValues: () => s.lastGood.all(),
   };
 }
