@@ -15,10 +15,13 @@ async function getJson(url: string, headers: Record<string, string> = AUTH): Pro
   return { status: res.status, body: await res.json() };
 }
 
-/** Freshness ages differ between two calls; everything else must be identical. */
+/**
+ * Freshness ages differ between two calls, and so does synced_at (the link probe confirms the
+ * snapshot between them); everything else must be identical.
+ */
 function withoutAges(body: any): any {
   const { freshness, ...rest } = body;
-  const { age_ms: _a, metrics_age_ms: _m, ...stable } = freshness;
+  const { age_ms: _a, metrics_age_ms: _m, synced_at: _s, ...stable } = freshness;
   return { ...rest, freshness: stable };
 }
 
