@@ -5,6 +5,7 @@
  */
 import type { Db } from "./database.js";
 import { SELECTED_TOPICS_CTE } from "./group-topics.js";
+import { compareText } from "./table-dump.js";
 import { keys } from "../kafscale/keys.js";
 
 export interface BrokerRow {
@@ -169,6 +170,38 @@ export const UNDECODABLE_GROUP_STATE = "unknown";
 const GROUP_ID_START = keys.groupMetadata("").indexOf("//") + 2;
 const METADATA_SUFFIX = "/metadata";
 
+/** Commit metadata as the offset reads return it: at most OFFSET_METADATA_MAX_BYTES characters, and whether there was more. */
+const METADATA_COLUMNS = `substr(co.metadata, 1, ${OFFSET_METADATA_MAX_BYTES}) AS metadata,
+              length(co.metadata) > ${OFFSET_METADATA_MAX_BYTES} AS metadata_cut`;
+
+interface OffsetQueryRow {
+  topic: string;
+  partition: number;
+  in_snapshot: number;
+  committed_offset: number | null;
+  metadata: string | null;
+  metadata_cut: number | null;
+  committed_at: string | null;
+  end_offset: number;
+}
+
+/** Merges two lists ordered by (topic, partition) in SQLite's order; the keys never repeat across them. */
+function mergeOffsetRows(a: OffsetQueryRow[], b: OffsetQueryRow[]): OffsetQueryRow[] {
+  if (b.length === 0) return a;
+  const out: OffsetQueryRow[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    const takeA = y === undefined || (x !== undefined && (compareText(x.topic, y.topic) || x.partition - y.partition) < 0);
+    out.push((takeA ? x : y) as OffsetQueryRow);
+    if (takeA) i++;
+    else j++;
+  }
+  return out;
+}
+
 /**
  * Cuts `text` to at most `maxBytes` of UTF-8 without splitting a character; `cut` says whether
  * anything was left out.
@@ -266,34 +299,45 @@ export function createReads(db: Db): Reads {
       `SELECT member_id, topic, partition FROM member_assignments WHERE group_id = ?
        ORDER BY member_id, topic, partition`,
     ),
-    // The page is the snapshot's partitions of the selected topics, merged with the group's commits on
-    // partitions the snapshot does not list (in_snapshot 0), each side cut at the limit before the merge.
+    // The snapshot's partitions of the selected topics, with the group's commits and end offsets.
     // CROSS JOIN pins the join order: walk the few selected topics, then their partitions by primary
     // key. Left to itself the planner scanned every partition of the cluster from the cursor (100k at
     // size L) and probed the topic list for each.
     offsetsForGroupTopics: db.prepare(
-      `WITH ${SELECTED_TOPICS_CTE}, listed AS (
-         SELECT p.topic, p.partition, 1 AS in_snapshot
-         FROM selected CROSS JOIN partitions p ON p.topic = selected.topic
-         WHERE (p.topic, p.partition) > (@afterTopic, @afterPartition)
-         ORDER BY p.topic, p.partition LIMIT @limit
+      `WITH ${SELECTED_TOPICS_CTE}
+       SELECT p.topic, p.partition, 1 AS in_snapshot, co.committed_offset,
+              ${METADATA_COLUMNS}, co.committed_at, COALESCE(eo.next_offset, 0) AS end_offset
+       FROM selected CROSS JOIN partitions p ON p.topic = selected.topic
+       LEFT JOIN committed_offsets co ON co.group_id = @group AND co.topic = p.topic AND co.partition = p.partition
+       LEFT JOIN end_offsets eo ON eo.topic = p.topic AND eo.partition = p.partition
+       WHERE (p.topic, p.partition) > (@afterTopic, @afterPartition)
+       ORDER BY p.topic, p.partition LIMIT @limit`,
+    ),
+    // The group's commits on partitions of the selected topics that the snapshot does not list. Cheap
+    // in the common case: per topic one seek for commits above its highest listed partition (all of
+    // them for a topic the snapshot lacks), and a probe per commit only for a topic whose listed
+    // partition numbers have gaps.
+    unlistedOffsets: db.prepare(
+      `WITH ${SELECTED_TOPICS_CTE}, bounds AS MATERIALIZED (
+         SELECT selected.topic,
+                COALESCE((SELECT max(p.partition) FROM partitions p WHERE p.topic = selected.topic), -1) AS max_partition,
+                (SELECT count(*) FROM partitions p WHERE p.topic = selected.topic) AS listed
+         FROM selected
        ), unlisted AS (
-         SELECT co.topic, co.partition, 0 AS in_snapshot
-         FROM selected CROSS JOIN committed_offsets co ON co.group_id = @group AND co.topic = selected.topic
-         WHERE (co.topic, co.partition) > (@afterTopic, @afterPartition)
+         SELECT co.* FROM bounds CROSS JOIN committed_offsets co
+           ON co.group_id = @group AND co.topic = bounds.topic AND co.partition > bounds.max_partition
+         UNION ALL
+         SELECT co.* FROM bounds CROSS JOIN committed_offsets co
+           ON co.group_id = @group AND co.topic = bounds.topic AND co.partition < bounds.max_partition
+         WHERE bounds.listed <= bounds.max_partition
            AND NOT EXISTS (SELECT 1 FROM partitions p WHERE p.topic = co.topic AND p.partition = co.partition)
-         ORDER BY co.topic, co.partition LIMIT @limit
-       ), page AS (
-         SELECT * FROM listed UNION ALL SELECT * FROM unlisted ORDER BY topic, partition LIMIT @limit
        )
-       SELECT page.topic, page.partition, page.in_snapshot, co.committed_offset,
-              substr(co.metadata, 1, ${OFFSET_METADATA_MAX_BYTES}) AS metadata,
-              length(co.metadata) > ${OFFSET_METADATA_MAX_BYTES} AS metadata_cut,
-              co.committed_at, COALESCE(eo.next_offset, 0) AS end_offset
-       FROM page
-       LEFT JOIN committed_offsets co ON co.group_id = @group AND co.topic = page.topic AND co.partition = page.partition
-       LEFT JOIN end_offsets eo ON eo.topic = page.topic AND eo.partition = page.partition
-       ORDER BY page.topic, page.partition`,
+       SELECT co.topic, co.partition, 0 AS in_snapshot, co.committed_offset,
+              ${METADATA_COLUMNS}, co.committed_at, COALESCE(eo.next_offset, 0) AS end_offset
+       FROM unlisted co
+       LEFT JOIN end_offsets eo ON eo.topic = co.topic AND eo.partition = co.partition
+       WHERE (co.topic, co.partition) > (@afterTopic, @afterPartition)
+       ORDER BY co.topic, co.partition LIMIT @limit`,
     ),
     committedTopics: db.prepare<[string, string], { topic: string }>(
       `SELECT j.value AS topic FROM json_each(?) j
@@ -415,22 +459,18 @@ export function createReads(db: Db): Reads {
 
   const fetchOffsets = db.transaction(
     (groupId: string, topics: string[] | null, after: [string, number] | null, limit: number) => {
-      const rows = s.offsetsForGroupTopics.all({
+      const params = {
         group: groupId,
         topics: topics === null ? null : JSON.stringify(sortedUnique(topics)),
         afterTopic: after?.[0] ?? "",
         afterPartition: after?.[1] ?? -1,
         limit: limit + 1,
-      }) as {
-        topic: string;
-        partition: number;
-        in_snapshot: number;
-        committed_offset: number | null;
-        metadata: string | null;
-        metadata_cut: number | null;
-        committed_at: string | null;
-        end_offset: number;
-      }[];
+      };
+      // Commits on unlisted partitions are rare: merge the two ordered lists, then cut the page.
+      const rows = mergeOffsetRows(
+        s.offsetsForGroupTopics.all(params) as OffsetQueryRow[],
+        s.unlistedOffsets.all(params) as OffsetQueryRow[],
+      ).slice(0, limit + 1);
       const items = rows.map((r): OffsetRow => {
         // A negative stored offset is no usable commit (the lag rule, docs/SCHEMA.md).
         const committed = r.committed_offset !== null && r.committed_offset >= 0;

@@ -44,6 +44,11 @@ export interface LastGoodValue {
 
 export interface UndecodableKeysWriter {
   /**
+   * Call first in every write transaction: finds out once whether any key is held, so that on a
+   * healthy cluster release() costs nothing per put.
+   */
+  begin(): void;
+  /**
    * Call before the kv row takes an undecodable value: a key not held yet keeps the value it has
    * now (if that one decoded) as its last good value; a key already held keeps the one it has.
    */
@@ -92,12 +97,20 @@ export function createUndecodableKeysWriter(db: Db): UndecodableKeysWriter {
      ON CONFLICT(key) DO NOTHING`,
   );
   const release = db.prepare("DELETE FROM undecodable_keys WHERE key = ?");
+  const anyHeld = db.prepare<[], { one: number }>("SELECT 1 AS one FROM undecodable_keys LIMIT 1");
+  // Whether the table may hold rows in the current transaction: only hold() adds rows, and begin()
+  // re-reads it per transaction, so a rolled-back transaction cannot leave a wrong answer behind.
+  let mayHold = true;
   return {
+    begin: () => {
+      mayHold = anyHeld.get() !== undefined;
+    },
     hold: (key, kind) => {
       hold.run({ key, kind });
+      mayHold = true;
     },
     release: (key) => {
-      release.run(key);
+      if (mayHold) release.run(key);
     },
   };
 }

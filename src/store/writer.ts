@@ -157,6 +157,7 @@ export function createSyncWriter(db: Db, historyLimit: number): SyncWriter {
   const applyChanges = db.transaction(
     (changes: readonly KvChange[], revision: number, now: number): ApplyResult => {
       const stored = s.state.get()?.revision ?? 0;
+      undecodable.begin();
       takeProblems();
       const result = { applied: 0, skipped: 0 };
       for (const change of changes) {
@@ -192,6 +193,7 @@ export function createSyncWriter(db: Db, historyLimit: number): SyncWriter {
     const result = { puts: 0, deletes: 0, unchanged: 0 };
     takeProblems();
     const addPage = db.transaction((kvs: readonly KvChange[], now: number) => {
+      undecodable.begin();
       for (const kv of kvs) {
         applyOne(kv, now, false);
         result.puts++;
@@ -233,6 +235,7 @@ export function createSyncWriter(db: Db, historyLimit: number): SyncWriter {
     });
     const commit = db.transaction((revision: number, now: number): ResyncResult => {
       const log = (s.state.get()?.initial_sync_done ?? 0) === 1;
+      undecodable.begin();
       takeProblems();
       const result = { puts: 0, deletes: 0, unchanged: 0 };
       for (const { key } of goneKeys.all()) {

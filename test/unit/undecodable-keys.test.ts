@@ -154,6 +154,43 @@ describe("negative committed offsets", () => {
   });
 });
 
+describe("offsets on partitions the snapshot does not list", () => {
+  it("are merged into the page in order: above the last partition, in a gap, on a topic the snapshot lacks, across pages", () => {
+    const store = loaded();
+    const snapshot = snapshotFor(realisticCluster);
+    const orders = snapshot.topics.find((t) => t.name === "orders")!;
+    // orders lists partitions 0 and 2 only: 1 is a gap.
+    orders.partitions = orders.partitions.filter((p) => p.partition !== 1);
+    const commit = (offset: number): Buffer => encodeCommittedOffset({ offset, metadata: "", committedAt: "" });
+    store.writer.applyChanges(
+      [
+        put(keys.snapshot(), encodeSnapshot(snapshot), 11),
+        put(keys.committedOffset("billing", "orders", 5), commit(1), 12),
+        put(keys.committedOffset("billing", "gone", 0), commit(2), 13),
+        put(keys.committedOffset("billing", "gone", 3), commit(3), 14),
+      ],
+      14,
+    );
+    const all = store.reads.fetchOffsets("billing", null, null, 100).items;
+    expect(all.map((r) => [r.topic, r.partition, r.in_snapshot, r.lag])).toEqual([
+      ["gone", 0, false, null],
+      ["gone", 3, false, null],
+      ["orders", 0, true, 10],
+      ["orders", 1, false, null],
+      ["orders", 2, true, 50],
+      ["orders", 5, false, null],
+    ]);
+    const pages: string[][] = [];
+    let after: [string, number] | null = null;
+    do {
+      const page: ReturnType<Store["reads"]["fetchOffsets"]> = store.reads.fetchOffsets("billing", null, after, 4);
+      pages.push(page.items.map((r) => `${r.topic}/${r.partition}`));
+      after = page.next;
+    } while (after !== null);
+    expect(pages).toEqual([["gone/0", "gone/3", "orders/0", "orders/1"], ["orders/2", "orders/5"]]);
+  });
+});
+
 describe("migration 5", () => {
   it("backfills undecodable keys and negative-offset warnings of a database written before it", () => {
     const path = tempDbPath();
