@@ -10,7 +10,7 @@
  * reported as one warning, so the value still decodes (the rest of the cluster is served) and the
  * store records what was ignored. Pure, no I/O.
  */
-import type { ClusterSnapshot } from "./records.js";
+import type { ClusterSnapshot, SnapshotTopic } from "./records.js";
 
 /** How many dropped names a warning quotes before it says "…". */
 const QUOTED_NAMES = 5;
@@ -44,28 +44,25 @@ export function normalizeSnapshot(snapshot: ClusterSnapshot, warnings: string[] 
   const droppedBrokers: string[] = [];
   const brokers = firstOfEach(snapshot.brokers, (a, b) => a.nodeId === b.nodeId, (b) => `node ${b.nodeId}`, droppedBrokers);
 
-  const named = snapshot.topics.filter((t) => t.name !== "");
-  const nameless = snapshot.topics.length - named.length;
+  let nameless = 0;
+  for (const t of snapshot.topics) if (t.name === "") nameless++;
+  const named = nameless > 0 ? snapshot.topics.filter((t) => t.name !== "") : snapshot.topics;
   const droppedTopics: string[] = [];
-  const unique = firstOfEach(
-    nameless > 0 ? named : snapshot.topics,
-    (a, b) => a.name === b.name,
-    (t) => JSON.stringify(t.name),
-    droppedTopics,
-  );
+  const unique = firstOfEach(named, (a, b) => a.name === b.name, (t) => JSON.stringify(t.name), droppedTopics);
   const droppedPartitions: string[] = [];
-  let topicsChanged = unique !== snapshot.topics;
-  const topics = unique.map((t) => {
+  // Copied only from the first topic whose partitions change (the common case copies nothing).
+  let changed: SnapshotTopic[] | null = null;
+  unique.forEach((t, i) => {
     const partitions = firstOfEach(
       t.partitions,
       (a, b) => a.partition === b.partition,
       (p) => `${JSON.stringify(t.name)}/${p.partition}`,
       droppedPartitions,
     );
-    if (partitions === t.partitions) return t;
-    topicsChanged = true;
-    return { ...t, partitions };
+    if (partitions !== t.partitions) (changed ??= unique.slice(0, i)).push({ ...t, partitions });
+    else changed?.push(t);
   });
+  const topics = changed ?? unique;
 
   if (nameless > 0) warnings.push(`${nameless} topic${nameless === 1 ? "" : "s"} without a name (null or "") ignored`);
   if (droppedTopics.length > 0) warnings.push(warning(droppedTopics.length, "duplicate topic entries", droppedTopics));
@@ -73,6 +70,6 @@ export function normalizeSnapshot(snapshot: ClusterSnapshot, warnings: string[] 
     warnings.push(warning(droppedPartitions.length, "duplicate partition entries", droppedPartitions));
   }
   if (droppedBrokers.length > 0) warnings.push(warning(droppedBrokers.length, "duplicate broker entries", droppedBrokers));
-  if (!topicsChanged && brokers === snapshot.brokers) return snapshot;
-  return { ...snapshot, brokers, topics: topicsChanged ? topics : snapshot.topics };
+  if (topics === snapshot.topics && brokers === snapshot.brokers) return snapshot;
+  return { ...snapshot, brokers, topics };
 }
