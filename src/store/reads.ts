@@ -170,17 +170,19 @@ export const UNDECODABLE_GROUP_STATE = "unknown";
 const GROUP_ID_START = keys.groupMetadata("").indexOf("//") + 2;
 const METADATA_SUFFIX = "/metadata";
 
-/** Commit metadata as the offset reads return it: at most OFFSET_METADATA_MAX_BYTES characters, and whether there was more. */
-const METADATA_COLUMNS = `substr(co.metadata, 1, ${OFFSET_METADATA_MAX_BYTES}) AS metadata,
-              length(co.metadata) > ${OFFSET_METADATA_MAX_BYTES} AS metadata_cut`;
+/**
+ * Commit metadata as the offset reads fetch it: one character more than an answer may carry, so a
+ * value of megabytes never leaves SQLite whole, and a longer text says it was cut.
+ */
+const METADATA_COLUMN = `substr(co.metadata, 1, ${OFFSET_METADATA_MAX_BYTES + 1}) AS metadata`;
 
 interface OffsetQueryRow {
   topic: string;
   partition: number;
-  in_snapshot: number;
+  /** 0 on rows of the query for partitions the snapshot does not list; absent on the others. */
+  in_snapshot?: number;
   committed_offset: number | null;
   metadata: string | null;
-  metadata_cut: number | null;
   committed_at: string | null;
   end_offset: number;
 }
@@ -305,8 +307,8 @@ export function createReads(db: Db): Reads {
     // size L) and probed the topic list for each.
     offsetsForGroupTopics: db.prepare(
       `WITH ${SELECTED_TOPICS_CTE}
-       SELECT p.topic, p.partition, 1 AS in_snapshot, co.committed_offset,
-              ${METADATA_COLUMNS}, co.committed_at, COALESCE(eo.next_offset, 0) AS end_offset
+       SELECT p.topic, p.partition, co.committed_offset, ${METADATA_COLUMN}, co.committed_at,
+              COALESCE(eo.next_offset, 0) AS end_offset
        FROM selected CROSS JOIN partitions p ON p.topic = selected.topic
        LEFT JOIN committed_offsets co ON co.group_id = @group AND co.topic = p.topic AND co.partition = p.partition
        LEFT JOIN end_offsets eo ON eo.topic = p.topic AND eo.partition = p.partition
@@ -316,12 +318,13 @@ export function createReads(db: Db): Reads {
     // The group's commits on partitions of the selected topics that the snapshot does not list. Cheap
     // in the common case: per topic one seek for commits above its highest listed partition (all of
     // them for a topic the snapshot lacks), and a probe per commit only for a topic whose listed
-    // partition numbers have gaps.
+    // partition numbers have gaps (fewer partitions than its highest number + 1; topics.partition_count
+    // counts the topic's rows in partitions, src/kafscale/snapshot-normalize.ts).
     unlistedOffsets: db.prepare(
       `WITH ${SELECTED_TOPICS_CTE}, bounds AS MATERIALIZED (
          SELECT selected.topic,
                 COALESCE((SELECT max(p.partition) FROM partitions p WHERE p.topic = selected.topic), -1) AS max_partition,
-                (SELECT count(*) FROM partitions p WHERE p.topic = selected.topic) AS listed
+                COALESCE((SELECT t.partition_count FROM topics t WHERE t.name = selected.topic), 0) AS listed
          FROM selected
        ), unlisted AS (
          SELECT co.* FROM bounds CROSS JOIN committed_offsets co
@@ -332,8 +335,8 @@ export function createReads(db: Db): Reads {
          WHERE bounds.listed <= bounds.max_partition
            AND NOT EXISTS (SELECT 1 FROM partitions p WHERE p.topic = co.topic AND p.partition = co.partition)
        )
-       SELECT co.topic, co.partition, 0 AS in_snapshot, co.committed_offset,
-              ${METADATA_COLUMNS}, co.committed_at, COALESCE(eo.next_offset, 0) AS end_offset
+       SELECT co.topic, co.partition, 0 AS in_snapshot, co.committed_offset, ${METADATA_COLUMN}, co.committed_at,
+              COALESCE(eo.next_offset, 0) AS end_offset
        FROM unlisted co
        LEFT JOIN end_offsets eo ON eo.topic = co.topic AND eo.partition = co.partition
        WHERE (co.topic, co.partition) > (@afterTopic, @afterPartition)
@@ -474,14 +477,14 @@ export function createReads(db: Db): Reads {
       const items = rows.map((r): OffsetRow => {
         // A negative stored offset is no usable commit (the lag rule, docs/SCHEMA.md).
         const committed = r.committed_offset !== null && r.committed_offset >= 0;
-        const inSnapshot = r.in_snapshot === 1;
+        const inSnapshot = r.in_snapshot !== 0;
         const metadata = capUtf8(r.metadata ?? "", OFFSET_METADATA_MAX_BYTES);
         return {
           topic: r.topic,
           partition: r.partition,
           offset: committed ? (r.committed_offset as number) : -1,
           metadata: metadata.text,
-          metadata_truncated: r.metadata_cut === 1 || metadata.cut,
+          metadata_truncated: metadata.cut,
           committed,
           committed_at: r.committed_at,
           end_offset: r.end_offset,
