@@ -176,6 +176,40 @@ const METADATA_SUFFIX = "/metadata";
  */
 const METADATA_COLUMN = `substr(co.metadata, 1, ${OFFSET_METADATA_MAX_BYTES + 1}) AS metadata`;
 
+/**
+ * One of the two statements for commits on partitions the snapshot does not list: the group's commits
+ * on each selected topic `b` matching `range` (and `filter`), ordered, after the cursor, at most @limit.
+ */
+function unlistedOffsetsSql(range: string, filter: string): string {
+  return `WITH RECURSIVE ${SELECTED_TOPICS_CTE}, ${TOPIC_BOUNDS_CTE}
+    SELECT co.topic, co.partition, 0 AS in_snapshot, co.committed_offset, ${METADATA_COLUMN}, co.committed_at,
+           COALESCE(eo.next_offset, 0) AS end_offset
+    FROM b CROSS JOIN committed_offsets co ON co.group_id = @group AND co.topic = b.topic AND ${range}
+    LEFT JOIN end_offsets eo ON eo.topic = co.topic AND eo.partition = co.partition
+    WHERE (co.topic, co.partition) > (@afterTopic, @afterPartition) ${filter}
+    ORDER BY co.topic, co.partition LIMIT @limit`;
+}
+
+/**
+ * Per selected topic (after SELECTED_TOPICS_CTE): its highest partition number in the snapshot (-1
+ * when the snapshot lacks the topic) and how many partitions it lists (topics.partition_count counts
+ * its rows in partitions, src/kafscale/snapshot-normalize.ts). Fewer listed than the highest number
+ * + 1 means the numbers have gaps.
+ */
+const TOPIC_BOUNDS_CTE = `b AS MATERIALIZED (
+         SELECT selected.topic,
+                COALESCE((SELECT max(p.partition) FROM partitions p WHERE p.topic = selected.topic), -1) AS max_partition,
+                COALESCE((SELECT t.partition_count FROM topics t WHERE t.name = selected.topic), 0) AS listed
+         FROM selected
+       )`;
+
+/** Whether the group has a commit on a partition of topic `b` that the snapshot does not list. */
+const HAS_UNLISTED_COMMITS = `EXISTS (SELECT 1 FROM committed_offsets c
+           WHERE c.group_id = @group AND c.topic = b.topic AND c.partition > b.max_partition)
+         OR (b.listed <= b.max_partition AND EXISTS (SELECT 1 FROM committed_offsets c
+           WHERE c.group_id = @group AND c.topic = b.topic AND c.partition < b.max_partition
+             AND NOT EXISTS (SELECT 1 FROM partitions x WHERE x.topic = c.topic AND x.partition = c.partition)))`;
+
 interface OffsetQueryRow {
   topic: string;
   partition: number;
@@ -306,7 +340,7 @@ export function createReads(db: Db): Reads {
     // key. Left to itself the planner scanned every partition of the cluster from the cursor (100k at
     // size L) and probed the topic list for each.
     offsetsForGroupTopics: db.prepare(
-      `WITH ${SELECTED_TOPICS_CTE}
+      `WITH RECURSIVE ${SELECTED_TOPICS_CTE}
        SELECT p.topic, p.partition, co.committed_offset, ${METADATA_COLUMN}, co.committed_at,
               COALESCE(eo.next_offset, 0) AS end_offset
        FROM selected CROSS JOIN partitions p ON p.topic = selected.topic
@@ -315,32 +349,22 @@ export function createReads(db: Db): Reads {
        WHERE (p.topic, p.partition) > (@afterTopic, @afterPartition)
        ORDER BY p.topic, p.partition LIMIT @limit`,
     ),
-    // The group's commits on partitions of the selected topics that the snapshot does not list. Cheap
-    // in the common case: per topic one seek for commits above its highest listed partition (all of
-    // them for a topic the snapshot lacks), and a probe per commit only for a topic whose listed
-    // partition numbers have gaps (fewer partitions than its highest number + 1; topics.partition_count
-    // counts the topic's rows in partitions, src/kafscale/snapshot-normalize.ts).
-    unlistedOffsets: db.prepare(
-      `WITH ${SELECTED_TOPICS_CTE}, bounds AS MATERIALIZED (
-         SELECT selected.topic,
-                COALESCE((SELECT max(p.partition) FROM partitions p WHERE p.topic = selected.topic), -1) AS max_partition,
-                COALESCE((SELECT t.partition_count FROM topics t WHERE t.name = selected.topic), 0) AS listed
-         FROM selected
-       ), unlisted AS (
-         SELECT co.* FROM bounds CROSS JOIN committed_offsets co
-           ON co.group_id = @group AND co.topic = bounds.topic AND co.partition > bounds.max_partition
-         UNION ALL
-         SELECT co.* FROM bounds CROSS JOIN committed_offsets co
-           ON co.group_id = @group AND co.topic = bounds.topic AND co.partition < bounds.max_partition
-         WHERE bounds.listed <= bounds.max_partition
-           AND NOT EXISTS (SELECT 1 FROM partitions p WHERE p.topic = co.topic AND p.partition = co.partition)
-       )
-       SELECT co.topic, co.partition, 0 AS in_snapshot, co.committed_offset, ${METADATA_COLUMN}, co.committed_at,
-              COALESCE(eo.next_offset, 0) AS end_offset
-       FROM unlisted co
-       LEFT JOIN end_offsets eo ON eo.topic = co.topic AND eo.partition = co.partition
-       WHERE (co.topic, co.partition) > (@afterTopic, @afterPartition)
-       ORDER BY co.topic, co.partition LIMIT @limit`,
+    // How many selected topics have commits on partitions the snapshot does not list: a few seeks per
+    // topic, so the statements that find those commits run only when there are any.
+    countUnlistedTopics: db.prepare<{ group: string; topics: string | null }, { n: number }>(
+      `WITH RECURSIVE ${SELECTED_TOPICS_CTE}, ${TOPIC_BOUNDS_CTE}
+       SELECT count(*) AS n FROM b WHERE ${HAS_UNLISTED_COMMITS}`,
+    ),
+    // The group's commits on partitions the snapshot does not list, in two statements (as one compound
+    // statement they cost several times more): per topic one seek for commits above its highest listed
+    // partition (all of them for a topic the snapshot lacks); and, only for a topic whose partition
+    // numbers have gaps, a probe per commit below that number.
+    offsetsAboveListed: db.prepare(unlistedOffsetsSql("co.partition > b.max_partition", "")),
+    offsetsInGaps: db.prepare(
+      unlistedOffsetsSql(
+        "co.partition < b.max_partition",
+        "AND b.listed <= b.max_partition AND NOT EXISTS (SELECT 1 FROM partitions p WHERE p.topic = co.topic AND p.partition = co.partition)",
+      ),
     ),
     committedTopics: db.prepare<[string, string], { topic: string }>(
       `SELECT j.value AS topic FROM json_each(?) j
@@ -469,11 +493,13 @@ export function createReads(db: Db): Reads {
         afterPartition: after?.[1] ?? -1,
         limit: limit + 1,
       };
-      // Commits on unlisted partitions are rare: merge the two ordered lists, then cut the page.
-      const rows = mergeOffsetRows(
-        s.offsetsForGroupTopics.all(params) as OffsetQueryRow[],
-        s.unlistedOffsets.all(params) as OffsetQueryRow[],
-      ).slice(0, limit + 1);
+      const listed = s.offsetsForGroupTopics.all(params) as OffsetQueryRow[];
+      // Commits on unlisted partitions are rare: looked for only when there are any, then merged in
+      // order and the page cut.
+      const unlisted = (s.countUnlistedTopics.get(params)?.n ?? 0) > 0
+        ? mergeOffsetRows(s.offsetsAboveListed.all(params) as OffsetQueryRow[], s.offsetsInGaps.all(params) as OffsetQueryRow[])
+        : [];
+      const rows = mergeOffsetRows(listed, unlisted).slice(0, limit + 1);
       const items = rows.map((r): OffsetRow => {
         // A negative stored offset is no usable commit (the lag rule, docs/SCHEMA.md).
         const committed = r.committed_offset !== null && r.committed_offset >= 0;

@@ -125,7 +125,7 @@ export function createUndecodableKeys(db: Db): UndecodableKeys {
     ),
     // The end offsets of the listed topics, or (NULL) of the topics the group commits to or is assigned.
     endOffsets: db.prepare<{ topics: string | null; group: string; limit: number }, Row>(
-      `WITH ${SELECTED_TOPICS_CTE}
+      `WITH RECURSIVE ${SELECTED_TOPICS_CTE}
        SELECT u.key, kv.mod_revision AS revision, kv.decode_error AS reason, u.last_good_revision,
               count(*) OVER () AS total
        FROM selected
