@@ -105,9 +105,9 @@ export function createSyncWriter(db: Db, historyLimit: number): SyncWriter {
   };
 
   /**
-   * Applies one change. A value that does not decode
-   * leaves the key's derived rows as its last good value made them (undecodable_keys remembers
-   * which), so answers keep the last truth and say it is held rather than lose it silently.
+   * Applies one change. A value that does not decode leaves the key's derived rows as its last good
+   * value made them (undecodable_keys remembers which), so answers keep the last truth and say it is
+   * held, rather than lose it silently.
    */
   const applyOne = (change: KvChange, now: number, log: boolean): void => {
     const key = parseKey(change.key);
