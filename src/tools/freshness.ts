@@ -39,7 +39,7 @@ const LISTED_UNDECODABLE_KEYS = 5;
 const MAX_REASON_CHARS = 200;
 
 /** "<key>: value at revision R does not decode (<why>); serving …", one stale reason per key. */
-export function undecodableReason(k: UndecodableKey): string {
+function undecodableReason(k: UndecodableKey): string {
   const why = k.reason.length > MAX_REASON_CHARS ? `${k.reason.slice(0, MAX_REASON_CHARS - 1)}…` : k.reason;
   const served =
     k.lastGoodRevision === null
