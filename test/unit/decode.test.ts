@@ -12,6 +12,7 @@ import {
   decodeTopicConfig,
 } from "../../src/kafscale/decode.js";
 import { convertSnapshot } from "../../src/kafscale/snapshot-fast-path.js";
+import { FOREIGN_KEYS } from "../../src/kafscale/snapshot-schema.js";
 import { buildClusterKvs } from "../../src/demo/cluster-spec.js";
 import { realisticCluster } from "../support/fixtures.js";
 import {
@@ -272,6 +273,19 @@ describe("contract §3 snapshot", () => {
       else {
         expect(fast, name).toEqual(schema);
         accepted.push(name);
+      }
+    }
+    // Every key of the other shape makes a topic or partition mixed, on both paths.
+    for (const [shape, base] of [["v1.6", SNAPSHOT_JSON], ["legacy", v14]] as const) {
+      for (const key of FOREIGN_KEYS.partition[shape]) {
+        const value = snapshotWith((j) => (firstPartition(j)[key] = 0), base);
+        expect(() => decodeSnapshotWithSchema(value), `${shape} partition + ${key}`).toThrow(DecodeError);
+        expect(convertSnapshot(JSON.parse(value.toString("utf8"))), `${shape} partition + ${key}`).toBeNull();
+      }
+      for (const key of FOREIGN_KEYS.topic[shape]) {
+        const value = snapshotWith((j) => (firstTopic(j)[key] = "orders"), base);
+        expect(() => decodeSnapshotWithSchema(value), `${shape} topic + ${key}`).toThrow(DecodeError);
+        expect(convertSnapshot(JSON.parse(value.toString("utf8"))), `${shape} topic + ${key}`).toBeNull();
       }
     }
     // Both paths agree; and they agree on the documented rules, not on rejecting everything.
