@@ -5,7 +5,7 @@
  */
 import type { Store } from "../store/index.js";
 import type { KvChange } from "../kafscale/records.js";
-import { buildClusterKvs, type ClusterSpec } from "./cluster-spec.js";
+import { buildClusterKvs, type ClusterSpec, type KeyValue } from "./cluster-spec.js";
 
 const ramp = (n: number, base: number, step: number): number[] => Array.from({ length: n }, (_, i) => base + i * step);
 
@@ -56,19 +56,10 @@ export const demoCluster: ClusterSpec = {
 };
 
 /**
- * Loads the demo cluster into the store as one sync at revision = number of keys, labelled "demo".
- * A store that already holds a snapshot of a live cluster is refused, never overwritten (`demo --db`
- * pointed at the service's own file by mistake); an earlier demo snapshot is replaced.
+ * Loads key/values into the store as one full sync, as if etcd held exactly these keys: each key at
+ * its own revision, the snapshot at revision = number of keys + 1. Returns that revision.
  */
-export async function loadDemoCluster(store: Store, spec: ClusterSpec = demoCluster): Promise<number> {
-  const existing = store.syncState.get();
-  if (existing.revision > 0 && existing.source !== "demo") {
-    throw new Error(
-      `${store.path} holds a snapshot of a live cluster (source ${existing.source}, revision ${existing.revision}); ` +
-        "the demo will not overwrite it. Choose another file for the demo snapshot.",
-    );
-  }
-  const kvs = buildClusterKvs(spec);
+export async function loadKeyValues(store: Store, kvs: readonly KeyValue[], now: number = Date.now()): Promise<number> {
   const changes: KvChange[] = kvs.map((kv, i) => ({
     type: "put",
     key: kv.key,
@@ -83,7 +74,29 @@ export async function loadDemoCluster(store: Store, spec: ClusterSpec = demoClus
   // In key order, as etcd's range read delivers it: replacing an earlier demo snapshot is a resync merge.
   changes.sort((x, y) => Buffer.compare(Buffer.from(x.key), Buffer.from(y.key)));
   await session.addPage(changes, revision);
-  await session.commit(revision);
+  await session.commit(revision, now);
+  return revision;
+}
+
+/** Loads the keys a cluster spec implies (see {@link loadKeyValues}); tests load their fixtures this way. */
+export async function loadClusterSpec(store: Store, spec: ClusterSpec, now?: number): Promise<number> {
+  return loadKeyValues(store, buildClusterKvs(spec), now);
+}
+
+/**
+ * Loads the demo cluster into the store (see {@link loadClusterSpec}), labelled "demo". A store that
+ * already holds a snapshot of a live cluster is refused, never overwritten (`demo --db` pointed at the
+ * service's own file by mistake); an earlier demo snapshot is replaced.
+ */
+export async function loadDemoCluster(store: Store, spec: ClusterSpec = demoCluster): Promise<number> {
+  const existing = store.syncState.get();
+  if (existing.revision > 0 && existing.source !== "demo") {
+    throw new Error(
+      `${store.path} holds a snapshot of a live cluster (source ${existing.source}, revision ${existing.revision}); ` +
+        "the demo will not overwrite it. Choose another file for the demo snapshot.",
+    );
+  }
+  const revision = await loadClusterSpec(store, spec);
   store.syncState.setSource("demo");
   return revision;
 }

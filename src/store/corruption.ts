@@ -14,7 +14,7 @@ import Database from "better-sqlite3";
 import { existsSync, renameSync, rmSync } from "node:fs";
 import { openDatabase, type Db } from "./database.js";
 import type { Store } from "./index.js";
-import { READ_MODEL_TABLES } from "./table-dump.js";
+import { NOT_READ_MODEL } from "./table-dump.js";
 
 const COMPANIONS = ["", "-wal", "-shm"];
 
@@ -119,7 +119,8 @@ interface LocalTable {
 }
 
 const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
-const SKIP = new Set<string>([...READ_MODEL_TABLES, "sync_state"]);
+/** What etcd cannot give back: the tables `verify` leaves out, but for this mirror's own bookkeeping. */
+const isLocal = (name: string): boolean => Object.hasOwn(NOT_READ_MODEL, name) && name !== "sync_state";
 
 function localTables(old: Db, live: Db): LocalTable[] {
   let names: { name: string; wr: number }[];
@@ -131,7 +132,7 @@ function localTables(old: Db, live: Db): LocalTable[] {
     return [];
   }
   return names
-    .filter(({ name }) => !SKIP.has(name))
+    .filter(({ name }) => isLocal(name))
     .map(({ name, wr }) => ({
       name,
       withoutRowid: wr === 1,

@@ -29,6 +29,7 @@ import { createReportReads, type ReportReads } from "./report-reads.js";
 import { storageErrorOf, type StorageError } from "./storage-errors.js";
 import { createSyncStateStore, type SyncStateStore } from "./sync-state.js";
 import { createTableDump, type TableDump } from "./table-dump.js";
+import { createUndecodableKeys, type UndecodableKeys } from "./undecodable-keys.js";
 import { createSyncWriter, type SyncWriter } from "./writer.js";
 
 /** Everything prepared over one connection. */
@@ -40,6 +41,7 @@ export interface ConnectionApis {
   reports: ReportReads;
   tables: TableDump;
   audit: AuditStore;
+  undecodable: UndecodableKeys;
 }
 
 export type GenerationMode = "normal" | "degraded" | "follower";
@@ -68,6 +70,7 @@ function apisOver(db: Db): ConnectionApis {
     reports: createReportReads(db),
     tables: createTableDump(db),
     audit: createAuditStore(db),
+    undecodable: createUndecodableKeys(db),
   };
 }
 

@@ -23,10 +23,12 @@ import { isCorruption, StorageBusyError, storageErrorOf, type StorageError } fro
 import { createStorageHealth, type StorageHealth, type WritePath } from "./storage-health.js";
 import type { SyncStateStore } from "./sync-state.js";
 import type { TableDump } from "./table-dump.js";
+import type { UndecodableKeys } from "./undecodable-keys.js";
 import { createWalProbe, fileSize, type WalProbe } from "./wal-health.js";
 import type { LargeApply, ResyncSession, SyncWriter } from "./writer.js";
 
-export type { SyncWriter, ResyncSession, ApplyResult, ResyncResult, LargeApply } from "./writer.js";
+export type { SyncWriter, ResyncSession, ApplyResult, ResyncResult, LargeApply, DecodeProblem, DecodeReport } from "./writer.js";
+export type { KeyDependencies, UndecodableKey, UndecodableKeys, LastGoodValue } from "./undecodable-keys.js";
 export type { SyncState, SyncStateStore, LinkState, SyncPhase } from "./sync-state.js";
 export type * from "./reads.js";
 export type { KvMirror, MirroredKv, DecodeErrorRow, ChangeRow } from "./kv-mirror.js";
@@ -73,8 +75,6 @@ export interface Store {
    * it again. Used to rebuild a corrupt snapshot (src/store/corruption.ts).
    */
   reopen(replace: (path: string) => void): void;
-  /** Copies a consistent snapshot of the database to `file` (SQLite online backup). */
-  backupTo(file: string): Promise<void>;
   /** Resolves once background work (WAL checkpoints after large writes) is done. */
   idle(): Promise<void>;
   /**
@@ -84,6 +84,8 @@ export interface Store {
   publishOpsCopy(options: OpsCopyOptions): Promise<OpsCopyResult>;
   /** A PASSIVE checkpoint and the WAL's size, for the WAL health monitor; null for ":memory:". */
   readonly probeWal: (() => WalProbe) | null;
+  /** Keys whose current value does not decode (their last good value is served), by dependency. */
+  readonly undecodable: UndecodableKeys;
   close(): void;
 }
 
@@ -260,6 +262,7 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
     reports: forwarding(() => readApis().reports, noticeCorruption),
     tables: forwarding(() => readApis().tables, noticeCorruption),
     audit,
+    undecodable: forwarding(() => readApis().undecodable, noticeCorruption),
     health,
     mode: () => gen.mode,
     reopen: (replace) => {
@@ -271,9 +274,6 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
         for (const path of ["sync", "metrics", "audit"] as const) health.succeeded(path);
         adopt(open());
       }
-    },
-    backupTo: async (target) => {
-      await (gen.read ?? gen.write).backup(target);
     },
     idle: () => gen.checkpoints.idle(),
     // From the read-only connection when there is one: a backup through the write connection would

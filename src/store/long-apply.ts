@@ -9,8 +9,9 @@
  */
 import { INVALID_UTF8_KEY_PREFIX } from "../kafscale/keys.js";
 import type { KvChange } from "../kafscale/records.js";
-import { beginLongWrite } from "./long-write.js";
+import { beginLongWrite, type LongWrite } from "./long-write.js";
 import { compareText } from "./table-dump.js";
+import { emptyDecodeReport } from "./decode-report.js";
 import type { ApplyResult, ResyncResult, ResyncSession, WriterCore } from "./writer.js";
 
 /** A batch of any size, applied in slices inside one transaction. */
@@ -22,11 +23,24 @@ export interface LargeApply {
   abort(): void;
 }
 
+/** Runs the first statements of a long write just begun; if they fail, the write ends with them. */
+function startedIn<T>(write: LongWrite, first: () => T): T {
+  try {
+    return first();
+  } catch (err) {
+    write.rollback();
+    throw err;
+  }
+}
+
 /** Starts a large batch (the gate refuses other writes until commit or abort). */
 export function beginLargeApply(core: WriterCore, now: number): LargeApply {
   const write = beginLongWrite(core.db, core.gate, core.checkpoints, "applying a large etcd revision");
-  const stored = core.stored().revision;
-  const result: ApplyResult = { applied: 0, skipped: 0, decodeErrors: 0 };
+  const stored = startedIn(write, () => {
+    core.beginTransaction();
+    return core.stored().revision;
+  });
+  const result: ApplyResult = { applied: 0, skipped: 0, ...emptyDecodeReport() };
   return {
     apply: (changes) =>
       write.each(
@@ -36,7 +50,7 @@ export function beginLargeApply(core: WriterCore, now: number): LargeApply {
             result.skipped++;
             return;
           }
-          if (core.applyOne(change, now, true)) result.decodeErrors++;
+          core.applyOne(change, now, true, result);
           result.applied++;
         },
         core.prune,
@@ -78,9 +92,12 @@ export function beginMergeResync(core: WriterCore): ResyncSession {
     ),
   };
   const write = beginLongWrite(db, core.gate, core.checkpoints, "resyncing from etcd");
+  const log = startedIn(write, () => {
+    core.beginTransaction();
+    return core.stored().initialSyncDone;
+  });
   const now = Date.now();
-  const log = core.stored().initialSyncDone;
-  const result: ResyncResult = { puts: 0, deletes: 0, unchanged: 0, decodeErrors: 0 };
+  const result: ResyncResult = { puts: 0, deletes: 0, unchanged: 0, ...emptyDecodeReport() };
   const escapedSeen = new Set<string>();
   // The last (valid UTF-8) key of the pages merged so far; "" sorts before every key.
   let mergedUpTo = "";
@@ -102,6 +119,7 @@ export function beginMergeResync(core: WriterCore): ResyncSession {
       { type: "delete", key, value: Buffer.alloc(0), modRevision: revision, createRevision: 0, version: 0, lease: "0" },
       now,
       log,
+      result,
     );
     result.deletes++;
   };
@@ -110,7 +128,7 @@ export function beginMergeResync(core: WriterCore): ResyncSession {
       result.unchanged++;
       return;
     }
-    if (core.applyOne(kv, now, log)) result.decodeErrors++;
+    core.applyOne(kv, now, log, result);
     result.puts++;
   };
 

@@ -8,26 +8,27 @@
  * done), so it writes each page straight into the tables, a slice per transaction.
  */
 import type { Db } from "./database.js";
+import { addDecodeProblem, emptyDecodeReport, type DecodeProblem, type DecodeReport } from "./decode-report.js";
 import { createDerivedWriter } from "./derived.js";
 import { beginLargeApply, beginMergeResync, type LargeApply } from "./long-apply.js";
 import { nextTurn, SLICE_MS, type CheckpointScheduler, type WriteGate } from "./long-write.js";
+import { createUndecodableKeysWriter } from "./undecodable-keys.js";
 import { decodeEntry } from "../kafscale/decode.js";
 import { parseKey } from "../kafscale/keys.js";
 import type { DecodedEntry, KvChange } from "../kafscale/records.js";
 
 export type { LargeApply } from "./long-apply.js";
+export type { DecodeProblem, DecodeReport } from "./decode-report.js";
 
-export interface ApplyResult {
+export interface ApplyResult extends DecodeReport {
   applied: number;
   skipped: number;
-  decodeErrors: number;
 }
 
-export interface ResyncResult {
+export interface ResyncResult extends DecodeReport {
   puts: number;
   deletes: number;
   unchanged: number;
-  decodeErrors: number;
 }
 
 /**
@@ -54,8 +55,13 @@ export interface WriterCore {
   db: Db;
   gate: WriteGate;
   checkpoints: CheckpointScheduler;
-  /** Applies one change (no transaction of its own); returns true if its value failed to decode. */
-  applyOne(change: KvChange, now: number, log: boolean): boolean;
+  /** Call first in every write transaction (see UndecodableKeysWriter.begin). */
+  beginTransaction(): void;
+  /**
+   * Applies one change (no transaction of its own). A value that does not decode keeps its key's
+   * last good rows; it and a value decoded with a warning are added to `report`.
+   */
+  applyOne(change: KvChange, now: number, log: boolean, report: DecodeReport): void;
   /** Trims change_log and decode_errors to the history limit. */
   prune(): void;
   stored(): { revision: number; initialSyncDone: boolean };
@@ -74,21 +80,25 @@ export interface LongWriteSupport {
 /** Creates the write path over an open database. `historyLimit` bounds change_log and decode_errors. */
 export function createSyncWriter(db: Db, historyLimit: number, longWrites: LongWriteSupport): SyncWriter {
   const derived = createDerivedWriter(db);
+  const undecodable = createUndecodableKeysWriter(db);
   const s = {
     state: db.prepare<[], { revision: number; initial_sync_done: number }>(
       "SELECT revision, initial_sync_done FROM sync_state WHERE id = 1",
     ),
     upsertKv: db.prepare(
-      `INSERT INTO kv (key, value, kind, mod_revision, create_revision, version, lease, decode_error)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO kv (key, value, kind, mod_revision, create_revision, version, lease, decode_error, decode_warning)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(key) DO UPDATE SET value = excluded.value, kind = excluded.kind,
          mod_revision = excluded.mod_revision, create_revision = excluded.create_revision,
-         version = excluded.version, lease = excluded.lease, decode_error = excluded.decode_error`,
+         version = excluded.version, lease = excluded.lease, decode_error = excluded.decode_error,
+         decode_warning = excluded.decode_warning`,
     ),
     deleteKv: db.prepare("DELETE FROM kv WHERE key = ?"),
     log: db.prepare("INSERT INTO change_log (revision, at, op, key, kind) VALUES (?, ?, ?, ?, ?)"),
     pruneLog: db.prepare("DELETE FROM change_log WHERE id <= (SELECT max(id) FROM change_log) - ?"),
-    decodeError: db.prepare("INSERT INTO decode_errors (key, revision, reason, recorded_at) VALUES (?, ?, ?, ?)"),
+    decodeError: db.prepare(
+      "INSERT INTO decode_errors (key, revision, reason, recorded_at, severity) VALUES (?, ?, ?, ?, ?)",
+    ),
     pruneDecodeErrors: db.prepare("DELETE FROM decode_errors WHERE id <= (SELECT max(id) FROM decode_errors) - ?"),
     advance: db.prepare(
       "UPDATE sync_state SET revision = max(revision, ?), synced_at = ? WHERE id = 1",
@@ -100,22 +110,42 @@ export function createSyncWriter(db: Db, historyLimit: number, longWrites: LongW
     ),
   };
 
-  /** Applies one change; returns true if its value failed to decode. */
-  const applyOne = (change: KvChange, now: number, log: boolean): boolean => {
+  const recordProblem = (
+    report: DecodeReport,
+    change: KvChange,
+    severity: DecodeProblem["severity"],
+    reason: string,
+    now: number,
+  ): void => {
+    s.decodeError.run(change.key, change.modRevision, reason, now, severity);
+    addDecodeProblem(report, { key: change.key, revision: change.modRevision, severity, reason });
+  };
+
+  /**
+   * Applies one change. A value that does not decode leaves the key's derived rows as its last good
+   * value made them (undecodable_keys remembers which), so answers keep the last truth and say it is
+   * held, rather than lose it silently.
+   */
+  const applyOne = (change: KvChange, now: number, log: boolean, report: DecodeReport): void => {
     const key = parseKey(change.key);
-    derived.remove(key);
     if (log) s.log.run(change.modRevision, now, change.type, change.key, key.kind);
     if (change.type === "delete") {
+      derived.remove(key);
+      if (key.kind !== "unknown") undecodable.release(change.key);
       s.deleteKv.run(change.key);
-      return false;
+      return;
     }
     let entry: DecodedEntry | undefined;
     let reason: string | null = null;
+    const warnings: string[] = [];
     try {
-      entry = decodeEntry(key, change.value);
+      entry = decodeEntry(key, change.value, warnings);
     } catch (err) {
       reason = err instanceof Error ? err.message : String(err);
     }
+    // Before the kv row changes: hold reads the value it replaces.
+    if (reason !== null) undecodable.hold(change.key, key.kind);
+    const warning = warnings.length > 0 ? warnings.join("; ") : null;
     s.upsertKv.run(
       change.key,
       change.value,
@@ -125,10 +155,15 @@ export function createSyncWriter(db: Db, historyLimit: number, longWrites: LongW
       change.version,
       change.lease,
       reason,
+      warning,
     );
-    if (entry) derived.insert(entry, change.modRevision, change.lease);
-    if (reason !== null) s.decodeError.run(change.key, change.modRevision, reason, now);
-    return reason !== null;
+    if (entry && entry.kind !== "unknown") {
+      derived.remove(key);
+      derived.insert(entry, change.modRevision, change.lease);
+      undecodable.release(change.key);
+    }
+    if (reason !== null) recordProblem(report, change, "error", reason, now);
+    if (warning !== null) recordProblem(report, change, "warning", warning, now);
   };
 
   const prune = (): void => {
@@ -139,6 +174,7 @@ export function createSyncWriter(db: Db, historyLimit: number, longWrites: LongW
   const core: WriterCore = {
     db,
     ...longWrites,
+    beginTransaction: () => undecodable.begin(),
     applyOne,
     prune,
     stored: () => {
@@ -156,14 +192,15 @@ export function createSyncWriter(db: Db, historyLimit: number, longWrites: LongW
   const applyChanges = db.transaction(
     (changes: readonly KvChange[], revision: number, now: number): ApplyResult => {
       const stored = s.state.get()?.revision ?? 0;
-      const result: ApplyResult = { applied: 0, skipped: 0, decodeErrors: 0 };
+      undecodable.begin();
+      const result: ApplyResult = { applied: 0, skipped: 0, ...emptyDecodeReport() };
       for (const change of changes) {
         // Exactly-once: a change at or below the stored revision is already in the mirror.
         if (change.modRevision <= stored) {
           result.skipped++;
           continue;
         }
-        if (applyOne(change, now, true)) result.decodeErrors++;
+        applyOne(change, now, true, result);
         result.applied++;
       }
       s.advance.run(revision, now);
@@ -179,13 +216,14 @@ export function createSyncWriter(db: Db, historyLimit: number, longWrites: LongW
    * attempt, finding rows, takes the resync path and converges.
    */
   const beginDirectLoad = (): ResyncSession => {
-    const result: ResyncResult = { puts: 0, deletes: 0, unchanged: 0, decodeErrors: 0 };
+    const result: ResyncResult = { puts: 0, deletes: 0, unchanged: 0, ...emptyDecodeReport() };
     /** Applies kvs from `from` on until the slice's time is up; returns where it stopped. */
     const applySlice = db.transaction((kvs: readonly KvChange[], from: number, now: number): number => {
+      undecodable.begin();
       const started = performance.now();
       let i = from;
       while (i < kvs.length) {
-        if (applyOne(kvs[i++] as KvChange, now, false)) result.decodeErrors++;
+        applyOne(kvs[i++] as KvChange, now, false, result);
         result.puts++;
         if (performance.now() - started >= SLICE_MS) break;
       }

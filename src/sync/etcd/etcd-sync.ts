@@ -28,6 +28,7 @@ import { createCatchUpTracker } from "./watch-catch-up.js";
 import { KAFSCALE_PREFIX } from "../../kafscale/keys.js";
 import type { KvChange } from "../../kafscale/records.js";
 import type { Logger } from "../../log.js";
+import { createDecodeLog } from "../decode-log.js";
 import { ApplyFailed, createWatchApplier } from "./watch-apply.js";
 import { openWatchStream, prefixEnd, type WatchStream } from "./watch-stream.js";
 import { keyText } from "./watch-wire.js";
@@ -101,6 +102,7 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
   const backoff = { baseMs: options.backoffBaseMs ?? 200, capMs: options.backoffCapMs ?? 15_000 };
   const events = new EventEmitter();
   events.setMaxListeners(0);
+  const decodeLog = createDecodeLog(logger);
 
   let stopped = false;
   let running: Promise<void> | null = null;
@@ -163,12 +165,18 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
         if (stopped) throw new Error("stopped during sync");
       }
       const result = await session.commit(revision);
+      decodeLog.report(result);
       failures = 0;
       store.syncState.setLink("connected");
+      const { puts, deletes, unchanged, decodeErrors, decodeWarnings } = result;
       logger.info(initial ? "etcd sync: initial load done" : "etcd sync: resync done", {
         revision,
         keys,
-        ...result,
+        puts,
+        deletes,
+        unchanged,
+        decodeErrors,
+        decodeWarnings,
       });
       events.emit("applied", revision);
       return revision;
@@ -230,6 +238,7 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
           pause: () => w.pause(),
           resume: () => w.resume(),
           onApplied: (revision, delayMs) => events.emit("applied", revision, delayMs),
+          onDecodeReport: (report) => decodeLog.report(report),
           onError: (err) => fail(err),
         });
         connectTimer = setTimeout(

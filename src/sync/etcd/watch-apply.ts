@@ -8,7 +8,7 @@
  *    as one long write (src/store/long-apply.ts): decoded and written a slice at a time, the event
  *    loop free in between, the stream paused meanwhile so etcd waits instead of piling up responses.
  */
-import type { Store } from "../../store/index.js";
+import type { DecodeReport, Store } from "../../store/index.js";
 import type { KvChange } from "../../kafscale/records.js";
 import type { WatchFrame } from "./watch-wire.js";
 
@@ -33,6 +33,8 @@ export interface WatchApplierOptions {
   resume(): void;
   /** After each commit, with the revision the store now holds and the time since its first response arrived. */
   onApplied(revision: number, delayMs: number): void;
+  /** After each commit, with the values of the batch that did not decode or decoded with a warning (for the log). */
+  onDecodeReport(report: DecodeReport): void;
   /** Once, on the first failure (nothing of the failed batch was committed); nothing is applied after. */
   onError(err: ApplyFailed): void;
 }
@@ -71,14 +73,16 @@ export function createWatchApplier(options: WatchApplierOptions): WatchApplier {
 
   const applyLarge = async (frames: WatchFrame[], since: number): Promise<void> => {
     const large = store.writer.beginLargeApply();
+    let result: DecodeReport;
     try {
       for (const frame of frames) await large.apply(tracked(frame.changes()));
-      large.commit(watermark);
+      result = large.commit(watermark);
     } catch (err) {
       large.abort();
       throw err;
     }
     options.onApplied(watermark, performance.now() - since);
+    options.onDecodeReport(result);
   };
 
   const flush = (): void => {
@@ -92,8 +96,9 @@ export function createWatchApplier(options: WatchApplierOptions): WatchApplier {
     if (events <= LARGE_BATCH) {
       try {
         const batch = [...tracked(frames.flatMap((frame) => [...frame.changes()]))];
-        store.writer.applyChanges(batch, watermark);
+        const result = store.writer.applyChanges(batch, watermark);
         options.onApplied(watermark, performance.now() - pendingSince);
+        options.onDecodeReport(result);
       } catch (err) {
         fail(err);
       }
