@@ -2,6 +2,7 @@
 //   kafscale ← store ← sync;  store ← tools ← audit ← http;  service.ts and cli/ wire them.
 // kafscale/ (the domain) imports nothing else from src/ and does no I/O; etcd3 stays in src/sync,
 // better-sqlite3 (and SQL) in src/store; nothing below service.ts imports http/ or cli/.
+// The SQLite binding is loaded in one place, src/store/sqlite-driver.ts (12 on Node 20, 13 on Node >= 22).
 import tseslint from "typescript-eslint";
 
 const LAYERS = ["kafscale", "store", "sync", "tools", "audit", "http", "demo", "cli"];
@@ -21,7 +22,7 @@ const layerRule = (forbiddenFolders, { modules = [], patterns = [], message }) =
   ],
 });
 const except = (...allowed) => LAYERS.filter((layer) => !allowed.includes(layer));
-const IO_MODULES = ["etcd3", "better-sqlite3", "express", "node:fs", "node:net", "node:http", "node:child_process", "fs", "http"];
+const IO_MODULES = ["etcd3", "better-sqlite3", "better-sqlite3-napi", "express", "node:fs", "node:net", "node:http", "node:child_process", "fs", "http"];
 
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "coverage/**", "charts/**"] },
@@ -53,7 +54,7 @@ export default tseslint.config(
   {
     files: ["src/sync/**/*.ts"],
     rules: layerRule(except("kafscale", "store", "sync"), {
-      modules: ["better-sqlite3", "express"],
+      modules: ["better-sqlite3", "better-sqlite3-napi", "express"],
       patterns: WIRING,
       message: "src/sync reads etcd and brokers into the store; it does not know tools, HTTP or the CLI",
     }),
@@ -61,7 +62,7 @@ export default tseslint.config(
   {
     files: ["src/tools/**/*.ts"],
     rules: layerRule(except("kafscale", "store", "tools"), {
-      modules: ["etcd3", "better-sqlite3", "express"],
+      modules: ["etcd3", "better-sqlite3", "better-sqlite3-napi", "express"],
       patterns: WIRING,
       message: "tools read through src/store functions; they know nothing of etcd, SQL or HTTP",
     }),
@@ -69,7 +70,7 @@ export default tseslint.config(
   {
     files: ["src/audit/**/*.ts"],
     rules: layerRule(except("kafscale", "store", "tools", "audit"), {
-      modules: ["etcd3", "better-sqlite3", "express"],
+      modules: ["etcd3", "better-sqlite3", "better-sqlite3-napi", "express"],
       patterns: WIRING,
       message: "src/audit records tool calls for every transport; it does not know HTTP or sync",
     }),
@@ -101,6 +102,23 @@ export default tseslint.config(
       patterns: ["**/test/**", "**/test/*"],
       message: "bench/ stands alone: no test/ helpers, no undeclared transitive dependencies",
     }),
+  },
+  {
+    // Everything else gets `Database` from the driver module; type-only imports of the typings are fine.
+    files: ["**/*.ts"],
+    ignores: ["src/store/sqlite-driver.ts"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          paths: ["better-sqlite3", "better-sqlite3-napi"].map((name) => ({
+            name,
+            allowTypeImports: true,
+            message: "load SQLite through src/store/sqlite-driver.ts (it picks the binding for this Node.js)",
+          })),
+        },
+      ],
+    },
   },
   // Tests poke at loosely typed JSON answers; `any` there keeps assertions readable.
   { files: ["test/**/*.ts"], rules: { "@typescript-eslint/no-explicit-any": "off" } },

@@ -13,6 +13,7 @@ import type { AuditTrail } from "./audit/audit-trail.js";
 import { assertProdFence, authModeOf, createAuth, type AuthSetup } from "./http/auth/auth-mode.js";
 import type { Logger } from "./log.js";
 import { createStore, type Store } from "./store/index.js";
+import { describeSqliteDriver } from "./store/sqlite-driver.js";
 import { createEtcdSync, type EtcdSync } from "./sync/etcd/etcd-sync.js";
 import { rotatingConnector } from "./sync/etcd/member-connector.js";
 import { createMetricsPoller, metricsEnabled, metricsStaleAfterMs, type MetricsPoller } from "./sync/metrics/metrics-poller.js";
@@ -212,7 +213,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         events.on("applied", onApplied);
         closers.push(() => void events.off("applied", onApplied));
       }
-      logger.info("listening", { address: listenAddress, url: `${url}/mcp` });
+      logger.info("listening", { address: listenAddress, url: `${url}/mcp`, sqlite: describeSqliteDriver() });
     }
     return { store, ctx, sync, poller, walMonitor, opsCopier, url, listenAddress, audit, close };
   } catch (err) {

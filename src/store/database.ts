@@ -2,10 +2,10 @@
  * Opens the SQLite snapshot: WAL (readers never block the writer), a bounded WAL file,
  * foreign-free normalised tables, and numbered migrations applied in one transaction each.
  */
-import Database from "better-sqlite3";
+import { Database } from "./sqlite-driver.js";
 import { MIGRATIONS, type Migration } from "./migrations.js";
 
-export type Db = Database.Database;
+export type Db = Database;
 
 /** Default bound of the write-ahead log after a checkpoint (KAFSCALE_MCP_WAL_SIZE_LIMIT). */
 export const DEFAULT_WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024;
