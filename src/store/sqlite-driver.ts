@@ -6,9 +6,9 @@
  * one Node ABI). Node 24.19 backported per-object environment cleanup hooks into ObjectWrap
  * (nodejs/node#65446, open): the destructor now calls node::RemoveEnvironmentCleanupHook, which
  * aborts the process (SIGABRT, "Assertion failed: (env) != nullptr") when V8 collects a statement
- * in a garbage collection that runs without an entered context — which happens when the collection
- * is triggered from inside the microtask queue (any `await`-heavy code; `kafscale-mcp demo` died at
- * start). better-sqlite3 13 moved to node-addon-api (Node-API, ABI-stable, prebuilt binaries in the
+ * in a garbage collection that runs without an entered context (seen under gdb: V8's InContext()
+ * false in a collection triggered by an allocation; reproduced every time by collections that land
+ * while the microtask queue runs, i.e. `await`-heavy code; `kafscale-mcp demo` died at start). better-sqlite3 13 moved to node-addon-api (Node-API, ABI-stable, prebuilt binaries in the
  * package) and does not crash there, but it requires Node >= 22 and segfaults on Node 20, which
  * development still supports (package.json engines >=20). So:
  *   Node 20    → `better-sqlite3` (12, compiled for the running Node by `npm ci` / `npm rebuild`)
