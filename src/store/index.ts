@@ -5,12 +5,16 @@
 import { createAuditStore, type AuditStore } from "./audit-store.js";
 import { openDatabase } from "./database.js";
 import { createKvMirror, type KvMirror } from "./kv-mirror.js";
+import { createLagEvaluator, type LagEvaluator } from "./lag-evaluator.js";
+import { createLagHistory } from "./lag-history.js";
+import { createLagReads, type LagReads } from "./lag-reads.js";
 import { createMetricsStore, type MetricsStore } from "./metrics-store.js";
 import { createReads, type Reads } from "./reads.js";
 import { createReportReads, type ReportReads } from "./report-reads.js";
 import { createSyncStateStore, type SyncStateStore } from "./sync-state.js";
 import { createSyncWriter, type SyncWriter } from "./writer.js";
 import { createTableDump, type TableDump } from "./table-dump.js";
+import { DEFAULT_LAG_SETTINGS, type LagSettings } from "../kafscale/lag-status.js";
 
 export type { SyncWriter, ResyncSession, ApplyResult, ResyncResult } from "./writer.js";
 export type { SyncState, SyncStateStore, LinkState, SyncPhase } from "./sync-state.js";
@@ -19,10 +23,24 @@ export type { KvMirror, MirroredKv, DecodeErrorRow, ChangeRow } from "./kv-mirro
 export type * from "./metrics-store.js";
 export type { ReportReads, ReportData, GroupLagRow, TopicSummaryRow } from "./report-reads.js";
 export type { AuditStore, AuditRow, AuditOutcome } from "./audit-store.js";
+export type * from "./lag-reads.js";
+export { compareGroups, matchesFilter } from "./lag-reads.js";
+export type { LagEvaluator, EvaluationRun } from "./lag-evaluator.js";
 
 export interface StoreOptions {
   /** Bound on change_log and decode_errors rows. */
   historyLimit?: number;
+  /** Lag history sampling and window (KAFSCALE_MCP_LAG_SAMPLE_INTERVAL, KAFSCALE_MCP_LAG_WINDOW). */
+  lag?: LagSettings;
+  /** The clock for changes applied without an explicit time and for lag verdicts (Date.now by default). */
+  now?: () => number;
+}
+
+/** Consumer lag over time: the verdicts' reads, the evaluator that writes them, and the settings. */
+export interface LagStore {
+  readonly settings: LagSettings;
+  readonly reads: LagReads;
+  readonly evaluator: LagEvaluator;
 }
 
 export interface Store {
@@ -39,6 +57,8 @@ export interface Store {
   readonly tables: TableDump;
   /** The audit trail's table (audit_log): records, recent rows, retention prune. */
   readonly audit: AuditStore;
+  /** Consumer lag history and verdicts (docs/LAG.md). */
+  readonly lag: LagStore;
   /** Copies a consistent snapshot of the database to `file` (SQLite online backup). */
   backupTo(file: string): Promise<void>;
   close(): void;
@@ -47,17 +67,25 @@ export interface Store {
 /** Opens (creating and migrating if needed) the snapshot at `path`; ":memory:" for tests. */
 export function createStore(path: string, options: StoreOptions = {}): Store {
   const db = openDatabase(path);
+  const clock = options.now ?? Date.now;
+  const lagSettings = options.lag ?? DEFAULT_LAG_SETTINGS;
+  const lagHistory = createLagHistory(db, lagSettings);
   let closed = false;
   return {
     path,
     reads: createReads(db),
-    writer: createSyncWriter(db, options.historyLimit ?? 10_000),
+    writer: createSyncWriter(db, options.historyLimit ?? 10_000, lagHistory, clock),
     syncState: createSyncStateStore(db),
     mirror: createKvMirror(db),
     metrics: createMetricsStore(db),
     reports: createReportReads(db),
     tables: createTableDump(db),
     audit: createAuditStore(db),
+    lag: {
+      settings: lagSettings,
+      reads: createLagReads(db, lagSettings),
+      evaluator: createLagEvaluator(db, lagHistory, lagSettings, clock),
+    },
     backupTo: async (file) => {
       await db.backup(file);
     },
