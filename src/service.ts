@@ -89,8 +89,15 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   try {
     const store = createStore(options.demo ? ":memory:" : config.dbPath, {
       historyLimit: config.changeLogLimit,
+      lag: config.lag,
+      now,
     });
     closers.push(() => store.close());
+    // Lag verdicts are judged in the background, once per sample interval (docs/LAG.md).
+    store.lag.evaluator.start(config.lag.intervalMs, (err) =>
+      logger.warn("lag evaluation failed; everything is judged again next time", { error: (err as Error).message }),
+    );
+    closers.push(() => store.lag.evaluator.stop());
     const audit = createServiceAudit({
       config: config.audit,
       store: store.audit,

@@ -90,6 +90,16 @@ export function timeLagSeconds(lag: number | null, behindSince: number | null, n
   return Math.round(Math.max(0, now - behindSince) / 100) / 10;
 }
 
+/** Time lag of a judged partition or group: none for UNKNOWN (never a fake 0). */
+export function judgedTimeLag(
+  status: PartitionStatus | GroupStatus,
+  lag: number | null,
+  behindSince: number | null,
+  now: number,
+): number | null {
+  return status === "UNKNOWN" ? null : timeLagSeconds(lag, behindSince, now);
+}
+
 /** The text of an ISO time without milliseconds. */
 function iso(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");

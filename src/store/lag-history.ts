@@ -58,7 +58,7 @@ export function commitTime(committedAt: string, appliedAt: number): number {
 }
 
 /** Prepares the history statements once over an open database. */
-export function createLagHistory(db: Db, settings: LagSettings): LagHistory {
+export function createLagHistory(db: Db, settings: LagSettings, maxTracked = MAX_TRACKED_CHANGES): LagHistory {
   const s = {
     lastEnd: db.prepare<[string, number], Point>(
       `SELECT at, end_offset AS value FROM lag_end_offset_points WHERE topic = ? AND partition = ?
@@ -91,7 +91,7 @@ export function createLagHistory(db: Db, settings: LagSettings): LagHistory {
   const note = (set: Set<string>, key: string): void => {
     if (changes.all) return;
     set.add(key);
-    if (tracked() > MAX_TRACKED_CHANGES) changes = emptyChanges(true);
+    if (tracked() > maxTracked) changes = emptyChanges(true);
   };
 
   /** The sampling rule: keep when the value changed and an interval passed since the last kept point. */

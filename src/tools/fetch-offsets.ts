@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { unknownGroup, unknownTopics } from "./errors.js";
+import { indexVerdicts, partitionLagFields, partitionStatusSchema } from "./lag-fields.js";
 import { cursorSchema, decodeCursor, limitSchema, pagingFields, pagingOutput } from "./paging.js";
 import { filterOf, groupId, topicList } from "./schemas.js";
 import { defineTool } from "./tool.js";
@@ -13,6 +14,8 @@ const offset = z.object({
   committed_at: z.string().nullable(),
   end_offset: z.number().describe("partition end offset (etcd next_offset)"),
   lag: z.number().nullable().describe("max(0, end_offset - offset); null when nothing is committed"),
+  status: partitionStatusSchema.nullable().describe("lag status over the window (see consumer_lag); null: not judged yet"),
+  time_lag_seconds: z.number().nullable().describe("age of the oldest unconsumed message; 0 caught up; null unknown"),
 });
 
 export const fetchOffsets = defineTool({
@@ -51,9 +54,11 @@ export const fetchOffsets = defineTool({
     const after = decodeCursor(args.cursor, z.tuple([z.string(), z.number().int()]));
     const page = reads.fetchOffsets(args.group_id, topics, after, args.limit ?? 5000);
     const totalLag = page.items.reduce((sum, o) => sum + (o.lag ?? 0), 0);
+    const verdicts = indexVerdicts(ctx.store.lag.reads.partitionStatuses(args.group_id));
+    const now = ctx.now();
     return {
       group_id: args.group_id,
-      offsets: page.items,
+      offsets: page.items.map((o) => ({ ...o, ...partitionLagFields(verdicts, o.topic, o.partition, now, o.lag) })),
       unknown_topics: unknown,
       total_lag: totalLag,
       ...pagingFields(page.next),
