@@ -63,7 +63,8 @@ export function applyToStore(store: Store, writes: readonly LagWrite[], revision
 
 /** Writes to etcd (one transaction) and returns the revision it made. */
 export async function writeToEtcd(keyspace: Namespace, writes: readonly LagWrite[]): Promise<number> {
-  const txn = keyspace.if(keys.snapshot(), "Version", ">=", 0).then(
+  // A transaction whose condition always holds: every write lands at one revision.
+  const txn = keyspace.if(keys.snapshot(), "Version", ">", -1).then(
     ...writes.map((w) => {
       const { key, value } = kvOf(w);
       return value === null ? keyspace.delete().key(key) : keyspace.put(key).value(value);

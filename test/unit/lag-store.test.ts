@@ -61,7 +61,9 @@ function scripted(options: { windowPoints?: number; path?: string; cluster?: Clu
     const store = createStore(path, { lag: { intervalMs: 5000, windowPoints: options.windowPoints ?? 30 }, now: () => now });
     defer(() => store.close());
     const reader = new Database(path, { readonly: true });
-    defer(() => reader.close());
+    defer(() => {
+      reader.close();
+    });
     const self: Scripted = {
       store,
       path,
