@@ -60,12 +60,15 @@ export interface PartitionVerdict {
   /** Offsets per second over the window; null when the window is shorter than two intervals. */
   consumedRate: number | null;
   producedRate: number | null;
-  /** One line for the statuses other than OK; null for OK (see {@link reasonText}). */
-  reason: string | null;
+  /**
+   * The moment the status refers to (Unix ms): STOP the last commit, STALL the last change of the
+   * committed offset, REWIND when it went back; null otherwise. See {@link reasonText}.
+   */
+  since: number | null;
+  /** UNKNOWN: the cause (UNKNOWN_CAUSES); REWIND: the offset before; WARN: the lag at the window's start. */
+  detail: number | null;
   /** When a time rule may change this verdict although nothing is written (Unix ms), or null. */
   recheckAt: number | null;
-  /** Start of the window judged (Unix ms), null without history. */
-  windowFrom: number | null;
   /** The later of the first commit point and the first end-offset point: the window is complete once it is a span old. */
   historyStart: number | null;
   /** Commit and end-offset points inside the window. */
@@ -105,11 +108,31 @@ function iso(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-/** The one-line reason of a verdict (OK verdicts keep none: it follows from the lag). */
-export function reasonText(status: PartitionStatus, lag: number | null, reason: string | null): string {
-  if (reason !== null) return reason;
-  if (status === "OK") return lag === 0 ? "caught up" : `consuming; ${lag} behind`;
-  return status.toLowerCase();
+/** Why a partition is UNKNOWN, by the code its verdict keeps in `detail`. */
+export const UNKNOWN_CAUSES: Record<number, string> = {
+  1: "partition not in the cluster snapshot (deleted topic or partition)",
+  2: "never committed",
+  3: "no usable commit (negative committed offset)",
+  4: "no end offset in etcd (next_offset missing)",
+};
+
+/** The one-line reason of a verdict, from what it keeps (short numbers, not text: 200k rows at size L). */
+export function reasonText(v: Pick<PartitionVerdict, "status" | "lag" | "since" | "detail">): string {
+  const when = v.since === null ? "?" : iso(v.since);
+  switch (v.status) {
+    case "OK":
+      return v.lag === 0 ? "caught up" : `consuming; ${v.lag} behind`;
+    case "UNKNOWN":
+      return UNKNOWN_CAUSES[v.detail ?? 0] ?? "unknown";
+    case "REWIND":
+      return `committed offset went back from ${v.detail} at ${when}`;
+    case "STOP":
+      return `no commit since ${when} while ${v.lag} behind`;
+    case "STALL":
+      return `commits continue but the offset has not moved since ${when}; ${v.lag} behind`;
+    case "WARN":
+      return `lag grew from ${v.detail} to ${v.lag} over the window`;
+  }
 }
 
 /** The series with the current value appended when it differs from the last kept point. */
@@ -119,15 +142,15 @@ function withCurrent(points: readonly SeriesPoint[], value: number, at: number):
   return [...points, { value, at: Math.max(last.at, at) }];
 }
 
-const unknown = (lag: number | null, reason: string): PartitionVerdict => ({
+const unknown = (lag: number | null, cause: number): PartitionVerdict => ({
   status: "UNKNOWN",
   lag,
   behindSince: null,
   consumedRate: null,
   producedRate: null,
-  reason,
+  since: null,
+  detail: cause,
   recheckAt: null,
-  windowFrom: null,
   historyStart: null,
   points: 0,
 });
@@ -155,12 +178,12 @@ function lagGrew(samples: readonly SeriesPoint[]): boolean {
 }
 
 /** The latest backward step of the committed offset inside the window, if any. */
-function latestRewind(commits: readonly SeriesPoint[], from: number): { at: number; from: number; to: number } | null {
+function latestRewind(commits: readonly SeriesPoint[], from: number): { at: number; from: number } | null {
   const start = lastRiseStart(commits);
   if (start === 0) return null;
   const to = commits[start] as SeriesPoint;
   if (to.at < from) return null;
-  return { at: to.at, from: (commits[start - 1] as SeriesPoint).value, to: to.value };
+  return { at: to.at, from: (commits[start - 1] as SeriesPoint).value };
 }
 
 /**
@@ -172,10 +195,10 @@ export function evaluatePartition(facts: PartitionFacts, settings: LagSettings, 
   const { intervalMs } = settings;
   const span = windowSpanMs(settings);
   const lag = lagOf(facts.inSnapshot, facts.committed, facts.endOffset);
-  if (!facts.inSnapshot) return unknown(lag, "partition not in the cluster snapshot (deleted topic or partition)");
-  if (facts.committed === null) return unknown(lag, "never committed");
-  if (facts.committed < 0) return unknown(lag, "no usable commit (negative committed offset)");
-  if (facts.endOffset === null) return unknown(lag, "no end offset in etcd (next_offset missing)");
+  if (!facts.inSnapshot) return unknown(lag, 1);
+  if (facts.committed === null) return unknown(lag, 2);
+  if (facts.committed < 0) return unknown(lag, 3);
+  if (facts.endOffset === null) return unknown(lag, 4);
   const committed = facts.committed;
   const currentLag = lag as number;
 
@@ -199,7 +222,10 @@ export function evaluatePartition(facts: PartitionFacts, settings: LagSettings, 
   const lastChange = Math.max(lastMove, ends[ends.length - 1]?.at ?? lastMove);
   const rewind = latestRewind(commits, windowStart);
 
-  const thresholds = [lastChange + span, rewind === null ? null : rewind.at + span];
+  // Time rules: the window slides past the last change (rates fall to 0), a rewind leaves it, and
+  // while behind, STOP and STALL begin a span after the last commit and the last move.
+  const changed = historyStart !== null && lastChange > historyStart;
+  const thresholds = [changed ? lastChange + span : null, rewind === null ? null : rewind.at + span];
   if (currentLag > 0) thresholds.push(lastCommit + span, lastMove + span);
   const future = thresholds.filter((t): t is number => t !== null && t >= now);
 
@@ -209,30 +235,25 @@ export function evaluatePartition(facts: PartitionFacts, settings: LagSettings, 
     behindSince: currentLag > 0 ? clampPast(timeReached(ends, committed + 1, intervalMs), now) : null,
     consumedRate: ratedFrom === null ? null : rateBetween(commits, ratedFrom, now, intervalMs),
     producedRate: ratedFrom === null ? null : rateBetween(ends, ratedFrom, now, intervalMs),
-    reason: null,
+    since: null,
+    detail: null,
     recheckAt: future.length > 0 ? Math.min(...future) + 1 : null,
-    windowFrom: from,
     historyStart,
     points: from === null ? 0 : commits.filter((p) => p.at >= from).length + ends.filter((p) => p.at >= from).length,
   };
   if (rewind !== null) {
-    return { ...verdict, status: "REWIND", reason: `committed offset went back from ${rewind.from} to ${rewind.to} at ${iso(rewind.at)}` };
+    return { ...verdict, status: "REWIND", since: rewind.at, detail: rewind.from };
   }
   if (currentLag === 0) return verdict;
   if (now - lastCommit > span) {
-    return { ...verdict, status: "STOP", reason: `no commit since ${iso(lastCommit)} while ${currentLag} behind` };
+    return { ...verdict, status: "STOP", since: lastCommit };
   }
   if (now - lastMove > span) {
-    return {
-      ...verdict,
-      status: "STALL",
-      reason: `commits continue (last ${iso(lastCommit)}) but the offset has stayed at ${committed} since ${iso(lastMove)}; ${currentLag} behind`,
-    };
+    return { ...verdict, status: "STALL", since: lastMove };
   }
   const samples = lagAtCommits(commits, ends, windowStart, intervalMs);
   if (lagGrew(samples)) {
-    const first = (samples[0] as SeriesPoint).value;
-    return { ...verdict, status: "WARN", reason: `lag grew from ${first} to ${currentLag} over the window` };
+    return { ...verdict, status: "WARN", detail: (samples[0] as SeriesPoint).value };
   }
   return verdict;
 }
@@ -250,8 +271,8 @@ export interface JudgedPartition {
   behindSince: number | null;
   consumedRate: number | null;
   producedRate: number | null;
-  reason: string | null;
-  windowFrom: number | null;
+  since: number | null;
+  detail: number | null;
   historyStart: number | null;
   points: number;
 }
@@ -288,6 +309,7 @@ export interface GroupVerdict {
   producedRate: number | null;
   /** Seconds until the lag is gone at the current velocity, when shrinking. */
   catchUpSeconds: number | null;
+  /** Start of the window judged: a span before the evaluation, or the earliest history if shorter. */
   windowFrom: number | null;
   /** The latest historyStart of a judged partition. */
   historyStart: number | null;
@@ -297,7 +319,7 @@ export interface GroupVerdict {
 }
 
 /** A partition named among a group's worst. */
-export type WorstPartition = Pick<JudgedPartition, "topic" | "partition" | "status" | "lag" | "behindSince" | "reason">;
+export type WorstPartition = Pick<JudgedPartition, "topic" | "partition" | "status" | "lag" | "behindSince" | "since" | "detail">;
 
 function groupStatusOf(counts: Record<PartitionStatus, number>, partitions: number): GroupStatus {
   if (counts.STALL + counts.STOP + counts.REWIND > 0) return "ERR";
@@ -329,15 +351,19 @@ function compareUrgency(a: JudgedPartition, b: JudgedPartition): number {
   );
 }
 
-/** Sums a group's judged partitions (all of them, or one topic's) into its verdict. */
-export function summarizeGroup(partitions: readonly JudgedPartition[], settings: LagSettings): GroupVerdict {
+/** Sums a group's judged partitions (all of them, or one topic's), as judged at `evaluatedAt`, into its verdict. */
+export function summarizeGroup(
+  partitions: readonly JudgedPartition[],
+  settings: LagSettings,
+  evaluatedAt: number,
+): GroupVerdict {
   const counts: Record<PartitionStatus, number> = { OK: 0, WARN: 0, STALL: 0, STOP: 0, REWIND: 0, UNKNOWN: 0 };
   let totalLag = 0;
   let maxLag: GroupVerdict["maxLag"] = null;
   let behindSince: number | null = null;
   let consumed: number | null = null;
   let produced: number | null = null;
-  let windowFrom: number | null = null;
+  let earliest: number | null = null;
   let historyStart: number | null = null;
   let points = 0;
   for (const p of partitions) {
@@ -352,8 +378,10 @@ export function summarizeGroup(partitions: readonly JudgedPartition[], settings:
       consumed = (consumed ?? 0) + p.consumedRate;
       produced = (produced ?? 0) + p.producedRate;
     }
-    if (p.windowFrom !== null) windowFrom = Math.min(windowFrom ?? p.windowFrom, p.windowFrom);
-    if (p.historyStart !== null) historyStart = Math.max(historyStart ?? p.historyStart, p.historyStart);
+    if (p.historyStart !== null) {
+      earliest = Math.min(earliest ?? p.historyStart, p.historyStart);
+      historyStart = Math.max(historyStart ?? p.historyStart, p.historyStart);
+    }
   }
   const trend = trendOf(totalLag, consumed, produced, windowSpanMs(settings));
   const catchUpSeconds =
@@ -369,13 +397,13 @@ export function summarizeGroup(partitions: readonly JudgedPartition[], settings:
     consumedRate: consumed,
     producedRate: produced,
     catchUpSeconds,
-    windowFrom,
+    windowFrom: earliest === null ? null : Math.max(evaluatedAt - windowSpanMs(settings), earliest),
     historyStart,
     points,
     worst: partitions
       .filter((p) => p.status !== "OK")
       .sort(compareUrgency)
       .slice(0, WORST_PARTITIONS)
-      .map(({ topic, partition, status, lag, behindSince, reason }) => ({ topic, partition, status, lag, behindSince, reason })),
+      .map(({ topic, partition, status, lag, behindSince, since, detail }) => ({ topic, partition, status, lag, behindSince, since, detail })),
   };
 }

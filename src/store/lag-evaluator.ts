@@ -74,8 +74,8 @@ interface StatusRow {
   behind_since: number | null;
   consumed_rate: number | null;
   produced_rate: number | null;
-  reason: string | null;
-  window_from: number | null;
+  since: number | null;
+  detail: number | null;
   history_start: number | null;
   points: number;
 }
@@ -83,7 +83,15 @@ interface StatusRow {
 /** lag_group_status.worst: the public JSON form (snake_case, like every column). */
 function worstJson(worst: readonly WorstPartition[]): string {
   return JSON.stringify(
-    worst.map((w) => ({ topic: w.topic, partition: w.partition, status: w.status, lag: w.lag, behind_since: w.behindSince, reason: w.reason })),
+    worst.map((w) => ({
+      topic: w.topic,
+      partition: w.partition,
+      status: w.status,
+      lag: w.lag,
+      behind_since: w.behindSince,
+      since: w.since,
+      detail: w.detail,
+    })),
   );
 }
 
@@ -108,8 +116,8 @@ const toJudged = (r: StatusRow): JudgedPartition => ({
   behindSince: r.behind_since,
   consumedRate: r.consumed_rate,
   producedRate: r.produced_rate,
-  reason: r.reason,
-  windowFrom: r.window_from,
+  since: r.since,
+  detail: r.detail,
   historyStart: r.history_start,
   points: r.points,
 });
@@ -180,12 +188,11 @@ export function createLagEvaluator(db: Db, history: LagHistory, settings: LagSet
     clearGroup: db.prepare("DELETE FROM lag_partition_status WHERE group_id = ?"),
     putPartition: db.prepare(
       `INSERT OR REPLACE INTO lag_partition_status (group_id, topic, partition, status, lag, behind_since,
-         consumed_rate, produced_rate, reason, recheck_at, window_from, history_start, points)
+         consumed_rate, produced_rate, since, detail, recheck_at, history_start, points)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     statusRows: db.prepare<[string], StatusRow>(
-      `SELECT topic, partition, status, lag, behind_since, consumed_rate, produced_rate, reason, window_from,
-              history_start, points
+      `SELECT topic, partition, status, lag, behind_since, consumed_rate, produced_rate, since, detail, history_start, points
        FROM lag_partition_status WHERE group_id = ?`,
     ),
     putGroup: db.prepare(
@@ -226,8 +233,8 @@ export function createLagEvaluator(db: Db, history: LagHistory, settings: LagSet
 
   const put = (group: string, topic: string, partition: number, v: PartitionVerdict): void => {
     s.putPartition.run(
-      group, topic, partition, v.status, v.lag, v.behindSince, v.consumedRate, v.producedRate, v.reason,
-      v.recheckAt, v.windowFrom, v.historyStart, v.points,
+      group, topic, partition, v.status, v.lag, v.behindSince, v.consumedRate, v.producedRate, v.since, v.detail,
+      v.recheckAt, v.historyStart, v.points,
     );
   };
 
@@ -238,7 +245,7 @@ export function createLagEvaluator(db: Db, history: LagHistory, settings: LagSet
       s.deleteGroup.run(group);
       return;
     }
-    const g = summarizeGroup(rows, settings);
+    const g = summarizeGroup(rows, settings, now);
     s.putGroup.run(
       group, g.status, GROUP_SEVERITY[g.status], g.partitions, g.counts.OK, g.counts.WARN, g.counts.STALL,
       g.counts.STOP, g.counts.REWIND, g.counts.UNKNOWN, g.totalLag, g.maxLag?.lag ?? null, g.maxLag?.topic ?? null,

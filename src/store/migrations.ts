@@ -386,14 +386,13 @@ CREATE TABLE lag_partition_status (
   behind_since  INTEGER,          -- when the end offset passed the committed offset; NULL: caught up or unknown
   consumed_rate REAL,             -- offsets per second over the window; NULL: window too short
   produced_rate REAL,
-  reason        TEXT,             -- one line; NULL when OK
+  since         INTEGER,          -- STOP: last commit; STALL: last change of the offset; REWIND: when it went back
+  detail        INTEGER,          -- UNKNOWN: cause (docs/LAG.md); REWIND: the offset before; WARN: lag at the window's start
   recheck_at    INTEGER,          -- when a time rule may change the verdict without any write
-  window_from   INTEGER,
   history_start INTEGER,          -- later of the series' first points: the window is complete a span after it
   points        INTEGER NOT NULL, -- commit and end-offset points inside the window
   PRIMARY KEY (group_id, topic, partition)
 ) WITHOUT ROWID;
-CREATE INDEX lag_partition_status_topic ON lag_partition_status(topic, partition);
 CREATE INDEX lag_partition_status_recheck ON lag_partition_status(recheck_at) WHERE recheck_at IS NOT NULL;
 
 -- One row per group with at least one judged partition: the sums consumer_lag answers from.
@@ -417,10 +416,11 @@ CREATE TABLE lag_group_status (
   consumed_rate     REAL,
   produced_rate     REAL,
   catch_up_seconds  REAL,
-  window_from       INTEGER,
-  history_start     INTEGER,
+  window_from       INTEGER,          -- start of the window judged
+  history_start     INTEGER,          -- latest history_start of its partitions
   points            INTEGER NOT NULL,
-  worst             TEXT NOT NULL,    -- JSON: the few most urgent partitions (not OK)
+  worst             TEXT NOT NULL,    -- JSON: the few most urgent partitions that are not OK
+                                      --   [{topic, partition, status, lag, behind_since, since, detail}]
   evaluated_at      INTEGER NOT NULL
 ) WITHOUT ROWID;
 
@@ -449,7 +449,8 @@ SELECT s.group_id,
        s.behind_since,
        s.consumed_rate,
        s.produced_rate,
-       s.reason,
+       s.since,
+       s.detail,
        e.evaluated_at
 FROM lag_partition_status s
 JOIN lag_group_status g ON g.group_id = s.group_id

@@ -83,7 +83,7 @@ function toOutput(g: GroupLag, now: number, spanMs: number): GroupLagOutput {
       status: p.status,
       lag: p.lag,
       time_lag_seconds: judgedTimeLag(p.status, p.lag, p.behindSince, now),
-      reason: reasonText(p.status, p.lag, p.reason),
+      reason: reasonText(p),
     })),
     window: {
       from: g.windowFrom === null ? null : isoOf(g.windowFrom),

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { rateBetween, timeReached, valueAt, type SeriesPoint } from "../../src/kafscale/lag-series.js";
 import {
   evaluatePartition,
+  judgedTimeLag,
   lagOf,
   reasonText,
   summarizeGroup,
@@ -115,8 +116,9 @@ describe("partition status", () => {
   ])("UNKNOWN: %s (never a fake 0 time lag)", (_name, facts, reason) => {
     const v = judge({ now: 0, ...(facts as Partial<PartitionFacts>) });
     expect(v.status).toBe("UNKNOWN");
-    expect(v.reason).toContain(reason);
+    expect(reasonText(v)).toContain(reason);
     expect(v.behindSince).toBeNull();
+    expect(judgedTimeLag(v.status, v.lag, v.behindSince, at(0))).toBeNull();
   });
 
   it("OK: an idle topic with nothing to consume, however old the last commit", () => {
@@ -128,8 +130,8 @@ describe("partition status", () => {
       commits: pts([0, 500]),
       ends: pts([0, 500]),
     });
-    expect(v).toMatchObject({ status: "OK", lag: 0, behindSince: null, consumedRate: 0, producedRate: 0, reason: null });
-    expect(reasonText(v.status, v.lag, v.reason)).toBe("caught up");
+    expect(v).toMatchObject({ status: "OK", lag: 0, behindSince: null, consumedRate: 0, producedRate: 0, recheckAt: null });
+    expect(reasonText(v)).toBe("caught up");
   });
 
   it("OK: consuming as fast as producing, a constant lag", () => {
@@ -137,7 +139,7 @@ describe("partition status", () => {
     const commits = produced(100, 0, 150, 900);
     const v = judge({ now: 150, committed: 15_900, committedAtMs: at(150), endOffset: 16_000, commits, ends });
     expect(v.status).toBe("OK");
-    expect(reasonText(v.status, v.lag, v.reason)).toBe("consuming; 100 behind");
+    expect(reasonText(v)).toBe("consuming; 100 behind");
     expect(v.consumedRate).toBeCloseTo(100);
     expect(v.producedRate).toBeCloseTo(100);
     // The end offset passed 15,900 one second before now.
@@ -149,7 +151,7 @@ describe("partition status", () => {
     const commits = produced(50, 0, 150);
     const v = judge({ now: 150, committed: 7500, committedAtMs: at(150), endOffset: 15_000, commits, ends });
     expect(v.status).toBe("WARN");
-    expect(v.reason).toBe("lag grew from 0 to 7500 over the window");
+    expect(reasonText(v)).toBe("lag grew from 0 to 7500 over the window");
     // 7,500 was the end offset at 75 s.
     expect(timeLagSeconds(v.lag, v.behindSince, at(150))).toBeCloseTo(75, 5);
   });
@@ -164,7 +166,7 @@ describe("partition status", () => {
       ends: produced(3, 0, 300, 100),
     });
     expect(v.status).toBe("STALL");
-    expect(v.reason).toContain("offset has stayed at 400 since 2026-11-26T10:01:40Z");
+    expect(reasonText(v)).toBe("commits continue but the offset has not moved since 2026-11-26T10:01:40Z; 500 behind");
   });
 
   it("STOP: no commit for longer than the window while behind", () => {
@@ -177,7 +179,7 @@ describe("partition status", () => {
       ends: pts([0, 100], [200, 900]),
     });
     expect(v.status).toBe("STOP");
-    expect(v.reason).toBe("no commit since 2026-11-26T10:01:40Z while 500 behind");
+    expect(reasonText(v)).toBe("no commit since 2026-11-26T10:01:40Z while 500 behind");
     // Passed 400 at the jump to 900 (a wide gap: held, then the change).
     expect(timeLagSeconds(v.lag, v.behindSince, at(400))).toBe(200);
   });
@@ -200,7 +202,7 @@ describe("partition status", () => {
     };
     const v = judge({ now: 110, ...facts });
     expect(v.status).toBe("REWIND");
-    expect(v.reason).toBe("committed offset went back from 800 to 200 at 2026-11-26T10:01:40Z");
+    expect(reasonText(v)).toBe("committed offset went back from 800 at 2026-11-26T10:01:40Z");
     expect(v.recheckAt).toBe(at(250) + 1);
     expect(judge({ now: 251, ...facts }).status).toBe("STOP");
   });
@@ -226,8 +228,8 @@ const judged = (overrides: Partial<JudgedPartition>): JudgedPartition => ({
   behindSince: null,
   consumedRate: 10,
   producedRate: 10,
-  reason: null,
-  windowFrom: at(0),
+  since: null,
+  detail: null,
   historyStart: at(0),
   points: 2,
   ...overrides,
@@ -247,6 +249,7 @@ describe("group status, trend and velocity", () => {
     const g = summarizeGroup(
       (statuses as JudgedPartition["status"][]).map((s, partition) => judged({ status: s, partition })),
       settings,
+      at(0),
     );
     expect(g.status).toBe(status);
   });
@@ -255,13 +258,14 @@ describe("group status, trend and velocity", () => {
     const g = summarizeGroup(
       [judged({ lag: 500, consumedRate: 50, producedRate: 100 }), judged({ partition: 1, lag: 100, consumedRate: 50, producedRate: 80 })],
       settings,
+      at(0),
     );
     expect(g).toMatchObject({ trend: "growing", consumedRate: 100, producedRate: 180, totalLag: 600, catchUpSeconds: null });
     expect(g.maxLag).toEqual({ topic: "orders", partition: 0, lag: 500 });
   });
 
   it("shrinking: consumed faster than produced, with the time to catch up", () => {
-    const g = summarizeGroup([judged({ lag: 6000, consumedRate: 150, producedRate: 100 })], settings);
+    const g = summarizeGroup([judged({ lag: 6000, consumedRate: 150, producedRate: 100 })], settings, at(0));
     expect(g).toMatchObject({ trend: "shrinking", catchUpSeconds: 120 });
   });
 
@@ -270,19 +274,20 @@ describe("group status, trend and velocity", () => {
     ["caught up", { lag: 0, consumedRate: 0, producedRate: 50 }, "steady"],
     ["no rates yet", { lag: 10, consumedRate: null, producedRate: null }, "unknown"],
   ])("%s → %s", (_name, overrides, trend) => {
-    expect(summarizeGroup([judged(overrides as Partial<JudgedPartition>)], settings).trend).toBe(trend);
+    expect(summarizeGroup([judged(overrides as Partial<JudgedPartition>)], settings, at(0)).trend).toBe(trend);
   });
 
   it("names the worst partitions that are not OK, most urgent first, and the earliest behind-since", () => {
     const g = summarizeGroup(
       [
-        judged({ partition: 0, status: "WARN", lag: 900, behindSince: at(-30), reason: "w" }),
-        judged({ partition: 1, status: "STOP", lag: 10, behindSince: at(-600), reason: "s" }),
-        judged({ partition: 2, status: "OK", lag: 5000, behindSince: at(-5) }),
-        judged({ partition: 3, status: "UNKNOWN", lag: null, reason: "never committed", consumedRate: null, producedRate: null }),
-        judged({ partition: 4, status: "STALL", lag: 20, behindSince: at(-100), reason: "t" }),
+        judged({ partition: 0, status: "WARN", lag: 900, behindSince: at(-30), detail: 10 }),
+        judged({ partition: 1, status: "STOP", lag: 10, behindSince: at(-600), since: at(-700) }),
+        judged({ partition: 2, status: "OK", lag: 5000, behindSince: at(-5), historyStart: at(-400) }),
+        judged({ partition: 3, status: "UNKNOWN", lag: null, detail: 2, consumedRate: null, producedRate: null, historyStart: null }),
+        judged({ partition: 4, status: "STALL", lag: 20, behindSince: at(-100), since: at(-90) }),
       ],
       settings,
+      at(0),
     );
     expect(g.worst.map((w) => [w.partition, w.status])).toEqual([
       [1, "STOP"],
@@ -292,5 +297,8 @@ describe("group status, trend and velocity", () => {
     expect(g.behindSince).toBe(at(-600));
     expect(g.counts).toEqual({ OK: 1, WARN: 1, STALL: 1, STOP: 1, REWIND: 0, UNKNOWN: 1 });
     expect(g.totalLag).toBe(5930);
+    // The window: a span (150 s) back from the evaluation, since every history is older.
+    expect(g.windowFrom).toBe(at(-150));
+    expect(g.historyStart).toBe(at(0));
   });
 });
