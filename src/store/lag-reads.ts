@@ -130,9 +130,8 @@ const ORDERS: Record<LagSort, { sql: string; compare(a: GroupLag, b: GroupLag): 
     compare: (a, b) => nullsLast(a.behindSince, b.behindSince, (x, y) => x - y) || byId(a, b),
   },
   trend: {
-    sql: `CASE trend WHEN 'growing' THEN ${TREND_ORDER.growing} WHEN 'steady' THEN ${TREND_ORDER.steady}
-               WHEN 'shrinking' THEN ${TREND_ORDER.shrinking} ELSE ${TREND_ORDER.unknown} END DESC,
-          produced_rate - consumed_rate DESC NULLS LAST, group_id`,
+    // Exactly the expressions of the index lag_group_status_trend (migration 6); DESC puts NULLs last.
+    sql: `CASE trend WHEN 'growing' THEN ${TREND_ORDER.growing} WHEN 'steady' THEN ${TREND_ORDER.steady} WHEN 'shrinking' THEN ${TREND_ORDER.shrinking} ELSE ${TREND_ORDER.unknown} END DESC, produced_rate - consumed_rate DESC, group_id`,
     compare: (a, b) =>
       TREND_ORDER[b.trend] - TREND_ORDER[a.trend] ||
       nullsLast(netRate(a), netRate(b), (x, y) => y - x) ||

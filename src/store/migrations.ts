@@ -423,6 +423,13 @@ CREATE TABLE lag_group_status (
                                       --   [{topic, partition, status, lag, behind_since, since, detail}]
   evaluated_at      INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- consumer_lag's orders (src/store/lag-reads.ts), so its first page reads LIMIT rows, not every group.
+CREATE INDEX lag_group_status_attention ON lag_group_status(severity DESC, total_lag DESC, group_id);
+CREATE INDEX lag_group_status_lag ON lag_group_status(total_lag DESC, group_id);
+CREATE INDEX lag_group_status_time_lag ON lag_group_status(behind_since IS NULL, behind_since, group_id);
+CREATE INDEX lag_group_status_trend ON lag_group_status(
+  CASE trend WHEN 'growing' THEN 3 WHEN 'steady' THEN 2 WHEN 'shrinking' THEN 1 ELSE 0 END DESC,
+  produced_rate - consumed_rate DESC, group_id);
 
 -- Where the evaluator stands: every change up to revision and every time rule due by evaluated_at.
 CREATE TABLE lag_evaluation (
