@@ -238,9 +238,12 @@ export function createLagEvaluator(db: Db, history: LagHistory, settings: LagSet
     );
   };
 
-  /** Sums the group's partition rows into its lag_group_status row (or removes it when none is left). */
-  const summarize = (group: string, now: number): void => {
-    const rows = s.statusRows.all(group).map(toJudged);
+  /**
+   * Sums the group's judged partitions (read back from lag_partition_status unless given) into its
+   * lag_group_status row, or removes the row when none is left.
+   */
+  const summarize = (group: string, now: number, judged?: JudgedPartition[]): void => {
+    const rows = judged ?? s.statusRows.all(group).map(toJudged);
     if (rows.length === 0) {
       s.deleteGroup.run(group);
       return;
@@ -260,12 +263,14 @@ export function createLagEvaluator(db: Db, history: LagHistory, settings: LagSet
     const commits = bySeries(s.groupCommitPoints.all(group));
     const ends = rows.length === 0 ? new Map<string, SeriesPoint[]>() : bySeries(s.groupEndPoints.all({ group }));
     s.clearGroup.run(group);
+    const judged: JudgedPartition[] = [];
     for (const row of rows) {
       const key = seriesKey(row.topic, row.partition);
       const verdict = evaluatePartition(factsOf(row, commits.get(key) ?? [], ends.get(key) ?? []), settings, now);
       put(group, row.topic, row.partition, verdict);
+      judged.push({ topic: row.topic, partition: row.partition, ...verdict });
     }
-    summarize(group, now);
+    summarize(group, now, judged);
     return rows.length;
   };
 
