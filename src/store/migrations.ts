@@ -451,8 +451,9 @@ SELECT s.group_id,
        s.lag,
        CASE WHEN s.status = 'UNKNOWN' THEN NULL
             WHEN s.lag = 0 THEN 0
+            -- julianday, not unixepoch('subsec'): the view must work in older sqlite3 shells too (3.40 has no subsec).
             WHEN s.behind_since IS NOT NULL
-            THEN round(max(0, unixepoch('subsec') * 1000 - s.behind_since) / 1000.0, 1) END AS time_lag_seconds,
+            THEN round(max(0, (julianday('now') - 2440587.5) * 86400000.0 - s.behind_since) / 1000.0, 1) END AS time_lag_seconds,
        s.behind_since,
        s.consumed_rate,
        s.produced_rate,

@@ -4,6 +4,8 @@
  * deletes, resyncs, restarts, the migration of an existing database, and the evaluator judging
  * only what changed or fell due.
  */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { buildClusterKvs, type ClusterSpec } from "../../src/demo/cluster-spec.js";
@@ -276,5 +278,43 @@ describe("the evaluator", () => {
     expect(s.sql("SELECT evaluated_at, revision, sample_interval_ms, window_points FROM lag_evaluation")).toEqual([
       { evaluated_at: at(10), revision: 2, sample_interval_ms: 5000, window_points: 30 },
     ]);
+  });
+});
+
+/** The SQL of the example query numbered `n` in docs/SCHEMA.md. */
+function schemaQuery(n: number): string {
+  const doc = readFileSync(new URL("../../docs/SCHEMA.md", import.meta.url), "utf8");
+  const heading = doc.indexOf(`**${n}. `);
+  const match = /```sql\n([\s\S]*?)```/.exec(doc.slice(heading));
+  if (heading < 0 || !match) throw new Error(`docs/SCHEMA.md has no query ${n}`);
+  return match[1] as string;
+}
+
+describe("for operators, with plain SQL in the sqlite3 shell", () => {
+  it("docs/SCHEMA.md query 18 charts one group's lag over the window; v_lag_status answers", async () => {
+    const s = scripted();
+    for (let t = 5; t <= 60; t += 5) {
+      s.write(
+        t,
+        endWrite("orders", 0, 100 * t),
+        endWrite("orders", 1, 100 * t),
+        commitWrite("billing", "orders", 0, 50 * t, at(t)),
+        commitWrite("billing", "orders", 1, 100 * t - 200, at(t)),
+      );
+    }
+    await s.store.lag.evaluator.run();
+    // The system's sqlite3 shell (3.40 on this image, older than the service's SQLite), read-only.
+    const shell = (sql: string): string[] => execFileSync("sqlite3", ["-readonly", s.path, sql], { encoding: "utf8" }).trim().split("\n");
+    const chart = shell(schemaQuery(18));
+    expect(chart).toEqual(
+      [0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60].map(
+        (t) => `${new Date(at(t)).toISOString().slice(11, 19)}|${t === 0 ? 0 : 2 * 100 * t - 50 * t - (100 * t - 200)}`,
+      ),
+    );
+    expect(shell("SELECT partition, status, group_status, lag, time_lag_seconds IS NOT NULL FROM v_lag_status WHERE group_id = 'billing'")).toEqual([
+      "0|WARN|WARN|3000|1",
+      "1|OK|WARN|200|1",
+    ]);
+    expect(shell(schemaQuery(16))[0]).toMatch(/^billing\|WARN\|3200\|growing\|/);
   });
 });
