@@ -47,6 +47,8 @@ export interface LagEvaluator {
 
 /** Time one write transaction of the evaluator may take before it yields (one group is never split). */
 const SLICE_MS = 8;
+/** How often the timer looks whether the first full sync is done. */
+const WAIT_FOR_LOAD_MS = 200;
 /** Groups read per page in a full pass. */
 const GROUP_PAGE = 200;
 
@@ -130,7 +132,9 @@ export function createLagEvaluator(db: Db, history: LagHistory, settings: LagSet
       SELECT topic FROM committed_offsets WHERE group_id = @group
       UNION SELECT topic FROM member_assignments WHERE group_id = @group)`;
   const s = {
-    revision: db.prepare<[], { revision: number }>("SELECT revision FROM sync_state WHERE id = 1"),
+    revision: db.prepare<[], { revision: number; initial_sync_done: number }>(
+      "SELECT revision, initial_sync_done FROM sync_state WHERE id = 1",
+    ),
     groupFacts: db.prepare<[{ group: string }], FactsRow>(
       `WITH ${groupTopics}
        SELECT p.topic, p.partition, 1 AS in_snapshot, co.committed_offset, co.committed_at, eo.next_offset
@@ -413,11 +417,13 @@ export function createLagEvaluator(db: Db, history: LagHistory, settings: LagSet
       stopped = false;
       const tick = (): void => {
         timer = null;
-        run()
-          .catch(onError)
-          .finally(() => {
-            if (!stopped) timer = setTimeout(tick, everyMs).unref();
-          });
+        // Before the first full sync there is nothing true to judge (and an empty verdict would read
+        // as "no lag"): look again soon, so the first evaluation follows the load closely.
+        const loaded = s.revision.get()?.initial_sync_done === 1;
+        const next = loaded ? run() : Promise.resolve();
+        next.catch(onError).finally(() => {
+          if (!stopped) timer = setTimeout(tick, loaded ? everyMs : Math.min(everyMs, WAIT_FOR_LOAD_MS)).unref();
+        });
       };
       timer = setTimeout(tick, 0).unref();
     },

@@ -117,11 +117,8 @@ export const consumerLag = defineTool({
   name: "consumer_lag",
   title: "Consumer lag status",
   description:
-    "Consumer groups that need attention first: status (ERR when a partition is stuck, stopped or rewound; " +
-    "WARN when lag grows), total and max lag, time lag in seconds, trend, velocity and the worst partitions, " +
-    "judged over the recent history window. Use it to find lagging or stuck consumers; then fetch_offsets for " +
-    `one group's partitions. Cheap: precomputed. ${DEFAULT_LIMIT} groups a page; the first page in \`sort\` ` +
-    "order, later pages the rest by group_id; follow next_cursor.",
+    "Groups needing attention first: status (ERR: stuck, stopped or rewound; WARN: lag growing), lag, time lag, " +
+    "trend, worst partitions. Use to find lagging consumers; precomputed, cheap. Page 1 in sort order, then group_id.",
   scope: "observe",
   needsSnapshot: true,
   input: {
