@@ -262,20 +262,8 @@ function clampPast(t: number | null, now: number): number | null {
   return t === null ? null : Math.min(t, now);
 }
 
-/** A judged partition as the status table holds it. */
-export interface JudgedPartition {
-  topic: string;
-  partition: number;
-  status: PartitionStatus;
-  lag: number | null;
-  behindSince: number | null;
-  consumedRate: number | null;
-  producedRate: number | null;
-  since: number | null;
-  detail: number | null;
-  historyStart: number | null;
-  points: number;
-}
+/** A judged partition as the status table holds it (its recheck time is the evaluator's business). */
+export type JudgedPartition = { topic: string; partition: number } & Omit<PartitionVerdict, "recheckAt">;
 
 /** Partitions listed per group: the worst ones, most urgent first. */
 export const WORST_PARTITIONS = 3;

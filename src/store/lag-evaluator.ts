@@ -11,15 +11,14 @@
  */
 import type { Db } from "./database.js";
 import { committedAtMs, type LagHistory } from "./lag-history.js";
+import { JUDGED_COLUMNS, judgedOf, worstToJson, type JudgedRow } from "./lag-rows.js";
 import {
   evaluatePartition,
   GROUP_SEVERITY,
   summarizeGroup,
   type JudgedPartition,
   type LagSettings,
-  type PartitionStatus,
   type PartitionVerdict,
-  type WorstPartition,
 } from "../kafscale/lag-status.js";
 import type { SeriesPoint } from "../kafscale/lag-series.js";
 
@@ -68,35 +67,6 @@ interface SeriesRow {
   value: number;
 }
 
-interface StatusRow {
-  topic: string;
-  partition: number;
-  status: PartitionStatus;
-  lag: number | null;
-  behind_since: number | null;
-  consumed_rate: number | null;
-  produced_rate: number | null;
-  since: number | null;
-  detail: number | null;
-  history_start: number | null;
-  points: number;
-}
-
-/** lag_group_status.worst: the public JSON form (snake_case, like every column). */
-function worstJson(worst: readonly WorstPartition[]): string {
-  return JSON.stringify(
-    worst.map((w) => ({
-      topic: w.topic,
-      partition: w.partition,
-      status: w.status,
-      lag: w.lag,
-      behind_since: w.behindSince,
-      since: w.since,
-      detail: w.detail,
-    })),
-  );
-}
-
 const seriesKey = (topic: string, partition: number): string => JSON.stringify([topic, partition]);
 
 function bySeries(rows: readonly SeriesRow[]): Map<string, SeriesPoint[]> {
@@ -110,19 +80,6 @@ function bySeries(rows: readonly SeriesRow[]): Map<string, SeriesPoint[]> {
   return map;
 }
 
-const toJudged = (r: StatusRow): JudgedPartition => ({
-  topic: r.topic,
-  partition: r.partition,
-  status: r.status,
-  lag: r.lag,
-  behindSince: r.behind_since,
-  consumedRate: r.consumed_rate,
-  producedRate: r.produced_rate,
-  since: r.since,
-  detail: r.detail,
-  historyStart: r.history_start,
-  points: r.points,
-});
 
 /** Prepares the evaluator's statements once over an open database. */
 export function createLagEvaluator(db: Db, history: LagHistory, settings: LagSettings, clock: () => number): LagEvaluator {
@@ -195,10 +152,7 @@ export function createLagEvaluator(db: Db, history: LagHistory, settings: LagSet
          consumed_rate, produced_rate, since, detail, recheck_at, history_start, points)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    statusRows: db.prepare<[string], StatusRow>(
-      `SELECT topic, partition, status, lag, behind_since, consumed_rate, produced_rate, since, detail, history_start, points
-       FROM lag_partition_status WHERE group_id = ?`,
-    ),
+    statusRows: db.prepare<[string], JudgedRow>(`SELECT ${JUDGED_COLUMNS} FROM lag_partition_status WHERE group_id = ?`),
     putGroup: db.prepare(
       `INSERT OR REPLACE INTO lag_group_status (group_id, status, severity, partitions, ok, warn, stall, stop, rewind,
          unknown, total_lag, max_lag, max_lag_topic, max_lag_partition, behind_since, trend, consumed_rate,
@@ -247,7 +201,7 @@ export function createLagEvaluator(db: Db, history: LagHistory, settings: LagSet
    * lag_group_status row, or removes the row when none is left.
    */
   const summarize = (group: string, now: number, judged?: JudgedPartition[]): void => {
-    const rows = judged ?? s.statusRows.all(group).map(toJudged);
+    const rows = judged ?? s.statusRows.all(group).map(judgedOf);
     if (rows.length === 0) {
       s.deleteGroup.run(group);
       return;
@@ -257,7 +211,7 @@ export function createLagEvaluator(db: Db, history: LagHistory, settings: LagSet
       group, g.status, GROUP_SEVERITY[g.status], g.partitions, g.counts.OK, g.counts.WARN, g.counts.STALL,
       g.counts.STOP, g.counts.REWIND, g.counts.UNKNOWN, g.totalLag, g.maxLag?.lag ?? null, g.maxLag?.topic ?? null,
       g.maxLag?.partition ?? null, g.behindSince, g.trend, g.consumedRate, g.producedRate, g.catchUpSeconds,
-      g.windowFrom, g.historyStart, g.points, worstJson(g.worst), now,
+      g.windowFrom, g.historyStart, g.points, worstToJson(g.worst), now,
     );
   };
 

@@ -98,6 +98,12 @@ export function createLagHistory(db: Db, settings: LagSettings, maxTracked = MAX
   const keeps = (last: Point | undefined, at: number, value: number): boolean =>
     last === undefined || (last.value !== value && at - last.at >= settings.intervalMs);
 
+  /** A put or delete of a key that changes which partitions a group has: its metadata, or the snapshot. */
+  const noteStructure = (key: { kind: string; groupId?: string }): void => {
+    if (key.kind === "snapshot") changes = emptyChanges(true);
+    else if (key.kind === "group_metadata" && key.groupId !== undefined) note(changes.groups, key.groupId);
+  };
+
   const record = (entry: DecodedEntry, now: number): void => {
     switch (entry.kind) {
       case "next_offset": {
@@ -118,14 +124,8 @@ export function createLagHistory(db: Db, settings: LagSettings, maxTracked = MAX
         s.trimCommit.run({ group: groupId, topic, partition, keep: settings.windowPoints });
         return;
       }
-      case "group_metadata":
-        note(changes.groups, entry.groupId);
-        return;
-      case "snapshot":
-        changes = emptyChanges(true);
-        return;
       default:
-        return;
+        noteStructure(entry);
     }
   };
 
@@ -140,14 +140,8 @@ export function createLagHistory(db: Db, settings: LagSettings, maxTracked = MAX
         // The partition may leave the group's set (its last commit on that topic): judge the group.
         note(changes.groups, key.groupId);
         return;
-      case "group_metadata":
-        note(changes.groups, key.groupId);
-        return;
-      case "snapshot":
-        changes = emptyChanges(true);
-        return;
       default:
-        return;
+        noteStructure(key);
     }
   };
 

@@ -5,6 +5,7 @@
  * same rules as the evaluator (src/kafscale/lag-status.ts summarizeGroup).
  */
 import type { Db } from "./database.js";
+import { JUDGED_COLUMNS, judgedOf, worstFromJson, type JudgedRow } from "./lag-rows.js";
 import {
   summarizeGroup,
   TREND_ORDER,
@@ -15,7 +16,6 @@ import {
   type LagSettings,
   type PartitionStatus,
   type Trend,
-  type WorstPartition,
 } from "../kafscale/lag-status.js";
 
 /** How far the evaluator has got. */
@@ -90,31 +90,6 @@ interface GroupRow {
   evaluated_at: number;
 }
 
-interface TopicStatusRow {
-  group_id: string;
-  topic: string;
-  partition: number;
-  status: PartitionStatus;
-  lag: number | null;
-  behind_since: number | null;
-  consumed_rate: number | null;
-  produced_rate: number | null;
-  since: number | null;
-  detail: number | null;
-  history_start: number | null;
-  points: number;
-}
-
-interface WorstJson {
-  topic: string;
-  partition: number;
-  status: PartitionStatus;
-  lag: number | null;
-  behind_since: number | null;
-  since: number | null;
-  detail: number | null;
-}
-
 /**
  * Each order once, as SQL (over lag_group_status) and as a comparison (over topic sums): the two
  * must agree, so they sit side by side.
@@ -170,17 +145,7 @@ const fromRow = (r: GroupRow): GroupLag => ({
   windowFrom: r.window_from,
   historyStart: r.history_start,
   points: r.points,
-  worst: (JSON.parse(r.worst) as WorstJson[]).map(
-    (w): WorstPartition => ({
-      topic: w.topic,
-      partition: w.partition,
-      status: w.status,
-      lag: w.lag,
-      behindSince: w.behind_since,
-      since: w.since,
-      detail: w.detail,
-    }),
-  ),
+  worst: worstFromJson(r.worst),
   evaluatedAt: r.evaluated_at,
 });
 
@@ -205,9 +170,8 @@ export function createLagReads(db: Db, settings: LagSettings): LagReads {
     ),
     // One primary-key seek per judged group (2,000 at size L) rather than an index on topic,
     // which would cost about 5% of the database.
-    topic: db.prepare<[string], TopicStatusRow>(
-      `SELECT s.group_id, s.topic, s.partition, s.status, s.lag, s.behind_since, s.consumed_rate, s.produced_rate,
-              s.since, s.detail, s.history_start, s.points
+    topic: db.prepare<[string], JudgedRow & { group_id: string }>(
+      `SELECT s.group_id, ${JUDGED_COLUMNS.replace(/(\w+)/g, "s.$1")}
        FROM lag_group_status g CROSS JOIN lag_partition_status s ON s.group_id = g.group_id AND s.topic = ?
        ORDER BY s.group_id, s.partition`,
     ),
@@ -234,19 +198,7 @@ export function createLagReads(db: Db, settings: LagSettings): LagReads {
       for (const r of s.topic.all(topic)) {
         let list = byGroup.get(r.group_id);
         if (list === undefined) byGroup.set(r.group_id, (list = []));
-        list.push({
-          topic: r.topic,
-          partition: r.partition,
-          status: r.status,
-          lag: r.lag,
-          behindSince: r.behind_since,
-          consumedRate: r.consumed_rate,
-          producedRate: r.produced_rate,
-          since: r.since,
-          detail: r.detail,
-          historyStart: r.history_start,
-          points: r.points,
-        });
+        list.push(judgedOf(r));
       }
       return [...byGroup].map(([groupId, partitions]) => ({
         groupId,
