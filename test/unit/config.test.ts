@@ -41,6 +41,14 @@ describe("loadConfig", () => {
     expect(config.etcd.endpoints).toEqual([]);
     expect(config.metrics).toMatchObject({ intervalMs: 15_000, timeoutMs: 5000, retentionMs: 3_600_000 });
     expect(config.staleAfterMs).toBe(30_000);
+    expect(config.lag).toEqual({ intervalMs: 5000, windowPoints: 30 });
+  });
+
+  it("reads the lag history settings", () => {
+    expect(loadConfig({ KAFSCALE_MCP_LAG_SAMPLE_INTERVAL: "500ms", KAFSCALE_MCP_LAG_WINDOW: "3" }).lag).toEqual({
+      intervalMs: 500,
+      windowPoints: 3,
+    });
   });
 
   it("trims comma-separated endpoints (the Go service did not)", () => {
@@ -65,6 +73,9 @@ describe("loadConfig", () => {
     [{ KAFSCALE_MCP_MAX_SESSIONS: "0" }, "KAFSCALE_MCP_MAX_SESSIONS"],
     [{ KAFSCALE_MCP_MAX_SESSIONS_PER_PRINCIPAL: "lots" }, "KAFSCALE_MCP_MAX_SESSIONS_PER_PRINCIPAL"],
     [{ KAFSCALE_MCP_LOG_LEVEL: "loud" }, "KAFSCALE_MCP_LOG_LEVEL"],
+    [{ KAFSCALE_MCP_LAG_SAMPLE_INTERVAL: "0s" }, "KAFSCALE_MCP_LAG_SAMPLE_INTERVAL"],
+    [{ KAFSCALE_MCP_LAG_WINDOW: "2" }, "KAFSCALE_MCP_LAG_WINDOW"],
+    [{ KAFSCALE_MCP_LAG_WINDOW: "1001" }, "KAFSCALE_MCP_LAG_WINDOW"],
     [{ KAFSCALE_MCP_ETCD_CERT_FILE: "/c.pem" }, "KAFSCALE_MCP_ETCD_KEY_FILE"],
   ])("names the bad variable: %j", (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
