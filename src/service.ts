@@ -13,9 +13,11 @@ import type { AuditTrail } from "./audit/audit-trail.js";
 import { assertProdFence, authModeOf, createAuth, type AuthSetup } from "./http/auth/auth-mode.js";
 import type { Logger } from "./log.js";
 import { createStore, type Store } from "./store/index.js";
-import { createEtcdClient, keyspaceOf, type EtcdClient } from "./sync/etcd/etcd-client.js";
 import { createEtcdSync, type EtcdSync } from "./sync/etcd/etcd-sync.js";
+import { rotatingConnector } from "./sync/etcd/member-connector.js";
 import { createMetricsPoller, metricsEnabled, metricsStaleAfterMs, type MetricsPoller } from "./sync/metrics/metrics-poller.js";
+import { createOpsCopier, type OpsCopier } from "./sync/ops/ops-copier.js";
+import { createWalMonitor, type WalMonitor } from "./sync/ops/wal-monitor.js";
 import type { ToolContext } from "./tools/context.js";
 import { TOOL_NAMES } from "./tools/index.js";
 
@@ -24,6 +26,8 @@ export interface ServiceOptions {
   logger: Logger;
   /** Serve the bundled demo cluster instead of etcd (no etcd, no broker needed). */
   demo?: boolean;
+  /** Demo only: keep the demo snapshot in this SQLite file (default: in memory; never KAFSCALE_MCP_DB_PATH). */
+  demoDbPath?: string;
   /** Listen for HTTP (serve, demo); false for stdio. */
   http?: boolean;
   /**
@@ -39,6 +43,10 @@ export interface RunningService {
   sync: EtcdSync | null;
   /** The metrics poller, when a metrics URL is configured. */
   poller: MetricsPoller | null;
+  /** Watches the live file's WAL (null for an in-memory database). */
+  walMonitor: WalMonitor | null;
+  /** Publishes the ops copy, when KAFSCALE_MCP_OPS_COPY is set. */
+  opsCopier: OpsCopier | null;
   /** Base URL when listening (http://host:port; 127.0.0.1 when bound to every interface). */
   url: string | null;
   /** The address really bound when listening ("0.0.0.0:8090", "127.0.0.1:41234", "[::]:8090"). */
@@ -87,12 +95,18 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   if (withHttp) assertProdFence(config);
 
   try {
-    const store = createStore(options.demo ? ":memory:" : config.dbPath, {
+    const store = createStore(options.demo ? (options.demoDbPath ?? ":memory:") : config.dbPath, {
       historyLimit: config.changeLogLimit,
+      walSizeLimitBytes: config.wal.sizeLimitBytes,
       lag: config.lag,
       now,
     });
     closers.push(() => store.close());
+    const walMonitor = store.probeWal && createWalMonitor({ probe: store.probeWal, limits: config.wal, logger });
+    if (walMonitor) {
+      closers.push(() => walMonitor.stop());
+      walMonitor.start();
+    }
     // Lag verdicts are judged in the background, once per sample interval (docs/LAG.md).
     store.lag.evaluator.start(config.lag.intervalMs, (err) =>
       logger.warn("lag evaluation failed; everything is judged again next time", { error: (err as Error).message }),
@@ -116,15 +130,17 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       config.metrics.brokerUrlTemplate = metricsServer.urlTemplate;
       logger.info("demo mode: serving the bundled demo cluster (not a live cluster)", { revision });
     } else {
-      const client: EtcdClient = createEtcdClient(config.etcd);
-      closers.push(() => client.close());
+      // One member at a time, failing over through the endpoints (member-connector.ts); the sync
+      // closes it when it stops.
       sync = createEtcdSync({
         store,
-        client,
-        keyspace: keyspaceOf(client, config.etcd.namespace),
+        connector: rotatingConnector(config.etcd),
         logger,
         pageSize: config.etcd.pageSize,
         probeIntervalMs: config.linkProbeIntervalMs,
+        probeTimeoutMs: config.linkProbeTimeoutMs,
+        connectTimeoutMs: config.etcd.dialTimeoutMs,
+        backoffCapMs: config.etcd.backoffMaxMs,
       });
       const running = sync;
       closers.push(() => running.stop());
@@ -139,11 +155,19 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       poller.start();
     }
 
+    // Started after the sync and the demo data, so its first attempt finds a snapshot when one is ready.
+    const opsCopier = config.opsCopy ? createOpsCopier({ store, config: config.opsCopy, logger }) : null;
+    if (opsCopier) {
+      closers.push(() => opsCopier.stop());
+      opsCopier.start();
+    }
+
     const ctx: ToolContext = {
       store,
       staleAfterMs: config.staleAfterMs,
       metricsStaleAfterMs: metricsStaleAfterMs(config.metrics),
       metricsConfigured: poller !== null,
+      results: config.results,
       now,
     };
 
@@ -165,6 +189,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         rateLimit: config.rateLimit,
         audit,
         pollerStats: poller === null ? undefined : () => (poller as MetricsPoller).stats(),
+        storage: { wal: () => walMonitor?.status() ?? null, opsCopy: () => opsCopier?.status() ?? null },
         resourceMetadata: oidc && {
           issuer: oidc.issuer,
           scopes: [...new Set([oidc.observeScope, ...oidc.requiredScopes])],
@@ -196,7 +221,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       }
       logger.info("listening", { address: listenAddress, url: `${url}/mcp` });
     }
-    return { store, ctx, sync, poller, url, listenAddress, audit, close };
+    return { store, ctx, sync, poller, walMonitor, opsCopier, url, listenAddress, audit, close };
   } catch (err) {
     await close();
     throw err;

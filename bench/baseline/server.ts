@@ -15,7 +15,7 @@ import type { AddressInfo } from "node:net";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
-import { NO_FAULT_HANDLING } from "../lib/etcd-fault-handling.js";
+import { NO_FAULT_HANDLING } from "../../src/sync/etcd/fault-handling.js";
 import { Etcd3 } from "etcd3";
 import express from "express";
 import { registerGoStyleTools, SnapshotHolder } from "./go-style-tools.js";
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     grpcOptions: { "grpc.max_receive_message_length": -1 },
     // etcd3's default circuit breaker (open for 5 s after 3 failures) and retries have no
     // counterpart in Go's clientv3: one slow list_groups past its deadline would otherwise fail
-    // every call for 5 s. bench/lib/etcd-fault-handling.ts turns them off.
+    // every call for 5 s. src/sync/etcd/fault-handling.ts turns them off.
     faultHandling: NO_FAULT_HANDLING,
   });
   const holder = new SnapshotHolder(client);

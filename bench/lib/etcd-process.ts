@@ -42,11 +42,23 @@ export function assertEtcdInstalled(): string {
   return /etcd Version: (\S+)/.exec(probe.stdout)?.[1] ?? "unknown";
 }
 
+/** Server TLS for the client port (files made by the caller, e.g. with openssl). */
+export interface EtcdTlsFiles {
+  certFile: string;
+  keyFile: string;
+  /** The CA that client certificates must chain to (with `clientCertAuth`). */
+  trustedCaFile?: string;
+  /** Mutual TLS: refuse clients without a certificate signed by `trustedCaFile`. */
+  clientCertAuth?: boolean;
+}
+
 export interface StartEtcdOptions {
   /** Largest request etcd accepts (default 32 MiB: large Kafscale clusters write multi-MiB snapshot keys). */
   maxRequestBytes?: number;
   /** More etcd flags, e.g. `--quota-backend-bytes`. */
   extraArgs?: string[];
+  /** Serve the client port over TLS (the endpoint becomes https://); health is checked on the plain metrics port. */
+  tls?: EtcdTlsFiles;
 }
 
 export async function freePort(): Promise<number> {
@@ -62,19 +74,27 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitHealthy(endpoint: string, child: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 20_000;
+/** Waits until `healthUrl` (etcd's /health, which needs a leader) answers ok; fails early if `child` exits. */
+export async function waitHealthy(
+  healthUrl: string,
+  child: ChildProcess,
+  log: () => string,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`etcd exited with ${child.exitCode}:\n${log()}`);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`etcd exited with ${child.exitCode ?? child.signalCode}:\n${log()}`);
+    }
     try {
-      const res = await fetch(`${endpoint}/health`);
+      const res = await fetch(healthUrl);
       if (res.ok) return;
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`etcd did not become healthy within 20s:\n${log()}`);
+  throw new Error(`etcd did not become healthy within ${timeoutMs / 1000}s:\n${log()}`);
 }
 
 /** Starts a fresh etcd with its own ports and data dir. */
@@ -84,7 +104,16 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdPro
   const peerPort = await freePort();
   const metricsPort = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "kafscale-mcp-etcd-"));
-  const endpoint = `http://127.0.0.1:${clientPort}`;
+  const endpoint = `${options.tls ? "https" : "http"}://127.0.0.1:${clientPort}`;
+  const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+  const tlsArgs = options.tls
+    ? [
+        "--cert-file", options.tls.certFile,
+        "--key-file", options.tls.keyFile,
+        ...(options.tls.trustedCaFile ? ["--trusted-ca-file", options.tls.trustedCaFile] : []),
+        ...(options.tls.clientCertAuth ? ["--client-cert-auth"] : []),
+      ]
+    : [];
   let child: ChildProcess | null = null;
   let output = "";
 
@@ -105,6 +134,7 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdPro
         "--max-request-bytes", String(options.maxRequestBytes ?? 32 * 1024 * 1024),
         "--log-level", "error",
         "--logger", "zap",
+        ...tlsArgs,
         ...(options.extraArgs ?? []),
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
@@ -114,7 +144,8 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdPro
     };
     child.stdout?.on("data", keep);
     child.stderr?.on("data", keep);
-    await waitHealthy(endpoint, child, () => output);
+    // The metrics port serves /health over plain HTTP, whatever the client port's TLS.
+    await waitHealthy(`http://127.0.0.1:${metricsPort}/health`, child, () => output);
   };
 
   const stop = async (): Promise<void> => {
@@ -140,7 +171,7 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdPro
   }
   return {
     endpoint,
-    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    metricsUrl,
     dataDir,
     version,
     get pid() {

@@ -2,7 +2,7 @@
  * The benchmark's etcd: a real local etcd on free loopback ports (test/support/etcd-process.ts does
  * the process handling), the bulk loader, and request counts read from etcd's own /metrics.
  */
-import { NO_FAULT_HANDLING } from "./etcd-fault-handling.js";
+import { NO_FAULT_HANDLING } from "../../src/sync/etcd/fault-handling.js";
 import { Etcd3 } from "etcd3";
 import type { KeyValue } from "../../src/demo/cluster-spec.js";
 import { startEtcd, type EtcdProcess } from "./etcd-process.js";

@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { loadConfig, type Config } from "../config.js";
 import { createLogger, type Logger } from "../log.js";
 import { createStore, type Store } from "../store/index.js";
-import { createEtcdClient, keyspaceOf, type EtcdClient } from "../sync/etcd/etcd-client.js";
+import { rotatingConnector, type EtcdConnector } from "../sync/etcd/member-connector.js";
 import { createEtcdSync } from "../sync/etcd/etcd-sync.js";
 
 const USAGE = `usage: kafscale-mcp snapshot --out FILE [--force]
@@ -48,9 +48,9 @@ export async function snapshot(args: string[]): Promise<number> {
   const config = loadConfig();
   const logger = cliLogger(config);
   const started = Date.now();
-  let client: EtcdClient;
+  let connector: EtcdConnector;
   try {
-    client = createEtcdClient(config.etcd);
+    connector = rotatingConnector(config.etcd);
   } catch (err) {
     // Only configuration can fail here (no endpoints, unreadable TLS files); nothing was written yet.
     console.error(`snapshot: ${(err as Error).message}`);
@@ -64,8 +64,7 @@ export async function snapshot(args: string[]): Promise<number> {
   try {
     const sync = createEtcdSync({
       store,
-      client,
-      keyspace: keyspaceOf(client, config.etcd.namespace),
+      connector,
       logger,
       pageSize: config.etcd.pageSize,
       requestTimeoutMs: requestTimeout(config),
@@ -87,7 +86,7 @@ export async function snapshot(args: string[]): Promise<number> {
     console.error(`snapshot: ${(err as Error).message}`);
     return 1;
   } finally {
-    client.close();
+    connector.close();
   }
 
   store.close();

@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { loadConfig, type Config } from "../config.js";
 import { createLogger, type Logger } from "../log.js";
 import { createStore, type Store } from "../store/index.js";
-import { createEtcdClient, keyspaceOf, type EtcdClient } from "../sync/etcd/etcd-client.js";
+import { rotatingConnector, type EtcdConnector } from "../sync/etcd/member-connector.js";
 import { verifySnapshot, type VerifyReport } from "../sync/etcd/verify.js";
 
 const USAGE = `usage: kafscale-mcp verify [--db FILE] [--json] [--examples N]
@@ -61,9 +61,9 @@ export async function verify(args: string[]): Promise<number> {
   if (!existsSync(path)) {
     return usageError(`no snapshot at ${path} (set KAFSCALE_MCP_DB_PATH or pass --db FILE)`);
   }
-  let client: EtcdClient;
+  let connector: EtcdConnector;
   try {
-    client = createEtcdClient(config.etcd);
+    connector = rotatingConnector(config.etcd);
   } catch (err) {
     // Only configuration can fail here (no endpoints, unreadable TLS files).
     console.error(`verify: ${(err as Error).message}`);
@@ -73,7 +73,7 @@ export async function verify(args: string[]): Promise<number> {
   try {
     store = createStore(path, { historyLimit: config.changeLogLimit });
   } catch (err) {
-    client.close();
+    connector.close();
     console.error(`verify: cannot open snapshot ${path}: ${(err as Error).message}`);
     return 2;
   }
@@ -82,8 +82,7 @@ export async function verify(args: string[]): Promise<number> {
   try {
     report = await verifySnapshot({
       store,
-      client,
-      keyspace: keyspaceOf(client, config.etcd.namespace),
+      connector,
       logger: cliLogger(config),
       pageSize: config.etcd.pageSize,
       requestTimeoutMs: config.etcd.dialTimeoutMs + 5000,
@@ -96,7 +95,7 @@ export async function verify(args: string[]): Promise<number> {
     );
     return 1;
   } finally {
-    client.close();
+    connector.close();
     store.close();
   }
 

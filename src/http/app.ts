@@ -19,6 +19,7 @@ import type { McpRequestExtra, ToolCallEvent } from "../tools/tool.js";
 import type { Authenticator } from "./auth/authenticator.js";
 import { hostAndOriginGuard } from "./guards.js";
 import { healthz, readyz } from "./health.js";
+import type { StorageHealth } from "./storage-health.js";
 import { principalOf, setPrincipal } from "./auth/principal.js";
 import { createRateLimiter, limitKeyOf } from "./rate-limit.js";
 import { assignRequestId, requestIdOf } from "./request-id.js";
@@ -42,6 +43,8 @@ export interface AppOptions {
   rateLimit?: RateLimitConfig;
   /** Where tool calls and refusals are recorded. */
   audit?: AuditTrail;
+  /** The live file's WAL and the ops copy, for /metrics and /readyz. */
+  storage?: StorageHealth;
   /** RFC 9728 metadata for /mcp (OIDC only). */
   resourceMetadata?: ResourceMetadataOptions;
   onToolCall?: (event: ToolCallEvent) => void;
@@ -78,7 +81,12 @@ export function createApp(options: AppOptions): App {
   const { ctx, http, logger } = options;
   const enabledTools = options.enabledTools ?? [];
   let openSessions = (): number => 0;
-  const metrics = createServiceMetrics({ ctx, sessions: () => openSessions(), pollerStats: options.pollerStats });
+  const metrics = createServiceMetrics({
+    ctx,
+    sessions: () => openSessions(),
+    pollerStats: options.pollerStats,
+    storage: options.storage,
+  });
 
   // Requests already refused with a status: the tool gate must not audit their calls a second time.
   const refused = new WeakSet<Request>();
@@ -157,7 +165,7 @@ export function createApp(options: AppOptions): App {
   const app = express();
   app.disable("x-powered-by");
   app.get("/healthz", healthz);
-  app.get("/readyz", readyz(ctx));
+  app.get("/readyz", readyz(ctx, options.storage));
   app.get("/metrics", async (_req, res) => {
     try {
       const { contentType, text } = await metrics.render();

@@ -4,11 +4,12 @@
  * and outcome (calls refused by input validation included), refused requests by reason, MCP sessions
  * (open, evicted, refused), the snapshot (revision, age, etcd link, decode errors, resyncs), the watch
  * apply delay, the metrics poller (ticks, and per target the last scrape's duration and failures),
- * and Node's default process metrics. Gauges read their sources when scraped, never on a timer.
+ * the live file's WAL and the ops copy (storage-health.ts), and Node's default process metrics. Gauges read their sources when scraped, never on a timer.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ToolContext } from "../tools/context.js";
 import type { SessionLimit } from "./mcp/session-table.js";
+import { registerStorageMetrics, type StorageHealth } from "./storage-health.js";
 
 /** The metrics poller's counters, as `MetricsPoller.stats()` gives them. */
 export interface PollerStats {
@@ -22,6 +23,8 @@ export interface ServiceMetricsOptions {
   sessions(): number;
   /** The metrics poller's counters; absent when no metrics URL is configured. */
   pollerStats?: () => PollerStats;
+  /** The live file's WAL and the ops copy; absent in tests that do not wire them. */
+  storage?: StorageHealth;
 }
 
 export interface ServiceMetrics {
@@ -210,6 +213,8 @@ export function createServiceMetrics(options: ServiceMetricsOptions): ServiceMet
       }
     },
   });
+
+  registerStorageMetrics(registers, options.storage, ctx.now);
 
   return {
     toolCall: (tool, outcome, latencyMs) => {

@@ -1,5 +1,5 @@
 /**
- * Opens the SQLite snapshot: WAL (so `sqlite3 kafscale-mcp.db` works while the service runs),
+ * Opens the SQLite snapshot: WAL (readers never block the writer), a bounded WAL file,
  * foreign-free normalised tables, and numbered migrations applied in one transaction each.
  */
 import Database from "better-sqlite3";
@@ -7,11 +7,24 @@ import { MIGRATIONS, type Migration } from "./migrations.js";
 
 export type Db = Database.Database;
 
+/** Default bound of the write-ahead log after a checkpoint (KAFSCALE_MCP_WAL_SIZE_LIMIT). */
+export const DEFAULT_WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024;
+
+export interface OpenOptions {
+  /** Size the WAL file is cut back to once a checkpoint has completed (journal_size_limit). */
+  walSizeLimitBytes?: number;
+}
+
 /** Opens (creating if needed) and migrates the database at `path` (":memory:" for tests). */
-export function openDatabase(path: string, migrations: readonly Migration[] = MIGRATIONS): Db {
+export function openDatabase(
+  path: string,
+  migrations: readonly Migration[] = MIGRATIONS,
+  options: OpenOptions = {},
+): Db {
   const db = new Database(path);
   try {
     db.pragma("journal_mode = WAL");
+    boundWal(db, options.walSizeLimitBytes ?? DEFAULT_WAL_SIZE_LIMIT_BYTES);
     // NORMAL under WAL is durable across process crashes (SIGKILL); only an OS crash can lose the
     // last transactions, and the stored revision is in the same transaction, so a resume never skips.
     db.pragma("synchronous = NORMAL");
@@ -23,6 +36,19 @@ export function openDatabase(path: string, migrations: readonly Migration[] = MI
     db.close();
     throw err;
   }
+}
+
+/**
+ * A reader that holds a transaction open pins the WAL: no checkpoint can pass it, so the file grows
+ * with every write, and SQLite never shrinks it by itself. journal_size_limit cuts it back to the
+ * limit when the log restarts after the next complete checkpoint. The automatic checkpoint runs at
+ * half the limit at most (SQLite's 1000 pages otherwise), so in steady state the WAL stays below
+ * the limit and the cut only happens after a pinned reader let go.
+ */
+function boundWal(db: Db, limitBytes: number): void {
+  db.pragma(`journal_size_limit = ${Math.floor(limitBytes)}`);
+  const pageSize = db.pragma("page_size", { simple: true }) as number;
+  db.pragma(`wal_autocheckpoint = ${Math.max(16, Math.min(1000, Math.floor(limitBytes / pageSize / 2)))}`);
 }
 
 function migrate(db: Db, migrations: readonly Migration[]): void {

@@ -3,7 +3,9 @@
  * Only this folder holds SQL; tools, HTTP and sync use these functions.
  */
 import { createAuditStore, type AuditStore } from "./audit-store.js";
-import { openDatabase } from "./database.js";
+import { DEFAULT_WAL_SIZE_LIMIT_BYTES, openDatabase } from "./database.js";
+import { publishOpsCopy, type OpsCopyOptions, type OpsCopyResult } from "./ops-copy.js";
+import { createWalProbe, type WalProbe } from "./wal-health.js";
 import { createKvMirror, type KvMirror } from "./kv-mirror.js";
 import { createLagEvaluator, type LagEvaluator } from "./lag-evaluator.js";
 import { createLagHistory } from "./lag-history.js";
@@ -26,10 +28,16 @@ export type { AuditStore, AuditRow, AuditOutcome } from "./audit-store.js";
 export type * from "./lag-reads.js";
 export { compareGroups, matchesFilter } from "./lag-reads.js";
 export type { LagEvaluator, EvaluationRun } from "./lag-evaluator.js";
+export type { OpsCopyOptions, OpsCopyResult, OpsCopyStatus } from "./ops-copy.js";
+export { OpsCopyAborted, removeStaleOpsCopyFiles } from "./ops-copy.js";
+export type { WalProbe, WalStatus, WalLimits, WalTransition, WalHealth } from "./wal-health.js";
+export { createWalHealth, walReadinessProblem } from "./wal-health.js";
 
 export interface StoreOptions {
   /** Bound on change_log and decode_errors rows. */
   historyLimit?: number;
+  /** Size the WAL is cut back to after a complete checkpoint (default 16 MiB). */
+  walSizeLimitBytes?: number;
   /** Lag history sampling and window (KAFSCALE_MCP_LAG_SAMPLE_INTERVAL, KAFSCALE_MCP_LAG_WINDOW). */
   lag?: LagSettings;
   /** The clock for changes applied without an explicit time and for lag verdicts (Date.now by default). */
@@ -59,14 +67,20 @@ export interface Store {
   readonly audit: AuditStore;
   /** Consumer lag history and verdicts (docs/LAG.md). */
   readonly lag: LagStore;
-  /** Copies a consistent snapshot of the database to `file` (SQLite online backup). */
-  backupTo(file: string): Promise<void>;
+  /**
+   * Publishes a consistent copy of the snapshot for readers at `options.target` (SQLite online
+   * backup in steps, rollback-journal mode, atomic rename; see ops-copy.ts).
+   */
+  publishOpsCopy(options: OpsCopyOptions): Promise<OpsCopyResult>;
+  /** A PASSIVE checkpoint and the WAL's size, for the WAL health monitor; null for ":memory:". */
+  readonly probeWal: (() => WalProbe) | null;
   close(): void;
 }
 
 /** Opens (creating and migrating if needed) the snapshot at `path`; ":memory:" for tests. */
 export function createStore(path: string, options: StoreOptions = {}): Store {
-  const db = openDatabase(path);
+  const walSizeLimitBytes = options.walSizeLimitBytes ?? DEFAULT_WAL_SIZE_LIMIT_BYTES;
+  const db = openDatabase(path, undefined, { walSizeLimitBytes });
   const clock = options.now ?? Date.now;
   const lagSettings = options.lag ?? DEFAULT_LAG_SETTINGS;
   const lagHistory = createLagHistory(db, lagSettings);
@@ -86,9 +100,8 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
       reads: createLagReads(db, lagSettings),
       evaluator: createLagEvaluator(db, lagHistory, lagSettings, clock),
     },
-    backupTo: async (file) => {
-      await db.backup(file);
-    },
+    publishOpsCopy: (copyOptions) => publishOpsCopy(db, copyOptions),
+    probeWal: createWalProbe(db, path, walSizeLimitBytes),
     close: () => {
       if (closed) return;
       closed = true;

@@ -14,6 +14,7 @@ export interface SyncState {
   syncedAt: number | null;
   phase: SyncPhase;
   linkState: LinkState;
+  /** Since when the link has been connected, or not connected (reconnecting and down are one outage). */
   linkSince: number | null;
   lastError: string | null;
   lastErrorAt: number | null;
@@ -55,7 +56,11 @@ export function createSyncStateStore(db: Db): SyncStateStore {
   );
   const link = db.prepare(
     `UPDATE sync_state SET
-       link_since = CASE WHEN link_state = @state THEN link_since ELSE @now END,
+       link_since = CASE
+         WHEN link_state = @state THEN link_since
+         -- reconnecting ↔ down is one outage: since keeps its start ("cannot be reached since …").
+         WHEN link_state != 'connected' AND @state != 'connected' THEN COALESCE(link_since, @now)
+         ELSE @now END,
        link_state = @state,
        last_error = COALESCE(@error, last_error),
        last_error_at = CASE WHEN @error IS NULL THEN last_error_at ELSE @now END

@@ -9,6 +9,7 @@
 import type { Db } from "./database.js";
 import { createDerivedWriter } from "./derived.js";
 import type { LagHistory } from "./lag-history.js";
+import { truncateWalIfIdle } from "./wal-health.js";
 import { decodeEntry } from "../kafscale/decode.js";
 import { parseKey } from "../kafscale/keys.js";
 import type { DecodedEntry, KvChange } from "../kafscale/records.js";
@@ -141,8 +142,10 @@ export function createSyncWriter(
   const finishFullLoad = (commitLoad: () => ResyncResult): ResyncResult => {
     const result = commitLoad();
     // A full load leaves a write-ahead log as large as the data it wrote; fold it back into the
-    // database so the snapshot does not take twice its size on disk.
-    db.pragma("wal_checkpoint(TRUNCATE)");
+    // database so the snapshot does not take twice its size on disk. Without waiting for a reader
+    // of the live file (that would stall the event loop for busy_timeout): if one is there, the WAL
+    // monitor's next check or the next write cuts the WAL back (journal_size_limit).
+    truncateWalIfIdle(db);
     return result;
   };
 

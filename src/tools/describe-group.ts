@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { GROUP_STATUSES, judgedTimeLag, TRENDS } from "../kafscale/lag-status.js";
 import { unknownGroup } from "./errors.js";
+import { inProse } from "./json-schema.js";
 import { indexVerdicts, isoOf, partitionLagFields, partitionStatusSchema } from "./lag-fields.js";
 import { groupId } from "./schemas.js";
 import { defineTool } from "./tool.js";
@@ -24,8 +25,10 @@ const member = z.object({
 
 export const describeGroup = defineTool({
   name: "describe_group",
-  title: "Describe a consumer group",
-  description: "Describe a consumer group",
+  title: "Describe group",
+  description:
+    "A group's state, protocol, generation, leader, members and their partitions. Use to see who consumes " +
+    "what or why it rebalances; lag is in fetch_offsets.",
   scope: "observe",
   needsSnapshot: true,
   input: { group_id: groupId },
@@ -37,8 +40,12 @@ export const describeGroup = defineTool({
     leader: z.string(),
     generation_id: z.number(),
     rebalance_timeout_ms: z.number(),
-    members: z.array(member),
-    has_metadata: z.boolean().describe("false: known only from committed offsets (group emptied)"),
+    members: inProse(
+      z.array(member),
+      "member_id, client_id, client_host, heartbeat_at, assignments [{topic, partitions, status, time_lag_seconds " +
+        "(lag status and time lag per entry of partitions; null: not judged yet)}], subscriptions, session_timeout_ms",
+    ),
+    has_metadata: z.boolean().describe("false: known only from its offsets"),
     lag: z
       .object({
         status: z.enum(GROUP_STATUSES),

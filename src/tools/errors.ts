@@ -23,8 +23,19 @@ export class ToolError extends Error {
   }
 }
 
-/** The snapshot has no data yet: the first full etcd sync is still running. */
-export function notReady(revision: number): ToolError {
+/**
+ * The snapshot has no data yet: the first full etcd sync is still running, or etcd cannot be
+ * reached (`unreachable`: "etcd cannot be reached since …: reason", see etcdUnreachable).
+ */
+export function notReady(revision: number, unreachable: string | null = null): ToolError {
+  if (unreachable !== null) {
+    return new ToolError(
+      `snapshot not ready: ${unreachable}`,
+      "the service keeps retrying by itself; check that etcd is up and the KAFSCALE_MCP_ETCD_* settings; " +
+        "/readyz turns 200 when the first sync is done",
+      503,
+    );
+  }
   return new ToolError(
     `snapshot not ready: initial etcd sync in progress (rev ${revision})`,
     "retry in a few seconds; /readyz turns 200 when the first sync is done",

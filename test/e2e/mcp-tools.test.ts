@@ -3,7 +3,7 @@
  * etcd: every tool with and without its optional arguments, live changes, errors, and proof that
  * tool calls make no etcd requests.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { RunningService } from "../../src/service.js";
 import { keys } from "../../src/kafscale/keys.js";
@@ -54,8 +54,9 @@ describe("MCP tools over streamable HTTP", () => {
       });
       expect(tool.outputSchema?.type).toBe("object");
       expect(tool.inputSchema.additionalProperties).toBe(false);
-      // Short: tools/list costs agents tokens (consumer_lag says when to use it and how it pages).
+      // One or two sentences an agent can act on: what, when to use it, what it costs.
       expect(tool.description?.length).toBeLessThan(220);
+      expect(tool.description).toMatch(/\bUse\b/);
       expect(tool.name).not.toMatch(/create|delete|alter|update|put|write|drain|flush/);
     }
   });
@@ -73,8 +74,16 @@ describe("MCP tools over streamable HTTP", () => {
     });
     expect(status.brokers).toHaveLength(3);
     expect(status.topics.map((t: { name: string }) => t.name)).toEqual(["audit", "events", "orders"]);
-    expect(status.freshness).toMatchObject({ source: "etcd", etcd_link: "connected", stale: false, decode_errors: 0 });
+    expect(status.freshness).toEqual({
+      source: "etcd",
+      revision: expect.any(Number),
+      age_ms: expect.any(Number),
+      stale: false,
+      stale_reasons: [],
+    });
     expect(status.freshness.revision).toBeGreaterThan(0);
+    const full = await callTool<Record<string, any>>(client, "cluster_status", { freshness: "full" });
+    expect(full.freshness).toMatchObject({ source: "etcd", etcd_link: "connected", stale: false, decode_errors: 0 });
     const limited = await callTool<Record<string, any>>(client, "cluster_status", { topic_limit: 1 });
     expect(limited).toMatchObject({ topics: [{ name: "audit" }], topics_truncated: true });
   });
@@ -153,14 +162,17 @@ describe("MCP tools over streamable HTTP", () => {
     });
     expect(filtered.offsets.map((o: { lag: number }) => o.lag)).toEqual([10, 0, 50]);
     expect(filtered.unknown_topics).toEqual(["missing"]);
+    // More partitions than a page: the most-lagging first, the rest on the next page.
     const paged = await callTool<Record<string, any>>(client, "fetch_offsets", { group_id: "billing", limit: 2 });
-    expect(paged).toMatchObject({ truncated: true });
+    expect(paged).toMatchObject({ truncated: true, total_lag: 60 });
+    expect(paged.offsets.map((o: { partition: number }) => o.partition)).toEqual([2, 0]);
     const next = await callTool<Record<string, any>>(client, "fetch_offsets", {
       group_id: "billing",
       limit: 2,
       cursor: paged.next_cursor,
     });
-    expect(next.offsets.map((o: { partition: number }) => o.partition)).toEqual([2]);
+    expect(next).toMatchObject({ truncated: false, total_lag: 60 });
+    expect(next.offsets.map((o: { partition: number }) => o.partition)).toEqual([1]);
     expect(await toolError(client, "fetch_offsets", { group_id: "billing", topics: ["missing"] })).toMatch(
       /^unknown topic "missing"/,
     );
@@ -229,6 +241,9 @@ describe("answers come from the snapshot, not from etcd", () => {
     );
     try {
       await service.sync?.ready();
+      // The link probe is a Range request on a timer (1h here): wait for the watch to be confirmed
+      // (its first probe done) so the count below sees tool calls only.
+      await vi.waitFor(() => expect(service.store.syncState.get().phase).toBe("watching"), 10_000);
       const client = await connectClient(service.url as string);
       const rangeCalls = async (): Promise<number> => {
         const text = await (await fetch(etcd.metricsUrl)).text();
@@ -256,7 +271,8 @@ describe("answers come from the snapshot, not from etcd", () => {
       const status = await callTool<Record<string, any>>(client, "list_topics");
       expect(status.topics).toHaveLength(3);
       expect(status.freshness.stale).toBe(true);
-      expect(status.freshness.stale_reasons[0]).toMatch(/not confirmed current/);
+      expect(status.freshness.stale_reasons).toContainEqual(expect.stringMatching(/not confirmed current/));
+      expect(status.freshness.stale_reasons).toContainEqual(expect.stringMatching(/^etcd cannot be reached since/));
       const ready = await fetch(`${service.url}/readyz`);
       expect(ready.status).toBe(503);
       expect(((await ready.json()) as { reason: string }).reason).toMatch(/stale/);

@@ -5,6 +5,7 @@ import { createEtcdClient } from "../../src/sync/etcd/etcd-client.js";
 import { inject } from "vitest";
 import type { ClusterSpec } from "../../src/demo/cluster-spec.js";
 import { buildClusterKvs } from "../../src/demo/cluster-spec.js";
+import { putAll } from "../../src/cli/demo-seed.js";
 
 export const realisticCluster: ClusterSpec = {
   clusterName: "kafscale",
@@ -48,17 +49,18 @@ export function testEtcd(endpoint: string = inject("etcdEndpoint")): {
   keyspace: Namespace;
 } {
   // The product's client factory, so tests run with the same gRPC options as the service.
-  const client = createEtcdClient({ endpoints: [endpoint], namespace: "", dialTimeoutMs: 5000, pageSize: 2000 });
+  const client = createEtcdClient({
+    endpoints: [endpoint],
+    namespace: "",
+    dialTimeoutMs: 5000,
+    pageSize: 2000,
+    backoffMaxMs: 15_000,
+  });
   const namespace = `/test-${randomUUID()}`;
   return { endpoint, client, namespace, keyspace: client.namespace(namespace) };
 }
 
 /** Writes a spec into etcd (one put per key, as Kafscale would) and returns the last revision. */
 export async function writeCluster(keyspace: Namespace, spec: ClusterSpec): Promise<number> {
-  let revision = 0;
-  for (const { key, value } of buildClusterKvs(spec)) {
-    const res = await keyspace.put(key).value(value).exec();
-    revision = Number(res.header.revision);
-  }
-  return revision;
+  return await putAll(keyspace, buildClusterKvs(spec));
 }

@@ -41,6 +41,7 @@ describe("loadConfig", () => {
     expect(config.etcd.endpoints).toEqual([]);
     expect(config.metrics).toMatchObject({ intervalMs: 15_000, timeoutMs: 5000, retentionMs: 3_600_000 });
     expect(config.staleAfterMs).toBe(30_000);
+    expect(config.results).toEqual({ mcpMaxBytes: 60_000, restMaxBytes: 8_000_000 });
     expect(config.lag).toEqual({ intervalMs: 5000, windowPoints: 30 });
   });
 
@@ -49,6 +50,37 @@ describe("loadConfig", () => {
       intervalMs: 500,
       windowPoints: 3,
     });
+  });
+
+  it("publishes no ops copy unless asked; bounds and watches the WAL by default", () => {
+    const config = loadConfig({});
+    expect(config.opsCopy).toBeUndefined();
+    expect(config.wal).toEqual({ sizeLimitBytes: 16 * 2 ** 20, starvedAfterMs: 60_000, budgetBytes: 2 ** 30 });
+    expect(loadConfig({ KAFSCALE_MCP_OPS_COPY: "/ops/kafscale-mcp-ops.db" }).opsCopy).toEqual({
+      path: "/ops/kafscale-mcp-ops.db",
+      intervalMs: 60_000,
+      mode: 0o640,
+      includeAudit: false,
+    });
+  });
+
+  it.each([
+    ["2097152", 2_097_152],
+    ["32Mi", 32 * 2 ** 20],
+    ["2Gi", 2 * 2 ** 30],
+    ["500M", 500_000_000],
+  ])("reads the size %s", (text, bytes) => {
+    expect(loadConfig({ KAFSCALE_MCP_WAL_BUDGET: text, KAFSCALE_MCP_WAL_SIZE_LIMIT: "1Mi" }).wal.budgetBytes).toBe(bytes);
+  });
+
+  it("reads the ops copy settings", () => {
+    const config = loadConfig({
+      KAFSCALE_MCP_OPS_COPY: "/ops/copy.db",
+      KAFSCALE_MCP_OPS_COPY_INTERVAL: "5m",
+      KAFSCALE_MCP_OPS_COPY_MODE: "644",
+      KAFSCALE_MCP_OPS_COPY_AUDIT: "true",
+    });
+    expect(config.opsCopy).toEqual({ path: "/ops/copy.db", intervalMs: 300_000, mode: 0o644, includeAudit: true });
   });
 
   it("trims comma-separated endpoints (the Go service did not)", () => {
@@ -72,11 +104,21 @@ describe("loadConfig", () => {
     [{ KAFSCALE_MCP_MAX_BODY_BYTES: "-1" }, "KAFSCALE_MCP_MAX_BODY_BYTES"],
     [{ KAFSCALE_MCP_MAX_SESSIONS: "0" }, "KAFSCALE_MCP_MAX_SESSIONS"],
     [{ KAFSCALE_MCP_MAX_SESSIONS_PER_PRINCIPAL: "lots" }, "KAFSCALE_MCP_MAX_SESSIONS_PER_PRINCIPAL"],
+    [{ KAFSCALE_MCP_MAX_RESULT_BYTES: "1000" }, "KAFSCALE_MCP_MAX_RESULT_BYTES"],
+    [{ KAFSCALE_MCP_REST_MAX_RESULT_BYTES: "lots" }, "KAFSCALE_MCP_REST_MAX_RESULT_BYTES"],
     [{ KAFSCALE_MCP_LOG_LEVEL: "loud" }, "KAFSCALE_MCP_LOG_LEVEL"],
     [{ KAFSCALE_MCP_LAG_SAMPLE_INTERVAL: "0s" }, "KAFSCALE_MCP_LAG_SAMPLE_INTERVAL"],
     [{ KAFSCALE_MCP_LAG_WINDOW: "2" }, "KAFSCALE_MCP_LAG_WINDOW"],
     [{ KAFSCALE_MCP_LAG_WINDOW: "1001" }, "KAFSCALE_MCP_LAG_WINDOW"],
     [{ KAFSCALE_MCP_ETCD_CERT_FILE: "/c.pem" }, "KAFSCALE_MCP_ETCD_KEY_FILE"],
+    [{ KAFSCALE_MCP_OPS_COPY_MODE: "640x" }, "KAFSCALE_MCP_OPS_COPY_MODE"],
+    [{ KAFSCALE_MCP_OPS_COPY_MODE: "0999" }, "KAFSCALE_MCP_OPS_COPY_MODE"],
+    [{ KAFSCALE_MCP_OPS_COPY: "ops.db", KAFSCALE_MCP_OPS_COPY_INTERVAL: "0" }, "KAFSCALE_MCP_OPS_COPY_INTERVAL"],
+    [{ KAFSCALE_MCP_OPS_COPY: "./data/live.db", KAFSCALE_MCP_DB_PATH: "data/live.db" }, "KAFSCALE_MCP_OPS_COPY"],
+    [{ KAFSCALE_MCP_WAL_SIZE_LIMIT: "16 MB" }, "KAFSCALE_MCP_WAL_SIZE_LIMIT"],
+    [{ KAFSCALE_MCP_WAL_SIZE_LIMIT: "512Ki" }, "KAFSCALE_MCP_WAL_SIZE_LIMIT"],
+    [{ KAFSCALE_MCP_WAL_BUDGET: "8Mi" , KAFSCALE_MCP_WAL_SIZE_LIMIT: "8Mi" }, "KAFSCALE_MCP_WAL_BUDGET"],
+    [{ KAFSCALE_MCP_WAL_STARVED_AFTER: "soon" }, "KAFSCALE_MCP_WAL_STARVED_AFTER"],
   ])("names the bad variable: %j", (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(variable);

@@ -2,34 +2,51 @@
  * The etcd source: one paged range read pinned to a revision, then one watch from revision+1,
  * applied to the store in ordered batches. Explicit phases (idle → loading → watching, with
  * reconnecting and resyncing), a persisted revision, and a short list of recoverable errors:
- *  - link failures (etcd down, stream broken): back off with jitter, resume from the stored revision;
+ *  - link failures (etcd down, stream broken, member without leader, a failed link probe): fail
+ *    over to the next member, back off with jitter, resume from the stored revision;
  *  - a cancelled watch (compaction, or etcd cancelling it): full resync, swapped in atomically.
  * etcd3's watcher can resume by itself, but it takes its resume point from response headers, which
  * can skip events after a reconnect mid catch-up; we always resume from what the store committed.
+ *
+ * The link is `connected` only while currency is proven: a linearizable probe on the watch's own
+ * member succeeds (link-probe.ts) and the watch has caught up (watch-catch-up.ts). A probe runs on
+ * a timer (never per tool call) with its own short deadline; one failure tears the watch down.
  */
 import { EventEmitter } from "node:events";
 import type { IKeyValue, IWatchResponse } from "etcd3";
 import type { Watcher } from "etcd3";
 import type { Store } from "../../store/index.js";
 import { backoffDelay } from "../../backoff.js";
-import type { EtcdClient, EtcdKeyspace } from "./etcd-client.js";
+import type { EtcdKeyspace } from "./etcd-client.js";
+import { describeEtcdError, LinkProbeFailed } from "./etcd-errors.js";
+import { probeCurrency } from "./link-probe.js";
+import { connectorOf, type EtcdConnection, type EtcdSource } from "./member-connector.js";
+import { createCatchUpTracker } from "./watch-catch-up.js";
 import { KAFSCALE_PREFIX } from "../../kafscale/keys.js";
 import type { KvChange } from "../../kafscale/records.js";
 import type { Logger } from "../../log.js";
 
-export interface EtcdSyncOptions {
+export interface EtcdSyncSettings {
   store: Store;
-  client: EtcdClient;
-  keyspace: EtcdKeyspace;
   logger: Logger;
   pageSize?: number;
   /** How often a live link is probed (and the snapshot confirmed current). */
   probeIntervalMs?: number;
+  /** Deadline of one link probe: a member that cannot prove currency within it is given up. */
+  probeTimeoutMs?: number;
+  /** How long a watch may take to be established before the member is given up. */
+  connectTimeoutMs?: number;
   backoffBaseMs?: number;
   backoffCapMs?: number;
-  /** Deadline for each etcd request made by the sync (range pages, probes). */
+  /** Deadline for each range page. */
   requestTimeoutMs?: number;
 }
+
+/**
+ * Either a connector (one member at a time, failover; member-connector.ts), which the sync closes
+ * when it stops, or a client and keyspace owned by the caller (tests).
+ */
+export type EtcdSyncOptions = EtcdSyncSettings & EtcdSource;
 
 export interface EtcdSync {
   /** Starts the loop in the background. */
@@ -37,8 +54,9 @@ export interface EtcdSync {
   /** Resolves once the first full sync has been applied (or was already done in a reused database). */
   ready(): Promise<void>;
   /**
-   * Runs one full range read into the store and returns its revision (for `snapshot` and `verify`).
-   * `atRevision` pins the read to a past revision (fails if etcd compacted it).
+   * Runs one full range read into the store and returns its revision (for `snapshot` and `verify`),
+   * trying each member once before it gives up. `atRevision` pins the read to a past revision
+   * (fails if etcd compacted it).
    */
   syncOnce(atRevision?: number): Promise<number>;
   /** Resolves when the store has applied `revision` (tests, benchmarks). */
@@ -55,12 +73,19 @@ class WatchCancelled extends Error {}
 
 /** Least time between two watch commits: bounds commits to 250/s, adds at most this to visibility. */
 const MIN_COMMIT_GAP_MS = 4;
+/** Quiet time after which a reopened watch counts as caught up (etcd's catch-up loop runs every 100 ms). */
+const CATCH_UP_QUIET_MS = 1000;
+/** Probe cadence while a reopened watch is not yet confirmed current (bounded by the probe interval). */
+const UNCONFIRMED_PROBE_MS = 250;
 
 /** Builds the sync loop; nothing runs until start() or syncOnce(). */
 export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
-  const { store, client, keyspace, logger } = options;
+  const { store, logger } = options;
+  const connector = connectorOf(options);
   const pageSize = options.pageSize ?? 10_000;
   const probeIntervalMs = options.probeIntervalMs ?? 5000;
+  const probeTimeoutMs = options.probeTimeoutMs ?? 3000;
+  const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const backoff = { baseMs: options.backoffBaseMs ?? 200, capMs: options.backoffCapMs ?? 15_000 };
   const events = new EventEmitter();
@@ -71,7 +96,6 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
   let watcher: Watcher | null = null;
   let wake: (() => void) | null = null;
   let failures = 0;
-  let watchConnected = false;
   let readyResolve: () => void = () => undefined;
   const readyPromise = new Promise<void>((resolve) => (readyResolve = resolve));
   if (store.syncState.get().initialSyncDone) readyResolve();
@@ -80,11 +104,15 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
 
   const recordFailure = (err: unknown): void => {
     failures++;
-    const message = err instanceof Error ? err.message : String(err);
+    const message = describeEtcdError(err);
     // "down" once retries keep failing; "reconnecting" for the first attempts.
     store.syncState.setLink(failures >= 5 ? "down" : "reconnecting", Date.now(), message);
     store.syncState.setPhase("reconnecting");
-    logger.warn("etcd sync: link failure", { error: message, attempt: failures });
+    logger.warn("etcd sync: link failure", {
+      error: message,
+      detail: err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err),
+      attempt: failures,
+    });
   };
 
   const sleep = async (ms: number): Promise<void> => {
@@ -99,7 +127,7 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
   };
 
   /** Paged range read of the prefix, every page pinned to the revision of the first one. */
-  const fullSync = async (atRevision?: number): Promise<number> => {
+  const fullSync = async (keyspace: EtcdKeyspace, atRevision?: number): Promise<number> => {
     const initial = !store.syncState.get().initialSyncDone;
     store.syncState.setPhase(initial ? "loading" : "resyncing");
     const session = store.writer.beginResync();
@@ -138,30 +166,62 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
     }
   };
 
-  /** Watches from the stored revision + 1 until the watch fails; rejects with the reason. */
-  const watchLoop = async (): Promise<void> => {
-    const startRevision = store.syncState.get().revision + 1;
-    const w = keyspace.watch().prefix(KAFSCALE_PREFIX).startRevision(String(startRevision)).watcher();
+  /**
+   * Watches from the stored revision + 1 on `conn` until the watch fails; rejects with the reason.
+   * The watch is opened with etcd's require-leader metadata (etcd-client.ts), so a member that loses
+   * its leader cancels it; the probe runs on the same member on a timer.
+   */
+  const watchLoop = async (conn: EtcdConnection): Promise<void> => {
+    const storedRevision = store.syncState.get().revision;
+    const startRevision = storedRevision + 1;
+    const w = conn.keyspace.watch().prefix(KAFSCALE_PREFIX).startRevision(String(startRevision)).watcher();
     watcher = w;
+    const catchUp = createCatchUpTracker(storedRevision, CATCH_UP_QUIET_MS);
     let pending: KvChange[] = [];
     let pendingRevision = 0;
     let pendingSince = 0;
     let flushScheduled = false;
     let lastFlushAt = -Infinity;
     let probeTimer: NodeJS.Timeout | null = null;
-    watchConnected = false;
+    let connectTimer: NodeJS.Timeout | null = null;
+    let ended = false;
+    let confirmed = false;
+    let probing = false;
     // etcd already dropped a watch it cancelled; asking to cancel it again would wait forever.
     let cancelledByEtcd = false;
 
     try {
       await new Promise<void>((resolve, reject) => {
         const fail = (err: Error): void => {
-          if (probeTimer) clearInterval(probeTimer);
+          ended = true;
           reject(err);
+        };
+        const confirm = (at: number): void => {
+          if (!confirmed) {
+            confirmed = true;
+            failures = 0;
+            store.syncState.setLink("connected");
+            store.syncState.setPhase("watching");
+            logger.info("etcd sync: watching", { fromRevision: startRevision, member: conn.label });
+          }
+          store.syncState.markSynced(at);
+        };
+        /** One probe; on success the snapshot is current as of the probe's start (if caught up). */
+        const probe = async (): Promise<void> => {
+          const startedAt = Date.now();
+          try {
+            await probeCurrency(conn.keyspace, probeTimeoutMs);
+          } catch (err) {
+            if (!ended) fail(new LinkProbeFailed(err));
+            return;
+          }
+          if (ended) return;
+          if (catchUp.caughtUp()) confirm(startedAt);
+          probeTimer = setTimeout(() => void probe(), confirmed ? probeIntervalMs : Math.min(probeIntervalMs, UNCONFIRMED_PROBE_MS));
         };
         const flush = (): void => {
           flushScheduled = false;
-          if (pending.length === 0) return;
+          if (ended || pending.length === 0) return;
           lastFlushAt = performance.now();
           const batch = pending;
           const revision = pendingRevision;
@@ -174,21 +234,29 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
             fail(new Error(`applying changes failed: ${(err as Error).message}`));
           }
         };
-        w.on("connected", () => {
-          failures = 0;
-          watchConnected = true;
-          store.syncState.setLink("connected");
-          store.syncState.setPhase("watching");
-          logger.info("etcd sync: watching", { fromRevision: startRevision });
-          probeTimer ??= setInterval(() => void probe(), probeIntervalMs);
+        connectTimer = setTimeout(
+          () => fail(new Error(`watch not established within ${connectTimeoutMs} ms`)),
+          connectTimeoutMs,
+        );
+        w.on("connected", (res: IWatchResponse) => {
+          if (connectTimer) clearTimeout(connectTimer);
+          catchUp.created(Number(res.header.revision));
+          // One probe chain per watch (etcd3 only reconnects a watcher after "disconnected", which ends this one).
+          if (!probing) void probe();
+          probing = true;
         });
         w.on("data", (res: IWatchResponse) => {
+          // A watch given up on may still deliver; the next watch resumes from the store instead.
+          if (ended) return;
           if (pending.length === 0) pendingSince = performance.now();
+          let newest: number | null = null;
           for (const event of res.events) {
             const change = toChange(event.type === "Delete" ? "delete" : "put", event.kv);
             pending.push(change);
             pendingRevision = Math.max(pendingRevision, change.modRevision);
+            newest = Math.max(newest ?? 0, change.modRevision);
           }
+          catchUp.response(Number(res.header.revision), newest);
           // The header revision is a safe watermark only on a progress notification (no events): while
           // a watcher catches up, etcd sends later responses with events below an earlier header.
           if (res.events.length === 0) pendingRevision = Math.max(pendingRevision, Number(res.header.revision));
@@ -209,27 +277,18 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
         });
         w.on("end", () => fail(new Error("watch ended")));
         wake = () => fail(new Error("stopped"));
+        // stop() may have come while the member was being probed or loaded (nothing to wake then).
+        if (stopped) fail(new Error("stopped"));
       });
     } finally {
-      if (probeTimer) clearInterval(probeTimer);
-      watchConnected = false;
+      ended = true;
+      if (probeTimer) clearTimeout(probeTimer);
+      if (connectTimer) clearTimeout(connectTimer);
       watcher = null;
       wake = null;
-      if (!cancelledByEtcd) await cancelWatcher(w);
-    }
-  };
-
-  /** A cheap status call: proves the link is alive, so the snapshot can be called current. */
-  const probe = async (): Promise<void> => {
-    try {
-      await client.maintenance.status(deadline());
-      if (!watchConnected) return;
-      // A probe that succeeds again after a failed one restores the link state.
-      store.syncState.setLink("connected");
-      store.syncState.markSynced();
-    } catch (err) {
-      logger.warn("etcd sync: probe failed", { error: (err as Error).message });
-      store.syncState.setLink("reconnecting", Date.now(), (err as Error).message);
+      // Not awaited: a stalled member never confirms the cancel, and the failure must be recorded
+      // now (the link state) rather than after the cancel's own timeout.
+      if (!cancelledByEtcd) void cancelWatcher(w);
     }
   };
 
@@ -237,12 +296,18 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
     let needResync = false;
     while (!stopped) {
       try {
+        const conn = connector.current();
+        // Nothing is read from a member before it proves it serves the present: a range read on
+        // an isolated member would wait out its whole deadline, and a watch would replay its past.
+        await probeCurrency(conn.keyspace, probeTimeoutMs).catch((err: unknown) => {
+          throw new LinkProbeFailed(err);
+        });
         if (needResync || !store.syncState.get().initialSyncDone) {
-          await fullSync();
+          await fullSync(conn.keyspace);
           needResync = false;
           readyResolve();
         }
-        await watchLoop();
+        await watchLoop(conn);
       } catch (err) {
         if (stopped) break;
         if (err instanceof WatchCancelled) {
@@ -252,6 +317,7 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
           continue;
         }
         recordFailure(err);
+        connector.failover();
         await sleep(backoffDelay(failures - 1, backoff));
       }
     }
@@ -260,13 +326,23 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
   return {
     events,
     start: () => {
+      // Until this run proves currency, a link state left by an earlier run (or a crash) is not news.
+      if (running === null) store.syncState.setLink("reconnecting");
       running ??= loop();
     },
     ready: () => readyPromise,
     syncOnce: async (atRevision) => {
-      const revision = await fullSync(atRevision);
-      readyResolve();
-      return revision;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const revision = await fullSync(connector.current().keyspace, atRevision);
+          readyResolve();
+          return revision;
+        } catch (err) {
+          if (attempt >= connector.members) throw err;
+          logger.warn("etcd sync: read failed, trying the next member", { error: describeEtcdError(err) });
+          connector.failover();
+        }
+      }
     },
     waitForRevision: (revision, timeoutMs = 10_000) =>
       new Promise<void>((resolve, reject) => {
@@ -288,17 +364,23 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
       wake?.();
       if (watcher) await cancelWatcher(watcher);
       await running;
+      connector.close();
       store.syncState.setPhase("stopped");
       store.syncState.setLink("down");
     },
   };
 }
 
-/** Cancels a watcher, bounded in time: a broken stream may never confirm the cancel. */
+/**
+ * Cancels a watcher, bounded in time: a broken stream may never confirm the cancel. Never rejects
+ * (callers do not always await it): etcd3 can throw synchronously on a stream that just died.
+ */
 async function cancelWatcher(w: Watcher): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
-    w.cancel().catch(() => undefined),
+    Promise.resolve()
+      .then(() => w.cancel())
+      .catch(() => undefined),
     new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000))),
   ]);
   clearTimeout(timer);

@@ -10,14 +10,14 @@ import type { Store } from "../../store/index.js";
 import { createStore } from "../../store/index.js";
 import { compareKeys, type DumpRow, type ReadModelTable, type TableDump } from "../../store/table-dump.js";
 import type { Logger } from "../../log.js";
-import type { EtcdClient, EtcdKeyspace } from "./etcd-client.js";
 import { createEtcdSync } from "./etcd-sync.js";
+import type { EtcdSource } from "./member-connector.js";
 
-export interface VerifyOptions {
+export type VerifyOptions = VerifySettings & EtcdSource;
+
+export interface VerifySettings {
   /** The local snapshot, on a connection nobody writes through while verify runs (see TableDump). */
   store: Store;
-  client: EtcdClient;
-  keyspace: EtcdKeyspace;
   logger: Logger;
   /** Keys per range request of the fresh read. */
   pageSize?: number;
@@ -105,14 +105,8 @@ interface FreshRead {
 
 /** Range-reads etcd into `fresh`, at `revision` when etcd still has it, else at the current revision. */
 async function freshRead(options: VerifyOptions, fresh: Store, revision: number | null): Promise<FreshRead> {
-  const sync = createEtcdSync({
-    store: fresh,
-    client: options.client,
-    keyspace: options.keyspace,
-    logger: options.logger,
-    pageSize: options.pageSize,
-    requestTimeoutMs: options.requestTimeoutMs,
-  });
+  // The caller's etcd source (client or connector) with the fresh store; the settings pass through.
+  const sync = createEtcdSync({ ...options, store: fresh });
   if (revision === null) {
     const etcdRevision = await sync.syncOnce();
     return { etcdRevision, pinned: false, note: "no local revision to pin to; compared with etcd's current state" };
