@@ -11,9 +11,9 @@ import {
 import { ToolError, unknownGroup, unknownTopics } from "./errors.js";
 import { isoOf, partitionStatusSchema } from "./lag-fields.js";
 import { lagPage, queryTag, type GroupSource } from "./lag-paging.js";
-import { limitSchema } from "./paging.js";
+import { cursorSchema, limitSchema, pagingOutput } from "./paging.js";
 import { groupId, topicName } from "./schemas.js";
-import { defineTool } from "./tool.js";
+import { CuttableAnswer, defineTool } from "./tool.js";
 
 const DEFAULT_LIMIT = 50;
 
@@ -131,15 +131,14 @@ export const consumerLag = defineTool({
       .optional()
       .describe("First page order (default: ERR, WARN, UNKNOWN, OK, then lag)"),
     limit: limitSchema(DEFAULT_LIMIT, 100),
-    cursor: z.string().max(4096).optional().describe("next_cursor from the previous page"),
+    cursor: cursorSchema,
   },
   output: {
     groups: z.array(groupLag),
     evaluated_at: z.string().describe("statuses reflect every change and time rule up to this moment"),
     evaluated_revision: z.number().describe("etcd revision the statuses reflect"),
     window_seconds: z.number().describe("the window judged: sample interval × points"),
-    truncated: z.boolean().describe("true when more groups follow; call again with next_cursor"),
-    next_cursor: z.string().optional(),
+    ...pagingOutput,
   },
   handler: (ctx, args) => {
     const { lag } = ctx.store;
@@ -156,13 +155,14 @@ export const consumerLag = defineTool({
       const source = sourceOf(ctx.store, filter, sort, args.topic, evaluation.evaluatedAt);
       const query = queryTag([sort, args.topic ?? null, args.group ?? null, args.status ?? null, args.min_lag ?? 0]);
       const page = lagPage(source, args.cursor, args.limit ?? DEFAULT_LIMIT, query);
-      return {
+      const data = {
         groups: page.groups.map((g) => toOutput(g, now, spanMs)),
         evaluated_at: isoOf(evaluation.evaluatedAt),
         evaluated_revision: evaluation.revision,
         window_seconds: spanMs / 1000,
         ...page.fields,
       };
+      return new CuttableAnswer(data, page.cut);
     });
   },
 });

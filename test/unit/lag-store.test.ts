@@ -315,6 +315,6 @@ describe("for operators, with plain SQL in the sqlite3 shell", () => {
       "0|WARN|WARN|3000|1",
       "1|OK|WARN|200|1",
     ]);
-    expect(shell(schemaQuery(16))[0]).toMatch(/^billing\|WARN\|3200\|growing\|/);
+    expect(shell(schemaQuery(17))[0]).toMatch(/^billing\|WARN\|3200\|growing\|/);
   });
 });
