@@ -54,7 +54,7 @@ const groupLag = z.object({
     from: z.string().nullable(),
     to: z.string(),
     points: z.number(),
-    complete: z.boolean().describe("history covers the whole window"),
+    complete: z.boolean().describe("every partition's history reaches back as far as a full window of points can"),
   }),
 });
 
@@ -63,7 +63,7 @@ type GroupLagOutput = z.infer<typeof groupLag>;
 const round2 = (n: number): number => Math.round(n * 100) / 100;
 
 /** One group as the tool (and REST /api/v1/lag) answers it, with time lags as of `now`. */
-function toOutput(g: GroupLag, now: number, spanMs: number): GroupLagOutput {
+function toOutput(g: GroupLag, now: number, spanMs: number, intervalMs: number): GroupLagOutput {
   return {
     group_id: g.groupId,
     status: g.status,
@@ -89,7 +89,8 @@ function toOutput(g: GroupLag, now: number, spanMs: number): GroupLagOutput {
       from: g.windowFrom === null ? null : isoOf(g.windowFrom),
       to: isoOf(g.evaluatedAt),
       points: g.points,
-      complete: g.historyStart !== null && g.historyStart <= now - spanMs,
+      // W points at least an interval apart span (W − 1) intervals: a full series reaches back that far.
+      complete: g.historyStart !== null && g.historyStart <= now - spanMs + intervalMs,
     },
   };
 }
@@ -156,7 +157,7 @@ export const consumerLag = defineTool({
       const query = queryTag([sort, args.topic ?? null, args.group ?? null, args.status ?? null, args.min_lag ?? 0]);
       const page = lagPage(source, args.cursor, args.limit ?? DEFAULT_LIMIT, query);
       const data = {
-        groups: page.groups.map((g) => toOutput(g, now, spanMs)),
+        groups: page.groups.map((g) => toOutput(g, now, spanMs, lag.settings.intervalMs)),
         evaluated_at: isoOf(evaluation.evaluatedAt),
         evaluated_revision: evaluation.revision,
         window_seconds: spanMs / 1000,
