@@ -9,6 +9,7 @@ import {
   type Store,
 } from "../store/index.js";
 import { ToolError, unknownGroup, unknownTopics } from "./errors.js";
+import { inProse } from "./json-schema.js";
 import { isoOf, partitionStatusSchema } from "./lag-fields.js";
 import { lagPage, queryTag, type GroupSource } from "./lag-paging.js";
 import { cursorSchema, limitSchema, pagingOutput } from "./paging.js";
@@ -54,9 +55,17 @@ const groupLag = z.object({
     from: z.string().nullable(),
     to: z.string(),
     points: z.number(),
-    complete: z.boolean().describe("every partition's history reaches back as far as a full window of points can"),
+    complete: z.boolean(),
   }),
 });
+
+/** The groups as tools/list shows them: one line naming the fields (docs/LAG.md has the rules). */
+const GROUPS_IN_PROSE =
+  "most urgent first: group_id, status (ERR: a partition STALL, STOP or REWIND; WARN: lag grows), total_lag, " +
+  "max_lag {topic, partition, lag}, time_lag_seconds (oldest unconsumed message's age; 0 caught up; null unknown), " +
+  "trend, velocity {consumed_per_second, produced_per_second} (null until 2 intervals), time_to_catch_up_seconds, " +
+  "partitions {total, OK, WARN, STALL, STOP, REWIND, UNKNOWN}, worst_partitions [{topic, partition, status, lag, " +
+  "time_lag_seconds, reason}], window {from, to, points, complete}";
 
 type GroupLagOutput = z.infer<typeof groupLag>;
 
@@ -123,10 +132,10 @@ export const consumerLag = defineTool({
   scope: "observe",
   needsSnapshot: true,
   input: {
-    group: groupId.optional().describe("Only this consumer group"),
-    topic: topicName.optional().describe("Only groups consuming this topic, summed over its partitions"),
-    status: z.enum(GROUP_STATUSES).optional().describe("Only groups with this status"),
-    min_lag: z.number().int().min(0).optional().describe("Only groups with at least this total lag"),
+    group: groupId.optional().describe("Only this group"),
+    topic: topicName.optional().describe("Only groups on this topic, summed over it"),
+    status: z.enum(GROUP_STATUSES).optional().describe("Only this status"),
+    min_lag: z.number().int().min(0).optional().describe("Only groups this far behind"),
     sort: z
       .enum(["lag", "time_lag", "trend"])
       .optional()
@@ -135,10 +144,10 @@ export const consumerLag = defineTool({
     cursor: cursorSchema,
   },
   output: {
-    groups: z.array(groupLag),
-    evaluated_at: z.string().describe("statuses reflect every change and time rule up to this moment"),
-    evaluated_revision: z.number().describe("etcd revision the statuses reflect"),
-    window_seconds: z.number().describe("the window judged: sample interval × points"),
+    groups: inProse(z.array(groupLag), GROUPS_IN_PROSE),
+    evaluated_at: z.string().describe("statuses judged up to this moment"),
+    evaluated_revision: z.number(),
+    window_seconds: z.number(),
     ...pagingOutput,
   },
   handler: (ctx, args) => {

@@ -55,7 +55,7 @@ export const describeGroup = defineTool({
         evaluated_at: z.string(),
       })
       .nullable()
-      .describe("the group's lag status (consumer_lag has the details); null: not judged yet"),
+      .describe("status, total_lag, time_lag_seconds, trend, evaluated_at (see consumer_lag); null: not judged yet"),
   },
   handler: (ctx, args) => {
     const group = ctx.store.reads.describeGroup(args.group_id);
