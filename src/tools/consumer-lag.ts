@@ -16,7 +16,8 @@ import { cursorSchema, limitSchema, pagingOutput } from "./paging.js";
 import { groupId, topicName } from "./schemas.js";
 import { CuttableAnswer, defineTool } from "./tool.js";
 
-const DEFAULT_LIMIT = 50;
+/** 20 groups with their worst partitions are ~40 KB over MCP: a page fits the default result budget uncut. */
+const DEFAULT_LIMIT = 20;
 
 const statusCounts = z.object({
   total: z.number(),
