@@ -39,9 +39,15 @@ function historyOf(path: string): { ends: unknown[]; commits: unknown[] } {
 describe("lag history across a restart (real etcd, snapshot file)", () => {
   const etcd = testEtcd();
   const running: { service?: RunningService; client?: Client } = {};
-  afterAll(async () => {
+  /** Stops the client and the service (a restart's first half, and the cleanup). */
+  const stop = async (): Promise<void> => {
     await running.client?.close();
     await running.service?.close();
+    running.client = undefined;
+    running.service = undefined;
+  };
+  afterAll(async () => {
+    await stop();
     etcd.client.close();
   });
 
@@ -83,10 +89,7 @@ describe("lag history across a restart (real etcd, snapshot file)", () => {
     await service.store.lag.evaluator.run();
     running.client = await connectClient(service.url as string);
     const before = await callTool<any>(running.client, "consumer_lag", { group: "growing" });
-    await running.client.close();
-    await service.close();
-    running.client = undefined;
-    running.service = undefined;
+    await stop();
 
     const kept = historyOf(path);
     expect(kept.ends).toHaveLength(2 * WINDOW);
@@ -105,10 +108,7 @@ describe("lag history across a restart (real etcd, snapshot file)", () => {
 
     // More samples after the restart: still bounded, the oldest points make room.
     for (let t = 3 * WINDOW * STEP + STEP; t <= 4 * WINDOW * STEP; t += STEP) await tick(service, t);
-    await running.client.close();
-    await service.close();
-    running.client = undefined;
-    running.service = undefined;
+    await stop();
     const later = historyOf(path);
     expect(later.ends).toHaveLength(2 * WINDOW);
     expect(later.commits).toHaveLength(2 * WINDOW);
