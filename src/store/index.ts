@@ -7,12 +7,16 @@ import { DEFAULT_WAL_SIZE_LIMIT_BYTES, openDatabase } from "./database.js";
 import { publishOpsCopy, type OpsCopyOptions, type OpsCopyResult } from "./ops-copy.js";
 import { createWalProbe, type WalProbe } from "./wal-health.js";
 import { createKvMirror, type KvMirror } from "./kv-mirror.js";
+import { createLagEvaluator, type LagEvaluator } from "./lag-evaluator.js";
+import { createLagHistory } from "./lag-history.js";
+import { createLagReads, type LagReads } from "./lag-reads.js";
 import { createMetricsStore, type MetricsStore } from "./metrics-store.js";
 import { createReads, type Reads } from "./reads.js";
 import { createReportReads, type ReportReads } from "./report-reads.js";
 import { createSyncStateStore, type SyncStateStore } from "./sync-state.js";
 import { createSyncWriter, type SyncWriter } from "./writer.js";
 import { createTableDump, type TableDump } from "./table-dump.js";
+import { DEFAULT_LAG_SETTINGS, type LagSettings } from "../kafscale/lag-status.js";
 import { createUndecodableKeys, type UndecodableKeys } from "./undecodable-keys.js";
 
 export type { SyncWriter, ResyncSession, ApplyResult, ResyncResult, DecodeProblem, DecodeReport } from "./writer.js";
@@ -23,6 +27,9 @@ export type { KvMirror, MirroredKv, DecodeErrorRow, ChangeRow } from "./kv-mirro
 export type * from "./metrics-store.js";
 export type { ReportReads, ReportData, GroupLagRow, TopicSummaryRow } from "./report-reads.js";
 export type { AuditStore, AuditRow, AuditOutcome } from "./audit-store.js";
+export type * from "./lag-reads.js";
+export { compareGroups, matchesFilter } from "./lag-reads.js";
+export type { LagEvaluator, EvaluationRun } from "./lag-evaluator.js";
 export type { OpsCopyOptions, OpsCopyResult, OpsCopyStatus } from "./ops-copy.js";
 export { OpsCopyAborted, removeStaleOpsCopyFiles } from "./ops-copy.js";
 export type { WalProbe, WalStatus, WalLimits, WalTransition, WalHealth } from "./wal-health.js";
@@ -33,6 +40,17 @@ export interface StoreOptions {
   historyLimit?: number;
   /** Size the WAL is cut back to after a complete checkpoint (default 16 MiB). */
   walSizeLimitBytes?: number;
+  /** Lag history sampling and window (KAFSCALE_MCP_LAG_SAMPLE_INTERVAL, KAFSCALE_MCP_LAG_WINDOW). */
+  lag?: LagSettings;
+  /** The clock for changes applied without an explicit time and for lag verdicts (Date.now by default). */
+  now?: () => number;
+}
+
+/** Consumer lag over time: the verdicts' reads, the evaluator that writes them, and the settings. */
+export interface LagStore {
+  readonly settings: LagSettings;
+  readonly reads: LagReads;
+  readonly evaluator: LagEvaluator;
 }
 
 export interface Store {
@@ -49,6 +67,8 @@ export interface Store {
   readonly tables: TableDump;
   /** The audit trail's table (audit_log): records, recent rows, retention prune. */
   readonly audit: AuditStore;
+  /** Consumer lag history and verdicts (docs/LAG.md). */
+  readonly lag: LagStore;
   /**
    * Publishes a consistent copy of the snapshot for readers at `options.target` (SQLite online
    * backup in steps, rollback-journal mode, atomic rename; see ops-copy.ts).
@@ -65,17 +85,25 @@ export interface Store {
 export function createStore(path: string, options: StoreOptions = {}): Store {
   const walSizeLimitBytes = options.walSizeLimitBytes ?? DEFAULT_WAL_SIZE_LIMIT_BYTES;
   const db = openDatabase(path, undefined, { walSizeLimitBytes });
+  const clock = options.now ?? Date.now;
+  const lagSettings = options.lag ?? DEFAULT_LAG_SETTINGS;
+  const lagHistory = createLagHistory(db, lagSettings);
   let closed = false;
   return {
     path,
     reads: createReads(db),
-    writer: createSyncWriter(db, options.historyLimit ?? 10_000),
+    writer: createSyncWriter(db, options.historyLimit ?? 10_000, lagHistory, clock),
     syncState: createSyncStateStore(db),
     mirror: createKvMirror(db),
     metrics: createMetricsStore(db),
     reports: createReportReads(db),
     tables: createTableDump(db),
     audit: createAuditStore(db),
+    lag: {
+      settings: lagSettings,
+      reads: createLagReads(db, lagSettings),
+      evaluator: createLagEvaluator(db, lagHistory, lagSettings, clock),
+    },
     publishOpsCopy: (copyOptions) => publishOpsCopy(db, copyOptions),
     probeWal: createWalProbe(db, path, walSizeLimitBytes),
     undecodable: createUndecodableKeys(db),

@@ -8,6 +8,7 @@
  */
 import type { Db } from "./database.js";
 import { createDerivedWriter } from "./derived.js";
+import type { LagHistory } from "./lag-history.js";
 import { truncateWalIfIdle } from "./wal-health.js";
 import { createUndecodableKeysWriter } from "./undecodable-keys.js";
 import { decodeEntry } from "../kafscale/decode.js";
@@ -56,8 +57,17 @@ const PAGE = 2000;
 /** Problems a result lists one by one; the counts include the rest. */
 const MAX_LISTED_PROBLEMS = 100;
 
-/** Creates the write path over an open database. `historyLimit` bounds change_log and decode_errors. */
-export function createSyncWriter(db: Db, historyLimit: number): SyncWriter {
+/**
+ * Creates the write path over an open database. `historyLimit` bounds change_log and decode_errors;
+ * `lag` records the lag history in the same transactions; `clock` stamps changes applied without an
+ * explicit time.
+ */
+export function createSyncWriter(
+  db: Db,
+  historyLimit: number,
+  lag: LagHistory,
+  clock: () => number = Date.now,
+): SyncWriter {
   const derived = createDerivedWriter(db);
   const undecodable = createUndecodableKeysWriter(db);
   const s = {
@@ -117,6 +127,7 @@ export function createSyncWriter(db: Db, historyLimit: number): SyncWriter {
       derived.remove(key);
       if (key.kind !== "unknown") undecodable.release(change.key);
       s.deleteKv.run(change.key);
+      lag.forget(key);
       return;
     }
     let entry: DecodedEntry | undefined;
@@ -145,6 +156,7 @@ export function createSyncWriter(db: Db, historyLimit: number): SyncWriter {
       derived.remove(key);
       derived.insert(entry, change.modRevision, change.lease);
       undecodable.release(change.key);
+      lag.record(entry, now);
     }
     if (reason !== null) recordProblem(change, "error", reason, now);
     if (warning !== null) recordProblem(change, "warning", warning, now);
@@ -208,8 +220,8 @@ export function createSyncWriter(db: Db, historyLimit: number): SyncWriter {
       return { ...result, ...takeProblems() };
     });
     return {
-      addPage: (kvs) => addPage(kvs, Date.now()),
-      commit: (revision, now = Date.now()) => finishFullLoad(() => commit(revision, now)),
+      addPage: (kvs) => addPage(kvs, clock()),
+      commit: (revision, now = clock()) => finishFullLoad(() => commit(revision, now)),
       abort: () => undefined,
     };
   };
@@ -278,7 +290,7 @@ export function createSyncWriter(db: Db, historyLimit: number): SyncWriter {
     };
     return {
       addPage: (kvs) => addPage(kvs),
-      commit: (revision, now = Date.now()) => {
+      commit: (revision, now = clock()) => {
         try {
           return finishFullLoad(() => commit(revision, now));
         } finally {
@@ -290,7 +302,7 @@ export function createSyncWriter(db: Db, historyLimit: number): SyncWriter {
   };
 
   return {
-    applyChanges: (changes, revision, now = Date.now()) => applyChanges(changes, revision, now),
+    applyChanges: (changes, revision, now = clock()) => applyChanges(changes, revision, now),
     beginResync,
   };
 }

@@ -9,6 +9,7 @@ import type { Logger } from "../../log.js";
 import type { ToolContext } from "../../tools/context.js";
 import { clusterMetrics } from "../../tools/cluster-metrics.js";
 import { clusterStatus } from "../../tools/cluster-status.js";
+import { consumerLag } from "../../tools/consumer-lag.js";
 import { describeConfigs } from "../../tools/describe-configs.js";
 import { describeGroup } from "../../tools/describe-group.js";
 import { describeTopics } from "../../tools/describe-topics.js";
@@ -46,7 +47,7 @@ const int = (value: unknown): number | string | undefined =>
  * agent-sized pages (about 100 items); REST answers are bounded by their own, larger result budget
  * (KAFSCALE_MCP_REST_MAX_RESULT_BYTES) instead.
  */
-const REST_PAGE = { topics: 1000, groups: 1000, offsets: 5000, configs: 10_000 } as const;
+const REST_PAGE = { topics: 1000, groups: 1000, offsets: 5000, configs: 10_000, lag: 100 } as const;
 
 const paging = (req: Request, fallback: number): Record<string, unknown> => ({
   limit: int(req.query.limit) ?? fallback,
@@ -91,6 +92,19 @@ const ROUTES: { path: string; tool: AnyToolDefinition; args: ArgsOf; query: stri
     tool: describeConfigs,
     args: (r) => ({ topics: list(r.query.topics), ...paging(r, REST_PAGE.configs) }),
     query: ["topics", "limit", "cursor"],
+  },
+  {
+    path: "/lag",
+    tool: consumerLag,
+    args: (r) => ({
+      group: r.query.group,
+      topic: r.query.topic,
+      status: r.query.status,
+      min_lag: int(r.query.min_lag),
+      sort: r.query.sort,
+      ...paging(r, REST_PAGE.lag),
+    }),
+    query: ["group", "topic", "status", "min_lag", "sort", "limit", "cursor"],
   },
 ];
 
