@@ -242,6 +242,11 @@ const envSchema = z.object({
   KAFSCALE_MCP_AUDIT_RETENTION: duration("168h"),
   KAFSCALE_MCP_RATE_LIMIT: nonNegativeInt(600),
   KAFSCALE_MCP_RATE_BURST: positiveInt(60),
+  KAFSCALE_MCP_LAG_SAMPLE_INTERVAL: duration("5s").refine((ms) => ms > 0, "must be longer than 0"),
+  KAFSCALE_MCP_LAG_WINDOW: positiveInt(30).refine(
+    (n) => n >= 3 && n <= 1000,
+    "expected between 3 and 1000 points (the rules need at least three)",
+  ),
   KAFSCALE_MCP_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });
 
@@ -365,6 +370,14 @@ export interface RateLimitConfig {
   burst: number;
 }
 
+/** Consumer lag history (docs/LAG.md). */
+export interface LagConfig {
+  /** A point is kept when the value changed and at least this long passed since the previous one. */
+  intervalMs: number;
+  /** Points kept per series (the window). */
+  windowPoints: number;
+}
+
 export interface Config {
   env: string;
   auth: AuthConfig;
@@ -384,6 +397,7 @@ export interface Config {
   linkProbeTimeoutMs: number;
   metrics: MetricsConfig;
   http: HttpConfig;
+  lag: LagConfig;
   logLevel: "debug" | "info" | "warn" | "error";
 }
 
@@ -525,6 +539,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBodyBytes: e.KAFSCALE_MCP_MAX_BODY_BYTES,
       shutdownGraceMs: e.KAFSCALE_MCP_SHUTDOWN_GRACE,
     },
+    lag: { intervalMs: e.KAFSCALE_MCP_LAG_SAMPLE_INTERVAL, windowPoints: e.KAFSCALE_MCP_LAG_WINDOW },
     logLevel: e.KAFSCALE_MCP_LOG_LEVEL,
   };
 }

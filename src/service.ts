@@ -98,6 +98,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     const store = createStore(options.demo ? (options.demoDbPath ?? ":memory:") : config.dbPath, {
       historyLimit: config.changeLogLimit,
       walSizeLimitBytes: config.wal.sizeLimitBytes,
+      lag: config.lag,
+      now,
     });
     closers.push(() => store.close());
     const walMonitor = store.probeWal && createWalMonitor({ probe: store.probeWal, limits: config.wal, logger });
@@ -105,6 +107,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       closers.push(() => walMonitor.stop());
       walMonitor.start();
     }
+    // Lag verdicts are judged in the background, once per sample interval (docs/LAG.md).
+    store.lag.evaluator.start(config.lag.intervalMs, (err) =>
+      logger.warn("lag evaluation failed; everything is judged again next time", { error: (err as Error).message }),
+    );
+    closers.push(() => store.lag.evaluator.stop());
     const audit = createServiceAudit({
       config: config.audit,
       store: store.audit,

@@ -58,8 +58,12 @@ describe("benchmark harness (bench/)", () => {
     expect(r.ours.database?.end.total).toBeGreaterThan(0);
 
     const labels = r.ours.latency.map((c) => c.label);
-    expect(labels).toHaveLength(8);
-    expect(r.baseline?.latency.map((c) => c.label)).toEqual(labels);
+    expect(labels).toHaveLength(9);
+    // consumer_lag is ours alone: the Go-style baseline has no such tool.
+    expect(r.baseline?.latency.map((c) => c.label)).toEqual(labels.filter((l) => !l.startsWith("consumer_lag")));
+    expect(r.ours.lag?.firstEvaluationMs).toBeGreaterThanOrEqual(0);
+    expect(r.ours.lag?.history.points).toBeGreaterThan(0);
+    expect(r.ours.lag?.history.lagBytes).toBeGreaterThan(0);
     for (const cell of [...r.ours.latency, ...(r.baseline?.latency ?? [])]) {
       expect(cell.errors, `${cell.label}: ${cell.firstError}`).toBe(0);
       expect(cell.calls).toBeGreaterThanOrEqual(r.workload.minCallsPerCell);

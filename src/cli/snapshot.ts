@@ -59,7 +59,7 @@ export async function snapshot(args: string[]): Promise<number> {
   // Same directory, so the final rename is atomic (same filesystem).
   const temp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
   removeDatabaseFiles(temp);
-  const store = createStore(temp, { historyLimit: config.changeLogLimit });
+  const store = createStore(temp, { historyLimit: config.changeLogLimit, lag: config.lag });
   let summary: Summary;
   try {
     const sync = createEtcdSync({
@@ -77,6 +77,8 @@ export async function snapshot(args: string[]): Promise<number> {
     }
     // An offline file: the link state must not claim a live etcd connection.
     await sync.stop();
+    // Lag verdicts from the one point each series has: nothing is judged after the file is written.
+    store.lag.evaluator.runNow();
     summary = summarise(store, revision);
   } catch (err) {
     store.close();

@@ -7,12 +7,16 @@ import { DEFAULT_WAL_SIZE_LIMIT_BYTES, openDatabase } from "./database.js";
 import { publishOpsCopy, type OpsCopyOptions, type OpsCopyResult } from "./ops-copy.js";
 import { createWalProbe, type WalProbe } from "./wal-health.js";
 import { createKvMirror, type KvMirror } from "./kv-mirror.js";
+import { createLagEvaluator, type LagEvaluator } from "./lag-evaluator.js";
+import { createLagHistory } from "./lag-history.js";
+import { createLagReads, type LagReads } from "./lag-reads.js";
 import { createMetricsStore, type MetricsStore } from "./metrics-store.js";
 import { createReads, type Reads } from "./reads.js";
 import { createReportReads, type ReportReads } from "./report-reads.js";
 import { createSyncStateStore, type SyncStateStore } from "./sync-state.js";
 import { createSyncWriter, type SyncWriter } from "./writer.js";
 import { createTableDump, type TableDump } from "./table-dump.js";
+import { DEFAULT_LAG_SETTINGS, type LagSettings } from "../kafscale/lag-status.js";
 
 export type { SyncWriter, ResyncSession, ApplyResult, ResyncResult } from "./writer.js";
 export type { SyncState, SyncStateStore, LinkState, SyncPhase } from "./sync-state.js";
@@ -25,12 +29,26 @@ export type { OpsCopyOptions, OpsCopyResult, OpsCopyStatus } from "./ops-copy.js
 export { OpsCopyAborted, removeStaleOpsCopyFiles } from "./ops-copy.js";
 export type { WalProbe, WalStatus, WalLimits, WalTransition, WalHealth } from "./wal-health.js";
 export { createWalHealth, walReadinessProblem } from "./wal-health.js";
+export type * from "./lag-reads.js";
+export { compareGroups, matchesFilter } from "./lag-reads.js";
+export type { LagEvaluator, EvaluationRun } from "./lag-evaluator.js";
 
 export interface StoreOptions {
   /** Bound on change_log and decode_errors rows. */
   historyLimit?: number;
   /** Size the WAL is cut back to after a complete checkpoint (default 16 MiB). */
   walSizeLimitBytes?: number;
+  /** Lag history sampling and window (KAFSCALE_MCP_LAG_SAMPLE_INTERVAL, KAFSCALE_MCP_LAG_WINDOW). */
+  lag?: LagSettings;
+  /** The clock for changes applied without an explicit time and for lag verdicts (Date.now by default). */
+  now?: () => number;
+}
+
+/** Consumer lag over time: the verdicts' reads, the evaluator that writes them, and the settings. */
+export interface LagStore {
+  readonly settings: LagSettings;
+  readonly reads: LagReads;
+  readonly evaluator: LagEvaluator;
 }
 
 export interface Store {
@@ -54,6 +72,8 @@ export interface Store {
   publishOpsCopy(options: OpsCopyOptions): Promise<OpsCopyResult>;
   /** A PASSIVE checkpoint and the WAL's size, for the WAL health monitor; null for ":memory:". */
   readonly probeWal: (() => WalProbe) | null;
+  /** Consumer lag history and verdicts (docs/LAG.md). */
+  readonly lag: LagStore;
   close(): void;
 }
 
@@ -61,11 +81,14 @@ export interface Store {
 export function createStore(path: string, options: StoreOptions = {}): Store {
   const walSizeLimitBytes = options.walSizeLimitBytes ?? DEFAULT_WAL_SIZE_LIMIT_BYTES;
   const db = openDatabase(path, undefined, { walSizeLimitBytes });
+  const clock = options.now ?? Date.now;
+  const lagSettings = options.lag ?? DEFAULT_LAG_SETTINGS;
+  const lagHistory = createLagHistory(db, lagSettings);
   let closed = false;
   return {
     path,
     reads: createReads(db),
-    writer: createSyncWriter(db, options.historyLimit ?? 10_000),
+    writer: createSyncWriter(db, options.historyLimit ?? 10_000, lagHistory, clock),
     syncState: createSyncStateStore(db),
     mirror: createKvMirror(db),
     metrics: createMetricsStore(db),
@@ -74,6 +97,11 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
     audit: createAuditStore(db),
     publishOpsCopy: (copyOptions) => publishOpsCopy(db, copyOptions),
     probeWal: createWalProbe(db, path, walSizeLimitBytes),
+    lag: {
+      settings: lagSettings,
+      reads: createLagReads(db, lagSettings),
+      evaluator: createLagEvaluator(db, lagHistory, lagSettings, clock),
+    },
     close: () => {
       if (closed) return;
       closed = true;

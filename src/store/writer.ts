@@ -9,6 +9,7 @@
 import type { Db } from "./database.js";
 import { createDerivedWriter } from "./derived.js";
 import { truncateWalIfIdle } from "./wal-health.js";
+import type { LagHistory } from "./lag-history.js";
 import { decodeEntry } from "../kafscale/decode.js";
 import { parseKey } from "../kafscale/keys.js";
 import type { DecodedEntry, KvChange } from "../kafscale/records.js";
@@ -40,8 +41,17 @@ export interface SyncWriter {
 
 const PAGE = 2000;
 
-/** Creates the write path over an open database. `historyLimit` bounds change_log and decode_errors. */
-export function createSyncWriter(db: Db, historyLimit: number): SyncWriter {
+/**
+ * Creates the write path over an open database. `historyLimit` bounds change_log and decode_errors;
+ * `lag` records the lag history in the same transactions; `clock` stamps changes applied without an
+ * explicit time.
+ */
+export function createSyncWriter(
+  db: Db,
+  historyLimit: number,
+  lag: LagHistory,
+  clock: () => number = Date.now,
+): SyncWriter {
   const derived = createDerivedWriter(db);
   const s = {
     state: db.prepare<[], { revision: number; initial_sync_done: number }>(
@@ -76,6 +86,7 @@ export function createSyncWriter(db: Db, historyLimit: number): SyncWriter {
     if (log) s.log.run(change.modRevision, now, change.type, change.key, key.kind);
     if (change.type === "delete") {
       s.deleteKv.run(change.key);
+      lag.forget(key);
       return false;
     }
     let entry: DecodedEntry | undefined;
@@ -95,7 +106,10 @@ export function createSyncWriter(db: Db, historyLimit: number): SyncWriter {
       change.lease,
       reason,
     );
-    if (entry) derived.insert(entry, change.modRevision, change.lease);
+    if (entry) {
+      derived.insert(entry, change.modRevision, change.lease);
+      lag.record(entry, now);
+    }
     if (reason !== null) s.decodeError.run(change.key, change.modRevision, reason, now);
     return reason !== null;
   };
@@ -154,8 +168,8 @@ export function createSyncWriter(db: Db, historyLimit: number): SyncWriter {
       return result;
     });
     return {
-      addPage: (kvs) => addPage(kvs, Date.now()),
-      commit: (revision, now = Date.now()) => finishFullLoad(() => commit(revision, now)),
+      addPage: (kvs) => addPage(kvs, clock()),
+      commit: (revision, now = clock()) => finishFullLoad(() => commit(revision, now)),
       abort: () => undefined,
     };
   };
@@ -222,7 +236,7 @@ export function createSyncWriter(db: Db, historyLimit: number): SyncWriter {
     };
     return {
       addPage: (kvs) => addPage(kvs),
-      commit: (revision, now = Date.now()) => {
+      commit: (revision, now = clock()) => {
         try {
           return finishFullLoad(() => commit(revision, now));
         } finally {
@@ -234,7 +248,7 @@ export function createSyncWriter(db: Db, historyLimit: number): SyncWriter {
   };
 
   return {
-    applyChanges: (changes, revision, now = Date.now()) => applyChanges(changes, revision, now),
+    applyChanges: (changes, revision, now = clock()) => applyChanges(changes, revision, now),
     beginResync,
   };
 }

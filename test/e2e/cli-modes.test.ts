@@ -38,7 +38,7 @@ describe("kafscale-mcp stdio", () => {
       }),
     );
     try {
-      expect((await client.listTools()).tools).toHaveLength(8);
+      expect((await client.listTools()).tools).toHaveLength(9);
       const groups = await callToolWhenReady<{ groups: { group_id: string }[] }>(client, "list_groups");
       expect(groups.groups.map((g) => g.group_id)).toEqual(["billing", "nightly-report", "rebalancing"]);
     } finally {

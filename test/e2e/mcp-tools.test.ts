@@ -1,5 +1,5 @@
 /**
- * The eight v1 tools through the official SDK client over real HTTP, against a service fed by a real
+ * The eight v1 tools and consumer_lag through the official SDK client over real HTTP, against a service fed by a real
  * etcd: every tool with and without its optional arguments, live changes, errors, and proof that
  * tool calls make no etcd requests.
  */
@@ -16,6 +16,7 @@ import { startEtcd } from "../../bench/lib/etcd-process.js";
 const V1_TOOLS = [
   "cluster_metrics",
   "cluster_status",
+  "consumer_lag",
   "describe_configs",
   "describe_group",
   "describe_topics",
@@ -41,7 +42,7 @@ describe("MCP tools over streamable HTTP", () => {
     etcd.client.close();
   });
 
-  it("lists exactly the eight read-only tools, each fully annotated, and no mutation tool", async () => {
+  it("lists exactly the nine read-only tools, each fully annotated, and no mutation tool", async () => {
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(V1_TOOLS);
     for (const tool of tools) {
@@ -146,11 +147,13 @@ describe("MCP tools over streamable HTTP", () => {
     );
   });
 
-  it("fetch_offsets marks uncommitted partitions and reports end offsets and lag", async () => {
+  it("fetch_offsets marks uncommitted partitions and reports end offsets, lag and lag status", async () => {
+    await service.store.lag.evaluator.run();
     const all = await callTool<Record<string, any>>(client, "fetch_offsets", { group_id: "nightly-report" });
+    // No commit since the fixture's committed_at while 40 behind: STOP. One end-offset point: no time lag yet.
     expect(all.offsets).toEqual([
-      { topic: "events", partition: 0, offset: 10, metadata: "", committed: true, committed_at: "2026-11-24T08:00:00Z", end_offset: 50, lag: 40 },
-      { topic: "events", partition: 1, offset: -1, metadata: "", committed: false, committed_at: null, end_offset: 60, lag: null },
+      { topic: "events", partition: 0, offset: 10, metadata: "", committed: true, committed_at: "2026-11-24T08:00:00Z", end_offset: 50, lag: 40, status: "STOP", time_lag_seconds: null },
+      { topic: "events", partition: 1, offset: -1, metadata: "", committed: false, committed_at: null, end_offset: 60, lag: null, status: "UNKNOWN", time_lag_seconds: null },
     ]);
     expect(all.total_lag).toBe(40);
     const filtered = await callTool<Record<string, any>>(client, "fetch_offsets", {

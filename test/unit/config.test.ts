@@ -41,6 +41,7 @@ describe("loadConfig", () => {
     expect(config.etcd.endpoints).toEqual([]);
     expect(config.metrics).toMatchObject({ intervalMs: 15_000, timeoutMs: 5000, retentionMs: 3_600_000 });
     expect(config.staleAfterMs).toBe(30_000);
+    expect(config.lag).toEqual({ intervalMs: 5000, windowPoints: 30 });
     expect(config.results).toEqual({ mcpMaxBytes: 60_000, restMaxBytes: 8_000_000 });
   });
 
@@ -75,6 +76,13 @@ describe("loadConfig", () => {
     expect(config.opsCopy).toEqual({ path: "/ops/copy.db", intervalMs: 300_000, mode: 0o644, includeAudit: true });
   });
 
+  it("reads the lag history settings", () => {
+    expect(loadConfig({ KAFSCALE_MCP_LAG_SAMPLE_INTERVAL: "500ms", KAFSCALE_MCP_LAG_WINDOW: "3" }).lag).toEqual({
+      intervalMs: 500,
+      windowPoints: 3,
+    });
+  });
+
   it("trims comma-separated endpoints (the Go service did not)", () => {
     const config = loadConfig({ KAFSCALE_MCP_ETCD_ENDPOINTS: " http://a:2379, http://b:2379 ,," });
     expect(config.etcd.endpoints).toEqual(["http://a:2379", "http://b:2379"]);
@@ -99,6 +107,9 @@ describe("loadConfig", () => {
     [{ KAFSCALE_MCP_MAX_RESULT_BYTES: "1000" }, "KAFSCALE_MCP_MAX_RESULT_BYTES"],
     [{ KAFSCALE_MCP_REST_MAX_RESULT_BYTES: "lots" }, "KAFSCALE_MCP_REST_MAX_RESULT_BYTES"],
     [{ KAFSCALE_MCP_LOG_LEVEL: "loud" }, "KAFSCALE_MCP_LOG_LEVEL"],
+    [{ KAFSCALE_MCP_LAG_SAMPLE_INTERVAL: "0s" }, "KAFSCALE_MCP_LAG_SAMPLE_INTERVAL"],
+    [{ KAFSCALE_MCP_LAG_WINDOW: "2" }, "KAFSCALE_MCP_LAG_WINDOW"],
+    [{ KAFSCALE_MCP_LAG_WINDOW: "1001" }, "KAFSCALE_MCP_LAG_WINDOW"],
     [{ KAFSCALE_MCP_ETCD_CERT_FILE: "/c.pem" }, "KAFSCALE_MCP_ETCD_KEY_FILE"],
     [{ KAFSCALE_MCP_OPS_COPY_MODE: "640x" }, "KAFSCALE_MCP_OPS_COPY_MODE"],
     [{ KAFSCALE_MCP_OPS_COPY_MODE: "0999" }, "KAFSCALE_MCP_OPS_COPY_MODE"],

@@ -9,6 +9,7 @@ import type { Logger } from "../../log.js";
 import type { ToolContext } from "../../tools/context.js";
 import { clusterMetrics } from "../../tools/cluster-metrics.js";
 import { clusterStatus } from "../../tools/cluster-status.js";
+import { consumerLag } from "../../tools/consumer-lag.js";
 import { describeConfigs } from "../../tools/describe-configs.js";
 import { describeGroup } from "../../tools/describe-group.js";
 import { describeTopics } from "../../tools/describe-topics.js";
@@ -91,6 +92,19 @@ const ROUTES: { path: string; tool: AnyToolDefinition; args: ArgsOf; query: stri
     tool: describeConfigs,
     args: (r) => ({ topics: list(r.query.topics), ...paging(r, REST_PAGE.configs) }),
     query: ["topics", "limit", "cursor"],
+  },
+  {
+    path: "/lag",
+    tool: consumerLag,
+    args: (r) => ({
+      group: r.query.group,
+      topic: r.query.topic,
+      status: r.query.status,
+      min_lag: int(r.query.min_lag),
+      sort: r.query.sort,
+      ...paging(r, 100),
+    }),
+    query: ["group", "topic", "status", "min_lag", "sort", "limit", "cursor"],
   },
 ];
 
