@@ -26,6 +26,7 @@ import { assignRequestId, requestIdOf } from "./request-id.js";
 import { METADATA_PATH, resourceMetadataHandler, type ResourceMetadataOptions } from "./auth/resource-metadata.js";
 import { createServiceMetrics, type PollerStats, type ServiceMetrics } from "./service-metrics.js";
 import { createRestApi } from "./rest/rest-api.js";
+import { createWebUi } from "./web-ui.js";
 import { RPC, writeJsonRpcError } from "./mcp/jsonrpc.js";
 import { bodyErrors, declaredLengthLimit, JSON_TYPES, rejectEmptyBatch, requireJsonContentType } from "./mcp/request-checks.js";
 import { createSessionManager, handleStateless, type SessionEviction } from "./mcp/sessions.js";
@@ -235,6 +236,9 @@ export function createApp(options: AppOptions): App {
     authenticate,
     createRestApi({ ctx, logger, enabledTools, limiter, onToolCall: recordToolCall, deny }),
   );
+
+  // The web view: static page and assets without auth (no data in them); its data comes from /api/v1.
+  app.use("/ui", assignRequestId, guard, createWebUi());
 
   if (options.resourceMetadata) {
     // Public by design (RFC 9728): a client that got a 401 reads it to find the authorization server.

@@ -7,6 +7,7 @@ import { DEFAULT_WAL_SIZE_LIMIT_BYTES, openDatabase } from "./database.js";
 import { publishOpsCopy, type OpsCopyOptions, type OpsCopyResult } from "./ops-copy.js";
 import { createWalProbe, type WalProbe } from "./wal-health.js";
 import { createKvMirror, type KvMirror } from "./kv-mirror.js";
+import { createLagChartReads, type LagChartReads } from "./lag-chart.js";
 import { createLagEvaluator, type LagEvaluator } from "./lag-evaluator.js";
 import { createLagHistory } from "./lag-history.js";
 import { createLagReads, type LagReads } from "./lag-reads.js";
@@ -32,6 +33,7 @@ export { createWalHealth, walReadinessProblem } from "./wal-health.js";
 export type * from "./lag-reads.js";
 export { compareGroups, matchesFilter } from "./lag-reads.js";
 export type { LagEvaluator, EvaluationRun } from "./lag-evaluator.js";
+export type { LagChartReads, LagPoint } from "./lag-chart.js";
 
 export interface StoreOptions {
   /** Bound on change_log and decode_errors rows. */
@@ -49,6 +51,8 @@ export interface LagStore {
   readonly settings: LagSettings;
   readonly reads: LagReads;
   readonly evaluator: LagEvaluator;
+  /** A group's lag over the window, for charts. */
+  readonly chart: LagChartReads;
 }
 
 export interface Store {
@@ -101,6 +105,7 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
       settings: lagSettings,
       reads: createLagReads(db, lagSettings),
       evaluator: createLagEvaluator(db, lagHistory, lagSettings, clock),
+      chart: createLagChartReads(db),
     },
     close: () => {
       if (closed) return;
