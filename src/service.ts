@@ -185,6 +185,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       await auth.jwks?.firstAttempt;
       const { oidc } = config.auth;
       const app: App = createApp({
+        lagMetrics: config.lagMetrics,
         ctx,
         http: config.http,
         authenticator: auth.authenticator,

@@ -8,6 +8,7 @@ import { publishOpsCopy, type OpsCopyOptions, type OpsCopyResult } from "./ops-c
 import { createWalProbe, type WalProbe } from "./wal-health.js";
 import { createKvMirror, type KvMirror } from "./kv-mirror.js";
 import { createLagChartReads, type LagChartReads } from "./lag-chart.js";
+import { createLagMetricReads, type LagMetricReads } from "./lag-metrics.js";
 import { createLagEvaluator, type LagEvaluator } from "./lag-evaluator.js";
 import { createLagHistory } from "./lag-history.js";
 import { createLagReads, type LagReads } from "./lag-reads.js";
@@ -34,6 +35,7 @@ export type * from "./lag-reads.js";
 export { compareGroups, matchesFilter } from "./lag-reads.js";
 export type { LagEvaluator, EvaluationRun } from "./lag-evaluator.js";
 export type { LagChartReads, LagPoint } from "./lag-chart.js";
+export type * from "./lag-metrics.js";
 
 export interface StoreOptions {
   /** Bound on change_log and decode_errors rows. */
@@ -53,6 +55,8 @@ export interface LagStore {
   readonly evaluator: LagEvaluator;
   /** A group's lag over the window, for charts. */
   readonly chart: LagChartReads;
+  /** The rows of the Prometheus lag series (/metrics/lag). */
+  readonly series: LagMetricReads;
 }
 
 export interface Store {
@@ -106,6 +110,7 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
       reads: createLagReads(db, lagSettings),
       evaluator: createLagEvaluator(db, lagHistory, lagSettings, clock),
       chart: createLagChartReads(db),
+      series: createLagMetricReads(db),
     },
     close: () => {
       if (closed) return;

@@ -130,4 +130,20 @@ describe("the web view in Chromium", () => {
     }
     await page.close();
   });
+
+  it("serves the lag series to Prometheus without a token by default, with one under KAFSCALE_MCP_LAG_METRICS_AUTH=bearer", { timeout: 60_000 }, async () => {
+    const open = await fetch(`${demo.url}/metrics/lag`);
+    expect(open.status).toBe(200);
+    expect(open.headers.get("content-type")).toContain("text/plain; version=0.0.4");
+    expect(await open.text()).toMatch(/^kafka_consumergroup_group_sum_lag\{cluster_name="kafscale-demo",group="analytics-etl"\} \d+$/m);
+    const guarded = await startDemo([], { KAFSCALE_MCP_AUTH_TOKEN: TOKEN, KAFSCALE_MCP_LAG_METRICS_AUTH: "bearer" });
+    try {
+      expect((await fetch(`${guarded.url}/metrics/lag`)).status).toBe(401);
+      const authed = await fetch(`${guarded.url}/metrics/lag`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+      expect(authed.status).toBe(200);
+      expect(await authed.text()).toContain("kafscale_consumergroup_group_status{");
+    } finally {
+      expect(await guarded.stop()).toBe(0);
+    }
+  });
 });
