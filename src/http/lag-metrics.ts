@@ -14,7 +14,7 @@
 import type { Request, Response } from "express";
 import type { LagMetricsConfig } from "../config.js";
 import { judgedTimeLag, type GroupStatus, type PartitionStatus } from "../kafscale/lag-status.js";
-import type { LagMetricReads, PartitionLagRow } from "../store/index.js";
+import type { LagMetricReads } from "../store/index.js";
 
 export const LAG_METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -84,41 +84,27 @@ export function renderLagMetrics(
   family(out, "kafscale_mcp_lag_snapshot_age_seconds", "Age of the snapshot these series come from (since it was last confirmed current).");
   if (syncedAt !== null) out.line(`kafscale_mcp_lag_snapshot_age_seconds{${cluster}} ${seconds(Math.max(0, now - syncedAt) / 1000)}`);
 
-  // One pass over (group, topic) sums: the topic series as they come, the group totals gathered.
-  const groups = new Map<string, { sum: number; max: number; known: number }>();
-  const topics = new Set<string>();
-  family(out, "kafka_consumergroup_group_topic_sum_lag", "Sum of the group's lag over the topic's committed partitions.");
-  for (const row of reads.topicLags()) {
-    if (!allowed(row.group_id)) continue;
-    topics.add(row.topic);
-    const total = groups.get(row.group_id) ?? { sum: 0, max: 0, known: 0 };
-    groups.set(row.group_id, total);
-    if (row.known === 0) continue;
-    total.sum += row.sum_lag;
-    total.max = Math.max(total.max, row.max_lag);
-    total.known += row.known;
-    out.line(`kafka_consumergroup_group_topic_sum_lag{${groupLabels(row.group_id)},topic="${esc(row.topic)}"} ${row.sum_lag}`);
-  }
-  family(out, "kafka_consumergroup_group_sum_lag", "Sum of the group's lag over its committed partitions.");
-  for (const [group, total] of groups) {
-    if (total.known > 0) out.line(`kafka_consumergroup_group_sum_lag{${groupLabels(group)}} ${total.sum}`);
-  }
-  family(out, "kafka_consumergroup_group_max_lag", "The group's largest partition lag.");
-  for (const [group, total] of groups) {
-    if (total.known > 0) out.line(`kafka_consumergroup_group_max_lag{${groupLabels(group)}} ${total.max}`);
-  }
-
-  const verdicts = [...reads.groupVerdicts()].filter((v) => allowed(v.group_id));
-  family(out, "kafka_consumergroup_group_max_lag_seconds", "Age of the group's oldest unconsumed message (time lag), as judged by the lag evaluator.");
+  // The group series: the lag evaluator's verdicts (what consumer_lag and /ui answer).
+  const verdicts = [...reads.groupVerdicts()].filter((v) => allowed(v.group_id) && v.known > 0);
+  family(out, "kafka_consumergroup_group_sum_lag", "Sum of the group's lag over its partitions (as of the last lag evaluation).");
+  for (const v of verdicts) out.line(`kafka_consumergroup_group_sum_lag{${groupLabels(v.group_id)}} ${v.total_lag}`);
+  family(out, "kafka_consumergroup_group_max_lag", "The group's largest partition lag (as of the last lag evaluation).");
+  for (const v of verdicts) out.line(`kafka_consumergroup_group_max_lag{${groupLabels(v.group_id)}} ${v.max_lag ?? 0}`);
+  family(out, "kafka_consumergroup_group_max_lag_seconds", "Age of the group's oldest unconsumed message (time lag).");
   for (const v of verdicts) {
-    const total = groups.get(v.group_id);
-    if (total === undefined || total.known === 0) continue;
-    const timeLag = judgedTimeLag(v.status as GroupStatus, total.sum, v.behind_since, now);
+    const timeLag = judgedTimeLag(v.status as GroupStatus, v.total_lag, v.behind_since, now);
     if (timeLag !== null) out.line(`kafka_consumergroup_group_max_lag_seconds{${groupLabels(v.group_id)}} ${seconds(timeLag)}`);
   }
   family(out, "kafscale_consumergroup_group_status", "The group's lag status: 0 OK, 1 WARN (lag growing), 2 ERR (a partition stalled, stopped or rewound), -1 UNKNOWN.");
-  for (const v of verdicts) {
-    out.line(`kafscale_consumergroup_group_status{${groupLabels(v.group_id)}} ${GROUP_STATUS_VALUE[v.status as GroupStatus] ?? -1}`);
+  for (const v of reads.groupVerdicts()) {
+    if (allowed(v.group_id)) out.line(`kafscale_consumergroup_group_status{${groupLabels(v.group_id)}} ${GROUP_STATUS_VALUE[v.status as GroupStatus] ?? -1}`);
+  }
+  const topics = new Set<string>();
+  family(out, "kafka_consumergroup_group_topic_sum_lag", "Sum of the group's lag over the topic's partitions (as of the last lag evaluation).");
+  for (const row of reads.topicLags()) {
+    if (!allowed(row.group_id)) continue;
+    topics.add(row.topic);
+    out.line(`kafka_consumergroup_group_topic_sum_lag{${groupLabels(row.group_id)},topic="${esc(row.topic)}"} ${row.sum_lag}`);
   }
 
   if (config.partitions) renderPartitions(reads, out, cluster, allowed, topics, now);
@@ -133,27 +119,48 @@ function renderPartitions(
   topics: ReadonlySet<string>,
   now: number,
 ): void {
-  // One pass per metric: the text format wants each metric's lines together, and a pass streams.
-  const passes: [string, string, (row: PartitionLagRow) => string | null][] = [
-    ["kafka_consumergroup_group_offset", "The group's committed offset of the partition.", (r) => String(r.committed_offset)],
-    ["kafka_consumergroup_group_lag", "The group's lag on the partition (end offset - committed offset, at least 0).", (r) => (r.lag === null ? null : String(r.lag))],
-    [
-      "kafka_consumergroup_group_lag_seconds",
-      "Age of the partition's oldest unconsumed message (time lag), as judged by the lag evaluator.",
-      (r) => {
-        if (r.status === null || r.lag === null) return null;
-        const timeLag = judgedTimeLag(r.status as PartitionStatus, r.lag, r.behind_since, now);
-        return timeLag === null ? null : seconds(timeLag);
-      },
-    ],
+  // One SQL pass, kept compactly (label parts interned, numbers in arrays), then one text pass per
+  // metric: the text format wants each metric's lines together.
+  const names: string[] = [];
+  const nameIndex = new Map<string, number>();
+  const intern = (text: string): number => {
+    let i = nameIndex.get(text);
+    if (i === undefined) {
+      i = names.length;
+      names.push(esc(text));
+      nameIndex.set(text, i);
+    }
+    return i;
+  };
+  const groupOf: number[] = [];
+  const topicOf: number[] = [];
+  const partitionOf: number[] = [];
+  const offsets: number[] = [];
+  const lags: (number | null)[] = [];
+  const timeLags: (number | null)[] = [];
+  for (const row of reads.partitionLags()) {
+    if (!allowed(row.group_id)) continue;
+    groupOf.push(intern(row.group_id));
+    topicOf.push(intern(row.topic));
+    partitionOf.push(row.partition);
+    offsets.push(row.committed_offset);
+    lags.push(row.lag);
+    timeLags.push(row.status === null || row.lag === null ? null : judgedTimeLag(row.status as PartitionStatus, row.lag, row.behind_since, now));
+  }
+  const series: [string, string, (i: number) => string | null][] = [
+    ["kafka_consumergroup_group_offset", "The group's committed offset of the partition.", (i) => String(offsets[i])],
+    ["kafka_consumergroup_group_lag", "The group's lag on the partition (end offset - committed offset, at least 0).", (i) => (lags[i] === null ? null : String(lags[i]))],
+    ["kafka_consumergroup_group_lag_seconds", "Age of the partition's oldest unconsumed message (time lag).", (i) => {
+      const t = timeLags[i];
+      return t === null || t === undefined ? null : seconds(t);
+    }],
   ];
-  for (const [name, help, value] of passes) {
+  for (const [name, help, value] of series) {
     family(out, name, help);
-    for (const row of reads.partitionLags()) {
-      if (!allowed(row.group_id)) continue;
-      const v = value(row);
+    for (let i = 0; i < groupOf.length; i++) {
+      const v = value(i);
       if (v !== null) {
-        out.line(`${name}{${cluster},group="${esc(row.group_id)}",topic="${esc(row.topic)}",partition="${row.partition}"} ${v}`);
+        out.line(`${name}{${cluster},group="${names[groupOf[i] as number]}",topic="${names[topicOf[i] as number]}",partition="${partitionOf[i]}"} ${v}`);
       }
     }
   }

@@ -1,8 +1,9 @@
 /**
- * The rows behind /metrics/lag (kafka-lag-exporter's series), read from the current snapshot per
- * scrape. Offsets and lag are the current tables' (the lag rule of v_partition_lag: end offset minus
- * committed offset, never below 0); time lag and status come from the lag evaluator's verdicts
- * (lag_partition_status.behind_since, lag_group_status), judged at most one sample interval ago.
+ * The rows behind /metrics/lag (kafka-lag-exporter's series), read per scrape. Group-level rows come
+ * from the lag evaluator's verdict tables (lag_group_status, lag_partition_status: judged at most one
+ * sample interval ago, the numbers consumer_lag answers): a scan of small tables, no join. Partition
+ * rows are the current snapshot's (the lag rule of v_partition_lag: end offset minus committed
+ * offset, never below 0) with the verdict's time lag.
  *
  * A committed_offsets row with a negative offset is "never committed" (contract §4): it gives no row
  * here. A partition without an end offset has a committed offset but no lag. Every read is a single
@@ -10,7 +11,7 @@
  */
 import type { Db } from "./database.js";
 
-/** Per group and topic: the lag of the partitions with a known end offset. */
+/** Per group and topic: the judged lag of the partitions whose lag is known. */
 export interface TopicLagRow {
   group_id: string;
   topic: string;
@@ -24,6 +25,10 @@ export interface TopicLagRow {
 export interface GroupVerdictRow {
   group_id: string;
   status: string;
+  total_lag: number;
+  max_lag: number | null;
+  /** Partitions with a known lag (every status but UNKNOWN has one). */
+  known: number;
   /** Earliest moment one of its partitions fell behind (null: caught up, or unknown). */
   behind_since: number | null;
 }
@@ -65,19 +70,17 @@ export function createLagMetricReads(db: Db): LagMetricReads {
     "SELECT COALESCE(NULLIF(cluster_name, ''), NULLIF(cluster_id, '')) AS label FROM cluster WHERE id = 1",
   );
   const synced = db.prepare<[], { synced_at: number | null }>("SELECT synced_at FROM sync_state WHERE id = 1");
+  // In the primary key's order: the aggregate streams without a sort.
   const topicLags = db.prepare<[], TopicLagRow>(`
-    SELECT co.group_id, co.topic,
-           COALESCE(sum(max(0, eo.next_offset - co.committed_offset)), 0) AS sum_lag,
-           COALESCE(max(max(0, eo.next_offset - co.committed_offset)), 0) AS max_lag,
-           count(eo.next_offset) AS known
-    FROM committed_offsets co
-    LEFT JOIN end_offsets eo ON eo.topic = co.topic AND eo.partition = co.partition
-    WHERE co.committed_offset >= 0
-    GROUP BY co.group_id, co.topic
-    ORDER BY co.group_id, co.topic`);
-  const verdicts = db.prepare<[], GroupVerdictRow>(
-    "SELECT group_id, status, behind_since FROM lag_group_status ORDER BY group_id",
-  );
+    SELECT group_id, topic, sum(lag) AS sum_lag, max(lag) AS max_lag, count(*) AS known
+    FROM lag_partition_status
+    WHERE lag IS NOT NULL
+    GROUP BY group_id, topic
+    ORDER BY group_id, topic`);
+  const verdicts = db.prepare<[], GroupVerdictRow>(`
+    SELECT group_id, status, total_lag, max_lag, behind_since, partitions - unknown AS known
+    FROM lag_group_status
+    ORDER BY group_id`);
   const partitionLags = db.prepare<[], PartitionLagRow>(`
     SELECT co.group_id, co.topic, co.partition, co.committed_offset,
            max(0, eo.next_offset - co.committed_offset) AS lag,
