@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { decodeMessage, toSafeInteger, type MessageName } from "./proto.js";
 import { convertSnapshot } from "./snapshot-fast-path.js";
+import { unhandledKind } from "./records.js";
 import type {
   BrokerRegistrationRecord,
   ClusterSnapshot,
@@ -54,6 +55,8 @@ export function decodeEntry(key: KafscaleKey, value: Uint8Array): DecodedEntry {
       return { ...key, value: decodePartitionAssignment(value) };
     case "unknown":
       return { kind: "unknown" };
+    default:
+      return unhandledKind(key);
   }
 }
 

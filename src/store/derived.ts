@@ -4,6 +4,7 @@
  */
 import type { Db } from "./database.js";
 import type { DecodedEntry, KafscaleKey } from "../kafscale/records.js";
+import { unhandledKind } from "../kafscale/records.js";
 
 export interface DerivedWriter {
   /** Removes every row the key contributed (for deletes, re-puts and undecodable values). */
@@ -123,6 +124,9 @@ export function createDerivedWriter(db: Db): DerivedWriter {
         return;
       case "unknown":
         return;
+      default:
+        // A new key kind fails to compile here until it says which rows it owns.
+        return unhandledKind(key);
     }
   };
 
@@ -235,6 +239,8 @@ export function createDerivedWriter(db: Db): DerivedWriter {
       }
       case "unknown":
         return;
+      default:
+        return unhandledKind(entry);
     }
   };
 

@@ -27,15 +27,15 @@ export type { KvMirror, MirroredKv, DecodeErrorRow, ChangeRow } from "./kv-mirro
 export type * from "./metrics-store.js";
 export type { ReportReads, ReportData, GroupLagRow, TopicSummaryRow } from "./report-reads.js";
 export type { AuditStore, AuditRow, AuditOutcome } from "./audit-store.js";
-export type { OpsCopyOptions, OpsCopyResult, OpsCopyStatus } from "./ops-copy.js";
-export { OpsCopyAborted, removeStaleOpsCopyFiles } from "./ops-copy.js";
-export type { WalProbe, WalStatus, WalLimits, WalTransition, WalHealth } from "./wal-health.js";
-export { createWalHealth, walReadinessProblem } from "./wal-health.js";
 export type * from "./lag-reads.js";
 export { compareGroups, matchesFilter } from "./lag-reads.js";
 export type { LagEvaluator, EvaluationRun } from "./lag-evaluator.js";
 export type { LagChartReads, LagPoint } from "./lag-chart.js";
 export type * from "./lag-metrics.js";
+export type { OpsCopyOptions, OpsCopyResult, OpsCopyStatus } from "./ops-copy.js";
+export { OpsCopyAborted, removeStaleOpsCopyFiles } from "./ops-copy.js";
+export type { WalProbe, WalStatus, WalLimits, WalTransition, WalHealth } from "./wal-health.js";
+export { createWalHealth, walReadinessProblem } from "./wal-health.js";
 
 export interface StoreOptions {
   /** Bound on change_log and decode_errors rows. */
@@ -73,6 +73,8 @@ export interface Store {
   readonly tables: TableDump;
   /** The audit trail's table (audit_log): records, recent rows, retention prune. */
   readonly audit: AuditStore;
+  /** Consumer lag history and verdicts (docs/LAG.md). */
+  readonly lag: LagStore;
   /**
    * Publishes a consistent copy of the snapshot for readers at `options.target` (SQLite online
    * backup in steps, rollback-journal mode, atomic rename; see ops-copy.ts).
@@ -80,8 +82,6 @@ export interface Store {
   publishOpsCopy(options: OpsCopyOptions): Promise<OpsCopyResult>;
   /** A PASSIVE checkpoint and the WAL's size, for the WAL health monitor; null for ":memory:". */
   readonly probeWal: (() => WalProbe) | null;
-  /** Consumer lag history and verdicts (docs/LAG.md). */
-  readonly lag: LagStore;
   close(): void;
 }
 
@@ -103,8 +103,6 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
     reports: createReportReads(db),
     tables: createTableDump(db),
     audit: createAuditStore(db),
-    publishOpsCopy: (copyOptions) => publishOpsCopy(db, copyOptions),
-    probeWal: createWalProbe(db, path, walSizeLimitBytes),
     lag: {
       settings: lagSettings,
       reads: createLagReads(db, lagSettings),
@@ -112,6 +110,8 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
       chart: createLagChartReads(db),
       series: createLagMetricReads(db),
     },
+    publishOpsCopy: (copyOptions) => publishOpsCopy(db, copyOptions),
+    probeWal: createWalProbe(db, path, walSizeLimitBytes),
     close: () => {
       if (closed) return;
       closed = true;

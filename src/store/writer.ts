@@ -8,8 +8,8 @@
  */
 import type { Db } from "./database.js";
 import { createDerivedWriter } from "./derived.js";
-import { truncateWalIfIdle } from "./wal-health.js";
 import type { LagHistory } from "./lag-history.js";
+import { truncateWalIfIdle } from "./wal-health.js";
 import { decodeEntry } from "../kafscale/decode.js";
 import { parseKey } from "../kafscale/keys.js";
 import type { DecodedEntry, KvChange } from "../kafscale/records.js";

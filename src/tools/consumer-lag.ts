@@ -9,13 +9,15 @@ import {
   type Store,
 } from "../store/index.js";
 import { ToolError, unknownGroup, unknownTopics } from "./errors.js";
+import { inProse } from "./json-schema.js";
 import { isoOf, partitionStatusSchema } from "./lag-fields.js";
 import { lagPage, queryTag, type GroupSource } from "./lag-paging.js";
-import { limitSchema } from "./paging.js";
+import { cursorSchema, limitSchema, pagingOutput } from "./paging.js";
 import { groupId, topicName } from "./schemas.js";
-import { defineTool } from "./tool.js";
+import { CuttableAnswer, defineTool } from "./tool.js";
 
-const DEFAULT_LIMIT = 50;
+/** 20 groups with their worst partitions are ~40 KB over MCP: a page fits the default result budget uncut. */
+const DEFAULT_LIMIT = 20;
 
 const statusCounts = z.object({
   total: z.number(),
@@ -54,16 +56,24 @@ const groupLag = z.object({
     from: z.string().nullable(),
     to: z.string(),
     points: z.number(),
-    complete: z.boolean().describe("history covers the whole window"),
+    complete: z.boolean(),
   }),
 });
+
+/** The groups as tools/list shows them: one line naming the fields (docs/LAG.md has the rules). */
+const GROUPS_IN_PROSE =
+  "most urgent first: group_id, status (ERR: a partition STALL, STOP or REWIND; WARN: lag grows), total_lag, " +
+  "max_lag {topic, partition, lag}, time_lag_seconds (oldest unconsumed message's age; 0 caught up; null unknown), " +
+  "trend, velocity {consumed_per_second, produced_per_second} (null until 2 intervals), time_to_catch_up_seconds, " +
+  "partitions {total, OK, WARN, STALL, STOP, REWIND, UNKNOWN}, worst_partitions [{topic, partition, status, lag, " +
+  "time_lag_seconds, reason}], window {from, to, points, complete}";
 
 type GroupLagOutput = z.infer<typeof groupLag>;
 
 const round2 = (n: number): number => Math.round(n * 100) / 100;
 
 /** One group as the tool (and REST /api/v1/lag) answers it, with time lags as of `now`. */
-function toOutput(g: GroupLag, now: number, spanMs: number): GroupLagOutput {
+function toOutput(g: GroupLag, now: number, spanMs: number, intervalMs: number): GroupLagOutput {
   return {
     group_id: g.groupId,
     status: g.status,
@@ -89,7 +99,8 @@ function toOutput(g: GroupLag, now: number, spanMs: number): GroupLagOutput {
       from: g.windowFrom === null ? null : isoOf(g.windowFrom),
       to: isoOf(g.evaluatedAt),
       points: g.points,
-      complete: g.historyStart !== null && g.historyStart <= now - spanMs,
+      // W points at least an interval apart span (W − 1) intervals: a full series reaches back that far.
+      complete: g.historyStart !== null && g.historyStart <= now - spanMs + intervalMs,
     },
   };
 }
@@ -122,24 +133,23 @@ export const consumerLag = defineTool({
   scope: "observe",
   needsSnapshot: true,
   input: {
-    group: groupId.optional().describe("Only this consumer group"),
-    topic: topicName.optional().describe("Only groups consuming this topic, summed over its partitions"),
-    status: z.enum(GROUP_STATUSES).optional().describe("Only groups with this status"),
-    min_lag: z.number().int().min(0).optional().describe("Only groups with at least this total lag"),
+    group: groupId.optional().describe("Only this group"),
+    topic: topicName.optional().describe("Only groups on this topic, summed over it"),
+    status: z.enum(GROUP_STATUSES).optional().describe("Only this status"),
+    min_lag: z.number().int().min(0).optional().describe("Only groups this far behind"),
     sort: z
       .enum(["lag", "time_lag", "trend"])
       .optional()
       .describe("First page order (default: ERR, WARN, UNKNOWN, OK, then lag)"),
     limit: limitSchema(DEFAULT_LIMIT, 100),
-    cursor: z.string().max(4096).optional().describe("next_cursor from the previous page"),
+    cursor: cursorSchema,
   },
   output: {
-    groups: z.array(groupLag),
-    evaluated_at: z.string().describe("statuses reflect every change and time rule up to this moment"),
-    evaluated_revision: z.number().describe("etcd revision the statuses reflect"),
-    window_seconds: z.number().describe("the window judged: sample interval × points"),
-    truncated: z.boolean().describe("true when more groups follow; call again with next_cursor"),
-    next_cursor: z.string().optional(),
+    groups: inProse(z.array(groupLag), GROUPS_IN_PROSE),
+    evaluated_at: z.string().describe("statuses judged up to this moment"),
+    evaluated_revision: z.number(),
+    window_seconds: z.number(),
+    ...pagingOutput,
   },
   handler: (ctx, args) => {
     const { lag } = ctx.store;
@@ -156,13 +166,14 @@ export const consumerLag = defineTool({
       const source = sourceOf(ctx.store, filter, sort, args.topic, evaluation.evaluatedAt);
       const query = queryTag([sort, args.topic ?? null, args.group ?? null, args.status ?? null, args.min_lag ?? 0]);
       const page = lagPage(source, args.cursor, args.limit ?? DEFAULT_LIMIT, query);
-      return {
-        groups: page.groups.map((g) => toOutput(g, now, spanMs)),
+      const data = {
+        groups: page.groups.map((g) => toOutput(g, now, spanMs, lag.settings.intervalMs)),
         evaluated_at: isoOf(evaluation.evaluatedAt),
         evaluated_revision: evaluation.revision,
         window_seconds: spanMs / 1000,
         ...page.fields,
       };
+      return new CuttableAnswer(data, page.cut);
     });
   },
 });

@@ -42,9 +42,10 @@ export const describeGroup = defineTool({
     rebalance_timeout_ms: z.number(),
     members: inProse(
       z.array(member),
-      "member_id, client_id, client_host, heartbeat_at, assignments [{topic, partitions}], subscriptions, session_timeout_ms",
+      "member_id, client_id, client_host, heartbeat_at, assignments [{topic, partitions, status, time_lag_seconds " +
+        "(lag status and time lag per entry of partitions; null: not judged yet)}], subscriptions, session_timeout_ms",
     ),
-    has_metadata: z.boolean().describe("false: known only from committed offsets (group emptied)"),
+    has_metadata: z.boolean().describe("false: known only from its offsets"),
     lag: z
       .object({
         status: z.enum(GROUP_STATUSES),
@@ -54,7 +55,7 @@ export const describeGroup = defineTool({
         evaluated_at: z.string(),
       })
       .nullable()
-      .describe("the group's lag status (consumer_lag has the details); null: not judged yet"),
+      .describe("status, total_lag, time_lag_seconds, trend, evaluated_at (see consumer_lag); null: not judged yet"),
   },
   handler: (ctx, args) => {
     const group = ctx.store.reads.describeGroup(args.group_id);

@@ -19,10 +19,10 @@ const offset = z.object({
   metadata: z.string(),
   committed: z.boolean(),
   committed_at: z.string().nullable(),
-  end_offset: z.number().describe("partition end offset (etcd next_offset)"),
-  lag: z.number().nullable().describe("max(0, end_offset - offset); null when nothing is committed"),
-  status: partitionStatusSchema.nullable().describe("lag status over the window (see consumer_lag); null: not judged yet"),
-  time_lag_seconds: z.number().nullable().describe("age of the oldest unconsumed message; 0 caught up; null unknown"),
+  end_offset: z.number(),
+  lag: z.number().nullable().describe("max(0, end_offset - offset)"),
+  status: partitionStatusSchema.nullable().describe("see consumer_lag; null: not judged yet"),
+  time_lag_seconds: z.number().nullable(),
 });
 
 const topicLag = z.object({

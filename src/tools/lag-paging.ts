@@ -6,16 +6,23 @@
  * cursor between two calls would be sent twice or never. So the first page is the top of the chosen
  * order, remembered by identity (the cursor carries a 48-bit hash of each group it sent), and later
  * pages list the remaining groups by group_id, which never changes. A hash collision (about 2^-48
- * per pair) could hide one group; nothing else can.
+ * per pair) could hide one group; nothing else can. When the result budget (budget.ts) ends a page
+ * early, its cut builds the cursor from the groups actually sent, so paging still resumes exactly.
  */
 import { createHash } from "node:crypto";
 import type { GroupLag } from "../store/index.js";
+import type { ListCut } from "./budget.js";
 import { ToolError } from "./errors.js";
 
 const HASH_BYTES = 6;
 
 /** The paging fields of a consumer_lag answer. */
 export type LagPagingFields = { truncated: boolean; next_cursor?: string };
+
+/** An item of the answer's `groups` list, as far as paging needs it. */
+interface SentGroup {
+  group_id: string;
+}
 
 /** Where the groups of one query come from: the top of its order, and the rest by group_id. */
 export interface GroupSource {
@@ -59,26 +66,44 @@ function decode(text: string, query: string): LagCursor {
   return { query, head: sent, after: after === "" ? null : Buffer.from(after, "base64url").toString("utf8") };
 }
 
-/** One page of groups and its paging fields. */
+/** One page of groups, its paging fields, and the budget cut of the answer's `groups` list. */
 export function lagPage(
   source: GroupSource,
   cursorText: string | undefined,
   limit: number,
   query: string,
-): { groups: GroupLag[]; fields: LagPagingFields } {
+): { groups: GroupLag[]; fields: LagPagingFields; cut: ListCut<SentGroup> } {
   if (cursorText === undefined || cursorText === "") {
+    // The first page: the cursor remembers the groups sent, whichever prefix of the top that is.
+    const cut = cutAfter((kept) => ({ query, head: new Set(kept.map((g) => hashOf(g.group_id))), after: null }));
     const top = source.sorted(limit + 1);
-    if (top.length <= limit) return { groups: top, fields: { truncated: false } };
+    if (top.length <= limit) return { groups: top, fields: { truncated: false }, cut };
     const groups = top.slice(0, limit);
-    const head = new Set(groups.map((g) => hash(g.groupId).toString("base64url")));
-    return { groups, fields: { truncated: true, next_cursor: encode({ query, head, after: null }) } };
+    return { groups, fields: nextFields(cut, groups), cut };
   }
   const cursor = decode(cursorText, query);
+  // Later pages: the head stays as it was; the next page starts after the last group sent.
+  const cut = cutAfter((kept) => ({ ...cursor, after: (kept[kept.length - 1] as SentGroup).group_id }));
   const rest = source
     .after(cursor.after, limit + cursor.head.size + 1)
-    .filter((g) => !cursor.head.has(hash(g.groupId).toString("base64url")));
+    .filter((g) => !cursor.head.has(hashOf(g.groupId)));
   const groups = rest.slice(0, limit);
-  if (rest.length <= limit) return { groups, fields: { truncated: false } };
-  const last = groups[groups.length - 1] as GroupLag;
-  return { groups, fields: { truncated: true, next_cursor: encode({ ...cursor, after: last.groupId }) } };
+  if (rest.length <= limit) return { groups, fields: { truncated: false }, cut };
+  return { groups, fields: nextFields(cut, groups), cut };
+}
+
+const hashOf = (groupId: string): string => hash(groupId).toString("base64url");
+
+/** The cut whose cursor, after the groups `kept`, is `cursorAfter(kept)`. */
+function cutAfter(cursorAfter: (kept: readonly SentGroup[]) => LagCursor): ListCut<SentGroup> {
+  return {
+    field: "groups",
+    after: (kept, leftOut) => ({ truncated: true, next_cursor: encode(cursorAfter(kept)), left_out: leftOut }),
+  };
+}
+
+/** The paging fields of a full page with more groups after it. */
+function nextFields(cut: ListCut<SentGroup>, groups: readonly GroupLag[]): LagPagingFields {
+  const { truncated, next_cursor } = cut.after(groups.map((g) => ({ group_id: g.groupId })), 0) as LagPagingFields;
+  return { truncated, next_cursor };
 }

@@ -85,6 +85,10 @@ const DERIVED_CASES: Record<string, { values: Record<string, unknown>; expected:
   KAFSCALE_MCP_ETCD_PASSWORD: { values: { etcd: { password: "pw" } }, expected: { valueFrom: { secretKeyRef: { name: "demo-kafscale-mcp", key: "etcd-password" } } } },
   KAFSCALE_MCP_ETCD_CA_FILE: { values: { etcd: { tls: { enabled: true, existingSecret: "tls", caKey: "root.pem" } } }, expected: { value: "/etc/kafscale-mcp/etcd-tls/root.pem" } },
   KAFSCALE_MCP_ETCD_CERT_FILE: { values: { etcd: { tls: { enabled: true, existingSecret: "tls", certKey: "c.pem", keyKey: "k.pem" } } }, expected: { value: "/etc/kafscale-mcp/etcd-tls/c.pem" } },
+  KAFSCALE_MCP_OPS_COPY: { values: { opsCopy: { mountPath: "/reports/", file: "copy.db" } }, expected: { value: "/reports/copy.db" } },
+  KAFSCALE_MCP_OPS_COPY_AUDIT: { values: { opsCopy: { includeAudit: true } }, expected: { value: "true" } },
+  KAFSCALE_MCP_OPS_COPY_INTERVAL: { values: { opsCopy: { interval: "5m" } }, expected: { value: "5m" } },
+  KAFSCALE_MCP_OPS_COPY_MODE: { values: { opsCopy: { mode: "0600" } }, expected: { value: "0600" } },
   KAFSCALE_MCP_ETCD_KEY_FILE: { values: { etcd: { tls: { enabled: true, existingSecret: "tls", certKey: "c.pem", keyKey: "k.pem" } } }, expected: { value: "/etc/kafscale-mcp/etcd-tls/k.pem" } },
 };
 

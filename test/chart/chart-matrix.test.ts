@@ -99,6 +99,7 @@ describe("values the chart refuses, saying what to set", () => {
     ["an extraEnv variable the chart sets", { extraEnv: [{ name: "KAFSCALE_MCP_DB_PATH", value: "/tmp/x.db" }] }, "set twice: KAFSCALE_MCP_DB_PATH"],
     ["persistence with 3 replicas", { persistence: { enabled: true }, replicaCount: 3 }, "persistence.enabled needs replicaCount 1"],
     ["etcd TLS without its Secret", { etcd: { tls: { enabled: true } } }, "etcd.tls.enabled needs etcd.tls.existingSecret"],
+    ["an unquoted ops copy mode (YAML reads 0640 as 416)", { opsCopy: { mode: 416 } }, "opsCopy.mode"],
     ["a token and an existing token Secret", { auth: { token: "t", existingSecret: "s" } }, "set auth.token or auth.existingSecret, not both"],
   ];
   it.each(refusals)("%s", (_name, values, message) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.js";
-import { formatDuration, parseGoDuration } from "../../src/duration.js";
+import { parseGoDuration } from "../../src/duration.js";
 
 describe("Go durations", () => {
   it.each([
@@ -19,11 +19,6 @@ describe("Go durations", () => {
   it.each(["", "10", "ten minutes", "1d", "5 m", "-1s", "1h-2m", "m"])("rejects %j with the expected form", (text) => {
     expect(() => parseGoDuration(text)).toThrow(/duration/);
   });
-
-  it("formats for logs", () => {
-    expect(formatDuration(5_400_000)).toBe("1h30m");
-    expect(formatDuration(250)).toBe("250ms");
-  });
 });
 
 describe("loadConfig", () => {
@@ -41,8 +36,29 @@ describe("loadConfig", () => {
     expect(config.etcd.endpoints).toEqual([]);
     expect(config.metrics).toMatchObject({ intervalMs: 15_000, timeoutMs: 5000, retentionMs: 3_600_000 });
     expect(config.staleAfterMs).toBe(30_000);
-    expect(config.lag).toEqual({ intervalMs: 5000, windowPoints: 30 });
     expect(config.results).toEqual({ mcpMaxBytes: 60_000, restMaxBytes: 8_000_000 });
+    expect(config.lag).toEqual({ intervalMs: 5000, windowPoints: 30 });
+  });
+
+  it("reads the lag series settings: group level, every group, open by default", () => {
+    expect(loadConfig({}).lagMetrics).toEqual({ partitions: false, groupAllow: undefined, groupDeny: undefined, auth: "none" });
+    const config = loadConfig({
+      KAFSCALE_MCP_LAG_METRICS_PARTITIONS: "true",
+      KAFSCALE_MCP_LAG_METRICS_GROUP_ALLOW: "billing|etl-.*",
+      KAFSCALE_MCP_LAG_METRICS_GROUP_DENY: "etl-tmp.*",
+      KAFSCALE_MCP_LAG_METRICS_AUTH: "bearer",
+    }).lagMetrics;
+    expect(config).toMatchObject({ partitions: true, auth: "bearer" });
+    // Whole-id matches: "billing-2" is not "billing".
+    expect(["billing", "billing-2", "etl-a", "x-etl-a"].filter((g) => config.groupAllow?.test(g))).toEqual(["billing", "etl-a"]);
+    expect(config.groupDeny?.test("etl-tmp-1")).toBe(true);
+  });
+
+  it("reads the lag history settings", () => {
+    expect(loadConfig({ KAFSCALE_MCP_LAG_SAMPLE_INTERVAL: "500ms", KAFSCALE_MCP_LAG_WINDOW: "3" }).lag).toEqual({
+      intervalMs: 500,
+      windowPoints: 3,
+    });
   });
 
   it("publishes no ops copy unless asked; bounds and watches the WAL by default", () => {
@@ -74,27 +90,6 @@ describe("loadConfig", () => {
       KAFSCALE_MCP_OPS_COPY_AUDIT: "true",
     });
     expect(config.opsCopy).toEqual({ path: "/ops/copy.db", intervalMs: 300_000, mode: 0o644, includeAudit: true });
-  });
-
-  it("reads the lag series settings: group level, every group, open by default", () => {
-    expect(loadConfig({}).lagMetrics).toEqual({ partitions: false, groupAllow: undefined, groupDeny: undefined, auth: "none" });
-    const config = loadConfig({
-      KAFSCALE_MCP_LAG_METRICS_PARTITIONS: "true",
-      KAFSCALE_MCP_LAG_METRICS_GROUP_ALLOW: "billing|etl-.*",
-      KAFSCALE_MCP_LAG_METRICS_GROUP_DENY: "etl-tmp.*",
-      KAFSCALE_MCP_LAG_METRICS_AUTH: "bearer",
-    }).lagMetrics;
-    expect(config).toMatchObject({ partitions: true, auth: "bearer" });
-    // Whole-id matches: "billing-2" is not "billing".
-    expect(["billing", "billing-2", "etl-a", "x-etl-a"].filter((g) => config.groupAllow?.test(g))).toEqual(["billing", "etl-a"]);
-    expect(config.groupDeny?.test("etl-tmp-1")).toBe(true);
-  });
-
-  it("reads the lag history settings", () => {
-    expect(loadConfig({ KAFSCALE_MCP_LAG_SAMPLE_INTERVAL: "500ms", KAFSCALE_MCP_LAG_WINDOW: "3" }).lag).toEqual({
-      intervalMs: 500,
-      windowPoints: 3,
-    });
   });
 
   it("trims comma-separated endpoints (the Go service did not)", () => {

@@ -48,7 +48,7 @@ const int = (value: unknown): number | string | undefined =>
  * agent-sized pages (about 100 items); REST answers are bounded by their own, larger result budget
  * (KAFSCALE_MCP_REST_MAX_RESULT_BYTES) instead.
  */
-const REST_PAGE = { topics: 1000, groups: 1000, offsets: 5000, configs: 10_000 } as const;
+const REST_PAGE = { topics: 1000, groups: 1000, offsets: 5000, configs: 10_000, lag: 100 } as const;
 
 const paging = (req: Request, fallback: number): Record<string, unknown> => ({
   limit: int(req.query.limit) ?? fallback,
@@ -120,7 +120,7 @@ const ROUTES: Route[] = [
       status: r.query.status,
       min_lag: int(r.query.min_lag),
       sort: r.query.sort,
-      ...paging(r, 100),
+      ...paging(r, REST_PAGE.lag),
     }),
     query: ["group", "topic", "status", "min_lag", "sort", "limit", "cursor"],
   },

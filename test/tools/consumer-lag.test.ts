@@ -5,28 +5,17 @@
  * scripted end-to-end stories are in test/e2e/consumer-lag.test.ts; this file covers the answer's
  * shape, its errors, paging over many groups and the topic filter's sums.
  */
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { describe, expect, it } from "vitest";
+import { connectInMemory } from "../../bench/lib/in-memory-tools.js";
 import { buildClusterKvs, type ClusterSpec } from "../../src/demo/cluster-spec.js";
-import { silentLogger } from "../../src/log.js";
 import { createStore, type Store } from "../../src/store/index.js";
-import type { CallContext } from "../../src/tools/call-context.js";
-import { ALL_TOOLS } from "../../src/tools/index.js";
-import { createMcpServer } from "../../src/tools/server.js";
 import { applyToStore, commitWrite, endWrite, type LagWrite } from "../support/lag-script.js";
 import { useCleanups } from "../support/harness.js";
 
 const { defer } = useCleanups();
 
 const T0 = Date.parse("2026-11-26T10:00:00Z");
-const CALLER: CallContext = {
-  principal: { subject: "local:test", authMode: "none", scopes: ["observe"] },
-  transport: "stdio",
-  requestId: null,
-  remoteAddr: null,
-  sessionId: null,
-};
 
 const GROUPS = 23;
 const groupName = (i: number) => `g-${String(i).padStart(2, "0")}`;
@@ -54,7 +43,7 @@ interface Connected {
   write(seconds: number, ...writes: LagWrite[]): void;
 }
 
-async function connected(options: { evaluate?: boolean } = {}): Promise<Connected> {
+async function connected(options: { evaluate?: boolean; mcpMaxBytes?: number } = {}): Promise<Connected> {
   const clock = { now: T0 };
   const store = createStore(":memory:", { now: () => clock.now });
   defer(() => store.close());
@@ -64,29 +53,15 @@ async function connected(options: { evaluate?: boolean } = {}): Promise<Connecte
   );
   load.commit(1);
   if (options.evaluate !== false) await store.lag.evaluator.run();
-  const server = createMcpServer({
-    ctx: {
-      store,
-      staleAfterMs: 30_000,
-      metricsStaleAfterMs: 35_000,
-      metricsConfigured: false,
-      now: () => clock.now,
-      results: { mcpMaxBytes: 60_000, restMaxBytes: 8_000_000 },
-    },
-    tools: ALL_TOOLS,
-    logger: silentLogger,
-    contextOf: () => CALLER,
+  const tools = await connectInMemory(store, {
+    now: () => clock.now,
+    metricsConfigured: false,
+    mcpMaxBytes: options.mcpMaxBytes,
   });
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const client = new Client({ name: "consumer-lag-test", version: "1.0.0" });
-  await client.connect(clientSide);
+  const { client } = tools;
+  defer(() => tools.close());
   // Listing the tools makes the client validate every answer against the published output schema.
   await client.listTools();
-  defer(async () => {
-    await client.close();
-    await server.close();
-  });
   let revision = 1;
   return {
     client,
@@ -156,6 +131,31 @@ describe("consumer_lag through the SDK client", () => {
     expect(seen[0]).toEqual(Array.from({ length: 10 }, (_, k) => groupName(GROUPS - 1 - k)));
     expect(seen.flat().sort()).toEqual(Array.from({ length: GROUPS }, (_, i) => groupName(i)));
     expect(seen.slice(1).flat()).toEqual(Array.from({ length: GROUPS - 10 }, (_, i) => groupName(i)));
+  });
+
+  it("ends a page where the result budget is spent, and the cursor still returns every group once", async () => {
+    const maxBytes = 5000;
+    const { client } = await connected({ mcpMaxBytes: maxBytes });
+    const pages: any[] = [];
+    let cursor: string | undefined;
+    do {
+      const result = await client.callTool({ name: "consumer_lag", arguments: { sort: "lag", limit: 10, ...(cursor ? { cursor } : {}) } });
+      expect(result.isError).toBeFalsy();
+      expect(Buffer.byteLength(JSON.stringify(result))).toBeLessThanOrEqual(maxBytes);
+      const page = result.structuredContent as any;
+      expect(page.clipped).toBeUndefined();
+      pages.push(page);
+      cursor = page.next_cursor;
+      if (pages.length > GROUPS) throw new Error("paging does not end");
+    } while (cursor !== undefined);
+    // A page of 10 does not fit: the first page is cut short, in lag order, and says how many it held back.
+    expect(pages[0].groups.length).toBeLessThan(10);
+    expect(pages[0].left_out).toBe(10 - pages[0].groups.length);
+    expect(pages[0].groups.map((g: any) => g.group_id)).toEqual(
+      Array.from({ length: pages[0].groups.length }, (_, k) => groupName(GROUPS - 1 - k)),
+    );
+    const seen = pages.flatMap((p) => p.groups.map((g: any) => g.group_id));
+    expect([...seen].sort()).toEqual(Array.from({ length: GROUPS }, (_, i) => groupName(i)));
   });
 
   it("sums one topic's partitions per group with the topic filter", async () => {
