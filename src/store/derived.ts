@@ -7,7 +7,10 @@ import type { DecodedEntry, KafscaleKey } from "../kafscale/records.js";
 import { unhandledKind } from "../kafscale/records.js";
 
 export interface DerivedWriter {
-  /** Removes every row the key contributed (for deletes, re-puts and undecodable values). */
+  /**
+   * Removes every row the key contributed (for deletes and re-puts). Not for a value that fails to
+   * decode: the rows of the last good value stay (src/store/undecodable-keys.ts).
+   */
   remove(key: KafscaleKey): void;
   /** Inserts the rows for a decoded value; call remove() first. */
   insert(entry: DecodedEntry, modRevision: number, lease: string): void;

@@ -36,6 +36,8 @@ const KVS = [
     key: keys.partitionAssignment("orders", 1),
     value: encodePartitionAssignment({ brokerId: "1", epoch: 2, assignedAt: "" }),
   },
+  // A value that does not decode (undecodable_keys holds it: verify compares that too).
+  { key: keys.topicConfig("audit"), value: Buffer.from("{not json") },
 ];
 
 function schemaTables(store: Store): string[] {
