@@ -92,44 +92,40 @@
   function seriesOf(history) {
     return [history.points.map((p) => Date.parse(p.at) / 1000), history.points.map((p) => p.lag)];
   }
-  function sparkline(container, history) {
+  /** Draws `history` into `container` with uPlot options `opts`, or says there is none yet. */
+  function plot(container, history, opts, empty) {
     if (history.points.length === 0) {
-      container.append(h("span", { class: "muted" }, "no history yet"));
+      container.append(empty);
       return;
     }
-    charts.push(
-      new uPlot(
-        {
-          width: 160,
-          height: 36,
-          cursor: { show: false },
-          legend: { show: false },
-          axes: [{ show: false }, { show: false }],
-          scales: { x: { time: true } },
-          series: [{}, { stroke: "#0969da", width: 1.5, fill: "rgba(9,105,218,.12)" }],
-        },
-        seriesOf(history),
-        container,
-      ),
+    charts.push(new uPlot({ scales: { x: { time: true } }, ...opts }, seriesOf(history), container));
+  }
+  function sparkline(container, history) {
+    plot(
+      container,
+      history,
+      {
+        width: 160,
+        height: 36,
+        cursor: { show: false },
+        legend: { show: false },
+        axes: [{ show: false }, { show: false }],
+        series: [{}, { stroke: "#0969da", width: 1.5, fill: "rgba(9,105,218,.12)" }],
+      },
+      h("span", { class: "muted" }, "no history yet"),
     );
   }
   function lagChart(container, history) {
-    if (history.points.length === 0) {
-      container.append(h("p", { class: "muted" }, "No lag history in the window yet."));
-      return;
-    }
-    charts.push(
-      new uPlot(
-        {
-          width: Math.max(400, Math.min(1200, container.clientWidth || 900)),
-          height: 240,
-          scales: { x: { time: true } },
-          series: [{}, { label: "total lag", stroke: "#0969da", width: 2, fill: "rgba(9,105,218,.10)" }],
-          axes: [{}, { size: 90 }],
-        },
-        seriesOf(history),
-        container,
-      ),
+    plot(
+      container,
+      history,
+      {
+        width: Math.max(400, Math.min(1200, container.clientWidth || 900)),
+        height: 240,
+        series: [{}, { label: "total lag", stroke: "#0969da", width: 2, fill: "rgba(9,105,218,.10)" }],
+        axes: [{}, { size: 90 }],
+      },
+      h("p", { class: "muted" }, "No lag history in the window yet."),
     );
   }
 
