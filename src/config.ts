@@ -29,6 +29,20 @@ const csv = z
       .filter((part) => part.length > 0),
   );
 
+/** A regular expression a whole group id must match (absent: no filter). */
+const groupPattern = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    if (text === undefined || text.trim() === "") return undefined;
+    try {
+      return new RegExp(`^(?:${text})$`, "u");
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: `not a regular expression: ${(err as Error).message}` });
+      return z.NEVER;
+    }
+  });
+
 const bool = (fallback: boolean) =>
   z
     .string()
@@ -247,6 +261,10 @@ const envSchema = z.object({
     (n) => n >= 3 && n <= 1000,
     "expected between 3 and 1000 points (the rules need at least three)",
   ),
+  KAFSCALE_MCP_LAG_METRICS_PARTITIONS: bool(false),
+  KAFSCALE_MCP_LAG_METRICS_GROUP_ALLOW: groupPattern,
+  KAFSCALE_MCP_LAG_METRICS_GROUP_DENY: groupPattern,
+  KAFSCALE_MCP_LAG_METRICS_AUTH: z.enum(["none", "bearer"]).default("none"),
   KAFSCALE_MCP_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });
 
@@ -371,6 +389,18 @@ export interface RateLimitConfig {
 }
 
 /** Consumer lag history (docs/LAG.md). */
+/** /metrics/lag: kafka-lag-exporter's series (src/http/lag-metrics.ts). */
+export interface LagMetricsConfig {
+  /** Per-partition series too (cardinality: one series per committed partition and metric). */
+  partitions: boolean;
+  /** Only groups whose whole id matches (absent: every group). */
+  groupAllow?: RegExp;
+  /** Never groups whose whole id matches; wins over groupAllow. */
+  groupDeny?: RegExp;
+  /** "none": open like /metrics; "bearer": the same authentication as /api/v1. */
+  auth: "none" | "bearer";
+}
+
 export interface LagConfig {
   /** A point is kept when the value changed and at least this long passed since the previous one. */
   intervalMs: number;
@@ -398,6 +428,7 @@ export interface Config {
   metrics: MetricsConfig;
   http: HttpConfig;
   lag: LagConfig;
+  lagMetrics: LagMetricsConfig;
   logLevel: "debug" | "info" | "warn" | "error";
 }
 
@@ -540,6 +571,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       shutdownGraceMs: e.KAFSCALE_MCP_SHUTDOWN_GRACE,
     },
     lag: { intervalMs: e.KAFSCALE_MCP_LAG_SAMPLE_INTERVAL, windowPoints: e.KAFSCALE_MCP_LAG_WINDOW },
+    lagMetrics: {
+      partitions: e.KAFSCALE_MCP_LAG_METRICS_PARTITIONS,
+      groupAllow: e.KAFSCALE_MCP_LAG_METRICS_GROUP_ALLOW,
+      groupDeny: e.KAFSCALE_MCP_LAG_METRICS_GROUP_DENY,
+      auth: e.KAFSCALE_MCP_LAG_METRICS_AUTH,
+    },
     logLevel: e.KAFSCALE_MCP_LOG_LEVEL,
   };
 }

@@ -5,7 +5,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { assertKnownTools, type Config } from "./config.js";
-import { loadDemoCluster } from "./demo/demo-cluster.js";
+import { demoCluster, loadDemoCluster } from "./demo/demo-cluster.js";
+import { startDemoTraffic } from "./demo/demo-traffic.js";
 import { startDemoMetricsServer } from "./demo/metrics-server.js";
 import { createApp, type App } from "./http/app.js";
 import { createServiceAudit } from "./audit/service-audit.js";
@@ -125,6 +126,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     let sync: EtcdSync | null = null;
     if (options.demo) {
       const revision = loadDemoCluster(store);
+      // The demo's producers and consumers move, so its lag, statuses and charts change over time.
+      const traffic = startDemoTraffic(store, demoCluster, { now });
+      closers.push(() => traffic.stop());
       const metricsServer = await startDemoMetricsServer();
       closers.push(() => metricsServer.close());
       config.metrics.brokerUrl = undefined;
@@ -182,6 +186,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       await auth.jwks?.firstAttempt;
       const { oidc } = config.auth;
       const app: App = createApp({
+        lagMetrics: config.lagMetrics,
         ctx,
         http: config.http,
         authenticator: auth.authenticator,

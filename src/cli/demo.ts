@@ -67,6 +67,7 @@ export async function demo(args: string[]): Promise<number> {
       "kafscale-mcp demo: serving the bundled DEMO cluster (not a live cluster; answers say source \"demo\").",
       `  listening on ${service.listenAddress}${/^(0\.0\.0\.0|\[::\]):/.test(service.listenAddress ?? "") ? " (every interface)" : ""}`,
       `  MCP endpoint (streamable HTTP): ${url}`,
+      `  web view: ${service.url}/ui/   lag series (Prometheus): ${service.url}/metrics/lag`,
       `  health: ${service.url}/healthz   readiness: ${service.url}/readyz   metrics: ${service.url}/metrics`,
       dbPath === undefined
         ? "  snapshot: in memory (--db FILE keeps it in a file)"

@@ -7,6 +7,8 @@ import { DEFAULT_WAL_SIZE_LIMIT_BYTES, openDatabase } from "./database.js";
 import { publishOpsCopy, type OpsCopyOptions, type OpsCopyResult } from "./ops-copy.js";
 import { createWalProbe, type WalProbe } from "./wal-health.js";
 import { createKvMirror, type KvMirror } from "./kv-mirror.js";
+import { createLagChartReads, type LagChartReads } from "./lag-chart.js";
+import { createLagMetricReads, type LagMetricReads } from "./lag-metrics.js";
 import { createLagEvaluator, type LagEvaluator } from "./lag-evaluator.js";
 import { createLagHistory } from "./lag-history.js";
 import { createLagReads, type LagReads } from "./lag-reads.js";
@@ -30,6 +32,8 @@ export type { AuditStore, AuditRow, AuditOutcome } from "./audit-store.js";
 export type * from "./lag-reads.js";
 export { compareGroups, matchesFilter } from "./lag-reads.js";
 export type { LagEvaluator, EvaluationRun } from "./lag-evaluator.js";
+export type { LagChartReads, LagPoint } from "./lag-chart.js";
+export type * from "./lag-metrics.js";
 export type { OpsCopyOptions, OpsCopyResult, OpsCopyStatus } from "./ops-copy.js";
 export { OpsCopyAborted, removeStaleOpsCopyFiles } from "./ops-copy.js";
 export type { WalProbe, WalStatus, WalLimits, WalTransition, WalHealth } from "./wal-health.js";
@@ -51,6 +55,10 @@ export interface LagStore {
   readonly settings: LagSettings;
   readonly reads: LagReads;
   readonly evaluator: LagEvaluator;
+  /** A group's lag over the window, for charts. */
+  readonly chart: LagChartReads;
+  /** The rows of the Prometheus lag series (/metrics/lag). */
+  readonly series: LagMetricReads;
 }
 
 export interface Store {
@@ -103,6 +111,8 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
       settings: lagSettings,
       reads: createLagReads(db, lagSettings),
       evaluator: createLagEvaluator(db, lagHistory, lagSettings, clock),
+      chart: createLagChartReads(db),
+      series: createLagMetricReads(db),
     },
     publishOpsCopy: (copyOptions) => publishOpsCopy(db, copyOptions),
     probeWal: createWalProbe(db, path, walSizeLimitBytes),

@@ -83,6 +83,8 @@ describe("npm pack", () => {
   it("ships dist/, the pinned dependency versions and the docs, but no sources, tests or source maps", () => {
     const entries = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).trim().split("\n");
     expect(entries).toEqual(expect.arrayContaining(["package/package.json", "package/dist/cli.js", "package/npm-shrinkwrap.json", "package/README.md"]));
+    // The web view's static files are copied into dist by the build (tsc copies only .ts output).
+    expect(entries).toEqual(expect.arrayContaining(["package/dist/http/ui/index.html", "package/dist/http/ui/app.js", "package/dist/http/ui/style.css"]));
     expect(entries.filter((e) => /^package\/(src|test|bench|charts|\.ci)\/|\.map$|\.ts$/.test(e))).toEqual([]);
     // The shrinkwrap exists only while packing; nothing is left behind in the tree.
     expect(existsSync(join(tree, "npm-shrinkwrap.json"))).toBe(false);
@@ -98,6 +100,8 @@ describe("npm pack", () => {
       const client = await connectClient(demo.url);
       expect(await callTool(client, "cluster_status")).toMatchObject({ cluster_name: "kafscale-demo", freshness: { source: "demo" } });
       await client.close();
+      // The web view and uPlot are served from the installed package.
+      for (const path of ["/ui/", "/ui/app.js", "/ui/vendor/uPlot.iife.min.js"]) expect((await fetch(`${demo.url}${path}`)).status).toBe(200);
     } finally {
       expect(await demo.stop()).toBe(0);
     }

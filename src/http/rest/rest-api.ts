@@ -15,6 +15,7 @@ import { describeGroup } from "../../tools/describe-group.js";
 import { describeTopics } from "../../tools/describe-topics.js";
 import { fetchOffsets } from "../../tools/fetch-offsets.js";
 import { selectTools } from "../../tools/index.js";
+import { lagHistory } from "../../tools/lag-history.js";
 import { listGroups } from "../../tools/list-groups.js";
 import { listTopics } from "../../tools/list-topics.js";
 import type { CallContext, Principal } from "../../tools/call-context.js";
@@ -63,7 +64,17 @@ const topicMissing: MissingOf = (req, body) =>
     : null;
 
 /** Route → tool (by reference, so a renamed tool cannot leave a dead route) and how its arguments are read. */
-const ROUTES: { path: string; tool: AnyToolDefinition; args: ArgsOf; query: string[]; missing?: MissingOf }[] = [
+interface Route {
+  path: string;
+  tool: AnyToolDefinition;
+  args: ArgsOf;
+  query: string[];
+  missing?: MissingOf;
+  /** A REST-only definition is permitted to whoever may call this MCP tool. */
+  permittedAs?: string;
+}
+
+const ROUTES: Route[] = [
   {
     path: "/cluster",
     tool: clusterStatus,
@@ -86,6 +97,13 @@ const ROUTES: { path: string; tool: AnyToolDefinition; args: ArgsOf; query: stri
     tool: fetchOffsets,
     args: (r) => ({ group_id: r.params.group, topics: list(r.query.topics), ...paging(r, REST_PAGE.offsets) }),
     query: ["topics", "limit", "cursor"],
+  },
+  {
+    path: "/groups/:group/history",
+    tool: lagHistory,
+    args: (r) => ({ group_id: r.params.group }),
+    query: [],
+    permittedAs: consumerLag.name,
   },
   {
     path: "/configs",
@@ -125,7 +143,8 @@ export function createRestApi(options: RestApiOptions): Router {
         options.deny({ req, reason, status, principal, tool: def.name, args });
         res.status(status).json({ error });
       };
-      if (!selectTools(principal.scopes, options.enabledTools).some((t) => t.name === def.name)) {
+      const permission = route.permittedAs ?? def.name;
+      if (!selectTools(principal.scopes, options.enabledTools).some((t) => t.name === permission)) {
         return fail(403, `tool ${def.name} is not permitted for this caller`, "tool not permitted");
       }
       const extra = Object.keys(req.query).filter((k) => !route.query.includes(k));
