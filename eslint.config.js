@@ -25,49 +25,20 @@ const IO_MODULES = ["etcd3", "better-sqlite3", "express", "node:fs", "node:net",
 
 /** Per layer: the folders it may not import, the packages it may not use, and why (the message lint shows). */
 const LAYER_RULES = [
-  {
-    layer: "kafscale",
-    forbidden: except("kafscale"),
-    modules: IO_MODULES,
-    patterns: ["../*", ...WIRING],
-    message: "src/kafscale is the pure domain: no I/O, no imports from the rest of src/",
-  },
-  {
-    layer: "store",
-    forbidden: except("kafscale", "store"),
-    modules: ["etcd3", "express"],
-    message: "src/store imports only the domain (src/kafscale)",
-  },
-  {
-    layer: "sync",
-    forbidden: except("kafscale", "store", "sync"),
-    modules: ["better-sqlite3", "express"],
-    message: "src/sync reads etcd and brokers into the store; it does not know tools, HTTP or the CLI",
-  },
-  {
-    layer: "tools",
-    forbidden: except("kafscale", "store", "tools"),
-    modules: ["etcd3", "better-sqlite3", "express"],
-    message: "tools read through src/store functions; they know nothing of etcd, SQL or HTTP",
-  },
-  {
-    layer: "audit",
-    forbidden: except("kafscale", "store", "tools", "audit"),
-    modules: ["etcd3", "better-sqlite3", "express"],
-    message: "src/audit records tool calls for every transport; it does not know HTTP or sync",
-  },
-  {
-    layer: "http",
-    forbidden: ["sync", "demo", "cli"],
-    modules: ["etcd3", "better-sqlite3"],
-    message: "HTTP serves tools and the store; it never reads etcd or SQLite itself",
-  },
-  {
-    layer: "demo",
-    forbidden: except("kafscale", "store", "demo"),
-    modules: ["etcd3", "better-sqlite3"],
-    message: "the demo data source writes into the store, like src/sync",
-  },
+  { layer: "kafscale", forbidden: except("kafscale"), modules: IO_MODULES, patterns: ["../*", ...WIRING],
+    message: "src/kafscale is the pure domain: no I/O, no imports from the rest of src/" },
+  { layer: "store", forbidden: except("kafscale", "store"), modules: ["etcd3", "express"],
+    message: "src/store imports only the domain (src/kafscale)" },
+  { layer: "sync", forbidden: except("kafscale", "store", "sync"), modules: ["better-sqlite3", "express"],
+    message: "src/sync reads etcd and brokers into the store; it does not know tools, HTTP or the CLI" },
+  { layer: "tools", forbidden: except("kafscale", "store", "tools"), modules: ["etcd3", "better-sqlite3", "express"],
+    message: "tools read through src/store functions; they know nothing of etcd, SQL or HTTP" },
+  { layer: "audit", forbidden: except("kafscale", "store", "tools", "audit"), modules: ["etcd3", "better-sqlite3", "express"],
+    message: "src/audit records tool calls for every transport; it does not know HTTP or sync" },
+  { layer: "http", forbidden: ["sync", "demo", "cli"], modules: ["etcd3", "better-sqlite3"],
+    message: "HTTP serves tools and the store; it never reads etcd or SQLite itself" },
+  { layer: "demo", forbidden: except("kafscale", "store", "demo"), modules: ["etcd3", "better-sqlite3"],
+    message: "the demo data source writes into the store, like src/sync" },
 ];
 
 export default tseslint.config(
