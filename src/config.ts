@@ -55,41 +55,26 @@ const bool = (fallback: boolean) =>
       return z.NEVER;
     });
 
-const positiveInt = (fallback: number) =>
+/** An integer of at least `min`, with its default; `expected` words the bound in the error. */
+const intAtLeast = (min: number, fallback: number, expected: string) =>
   z
     .string()
     .default(String(fallback))
     .transform((text, ctx) => {
       const value = Number(text.trim());
-      if (Number.isInteger(value) && value > 0) return value;
-      ctx.addIssue({ code: "custom", message: `expected a positive integer, got "${text}"` });
+      if (Number.isInteger(value) && value >= min) return value;
+      ctx.addIssue({ code: "custom", message: `expected ${expected}, got "${text}"` });
       return z.NEVER;
     });
 
-const nonNegativeInt = (fallback: number) =>
-  z
-    .string()
-    .default(String(fallback))
-    .transform((text, ctx) => {
-      const value = Number(text.trim());
-      if (Number.isInteger(value) && value >= 0) return value;
-      ctx.addIssue({ code: "custom", message: `expected a non-negative integer, got "${text}"` });
-      return z.NEVER;
-    });
+const positiveInt = (fallback: number) => intAtLeast(1, fallback, "a positive integer");
+const nonNegativeInt = (fallback: number) => intAtLeast(0, fallback, "a non-negative integer");
 
 const MIN_RESULT_BYTES = 4096;
 
 /** A result budget in bytes: at least 4 KiB, room for an error text, the freshness block and one item. */
 const resultBytes = (fallback: number) =>
-  z
-    .string()
-    .default(String(fallback))
-    .transform((text, ctx) => {
-      const value = Number(text.trim());
-      if (Number.isInteger(value) && value >= MIN_RESULT_BYTES) return value;
-      ctx.addIssue({ code: "custom", message: `expected an integer of at least ${MIN_RESULT_BYTES} (bytes), got "${text}"` });
-      return z.NEVER;
-    });
+  intAtLeast(MIN_RESULT_BYTES, fallback, `an integer of at least ${MIN_RESULT_BYTES} (bytes)`);
 
 function isHttpUrl(text: string): boolean {
   try {

@@ -7,6 +7,9 @@ import type { Store } from "../store/index.js";
 import type { KvChange } from "../kafscale/records.js";
 import { buildClusterKvs, type ClusterSpec, type KeyValue } from "./cluster-spec.js";
 
+/** Keys per page of {@link loadKeyValues} (the etcd range read's default page size). */
+const LOAD_PAGE_SIZE = 2000;
+
 const ramp = (n: number, base: number, step: number): number[] => Array.from({ length: n }, (_, i) => base + i * step);
 
 export const demoCluster: ClusterSpec = {
@@ -60,18 +63,25 @@ export const demoCluster: ClusterSpec = {
  * its own revision, the snapshot at revision = number of keys + 1. Returns that revision.
  */
 export function loadKeyValues(store: Store, kvs: readonly KeyValue[], now: number = Date.now()): number {
-  const changes: KvChange[] = kvs.map((kv, i) => ({
-    type: "put",
-    key: kv.key,
-    value: kv.value,
-    modRevision: i + 2,
-    createRevision: i + 2,
-    version: 1,
-    lease: "0",
-  }));
-  const revision = kvs.length + 1;
   const session = store.writer.beginResync();
-  session.addPage(changes);
+  // Page by page, as the etcd watcher's initial range read does: a generated cluster of 100k keys
+  // (the benchmark's sizes) never holds all its changes in memory at once.
+  for (let start = 0; start < kvs.length; start += LOAD_PAGE_SIZE) {
+    session.addPage(
+      kvs.slice(start, start + LOAD_PAGE_SIZE).map(
+        (kv, i): KvChange => ({
+          type: "put",
+          key: kv.key,
+          value: kv.value,
+          modRevision: start + i + 2,
+          createRevision: start + i + 2,
+          version: 1,
+          lease: "0",
+        }),
+      ),
+    );
+  }
+  const revision = kvs.length + 1;
   session.commit(revision, now);
   return revision;
 }
