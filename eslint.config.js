@@ -36,9 +36,9 @@ const LAYER_RULES = [
     message: "tools read through src/store functions; they know nothing of etcd, SQL or HTTP" },
   { layer: "audit", forbidden: except("kafscale", "store", "tools", "audit"), modules: ["etcd3", "better-sqlite3", "better-sqlite3-napi", "express"],
     message: "src/audit records tool calls for every transport; it does not know HTTP or sync" },
-  { layer: "http", forbidden: ["sync", "demo", "cli"], modules: ["etcd3", "better-sqlite3"],
+  { layer: "http", forbidden: ["sync", "demo", "cli"], modules: ["etcd3", "better-sqlite3", "better-sqlite3-napi"],
     message: "HTTP serves tools and the store; it never reads etcd or SQLite itself" },
-  { layer: "demo", forbidden: except("kafscale", "store", "demo"), modules: ["etcd3", "better-sqlite3"],
+  { layer: "demo", forbidden: except("kafscale", "store", "demo"), modules: ["etcd3", "better-sqlite3", "better-sqlite3-napi"],
     message: "the demo data source writes into the store, like src/sync" },
 ];
 
