@@ -5,22 +5,19 @@
 #   docker run --rm -p 8090:8090 -e KAFSCALE_MCP_ETCD_ENDPOINTS=http://etcd:2379 kafscale-mcp:0.1.0
 #   docker run --rm -p 8090:8090 kafscale-mcp:0.1.0 demo      # bundled demo data, no etcd needed
 #
-# Every stage uses the same Node image so better-sqlite3's native addon is built for the Node ABI and
-# glibc it runs on. The Node major here is the one CI tests besides the oldest supported one
-# (.ci/run's NODE_MAJORS; test/unit/shipping.test.ts holds the two together). This image is not built
-# by CI (no Docker engine there); the tests check what it depends on instead: the Node major, the
-# entry point (package.json's bin) and the build and install commands.
-# Node 22 LTS, not 24: on Node 24 (24.21.0 measured) better-sqlite3 12.11.1 aborts the process
-# (SIGABRT, "Assertion failed: (env) != nullptr" in node::RemoveEnvironmentCleanupHook from
-# Statement::~Statement when a statement is garbage collected); `kafscale-mcp demo` died at start and
-# 5 tests failed when CI ran the suite on Node 24. better-sqlite3 13 (engines: Node >= 22) is the way to 24.
-ARG NODE_IMAGE=node:22-bookworm-slim
+# Every stage uses the same Node image. The Node major here is the one CI tests besides the oldest
+# supported one (.ci/run's NODE_MAJORS; test/unit/shipping.test.ts holds the two together). This image
+# is not built by CI (no Docker engine there); the tests check what it depends on instead: the Node
+# major, the entry point (package.json's bin) and the build and install commands.
+# Node 24 LTS loads better-sqlite3 13 (the better-sqlite3-napi alias; src/store/sqlite-driver.ts): a
+# Node-API binary that ships prebuilt in the package (glibc and musl, x64 and arm64), so nothing is
+# compiled and no stage needs a toolchain. better-sqlite3 12 (installed for Node 20, which development
+# still supports) is never loaded on Node >= 22 — on Node 24.19+ it aborts the process when a
+# statement is garbage collected (nodejs/node#65446) — so its install step is skipped and it stays
+# without an addon. NODE_IMAGE must stay Node >= 22 for that reason.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
-# Toolchain for native addons (better-sqlite3 compiles from source when no prebuilt binary fits).
-FROM ${NODE_IMAGE} AS toolchain
-RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 make g++ \
- && rm -rf /var/lib/apt/lists/*
+FROM ${NODE_IMAGE} AS base
 WORKDIR /app
 ENV npm_config_update_notifier=false \
     npm_config_fund=false \
@@ -28,19 +25,18 @@ ENV npm_config_update_notifier=false \
 
 # Build: all dependencies, then tsc -p tsconfig.build.json -> dist/. --ignore-scripts: the package's
 # own prepare step (the same build) would run before src/ is copied, and tsc needs no native addon.
-FROM toolchain AS build
+FROM base AS build
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-# Production dependencies only; better-sqlite3's native addon is compiled here, with the toolchain
-# (--ignore-scripts keeps the package's prepare step, which needs the dev dependencies, from running).
-FROM toolchain AS deps
+# Production dependencies only. --ignore-scripts keeps the package's prepare step (which needs the dev
+# dependencies) and better-sqlite3 12's addon build (unused on this Node, see above) from running.
+FROM base AS deps
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts \
- && npm rebuild better-sqlite3 \
  && npm cache clean --force
 
 # Runtime: no compiler, no dev dependencies, no sources; everything owned by root and read-only to

@@ -2,6 +2,7 @@
 //   kafscale ← store ← sync;  store ← tools ← audit ← http;  service.ts and cli/ wire them.
 // kafscale/ (the domain) imports nothing else from src/ and does no I/O; etcd3 stays in src/sync,
 // better-sqlite3 (and SQL) in src/store; nothing below service.ts imports http/ or cli/.
+// The SQLite binding is loaded in one place, src/store/sqlite-driver.ts (12 on Node 20, 13 on Node >= 22).
 import tseslint from "typescript-eslint";
 
 const LAYERS = ["kafscale", "store", "sync", "tools", "audit", "http", "demo", "cli"];
@@ -21,7 +22,25 @@ const layerRule = (forbiddenFolders, { modules = [], patterns = [], message }) =
   ],
 });
 const except = (...allowed) => LAYERS.filter((layer) => !allowed.includes(layer));
-const IO_MODULES = ["etcd3", "better-sqlite3", "express", "node:fs", "node:net", "node:http", "node:child_process", "fs", "http"];
+const IO_MODULES = ["etcd3", "better-sqlite3", "better-sqlite3-napi", "express", "node:fs", "node:net", "node:http", "node:child_process", "fs", "http"];
+
+/** Per layer: the folders it may not import, the packages it may not use, and why (the message lint shows). */
+const LAYER_RULES = [
+  { layer: "kafscale", forbidden: except("kafscale"), modules: IO_MODULES, patterns: ["../*", ...WIRING],
+    message: "src/kafscale is the pure domain: no I/O, no imports from the rest of src/" },
+  { layer: "store", forbidden: except("kafscale", "store"), modules: ["etcd3", "express"],
+    message: "src/store imports only the domain (src/kafscale)" },
+  { layer: "sync", forbidden: except("kafscale", "store", "sync"), modules: ["better-sqlite3", "better-sqlite3-napi", "express"],
+    message: "src/sync reads etcd and brokers into the store; it does not know tools, HTTP or the CLI" },
+  { layer: "tools", forbidden: except("kafscale", "store", "tools"), modules: ["etcd3", "better-sqlite3", "better-sqlite3-napi", "express"],
+    message: "tools read through src/store functions; they know nothing of etcd, SQL or HTTP" },
+  { layer: "audit", forbidden: except("kafscale", "store", "tools", "audit"), modules: ["etcd3", "better-sqlite3", "better-sqlite3-napi", "express"],
+    message: "src/audit records tool calls for every transport; it does not know HTTP or sync" },
+  { layer: "http", forbidden: ["sync", "demo", "cli"], modules: ["etcd3", "better-sqlite3", "better-sqlite3-napi"],
+    message: "HTTP serves tools and the store; it never reads etcd or SQLite itself" },
+  { layer: "demo", forbidden: except("kafscale", "store", "demo"), modules: ["etcd3", "better-sqlite3", "better-sqlite3-napi"],
+    message: "the demo data source writes into the store, like src/sync" },
+];
 
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "coverage/**", "charts/**"] },
@@ -34,62 +53,10 @@ export default tseslint.config(
       eqeqeq: ["error", "always"],
     },
   },
-  {
-    files: ["src/kafscale/**/*.ts"],
-    rules: layerRule(except("kafscale"), {
-      modules: IO_MODULES,
-      patterns: ["../*", ...WIRING],
-      message: "src/kafscale is the pure domain: no I/O, no imports from the rest of src/",
-    }),
-  },
-  {
-    files: ["src/store/**/*.ts"],
-    rules: layerRule(except("kafscale", "store"), {
-      modules: ["etcd3", "express"],
-      patterns: WIRING,
-      message: "src/store imports only the domain (src/kafscale)",
-    }),
-  },
-  {
-    files: ["src/sync/**/*.ts"],
-    rules: layerRule(except("kafscale", "store", "sync"), {
-      modules: ["better-sqlite3", "express"],
-      patterns: WIRING,
-      message: "src/sync reads etcd and brokers into the store; it does not know tools, HTTP or the CLI",
-    }),
-  },
-  {
-    files: ["src/tools/**/*.ts"],
-    rules: layerRule(except("kafscale", "store", "tools"), {
-      modules: ["etcd3", "better-sqlite3", "express"],
-      patterns: WIRING,
-      message: "tools read through src/store functions; they know nothing of etcd, SQL or HTTP",
-    }),
-  },
-  {
-    files: ["src/audit/**/*.ts"],
-    rules: layerRule(except("kafscale", "store", "tools", "audit"), {
-      modules: ["etcd3", "better-sqlite3", "express"],
-      patterns: WIRING,
-      message: "src/audit records tool calls for every transport; it does not know HTTP or sync",
-    }),
-  },
-  {
-    files: ["src/http/**/*.ts"],
-    rules: layerRule(["sync", "demo", "cli"], {
-      modules: ["etcd3", "better-sqlite3"],
-      patterns: WIRING,
-      message: "HTTP serves tools and the store; it never reads etcd or SQLite itself",
-    }),
-  },
-  {
-    files: ["src/demo/**/*.ts"],
-    rules: layerRule(except("kafscale", "store", "demo"), {
-      modules: ["etcd3", "better-sqlite3"],
-      patterns: WIRING,
-      message: "the demo data source writes into the store, like src/sync",
-    }),
-  },
+  ...LAYER_RULES.map(({ layer, forbidden, modules, patterns = WIRING, message }) => ({
+    files: [`src/${layer}/**/*.ts`],
+    rules: layerRule(forbidden, { modules, patterns, message }),
+  })),
   {
     files: ["src/config.ts", "src/log.ts", "src/duration.ts", "src/backoff.ts"],
     rules: layerRule(LAYERS, { patterns: WIRING, message: "shared leaf modules import no layer" }),
@@ -101,6 +68,23 @@ export default tseslint.config(
       patterns: ["**/test/**", "**/test/*"],
       message: "bench/ stands alone: no test/ helpers, no undeclared transitive dependencies",
     }),
+  },
+  {
+    // Everything else gets `Database` from the driver module; type-only imports of the typings are fine.
+    files: ["**/*.ts"],
+    ignores: ["src/store/sqlite-driver.ts"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          paths: ["better-sqlite3", "better-sqlite3-napi"].map((name) => ({
+            name,
+            allowTypeImports: true,
+            message: "load SQLite through src/store/sqlite-driver.ts (it picks the binding for this Node.js)",
+          })),
+        },
+      ],
+    },
   },
   // Tests poke at loosely typed JSON answers; `any` there keeps assertions readable.
   { files: ["test/**/*.ts"], rules: { "@typescript-eslint/no-explicit-any": "off" } },

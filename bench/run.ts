@@ -26,6 +26,7 @@ import {
 } from "./lib/etcd.js";
 import { measureFreshness } from "./lib/freshness.js";
 import { generateCluster, type GeneratedCluster, type WorkloadHandles } from "./lib/generator.js";
+import { lagHistorySize, waitForLagEvaluation } from "./lib/lag-history.js";
 import { runLatencyMatrix, type ToolCase } from "./lib/latency.js";
 import { shippedNodeArgs } from "./lib/shipped-node-options.js";
 import { codeInfo, machineInfo } from "./lib/machine.js";
@@ -88,6 +89,7 @@ function toolCases(cluster: GeneratedCluster): ToolCase[] {
       args: { group_id: h.firehoseGroup, topics: [h.firehoseTopic], limit: firehose },
     },
     { label: "describe_configs (5 topics)", tool: "describe_configs", args: { topics: h.configTopics } },
+    { label: "consumer_lag (all groups, first page)", tool: "consumer_lag", args: {}, oursOnly: true },
   ];
 }
 
@@ -97,6 +99,7 @@ let freshnessPhase = 0;
 async function measureTarget(
   target: RunningTarget,
   plan: Plan,
+  cases: ToolCase[],
   etcd: EtcdProcess,
   workload: Workload,
 ): Promise<Pick<ServiceResult, "settle" | "latency" | "freshness"> & { afterLatency: Memory }> {
@@ -107,7 +110,7 @@ async function measureTarget(
   if (etcdSettledMs > 1_500) say(`waited ${(etcdSettledMs / 1000).toFixed(1)} s for etcd's post-load housekeeping to finish`);
   const { settle, cells: latency } = await runLatencyMatrix(
     target.url,
-    plan.cases,
+    cases,
     workload,
     etcd.metricsUrl,
     say,
@@ -172,9 +175,11 @@ async function runOurs(
         `peak RSS ${(cold.memory.peakRss / 1048576).toFixed(1)} MB`,
     );
     const afterSync = databaseSize(dbPath);
-    const { afterLatency, ...measured } = await measureTarget(ours, plan, etcd, workload);
+    const firstEvaluationMs = await waitForLagEvaluation(ours.url, 10 * 60_000);
+    say(`lag: first evaluation answered ${(firstEvaluationMs / 1000).toFixed(2)} s after /readyz`);
+    const { afterLatency, ...measured } = await measureTarget(ours, plan, plan.cases, etcd, workload);
     const trace = options.memoryTrace ? memoryTraceOf(ours.child.logs) : undefined;
-    return {
+    const result: ServiceResult = {
       ...(trace ? { memoryTrace: trace } : {}),
       coldSync: cold,
       memory: { afterSync: cold.memory, afterLatency, end: ours.child.memory() },
@@ -183,6 +188,11 @@ async function runOurs(
       cpuMs: ours.child.cpuMs(),
       ...(options.profile ? { profile: relative(REPO_ROOT, profileDir) } : {}),
     };
+    // The history's size is read from the file once the service has closed it (WAL folded back).
+    await ours.child.stop();
+    const history = lagHistorySize(dbPath);
+    say(`lag: history and verdicts ${(history.lagBytes / 1048576).toFixed(1)} MB, ${(history.share * 100).toFixed(1)}% of the rest of the database`);
+    return { ...result, lag: { firstEvaluationMs, history } };
   } finally {
     await ours.child.stop();
   }
@@ -192,7 +202,8 @@ async function runBaseline(plan: Plan, etcd: EtcdProcess, workload: Workload): P
   say("starting the Go-style baseline (bench/baseline/server.ts)");
   const baseline = await startBaseline({ etcdEndpoint: etcd.endpoint, timeoutMs: 5 * 60_000 });
   try {
-    const { afterLatency, ...measured } = await measureTarget(baseline, plan, etcd, workload);
+    const cases = plan.cases.filter((c) => !c.oursOnly);
+    const { afterLatency, ...measured } = await measureTarget(baseline, plan, cases, etcd, workload);
     return { memory: { afterLatency, end: baseline.child.memory() }, ...measured, cpuMs: baseline.child.cpuMs() };
   } finally {
     await baseline.child.stop();

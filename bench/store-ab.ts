@@ -11,16 +11,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { KvChange } from "../src/kafscale/records.js";
 
-interface Change {
-  type: "put";
-  key: string;
-  value: Buffer;
-  modRevision: number;
-  createRevision: number;
-  version: number;
-  lease: string;
-}
+/** The change shape both checkouts apply (the type of this checkout; only puts are generated). */
+type Change = KvChange & { type: "put" };
 
 /** The slice of a checkout's modules this comparison calls (stable across the versions compared). */
 interface Checkout {

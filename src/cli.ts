@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * kafscale-mcp command line: `serve` (default), `demo`, `stdio`, `snapshot --out FILE`, `verify`,
- * `report`; `--version` prints the package version.
+ * `report`; `--version` prints the package version, then the Node.js and the SQLite driver it runs
+ * (src/store/sqlite-driver.ts: better-sqlite3 12 on Node 20, 13 on Node >= 22).
  * Each command lives in src/cli/<command>.ts and returns its exit code.
  */
 import { packageVersion } from "./cli/package-info.js";
@@ -31,6 +32,8 @@ async function main(argv: string[]): Promise<number> {
   }
   if (name === "-v" || name === "--version" || name === "version") {
     console.log(packageVersion());
+    const { describeSqliteDriver } = await import("./store/sqlite-driver.js");
+    console.log(`node ${process.version}, sqlite ${describeSqliteDriver()}`);
     return 0;
   }
   const command = COMMANDS[name];

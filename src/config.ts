@@ -29,6 +29,20 @@ const csv = z
       .filter((part) => part.length > 0),
   );
 
+/** A regular expression a whole group id must match (absent: no filter). */
+const groupPattern = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    if (text === undefined || text.trim() === "") return undefined;
+    try {
+      return new RegExp(`^(?:${text})$`, "u");
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: `not a regular expression: ${(err as Error).message}` });
+      return z.NEVER;
+    }
+  });
+
 const bool = (fallback: boolean) =>
   z
     .string()
@@ -41,41 +55,26 @@ const bool = (fallback: boolean) =>
       return z.NEVER;
     });
 
-const positiveInt = (fallback: number) =>
+/** An integer of at least `min`, with its default; `expected` words the bound in the error. */
+const intAtLeast = (min: number, fallback: number, expected: string) =>
   z
     .string()
     .default(String(fallback))
     .transform((text, ctx) => {
       const value = Number(text.trim());
-      if (Number.isInteger(value) && value > 0) return value;
-      ctx.addIssue({ code: "custom", message: `expected a positive integer, got "${text}"` });
+      if (Number.isInteger(value) && value >= min) return value;
+      ctx.addIssue({ code: "custom", message: `expected ${expected}, got "${text}"` });
       return z.NEVER;
     });
 
-const nonNegativeInt = (fallback: number) =>
-  z
-    .string()
-    .default(String(fallback))
-    .transform((text, ctx) => {
-      const value = Number(text.trim());
-      if (Number.isInteger(value) && value >= 0) return value;
-      ctx.addIssue({ code: "custom", message: `expected a non-negative integer, got "${text}"` });
-      return z.NEVER;
-    });
+const positiveInt = (fallback: number) => intAtLeast(1, fallback, "a positive integer");
+const nonNegativeInt = (fallback: number) => intAtLeast(0, fallback, "a non-negative integer");
 
 const MIN_RESULT_BYTES = 4096;
 
 /** A result budget in bytes: at least 4 KiB, room for an error text, the freshness block and one item. */
 const resultBytes = (fallback: number) =>
-  z
-    .string()
-    .default(String(fallback))
-    .transform((text, ctx) => {
-      const value = Number(text.trim());
-      if (Number.isInteger(value) && value >= MIN_RESULT_BYTES) return value;
-      ctx.addIssue({ code: "custom", message: `expected an integer of at least ${MIN_RESULT_BYTES} (bytes), got "${text}"` });
-      return z.NEVER;
-    });
+  intAtLeast(MIN_RESULT_BYTES, fallback, `an integer of at least ${MIN_RESULT_BYTES} (bytes)`);
 
 function isHttpUrl(text: string): boolean {
   try {
@@ -242,6 +241,15 @@ const envSchema = z.object({
   KAFSCALE_MCP_AUDIT_RETENTION: duration("168h"),
   KAFSCALE_MCP_RATE_LIMIT: nonNegativeInt(600),
   KAFSCALE_MCP_RATE_BURST: positiveInt(60),
+  KAFSCALE_MCP_LAG_SAMPLE_INTERVAL: duration("5s").refine((ms) => ms > 0, "must be longer than 0"),
+  KAFSCALE_MCP_LAG_WINDOW: positiveInt(30).refine(
+    (n) => n >= 3 && n <= 1000,
+    "expected between 3 and 1000 points (the rules need at least three)",
+  ),
+  KAFSCALE_MCP_LAG_METRICS_PARTITIONS: bool(false),
+  KAFSCALE_MCP_LAG_METRICS_GROUP_ALLOW: groupPattern,
+  KAFSCALE_MCP_LAG_METRICS_GROUP_DENY: groupPattern,
+  KAFSCALE_MCP_LAG_METRICS_AUTH: z.enum(["none", "bearer"]).default("none"),
   KAFSCALE_MCP_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });
 
@@ -365,6 +373,26 @@ export interface RateLimitConfig {
   burst: number;
 }
 
+/** Consumer lag history (docs/LAG.md). */
+/** /metrics/lag: kafka-lag-exporter's series (src/http/lag-metrics.ts). */
+export interface LagMetricsConfig {
+  /** Per-partition series too (cardinality: one series per committed partition and metric). */
+  partitions: boolean;
+  /** Only groups whose whole id matches (absent: every group). */
+  groupAllow?: RegExp;
+  /** Never groups whose whole id matches; wins over groupAllow. */
+  groupDeny?: RegExp;
+  /** "none": open like /metrics; "bearer": the same authentication as /api/v1. */
+  auth: "none" | "bearer";
+}
+
+export interface LagConfig {
+  /** A point is kept when the value changed and at least this long passed since the previous one. */
+  intervalMs: number;
+  /** Points kept per series (the window). */
+  windowPoints: number;
+}
+
 export interface Config {
   env: string;
   auth: AuthConfig;
@@ -384,6 +412,8 @@ export interface Config {
   linkProbeTimeoutMs: number;
   metrics: MetricsConfig;
   http: HttpConfig;
+  lag: LagConfig;
+  lagMetrics: LagMetricsConfig;
   logLevel: "debug" | "info" | "warn" | "error";
 }
 
@@ -524,6 +554,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowedHosts: e.KAFSCALE_MCP_ALLOWED_HOSTS,
       maxBodyBytes: e.KAFSCALE_MCP_MAX_BODY_BYTES,
       shutdownGraceMs: e.KAFSCALE_MCP_SHUTDOWN_GRACE,
+    },
+    lag: { intervalMs: e.KAFSCALE_MCP_LAG_SAMPLE_INTERVAL, windowPoints: e.KAFSCALE_MCP_LAG_WINDOW },
+    lagMetrics: {
+      partitions: e.KAFSCALE_MCP_LAG_METRICS_PARTITIONS,
+      groupAllow: e.KAFSCALE_MCP_LAG_METRICS_GROUP_ALLOW,
+      groupDeny: e.KAFSCALE_MCP_LAG_METRICS_GROUP_DENY,
+      auth: e.KAFSCALE_MCP_LAG_METRICS_AUTH,
     },
     logLevel: e.KAFSCALE_MCP_LOG_LEVEL,
   };

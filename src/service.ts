@@ -5,15 +5,17 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { assertKnownTools, type Config } from "./config.js";
-import { loadDemoCluster } from "./demo/demo-cluster.js";
+import { demoCluster, loadDemoCluster } from "./demo/demo-cluster.js";
+import { startDemoTraffic } from "./demo/demo-traffic.js";
 import { startDemoMetricsServer } from "./demo/metrics-server.js";
 import { createApp, type App } from "./http/app.js";
 import { createServiceAudit } from "./audit/service-audit.js";
 import type { AuditTrail } from "./audit/audit-trail.js";
 import { assertProdFence, authModeOf, createAuth, type AuthSetup } from "./http/auth/auth-mode.js";
 import type { Logger } from "./log.js";
-import { createStore, isCorruption, type StorageProblem, type Store } from "./store/index.js";
+import { createStore, isCorruption, StorageBusyError, type StorageProblem, type Store, type StoreOptions } from "./store/index.js";
 import { carryOverLocalTables, moveCorruptFileAside } from "./store/corruption.js";
+import { describeSqliteDriver } from "./store/sqlite-driver.js";
 import { acquireWriterLock, describeHolder, SnapshotInUseError, type WriterLock } from "./store/writer-lock.js";
 import { createEtcdSync, type EtcdSync } from "./sync/etcd/etcd-sync.js";
 import { rotatingConnector } from "./sync/etcd/member-connector.js";
@@ -106,6 +108,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       path: options.demo ? (options.demoDbPath ?? ":memory:") : config.dbPath,
       historyLimit: config.changeLogLimit,
       walSizeLimitBytes: config.wal.sizeLimitBytes,
+      lag: config.lag,
+      now,
       logger,
       command: withHttp ? "serve" : "stdio",
       whenInUse: options.whenSnapshotInUse ?? "refuse",
@@ -117,6 +121,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       closers.push(() => walMonitor.stop());
       walMonitor.start();
     }
+    // Lag verdicts are judged in the background, once per sample interval (docs/LAG.md).
+    store.lag.evaluator.start(config.lag.intervalMs, (err) => {
+      // Refused while a long write holds the file or while it is read-only: the storage health says why.
+      if (err instanceof StorageBusyError) return;
+      logger.warn("lag evaluation failed; everything is judged again next time", { error: (err as Error).message });
+    });
+    closers.push(() => store.lag.evaluator.stop());
     const audit = createServiceAudit({
       config: config.audit,
       // A follower cannot write the file; its records still reach the stream and file sinks.
@@ -130,6 +141,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     let sync: EtcdSync | null = null;
     if (options.demo) {
       const revision = await loadDemoCluster(store);
+      // The demo's producers and consumers move, so its lag, statuses and charts change over time.
+      const traffic = startDemoTraffic(store, demoCluster, { now });
+      closers.push(() => traffic.stop());
       const metricsServer = await startDemoMetricsServer();
       closers.push(() => metricsServer.close());
       config.metrics.brokerUrl = undefined;
@@ -188,6 +202,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       await auth.jwks?.firstAttempt;
       const { oidc } = config.auth;
       const app: App = createApp({
+        lagMetrics: config.lagMetrics,
         ctx,
         http: config.http,
         authenticator: auth.authenticator,
@@ -226,7 +241,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         events.on("applied", onApplied);
         closers.push(() => void events.off("applied", onApplied));
       }
-      logger.info("listening", { address: listenAddress, url: `${url}/mcp` });
+      logger.info("listening", { address: listenAddress, url: `${url}/mcp`, sqlite: describeSqliteDriver() });
     }
     return { store, ctx, sync, poller, walMonitor, opsCopier, url, listenAddress, audit, close };
   } catch (err) {
@@ -235,7 +250,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   }
 }
 
-interface OpenSnapshotOptions {
+interface OpenSnapshotOptions extends Pick<StoreOptions, "lag" | "now"> {
   path: string;
   historyLimit: number;
   walSizeLimitBytes: number;
@@ -252,7 +267,7 @@ interface OpenSnapshotOptions {
  * the sync loads from etcd; the storage health is logged once per change.
  */
 function openSnapshot(options: OpenSnapshotOptions): { store: Store; follower: boolean } {
-  const { path, historyLimit, walSizeLimitBytes, logger, closers } = options;
+  const { path, historyLimit, walSizeLimitBytes, lag, now, logger, closers } = options;
   let lock: WriterLock;
   try {
     lock = acquireWriterLock(path, options.command);
@@ -262,7 +277,7 @@ function openSnapshot(options: OpenSnapshotOptions): { store: Store; follower: b
       path,
       writer: describeHolder(err.holder),
     });
-    const store = createStore(path, { historyLimit, follower: true });
+    const store = createStore(path, { historyLimit, lag, now, follower: true });
     closers.push(() => store.close());
     return { store, follower: true };
   }
@@ -275,7 +290,7 @@ function openSnapshot(options: OpenSnapshotOptions): { store: Store; follower: b
   }
   let store: Store;
   try {
-    store = createStore(path, { historyLimit, walSizeLimitBytes });
+    store = createStore(path, { historyLimit, walSizeLimitBytes, lag, now });
   } catch (err) {
     if (!isCorruption(err)) throw err;
     logger.error("snapshot database file is corrupt; moving it aside and rebuilding it from etcd (the snapshot is a cache, etcd is the truth)", {
@@ -283,7 +298,7 @@ function openSnapshot(options: OpenSnapshotOptions): { store: Store; follower: b
       error: (err as Error).message,
     });
     const corruptCopy = moveCorruptFileAside(path);
-    store = createStore(path, { historyLimit, walSizeLimitBytes });
+    store = createStore(path, { historyLimit, walSizeLimitBytes, lag, now });
     void carryOverLocalTables(corruptCopy, path).then((report) =>
       logger.info("local tables carried over from the corrupt file", { corruptCopy, ...report }),
     );

@@ -62,7 +62,11 @@ describe("benchmark harness (bench/)", () => {
     expect(labels.length).toBeGreaterThan(0);
     expect(new Set(labels).size).toBe(labels.length);
     for (const cell of r.ours.latency) expect(TOOL_NAMES, cell.label).toContain(cell.tool);
-    expect(r.baseline?.latency.map((c) => c.label)).toEqual(labels);
+    // consumer_lag is ours alone: the Go-style baseline has no such tool.
+    expect(r.baseline?.latency.map((c) => c.label)).toEqual(labels.filter((l) => !l.startsWith("consumer_lag")));
+    expect(r.ours.lag?.firstEvaluationMs).toBeGreaterThanOrEqual(0);
+    expect(r.ours.lag?.history.points).toBeGreaterThan(0);
+    expect(r.ours.lag?.history.lagBytes).toBeGreaterThan(0);
     for (const cell of [...r.ours.latency, ...(r.baseline?.latency ?? [])]) {
       expect(cell.errors, `${cell.label}: ${cell.firstError}`).toBe(0);
       expect(cell.calls).toBeGreaterThanOrEqual(r.workload.minCallsPerCell);
@@ -81,6 +85,7 @@ describe("benchmark harness (bench/)", () => {
       expect(f.timeouts).toBe(0);
     }
     expect(r.ours.freshness[0]?.etcd.Range).toBe(0);
-    expect(r.comparison.length).toBe(r.ours.latency.length);
+    // Every cell both services answer: consumer_lag's is ours alone.
+    expect(r.comparison.length).toBe(r.ours.latency.filter((c) => c.tool !== "consumer_lag").length);
   });
 });

@@ -17,6 +17,7 @@ import { requestCounts, requestDelta, type EtcdDelta } from "./etcd.js";
 import type { WorkloadHandles } from "./generator.js";
 import { call, closeAll, connectMany, type Client } from "./mcp.js";
 import { summarize, type LatencySummary } from "./stats.js";
+import { wallClockMs } from "./wall-clock.js";
 import type { WriterConfig, WriterDone, WriterSample } from "./writer-process.js";
 
 export interface FreshnessResult {
@@ -41,7 +42,6 @@ export interface FreshnessResult {
 
 const PROBE_SESSIONS = 4;
 const PROBE_TIMEOUT_MS = 5_000;
-const wallNow = (): number => performance.timeOrigin + performance.now();
 
 interface OffsetRow {
   partition: number;
@@ -77,12 +77,12 @@ export async function measureFreshness(options: {
   let polls = 0;
 
   const probe = async (client: Client, sample: WriterSample): Promise<void> => {
-    const giveUpAt = wallNow() + PROBE_TIMEOUT_MS;
+    const giveUpAt = wallClockMs() + PROBE_TIMEOUT_MS;
     const args = { group_id: sample.target.group, topics: [sample.target.topic] };
     for (;;) {
       polls++;
       const outcome = await call(client, "fetch_offsets", args);
-      const arrived = wallNow();
+      const arrived = wallClockMs();
       if (outcome.ok && showsValue(outcome.data, sample)) {
         afterAck.push(Math.max(0, arrived - sample.ackedAt));
         afterIssue.push(arrived - sample.issuedAt);

@@ -15,6 +15,8 @@ export interface ToolCase {
   label: string;
   tool: string;
   args: Record<string, unknown>;
+  /** A tool the Go-style baseline does not have (consumer_lag): measured for our service only. */
+  oursOnly?: boolean;
 }
 
 export interface CellResult {

@@ -20,6 +20,17 @@ function dbSize(d: DbSize | undefined): string {
   return d ? `${mb(d.total)} (db ${mb(d.db)} + wal ${mb(d.wal)})` : "—";
 }
 
+/** The consumer-lag rows: first evaluation, and the lag tables' pages at the end. */
+function lagRows(r: BenchResult): string[] {
+  const lag = r.ours.lag;
+  if (!lag) return [];
+  const tables = lag.history.tables.map((t) => `${t.name} ${mb(t.bytes)}${t.rows === null ? "" : ` (${n(t.rows)} rows)`}`);
+  return [
+    `| First lag evaluation answered, after \`/readyz\` | ${s(lag.firstEvaluationMs)} | |`,
+    `| Lag history and verdicts at the end (SQLite pages) | ${mb(lag.history.lagBytes)}: ${tables.join(", ")} | |`,
+  ];
+}
+
 function perCall(c: CellResult | undefined): string {
   if (!c || c.calls === 0) return "—";
   const total = c.etcd.Range + c.etcd.Txn + c.etcd.Put;
@@ -130,6 +141,7 @@ export function renderSection(r: BenchResult, resultPath: string): string {
       : []),
     `| Database on disk after the cold sync | ${dbSize(r.ours.database?.afterSync)} | |`,
     `| Database on disk at the end | ${dbSize(r.ours.database?.end)} | |`,
+    ...lagRows(r),
     "",
     "### Tool latency over HTTP (ms) and throughput",
     "",

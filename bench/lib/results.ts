@@ -8,6 +8,7 @@ import type { CodeInfo, MachineInfo } from "./machine.js";
 import type { ClusterShape, SizeName, Workload } from "./sizes.js";
 import type { LogRecord, Memory } from "./child.js";
 import type { ColdSync, Runtime } from "./targets.js";
+import type { LagHistorySize } from "./lag-history.js";
 
 export interface DbSize {
   db: number;
@@ -51,6 +52,8 @@ export interface ServiceResult {
   cpuMs: number;
   /** Where a CPU profile was written (--profile). */
   profile?: string;
+  /** Consumer lag (issue 14): the first evaluation after the cold sync, and the history's size at the end. */
+  lag?: { firstEvaluationMs: number; history: LagHistorySize };
 }
 
 export interface Comparison {
@@ -177,7 +180,8 @@ export function checkTargets(r: Omit<BenchResult, "targets">): TargetCheck[] {
   // its own target (the speed-up below), and is reported next to them.
   const single = r.ours.latency.filter((c) => c.concurrency === 1);
   const isFirehose = (c: CellResult): boolean => c.label.startsWith("fetch_offsets (firehose");
-  const typical = single.filter((c) => !isFirehose(c));
+  const isLag = (c: CellResult): boolean => c.tool === "consumer_lag";
+  const typical = single.filter((c) => !isFirehose(c) && !isLag(c));
   const firehose = single.find(isFirehose);
   if (typical.length > 0) {
     for (const [key, limit] of [["p50", 2], ["p99", 10]] as const) {
@@ -197,6 +201,35 @@ export function checkTargets(r: Omit<BenchResult, "targets">): TargetCheck[] {
       });
     }
   }
+
+  const lag = single.find(isLag);
+  checks.push({
+    id: "consumer-lag-p50",
+    target: `consumer_lag over all ${n(r.dataset.shape.groups)} groups p50 ≤ 20 ms (one caller, history on)`,
+    measured: lag ? `p50 ${ms(lag.latencyMs.p50)}, p99 ${ms(lag.latencyMs.p99)}` : "not measured",
+    met: lag && atL ? lag.latencyMs.p50 <= 20 : null,
+    ...(sizeNote ? { note: sizeNote } : {}),
+  });
+
+  const history = r.ours.lag?.history;
+  checks.push({
+    id: "lag-history-size",
+    target: "the lag history adds ≤ 30% to the database",
+    measured: history
+      ? `${mb(history.lagBytes)} of lag tables next to ${mb(history.restBytes)}: +${(history.share * 100).toFixed(1)}% ` +
+        `(${n(history.points)} points in ${n(history.series)} series)`
+      : "not measured",
+    met: history && atL ? history.share <= 0.3 : null,
+    ...(history
+      ? {
+          note:
+            `with every series at its full window of ${history.windowPoints} points the points tables would take about ` +
+            `${mb(history.fullWindowBytes)} (${history.bytesPerPoint} bytes per point now; an estimate)${sizeNote ? `; ${sizeNote}` : ""}`,
+        }
+      : sizeNote
+        ? { note: sizeNote }
+        : {}),
+  });
 
   const fo = r.comparison.find((c) => c.concurrency === 1 && c.label.startsWith("fetch_offsets (firehose"));
   checks.push({

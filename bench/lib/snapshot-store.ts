@@ -6,35 +6,10 @@
  */
 import { demoBrokerMetrics } from "../../src/demo/demo-metrics.js";
 import type { KeyValue } from "../../src/demo/cluster-spec.js";
+import { loadKeyValues } from "../../src/demo/demo-cluster.js";
 import { deriveBrokerView } from "../../src/kafscale/broker-view.js";
 import { createStore, type ScrapeTarget, type Store } from "../../src/store/index.js";
 import { parsePrometheusText } from "../../src/sync/metrics/prom-text.js";
-
-const PAGE = 2000;
-
-/** Writes `kvs` into an empty `store` as one initial load at revision kvs.length + 1, confirmed current at `at`. */
-export async function loadKeys(store: Store, kvs: readonly KeyValue[], at: number): Promise<number> {
-  const session = store.writer.beginResync();
-  const revision = kvs.length + 1;
-  for (let i = 0; i < kvs.length; i += PAGE) {
-    await session.addPage(
-      kvs.slice(i, i + PAGE).map((kv, j) => ({
-        type: "put" as const,
-        key: kv.key,
-        value: kv.value,
-        modRevision: i + j + 2,
-        createRevision: i + j + 2,
-        version: 1,
-        lease: "0",
-      })),
-      revision,
-    );
-  }
-  await session.commit(revision, at);
-  // As after a live sync: the etcd link has proven the snapshot current (else every answer is stale).
-  store.syncState.setLink("connected", at);
-  return revision;
-}
 
 /** Records one good scrape of every broker 0..brokers-1 at `at`. */
 export function recordBrokerScrapes(store: Store, brokers: number, at: number): void {
@@ -51,7 +26,20 @@ export function recordBrokerScrapes(store: Store, brokers: number, at: number): 
   }
 }
 
-/** A store at `path` (":memory:" by default) holding `kvs` and a scrape of each of `brokers` brokers. */
+/**
+ * Loads `kvs` into an empty store as one initial load (see loadKeyValues) and marks the etcd link
+ * connected at `at`, as after a live sync (else every answer is stale). Returns the revision.
+ */
+export async function loadKeys(store: Store, kvs: readonly KeyValue[], at: number): Promise<number> {
+  const revision = await loadKeyValues(store, kvs, at);
+  store.syncState.setLink("connected", at);
+  return revision;
+}
+
+/**
+ * A store at `path` (":memory:" by default) holding `kvs` (one initial load at revision
+ * kvs.length + 1, confirmed current at `at`) and a scrape of each of `brokers` brokers.
+ */
 export async function snapshotStore(kvs: readonly KeyValue[], brokers: number, at: number, path = ":memory:"): Promise<Store> {
   const store = createStore(path);
   await loadKeys(store, kvs, at);

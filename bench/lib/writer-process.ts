@@ -4,14 +4,14 @@
  * at a steady rate, as consumers committing and brokers flushing would, and reports every sampled
  * put (value, when it was issued, when etcd acknowledged it) to the parent over IPC.
  *
- * Timestamps are `performance.timeOrigin + performance.now()`: wall-clock milliseconds with
- * sub-millisecond resolution, comparable across the two processes.
+ * Timestamps are `wallClockMs()` (wall-clock.ts): comparable across the two processes.
  */
 import { encodeCommittedOffset, encodeNextOffset } from "../../src/kafscale/encode.js";
 import { keys } from "../../src/kafscale/keys.js";
 import { benchEtcdClient } from "./etcd.js";
 import type { CommittedTarget, PartitionTarget } from "./generator.js";
 import { summarize, type LatencySummary } from "./stats.js";
+import { wallClockMs } from "./wall-clock.js";
 
 export interface WriterConfig {
   endpoint: string;
@@ -49,7 +49,6 @@ export interface WriterDone {
 
 const MAX_IN_FLIGHT = 512;
 const TICK_MS = 5;
-const now = (): number => performance.timeOrigin + performance.now();
 
 async function run(config: WriterConfig, send: (m: WriterSample | WriterDone) => void): Promise<void> {
   const client = benchEtcdClient(config.endpoint);
@@ -77,7 +76,7 @@ async function run(config: WriterConfig, send: (m: WriterSample | WriterDone) =>
       key = keys.nextOffset(p.topic, p.partition);
       bytes = encodeNextOffset(value);
     }
-    const issuedAt = now();
+    const issuedAt = wallClockMs();
     inFlight++;
     return client
       .put(key)
@@ -85,7 +84,7 @@ async function run(config: WriterConfig, send: (m: WriterSample | WriterDone) =>
       .exec()
       .then(
         () => {
-          const ackedAt = now();
+          const ackedAt = wallClockMs();
           acknowledged++;
           putLatencies.push(ackedAt - issuedAt);
           if (target && seq % config.sampleEvery === 0) send({ type: "sample", target, value, issuedAt, ackedAt });
@@ -99,10 +98,10 @@ async function run(config: WriterConfig, send: (m: WriterSample | WriterDone) =>
   };
 
   const pending = new Set<Promise<void>>();
-  const started = now();
+  const started = wallClockMs();
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
-      const elapsed = now() - started;
+      const elapsed = wallClockMs() - started;
       const due = config.ratePerSecond * (Math.min(elapsed, config.durationMs) / 1000);
       let throttled = false;
       while (issued < Math.floor(due)) {
@@ -121,7 +120,7 @@ async function run(config: WriterConfig, send: (m: WriterSample | WriterDone) =>
       }
     }, TICK_MS);
   });
-  const issuingMs = now() - started;
+  const issuingMs = wallClockMs() - started;
   await Promise.all(pending);
   client.close();
   send({

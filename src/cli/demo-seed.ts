@@ -12,6 +12,7 @@ import { demoCluster } from "../demo/demo-cluster.js";
 import { buildClusterKvs, type KeyValue } from "../demo/cluster-spec.js";
 import { KAFSCALE_PREFIX } from "../kafscale/keys.js";
 import { createEtcdClient, keyspaceOf, type EtcdClient, type EtcdKeyspace } from "../sync/etcd/etcd-client.js";
+import { ETCD_HINT, etcdRequestTimeoutMs } from "./command-line.js";
 
 /**
  * Puts every key/value in order (one put each, as Kafscale writes) and returns the last revision.
@@ -42,7 +43,7 @@ export async function seedDemoEtcd(config: Config): Promise<number> {
   const where = `${config.etcd.endpoints.join(",")}${config.etcd.namespace === "" ? "" : ` (KAFSCALE_MCP_ETCD_NAMESPACE=${config.etcd.namespace})`}`;
   try {
     const keyspace = keyspaceOf(client, config.etcd.namespace);
-    const timeoutMs = config.etcd.dialTimeoutMs + 5000;
+    const timeoutMs = etcdRequestTimeoutMs(config);
     const existing = await keyspace.getAll().prefix(KAFSCALE_PREFIX).options({ deadline: new Date(Date.now() + timeoutMs) }).count();
     if (existing > 0) {
       console.error(
@@ -70,7 +71,7 @@ export async function seedDemoEtcd(config: Config): Promise<number> {
     return 0;
   } catch (err) {
     console.error(
-      `demo --seed-etcd: cannot write etcd at ${where}: ${(err as Error).message} (check KAFSCALE_MCP_ETCD_ENDPOINTS and that etcd is running)`,
+      `demo --seed-etcd: cannot write etcd at ${where}: ${(err as Error).message} ${ETCD_HINT}`,
     );
     return 1;
   } finally {

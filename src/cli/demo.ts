@@ -8,10 +8,10 @@
  * KAFSCALE_MCP_ETCD_ENDPOINTS and exits (src/cli/demo-seed.ts).
  */
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { loadConfig } from "../config.js";
 import { createLogger } from "../log.js";
 import { closeOnSignals, startService } from "../service.js";
+import { parseCommandOptions, usageError } from "./command-line.js";
 import { seedDemoEtcd } from "./demo-seed.js";
 import { cliCommand } from "./package-info.js";
 
@@ -25,29 +25,13 @@ const USAGE = `usage: kafscale-mcp demo [--db FILE]
                 KAFSCALE_MCP_ETCD_NAMESPACE) and exit, to try serve, snapshot and verify`;
 
 export async function demo(args: string[]): Promise<number> {
-  let options: { db?: string; "seed-etcd"?: boolean; help?: boolean };
-  try {
-    options = parseArgs({
-      args,
-      options: { db: { type: "string" }, "seed-etcd": { type: "boolean" }, help: { type: "boolean", short: "h" } },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (err) {
-    console.error(`demo: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (options.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const options = parseCommandOptions("demo", USAGE, args, { db: { type: "string" }, "seed-etcd": { type: "boolean" } });
+  if (typeof options === "number") return options;
   if (options["seed-etcd"] && options.db !== undefined) {
-    console.error(`demo: --seed-etcd and --db do not go together\n\n${USAGE}`);
-    return 2;
+    return usageError("demo", USAGE, "--seed-etcd and --db do not go together");
   }
   if (options.db !== undefined && options.db.trim() === "") {
-    console.error(`demo: --db needs a file name\n\n${USAGE}`);
-    return 2;
+    return usageError("demo", USAGE, "--db needs a file name");
   }
   const config = loadConfig();
   if (options["seed-etcd"]) return await seedDemoEtcd(config);
@@ -67,6 +51,7 @@ export async function demo(args: string[]): Promise<number> {
       "kafscale-mcp demo: serving the bundled DEMO cluster (not a live cluster; answers say source \"demo\").",
       `  listening on ${service.listenAddress}${/^(0\.0\.0\.0|\[::\]):/.test(service.listenAddress ?? "") ? " (every interface)" : ""}`,
       `  MCP endpoint (streamable HTTP): ${url}`,
+      `  web view: ${service.url}/ui/   lag series (Prometheus): ${service.url}/metrics/lag`,
       `  health: ${service.url}/healthz   readiness: ${service.url}/readyz   metrics: ${service.url}/metrics`,
       dbPath === undefined
         ? "  snapshot: in memory (--db FILE keeps it in a file)"

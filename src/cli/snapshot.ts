@@ -7,13 +7,11 @@
  */
 import { existsSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { loadConfig, type Config } from "../config.js";
-import { createLogger, type Logger } from "../log.js";
 import { createStore, type Store } from "../store/index.js";
 import { currentWriter, describeHolder } from "../store/writer-lock.js";
-import { rotatingConnector, type EtcdConnector } from "../sync/etcd/member-connector.js";
 import { createEtcdSync } from "../sync/etcd/etcd-sync.js";
+import { cliLogger, commandConnector, ETCD_HINT, etcdRequestTimeoutMs, parseCommandOptions, usageError as commandUsageError } from "./command-line.js";
 
 const USAGE = `usage: kafscale-mcp snapshot --out FILE [--force]
 
@@ -23,21 +21,11 @@ etcd is configured with the KAFSCALE_MCP_ETCD_* variables (see README.md).`;
 
 /** Runs the command; returns the process exit code. */
 export async function snapshot(args: string[]): Promise<number> {
-  let options: { out?: string; force?: boolean; help?: boolean };
-  try {
-    options = parseArgs({
-      args,
-      options: { out: { type: "string", short: "o" }, force: { type: "boolean" }, help: { type: "boolean", short: "h" } },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (err) {
-    return usageError((err as Error).message);
-  }
-  if (options.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const options = parseCommandOptions("snapshot", USAGE, args, {
+    out: { type: "string", short: "o" },
+    force: { type: "boolean" },
+  });
+  if (typeof options === "number") return options;
   if (options.out === undefined || options.out.trim() === "") return usageError("--out FILE is required");
   const target = resolve(options.out);
   if (!isDirectory(dirname(target))) return usageError(`directory ${dirname(target)} does not exist`);
@@ -54,18 +42,13 @@ export async function snapshot(args: string[]): Promise<number> {
   const config = loadConfig();
   const logger = cliLogger(config);
   const started = Date.now();
-  let connector: EtcdConnector;
-  try {
-    connector = rotatingConnector(config.etcd);
-  } catch (err) {
-    // Only configuration can fail here (no endpoints, unreadable TLS files); nothing was written yet.
-    console.error(`snapshot: ${(err as Error).message}`);
-    return 2;
-  }
+  // Only configuration can fail here; nothing was written yet.
+  const connector = commandConnector("snapshot", config);
+  if (typeof connector === "number") return connector;
   // Same directory, so the final rename is atomic (same filesystem).
   const temp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
   removeDatabaseFiles(temp);
-  const store = createStore(temp, { historyLimit: config.changeLogLimit });
+  const store = createStore(temp, { historyLimit: config.changeLogLimit, lag: config.lag });
   let summary: Summary;
   try {
     const sync = createEtcdSync({
@@ -73,7 +56,7 @@ export async function snapshot(args: string[]): Promise<number> {
       connector,
       logger,
       pageSize: config.etcd.pageSize,
-      requestTimeoutMs: requestTimeout(config),
+      requestTimeoutMs: etcdRequestTimeoutMs(config),
     });
     let revision: number;
     try {
@@ -83,6 +66,8 @@ export async function snapshot(args: string[]): Promise<number> {
     }
     // An offline file: the link state must not claim a live etcd connection.
     await sync.stop();
+    // Lag verdicts from the one point each series has: nothing is judged after the file is written.
+    store.lag.evaluator.runNow();
     summary = summarise(store, revision);
   } catch (err) {
     store.close();
@@ -142,29 +127,12 @@ function summarise(store: Store, revision: number): Summary {
 /** An etcd failure, worded for an operator: which endpoints, and what to check. */
 class EtcdReadError extends Error {
   constructor(config: Config, cause: unknown) {
-    super(
-      `cannot read etcd at ${config.etcd.endpoints.join(",")}: ${cause instanceof Error ? cause.message : String(cause)} ` +
-        "(check KAFSCALE_MCP_ETCD_ENDPOINTS and that etcd is running)",
-    );
+    super(`cannot read etcd at ${config.etcd.endpoints.join(",")}: ${cause instanceof Error ? cause.message : String(cause)} ${ETCD_HINT}`);
   }
 }
 
-/**
- * Deadline of each etcd request: the dial timeout plus room for one page, so an unreachable etcd
- * fails within seconds instead of hanging, while a slow page of a large cluster still completes.
- */
-function requestTimeout(config: Config): number {
-  return config.etcd.dialTimeoutMs + 5000;
-}
-
-/** CLI commands print their own summary; the structured log only carries warnings (or debug). */
-function cliLogger(config: Config): Logger {
-  return createLogger(config.logLevel === "debug" ? "debug" : "warn");
-}
-
 function usageError(message: string): number {
-  console.error(`snapshot: ${message}\n\n${USAGE}`);
-  return 2;
+  return commandUsageError("snapshot", USAGE, message);
 }
 
 function isDirectory(path: string): boolean {

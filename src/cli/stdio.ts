@@ -8,6 +8,7 @@ import { loadConfig } from "../config.js";
 import type { Principal } from "../tools/call-context.js";
 import { createLogger } from "../log.js";
 import { startService } from "../service.js";
+import { describeSqliteDriver } from "../store/sqlite-driver.js";
 import { selectTools } from "../tools/index.js";
 import { createMcpServer } from "../tools/server.js";
 
@@ -47,7 +48,7 @@ export async function stdio(args: string[]): Promise<number> {
     process.once("SIGINT", () => resolve());
   });
   await server.connect(transport);
-  logger.info("mcp stdio ready");
+  logger.info("mcp stdio ready", { sqlite: describeSqliteDriver() });
   await closed;
   await server.close().catch(() => undefined);
   await service.close();

@@ -9,13 +9,11 @@
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
-import { loadConfig, type Config } from "../config.js";
-import { createLogger, type Logger } from "../log.js";
+import { loadConfig } from "../config.js";
 import { createStore, isCorruption, type Store } from "../store/index.js";
 import { currentWriter } from "../store/writer-lock.js";
-import { rotatingConnector, type EtcdConnector } from "../sync/etcd/member-connector.js";
 import { verifySnapshot, type VerifyReport } from "../sync/etcd/verify.js";
+import { cliLogger, commandConnector, ETCD_HINT, etcdRequestTimeoutMs, parseCommandOptions, usageError as commandUsageError } from "./command-line.js";
 
 const USAGE = `usage: kafscale-mcp verify [--db FILE] [--json] [--examples N]
 
@@ -24,35 +22,14 @@ the snapshot's revision, table by table. Prints the differences (--json: the ful
 Exit status: 0 no differences, 1 differences, a corrupt local file or etcd unreadable, 2 usage or
 configuration error.`;
 
-interface Options {
-  db?: string;
-  json?: boolean;
-  examples?: string;
-  help?: boolean;
-}
-
 /** Runs the command; returns the process exit code. */
 export async function verify(args: string[]): Promise<number> {
-  let options: Options;
-  try {
-    options = parseArgs({
-      args,
-      options: {
-        db: { type: "string" },
-        json: { type: "boolean" },
-        examples: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (err) {
-    return usageError((err as Error).message);
-  }
-  if (options.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const options = parseCommandOptions("verify", USAGE, args, {
+    db: { type: "string" },
+    json: { type: "boolean" },
+    examples: { type: "string" },
+  });
+  if (typeof options === "number") return options;
   const exampleLimit = options.examples === undefined ? 10 : Number(options.examples);
   if (!Number.isInteger(exampleLimit) || exampleLimit < 0) {
     return usageError(`--examples expects a non-negative integer, got "${options.examples}"`);
@@ -64,14 +41,8 @@ export async function verify(args: string[]): Promise<number> {
   if (!existsSync(path)) {
     return usageError(`no snapshot at ${path} (set KAFSCALE_MCP_DB_PATH or pass --db FILE)`);
   }
-  let connector: EtcdConnector;
-  try {
-    connector = rotatingConnector(config.etcd);
-  } catch (err) {
-    // Only configuration can fail here (no endpoints, unreadable TLS files).
-    console.error(`verify: ${(err as Error).message}`);
-    return 2;
-  }
+  const connector = commandConnector("verify", config);
+  if (typeof connector === "number") return connector;
   let store: Store;
   try {
     // Beside a running service, read its file without writing to it.
@@ -93,14 +64,13 @@ export async function verify(args: string[]): Promise<number> {
       connector,
       logger: cliLogger(config),
       pageSize: config.etcd.pageSize,
-      requestTimeoutMs: config.etcd.dialTimeoutMs + 5000,
+      requestTimeoutMs: etcdRequestTimeoutMs(config),
       exampleLimit,
     });
   } catch (err) {
     if (isCorruption(err)) return localCorruption(path, (err as Error).message);
     console.error(
-      `verify: cannot compare with etcd at ${config.etcd.endpoints.join(",")}: ${(err as Error).message} ` +
-        "(check KAFSCALE_MCP_ETCD_ENDPOINTS and that etcd is running)",
+      `verify: cannot compare with etcd at ${config.etcd.endpoints.join(",")}: ${(err as Error).message} ${ETCD_HINT}`,
     );
     return 1;
   } finally {
@@ -160,11 +130,6 @@ export function formatReport(path: string, report: VerifyReport): string {
   return lines.join("\n");
 }
 
-/** CLI commands print their own report; the structured log only carries warnings (or debug). */
-function cliLogger(config: Config): Logger {
-  return createLogger(config.logLevel === "debug" ? "debug" : "warn");
-}
-
 /** A corrupt local file is a local problem: say so, and not "check etcd". */
 function localCorruption(path: string, detail: string): number {
   console.error(
@@ -175,6 +140,5 @@ function localCorruption(path: string, detail: string): number {
 }
 
 function usageError(message: string): number {
-  console.error(`verify: ${message}\n\n${USAGE}`);
-  return 2;
+  return commandUsageError("verify", USAGE, message);
 }

@@ -7,6 +7,9 @@ import type { Store } from "../store/index.js";
 import type { KvChange } from "../kafscale/records.js";
 import { buildClusterKvs, type ClusterSpec, type KeyValue } from "./cluster-spec.js";
 
+/** Keys per page of {@link loadKeyValues} (the etcd range read's default page size). */
+const LOAD_PAGE_SIZE = 2000;
+
 const ramp = (n: number, base: number, step: number): number[] => Array.from({ length: n }, (_, i) => base + i * step);
 
 export const demoCluster: ClusterSpec = {
@@ -60,20 +63,23 @@ export const demoCluster: ClusterSpec = {
  * its own revision, the snapshot at revision = number of keys + 1. Returns that revision.
  */
 export async function loadKeyValues(store: Store, kvs: readonly KeyValue[], now: number = Date.now()): Promise<number> {
-  const changes: KvChange[] = kvs.map((kv, i) => ({
-    type: "put",
-    key: kv.key,
-    value: kv.value,
-    modRevision: i + 2,
-    createRevision: i + 2,
-    version: 1,
-    lease: "0",
-  }));
+  // In key order, as etcd's range read delivers it (replacing an earlier demo snapshot is a resync
+  // merge, which needs it); each key keeps the revision of its position in `kvs`.
+  const bytes = kvs.map((kv) => Buffer.from(kv.key));
+  const order = kvs.map((_, i) => i).sort((a, b) => Buffer.compare(bytes[a] as Buffer, bytes[b] as Buffer));
   const revision = kvs.length + 1;
   const session = store.writer.beginResync();
-  // In key order, as etcd's range read delivers it: replacing an earlier demo snapshot is a resync merge.
-  changes.sort((x, y) => Buffer.compare(Buffer.from(x.key), Buffer.from(y.key)));
-  await session.addPage(changes, revision);
+  // Page by page, as the etcd watcher's initial range read does: a generated cluster of 100k keys
+  // (the benchmark's sizes) never holds all its changes in memory at once.
+  for (let start = 0; start < order.length; start += LOAD_PAGE_SIZE) {
+    await session.addPage(
+      order.slice(start, start + LOAD_PAGE_SIZE).map((i): KvChange => {
+        const kv = kvs[i] as KeyValue;
+        return { type: "put", key: kv.key, value: kv.value, modRevision: i + 2, createRevision: i + 2, version: 1, lease: "0" };
+      }),
+      revision,
+    );
+  }
   await session.commit(revision, now);
   return revision;
 }

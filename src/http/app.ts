@@ -9,7 +9,7 @@
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { AuditTrail } from "../audit/audit-trail.js";
-import type { HttpConfig, RateLimitConfig } from "../config.js";
+import type { HttpConfig, LagMetricsConfig, RateLimitConfig } from "../config.js";
 import type { Logger } from "../log.js";
 import type { ToolContext } from "../tools/context.js";
 import { selectTools } from "../tools/index.js";
@@ -26,6 +26,8 @@ import { assignRequestId, requestIdOf } from "./request-id.js";
 import { METADATA_PATH, resourceMetadataHandler, type ResourceMetadataOptions } from "./auth/resource-metadata.js";
 import { createServiceMetrics, type PollerStats, type ServiceMetrics } from "./service-metrics.js";
 import { createRestApi } from "./rest/rest-api.js";
+import { createWebUi } from "./web-ui.js";
+import { lagMetricsHandler } from "./lag-metrics.js";
 import { RPC, writeJsonRpcError } from "./mcp/jsonrpc.js";
 import { bodyErrors, declaredLengthLimit, JSON_TYPES, rejectEmptyBatch, requireJsonContentType } from "./mcp/request-checks.js";
 import { createSessionManager, handleStateless, type SessionEviction } from "./mcp/sessions.js";
@@ -48,6 +50,8 @@ export interface AppOptions {
   /** RFC 9728 metadata for /mcp (OIDC only). */
   resourceMetadata?: ResourceMetadataOptions;
   onToolCall?: (event: ToolCallEvent) => void;
+  /** /metrics/lag: partition series, group filters, auth (default: group series, every group, open). */
+  lagMetrics?: LagMetricsConfig;
   /** The metrics poller's counters for /metrics (absent when no metrics URL is configured). */
   pollerStats?: () => PollerStats;
 }
@@ -188,6 +192,15 @@ export function createApp(options: AppOptions): App {
     setPrincipal(req, result.principal);
     next();
   };
+  // Consumer lag for Prometheus: open like /metrics by default (scrapers carry no OIDC token), or
+  // behind the same authentication as /api/v1 (KAFSCALE_MCP_LAG_METRICS_AUTH=bearer).
+  const lagMetrics = options.lagMetrics ?? { partitions: false, auth: "none" as const };
+  const lagSeries = lagMetricsHandler(ctx.store.lag.series, lagMetrics, ctx.now, (err) =>
+    logger.error("lag metrics rendering failed", { error: err.message }),
+  );
+  if (lagMetrics.auth === "bearer") app.get("/metrics/lag", assignRequestId, authenticate, lagSeries);
+  else app.get("/metrics/lag", lagSeries);
+
   const mcp = async (req: Request, res: Response): Promise<void> => {
     const principal = principalOf(req) as Principal;
     // The SDK hands `req.auth` to tool handlers as `extra.authInfo`; the call context rides in it
@@ -235,6 +248,9 @@ export function createApp(options: AppOptions): App {
     authenticate,
     createRestApi({ ctx, logger, enabledTools, limiter, onToolCall: recordToolCall, deny }),
   );
+
+  // The web view: static page and assets without auth (no data in them); its data comes from /api/v1.
+  app.use("/ui", assignRequestId, guard, createWebUi());
 
   if (options.resourceMetadata) {
     // Public by design (RFC 9728): a client that got a 401 reads it to find the authorization server.

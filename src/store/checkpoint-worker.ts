@@ -8,6 +8,7 @@
  */
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
+import { sqliteDriver } from "./sqlite-driver.js";
 
 // An eval'd CommonJS worker: it loads better-sqlite3 by absolute path, so it runs the same way
 // from dist/, under tsx and under vitest (none of which a module-file worker handles alike).
@@ -28,7 +29,9 @@ try {
   try { db && db.close(); } catch {}
 }`;
 
-const betterSqlite3 = createRequire(import.meta.url).resolve("better-sqlite3");
+// The binding this process loaded (src/store/sqlite-driver.ts): 12 on Node 20, the Node-API 13 on
+// Node >= 22 (12 crashes there in collections under microtasks).
+const betterSqlite3 = createRequire(import.meta.url).resolve(sqliteDriver.package);
 
 export interface CheckpointOutcome {
   ok: boolean;

@@ -10,7 +10,7 @@
  * table stopped. Copied rows keep their ids, and the fresh file continues each AUTOINCREMENT
  * counter where the old one was, so rows written meanwhile never collide with them.
  */
-import Database from "better-sqlite3";
+import { Database } from "./sqlite-driver.js";
 import { existsSync, renameSync, rmSync } from "node:fs";
 import { openDatabase, type Db } from "./database.js";
 import type { Store } from "./index.js";

@@ -2,11 +2,11 @@
  * Opens the SQLite snapshot: WAL (readers never block the writer), a bounded WAL file,
  * foreign-free normalised tables, and numbered migrations applied in one transaction each.
  */
-import Database from "better-sqlite3";
 import { closeSync, openSync } from "node:fs";
+import { Database } from "./sqlite-driver.js";
 import { MIGRATIONS, type Migration } from "./migrations.js";
 
-export type Db = Database.Database;
+export type Db = Database;
 
 /**
  * Creates `path` empty with mode 0600 unless it exists: the snapshot holds the audit log (who

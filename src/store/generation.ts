@@ -16,21 +16,36 @@
  * in memory (a full disk); an in-memory copy of the file (a read-only filesystem: costs its size in
  * memory, and only when no unfinished -wal would be left out).
  */
-import Database from "better-sqlite3";
 import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { createAuditStore, type AuditStore } from "./audit-store.js";
 import { assertCurrentSchema, openDatabase, type Db, type OpenOptions } from "./database.js";
 import { createKvMirror, type KvMirror } from "./kv-mirror.js";
+import { createLagChartReads, type LagChartReads } from "./lag-chart.js";
+import { createLagEvaluator, type LagEvaluator } from "./lag-evaluator.js";
+import { createLagHistory } from "./lag-history.js";
+import { createLagMetricReads, type LagMetricReads } from "./lag-metrics.js";
+import { createLagReads, type LagReads } from "./lag-reads.js";
 import { createCheckpointScheduler, createWriteGate, type CheckpointScheduler, type WriteGate } from "./long-write.js";
 import { createMetricsStore, type MetricsStore } from "./metrics-store.js";
 import { createReads, type Reads } from "./reads.js";
 import { createReportReads, type ReportReads } from "./report-reads.js";
+import { Database } from "./sqlite-driver.js";
 import { storageErrorOf, type StorageError } from "./storage-errors.js";
 import { createSyncStateStore, type SyncStateStore } from "./sync-state.js";
 import { createTableDump, type TableDump } from "./table-dump.js";
 import { createUndecodableKeys, type UndecodableKeys } from "./undecodable-keys.js";
 import { createSyncWriter, type SyncWriter } from "./writer.js";
+import type { LagSettings } from "../kafscale/lag-status.js";
+
+/** What every generation of one store is opened with. */
+export interface GenerationSettings {
+  /** Bound on change_log and decode_errors rows. */
+  historyLimit: number;
+  lag: LagSettings;
+  /** Stamps changes applied without an explicit time, and lag verdicts. */
+  clock: () => number;
+}
 
 /** Everything prepared over one connection. */
 export interface ConnectionApis {
@@ -42,6 +57,7 @@ export interface ConnectionApis {
   tables: TableDump;
   audit: AuditStore;
   undecodable: UndecodableKeys;
+  lag: { reads: LagReads; chart: LagChartReads; series: LagMetricReads };
 }
 
 export type GenerationMode = "normal" | "degraded" | "follower";
@@ -54,6 +70,8 @@ export interface Generation {
   onWrite: ConnectionApis;
   onRead: ConnectionApis | null;
   writer: SyncWriter;
+  /** Judges lag on the write connection; its write transactions pass the gate. */
+  lagEvaluator: LagEvaluator;
   gate: WriteGate;
   checkpoints: CheckpointScheduler;
   /** Why the file could not be opened for writing (degraded), else null. */
@@ -61,7 +79,7 @@ export interface Generation {
   close(): void;
 }
 
-function apisOver(db: Db): ConnectionApis {
+function apisOver(db: Db, settings: GenerationSettings): ConnectionApis {
   return {
     reads: createReads(db),
     syncState: createSyncStateStore(db),
@@ -71,19 +89,28 @@ function apisOver(db: Db): ConnectionApis {
     tables: createTableDump(db),
     audit: createAuditStore(db),
     undecodable: createUndecodableKeys(db),
+    lag: { reads: createLagReads(db, settings.lag), chart: createLagChartReads(db), series: createLagMetricReads(db) },
   };
 }
 
-function assemble(mode: GenerationMode, write: Db, read: Db | null, historyLimit: number, openFailure: StorageError | null): Generation {
+function assemble(
+  mode: GenerationMode,
+  write: Db,
+  read: Db | null,
+  settings: GenerationSettings,
+  openFailure: StorageError | null,
+): Generation {
   const gate = createWriteGate();
   const checkpoints = createCheckpointScheduler(write);
+  const lagHistory = createLagHistory(write, settings.lag);
   return {
     mode,
     write,
     read,
-    onWrite: apisOver(write),
-    onRead: read === null ? null : apisOver(read),
-    writer: createSyncWriter(write, historyLimit, { gate, checkpoints }),
+    onWrite: apisOver(write, settings),
+    onRead: read === null ? null : apisOver(read, settings),
+    writer: createSyncWriter(write, settings.historyLimit, { gate, checkpoints }, lagHistory, settings.clock),
+    lagEvaluator: createLagEvaluator(write, lagHistory, settings.lag, settings.clock, () => gate.assertWritable()),
     gate,
     checkpoints,
     openFailure,
@@ -98,7 +125,7 @@ function assemble(mode: GenerationMode, write: Db, read: Db | null, historyLimit
  * Opens `file` for writing; if its storage refuses (full, read-only, I/O error), opens it degraded
  * instead. Corruption and every other error are thrown (the caller rebuilds or reports).
  */
-export function openGeneration(file: string, historyLimit: number, options: OpenOptions = {}): Generation {
+export function openGeneration(file: string, settings: GenerationSettings, options: OpenOptions = {}): Generation {
   // A non-empty -wal left behind means the last writer did not close cleanly (a reader may leave an
   // empty one): worth an integrity check before trusting the file.
   const uncleanStop = existsSync(`${file}-wal`) && statSync(`${file}-wal`).size > 0;
@@ -111,12 +138,12 @@ export function openGeneration(file: string, historyLimit: number, options: Open
     write.exec("BEGIN IMMEDIATE");
     write.exec("ROLLBACK");
     const read = new Database(file, { readonly: true, fileMustExist: true });
-    return assemble("normal", write, read, historyLimit, null);
+    return assemble("normal", write, read, settings, null);
   } catch (err) {
     write?.close();
     const storage = storageErrorOf(err);
     if (storage === null || storage.kind === "corrupt") throw err;
-    return assemble("degraded", openDegraded(file), null, historyLimit, refine(storage, file));
+    return assemble("degraded", openDegraded(file), null, settings, refine(storage, file));
   }
 }
 
@@ -181,7 +208,7 @@ function assertIntact(db: Db, file: string): void {
 }
 
 /** Opens a snapshot another process writes, read-only (no migrations, no writes). */
-export function openFollowerGeneration(file: string, historyLimit: number): Generation {
+export function openFollowerGeneration(file: string, settings: GenerationSettings): Generation {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     db.pragma("busy_timeout = 5000");
@@ -190,5 +217,5 @@ export function openFollowerGeneration(file: string, historyLimit: number): Gene
     db.close();
     throw err;
   }
-  return assemble("follower", db, null, historyLimit, null);
+  return assemble("follower", db, null, settings, null);
 }

@@ -17,6 +17,10 @@ import { openFollowerGeneration, openGeneration, type ConnectionApis, type Gener
 import type { KvMirror } from "./kv-mirror.js";
 import type { MetricsStore } from "./metrics-store.js";
 import { publishOpsCopy, type OpsCopyOptions, type OpsCopyResult } from "./ops-copy.js";
+import type { LagChartReads } from "./lag-chart.js";
+import type { LagEvaluator } from "./lag-evaluator.js";
+import type { LagMetricReads } from "./lag-metrics.js";
+import type { LagReads } from "./lag-reads.js";
 import type { Reads } from "./reads.js";
 import type { ReportReads } from "./report-reads.js";
 import { isCorruption, StorageBusyError, storageErrorOf, type StorageError } from "./storage-errors.js";
@@ -26,6 +30,7 @@ import type { TableDump } from "./table-dump.js";
 import type { UndecodableKeys } from "./undecodable-keys.js";
 import { createWalProbe, fileSize, type WalProbe } from "./wal-health.js";
 import type { LargeApply, ResyncSession, SyncWriter } from "./writer.js";
+import { DEFAULT_LAG_SETTINGS, type LagSettings } from "../kafscale/lag-status.js";
 
 export type { SyncWriter, ResyncSession, ApplyResult, ResyncResult, LargeApply, DecodeProblem, DecodeReport } from "./writer.js";
 export type { KeyDependencies, UndecodableKey, UndecodableKeys, LastGoodValue } from "./undecodable-keys.js";
@@ -38,6 +43,11 @@ export type { AuditStore, AuditRow, AuditOutcome } from "./audit-store.js";
 export type { StorageHealth, StorageProblem, WritePath } from "./storage-health.js";
 export { StorageBusyError, isCorruption, isStorageError, storageErrorOf } from "./storage-errors.js";
 export type { StorageError, StorageErrorKind } from "./storage-errors.js";
+export type * from "./lag-reads.js";
+export { compareGroups, matchesFilter } from "./lag-reads.js";
+export type { LagEvaluator, EvaluationRun } from "./lag-evaluator.js";
+export type { LagChartReads, LagPoint } from "./lag-chart.js";
+export type * from "./lag-metrics.js";
 export type { OpsCopyOptions, OpsCopyResult, OpsCopyStatus } from "./ops-copy.js";
 export { OpsCopyAborted, removeStaleOpsCopyFiles } from "./ops-copy.js";
 export type { WalProbe, WalStatus, WalLimits, WalTransition, WalHealth } from "./wal-health.js";
@@ -50,6 +60,21 @@ export interface StoreOptions {
   follower?: boolean;
   /** Size the WAL is cut back to after a complete checkpoint (default 16 MiB). */
   walSizeLimitBytes?: number;
+  /** Lag history sampling and window (KAFSCALE_MCP_LAG_SAMPLE_INTERVAL, KAFSCALE_MCP_LAG_WINDOW). */
+  lag?: LagSettings;
+  /** The clock for changes applied without an explicit time and for lag verdicts (Date.now by default). */
+  now?: () => number;
+}
+
+/** Consumer lag over time: the verdicts' reads, the evaluator that writes them, and the settings. */
+export interface LagStore {
+  readonly settings: LagSettings;
+  readonly reads: LagReads;
+  readonly evaluator: LagEvaluator;
+  /** A group's lag over the window, for charts. */
+  readonly chart: LagChartReads;
+  /** The rows of the Prometheus lag series (/metrics/lag). */
+  readonly series: LagMetricReads;
 }
 
 export interface Store {
@@ -66,6 +91,8 @@ export interface Store {
   readonly tables: TableDump;
   /** The audit trail's table (audit_log): records, recent rows, retention prune. */
   readonly audit: AuditStore;
+  /** Consumer lag history and verdicts (docs/LAG.md). */
+  readonly lag: LagStore;
   /** Whether the snapshot's storage can be written (kept in memory). */
   readonly health: StorageHealth;
   /** How the file is open: normal; degraded (its storage refused writes at open); follower. */
@@ -96,18 +123,30 @@ const REOPEN_BACKOFF = { firstMs: 1000, capMs: 30_000 };
 export function createStore(path: string, options: StoreOptions = {}): Store {
   const historyLimit = options.historyLimit ?? 10_000;
   const walSizeLimitBytes = options.walSizeLimitBytes ?? DEFAULT_WAL_SIZE_LIMIT_BYTES;
+  const settings = {
+    historyLimit,
+    lag: options.lag ?? DEFAULT_LAG_SETTINGS,
+    clock: options.now ?? Date.now,
+  };
   // ":memory:" is a private temporary file: long writes need a second connection to the same data.
   const scratch = path === ":memory:" ? mkdtempSync(join(tmpdir(), "kafscale-mcp-memory-")) : null;
   const file = scratch === null ? path : join(scratch, "snapshot.db");
   const health = createStorageHealth();
   const open = (): Generation =>
     options.follower
-      ? openFollowerGeneration(file, historyLimit)
-      : openGeneration(file, historyLimit, { walSizeLimitBytes });
+      ? openFollowerGeneration(file, settings)
+      : openGeneration(file, settings, { walSizeLimitBytes });
 
   let gen = open();
   let closed = false;
   let reopenTimer: NodeJS.Timeout | null = null;
+  /** The lag evaluator's schedule while started: a reopened file's evaluator takes it over. */
+  let evaluating: { everyMs: number; onError: (err: unknown) => void } | null = null;
+  /** Stops what runs on `old`'s connections, then closes them. */
+  const retire = (old: Generation): void => {
+    if (evaluating !== null) void old.lagEvaluator.stop();
+    old.close();
+  };
   const report = (path: WritePath, err: unknown): void => {
     const storage: StorageError | null = storageErrorOf(err);
     if (storage !== null) health.failed(path, storage);
@@ -116,6 +155,7 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
   /** Takes `next` into use; a degraded one keeps trying to open its file for writing again. */
   const adopt = (next: Generation, retryDelayMs: number = REOPEN_BACKOFF.firstMs): void => {
     gen = next;
+    if (evaluating !== null) next.lagEvaluator.start(evaluating.everyMs, evaluating.onError);
     if (next.mode === "follower") next.gate.setReadOnly("this snapshot is written by another kafscale-mcp process");
     if (next.openFailure === null) return;
     next.gate.setReadOnly(`the database could not be opened for writing (${next.openFailure.description})`);
@@ -124,7 +164,7 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
       reopenTimer = null;
       if (closed) return;
       // Our own exclusive lock would stop the attempt: close first. The sync catches up once writable.
-      gen.close();
+      retire(gen);
       try {
         adopt(open(), Math.min(retryDelayMs * 2, REOPEN_BACKOFF.capMs));
       } catch (err) {
@@ -252,6 +292,20 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
     prune: (before) => guarded("audit", () => gen.onWrite.audit.prune(before)),
   };
 
+  // The evaluator of the file of the moment; its writes pass the gate (src/store/generation.ts).
+  const evaluator: LagEvaluator = {
+    run: () => gen.lagEvaluator.run(),
+    runNow: () => gen.lagEvaluator.runNow(),
+    start: (everyMs, onError) => {
+      evaluating = { everyMs, onError };
+      gen.lagEvaluator.start(everyMs, onError);
+    },
+    stop: async () => {
+      evaluating = null;
+      await gen.lagEvaluator.stop();
+    },
+  };
+
   return {
     path,
     reads: forwarding(() => readApis().reads, noticeCorruption),
@@ -262,11 +316,18 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
     reports: forwarding(() => readApis().reports, noticeCorruption),
     tables: forwarding(() => readApis().tables, noticeCorruption),
     audit,
+    lag: {
+      settings: settings.lag,
+      reads: forwarding(() => readApis().lag.reads, noticeCorruption),
+      evaluator,
+      chart: forwarding(() => readApis().lag.chart, noticeCorruption),
+      series: forwarding(() => readApis().lag.series, noticeCorruption),
+    },
     undecodable: forwarding(() => readApis().undecodable, noticeCorruption),
     health,
     mode: () => gen.mode,
     reopen: (replace) => {
-      gen.close();
+      retire(gen);
       try {
         replace(file);
       } finally {
@@ -285,7 +346,7 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
       if (closed) return;
       closed = true;
       if (reopenTimer !== null) clearTimeout(reopenTimer);
-      gen.close();
+      retire(gen);
       if (scratch !== null) rmSync(scratch, { recursive: true, force: true });
     },
   };

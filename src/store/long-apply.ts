@@ -96,7 +96,7 @@ export function beginMergeResync(core: WriterCore): ResyncSession {
     core.beginTransaction();
     return core.stored().initialSyncDone;
   });
-  const now = Date.now();
+  const now = core.now();
   const result: ResyncResult = { puts: 0, deletes: 0, unchanged: 0, ...emptyDecodeReport() };
   const escapedSeen = new Set<string>();
   // The last (valid UTF-8) key of the pages merged so far; "" sorts before every key.

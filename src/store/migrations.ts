@@ -431,10 +431,134 @@ LEFT JOIN consumer_groups cg ON cg.group_id = ids.group_id
 LEFT JOIN undecodable u ON u.group_id = ids.group_id;
 `;
 
+const lagHistory = `
+-- Consumer lag over time (docs/LAG.md). Times are Unix milliseconds.
+--
+-- History, written in the same transaction as the change that causes it (src/store/lag-history.ts):
+-- a point is kept when the value changed and at least KAFSCALE_MCP_LAG_SAMPLE_INTERVAL passed since
+-- the series' previous kept point; a series keeps at most KAFSCALE_MCP_LAG_WINDOW points, the oldest
+-- go first. A deleted key drops its series.
+CREATE TABLE lag_end_offset_points (
+  topic      TEXT NOT NULL,
+  partition  INTEGER NOT NULL,
+  at         INTEGER NOT NULL,  -- when the change was applied
+  end_offset INTEGER NOT NULL,  -- next_offset
+  PRIMARY KEY (topic, partition, at)
+) WITHOUT ROWID;
+CREATE TABLE lag_commit_points (
+  group_id         TEXT NOT NULL,
+  topic            TEXT NOT NULL,
+  partition        INTEGER NOT NULL,
+  at               INTEGER NOT NULL,  -- the commit's committed_at (never later than it was applied), else when applied
+  committed_offset INTEGER NOT NULL,
+  PRIMARY KEY (group_id, topic, partition, at)
+) WITHOUT ROWID;
+
+-- The evaluator's verdicts (src/store/lag-evaluator.ts), one row per partition of each group: the
+-- snapshot's partitions of every topic the group committed on or is assigned, plus its commits on
+-- partitions the snapshot does not list (the partitions fetch_offsets lists).
+CREATE TABLE lag_partition_status (
+  group_id      TEXT NOT NULL,
+  topic         TEXT NOT NULL,
+  partition     INTEGER NOT NULL,
+  status        TEXT NOT NULL CHECK (status IN ('OK', 'WARN', 'STALL', 'STOP', 'REWIND', 'UNKNOWN')),
+  lag           INTEGER,          -- the lag rule; NULL without a usable commit or outside the snapshot
+  behind_since  INTEGER,          -- when the end offset passed the committed offset; NULL: caught up or unknown
+  consumed_rate REAL,             -- offsets per second over the window; NULL: window too short
+  produced_rate REAL,
+  since         INTEGER,          -- STOP: last commit; STALL: last change of the offset; REWIND: when it went back
+  detail        INTEGER,          -- UNKNOWN: cause (docs/LAG.md); REWIND: the offset before; WARN: lag at the window's start
+  recheck_at    INTEGER,          -- when a time rule may change the verdict without any write
+  history_start INTEGER,          -- later of the series' first points: the window is complete a span after it
+  points        INTEGER NOT NULL, -- commit and end-offset points inside the window
+  PRIMARY KEY (group_id, topic, partition)
+) WITHOUT ROWID;
+CREATE INDEX lag_partition_status_recheck ON lag_partition_status(recheck_at) WHERE recheck_at IS NOT NULL;
+
+-- One row per group with at least one judged partition: the sums consumer_lag answers from.
+CREATE TABLE lag_group_status (
+  group_id          TEXT PRIMARY KEY,
+  status            TEXT NOT NULL CHECK (status IN ('OK', 'WARN', 'ERR', 'UNKNOWN')),
+  severity          INTEGER NOT NULL, -- ERR 3, WARN 2, UNKNOWN 1, OK 0
+  partitions        INTEGER NOT NULL,
+  ok                INTEGER NOT NULL,
+  warn              INTEGER NOT NULL,
+  stall             INTEGER NOT NULL,
+  stop              INTEGER NOT NULL,
+  rewind            INTEGER NOT NULL,
+  unknown           INTEGER NOT NULL,
+  total_lag         INTEGER NOT NULL,
+  max_lag           INTEGER,
+  max_lag_topic     TEXT,
+  max_lag_partition INTEGER,
+  behind_since      INTEGER,          -- earliest behind_since of a lagging partition
+  trend             TEXT NOT NULL CHECK (trend IN ('growing', 'shrinking', 'steady', 'unknown')),
+  consumed_rate     REAL,
+  produced_rate     REAL,
+  catch_up_seconds  REAL,
+  window_from       INTEGER,          -- start of the window judged
+  history_start     INTEGER,          -- latest history_start of its partitions
+  points            INTEGER NOT NULL,
+  worst             TEXT NOT NULL,    -- JSON: the few most urgent partitions that are not OK
+                                      --   [{topic, partition, status, lag, behind_since, since, detail}]
+  evaluated_at      INTEGER NOT NULL
+) WITHOUT ROWID;
+-- consumer_lag's orders (src/store/lag-reads.ts), so its first page reads LIMIT rows, not every group.
+CREATE INDEX lag_group_status_attention ON lag_group_status(severity DESC, total_lag DESC, group_id);
+CREATE INDEX lag_group_status_lag ON lag_group_status(total_lag DESC, group_id);
+CREATE INDEX lag_group_status_time_lag ON lag_group_status(behind_since IS NULL, behind_since, group_id);
+CREATE INDEX lag_group_status_trend ON lag_group_status(
+  CASE trend WHEN 'growing' THEN 3 WHEN 'steady' THEN 2 WHEN 'shrinking' THEN 1 ELSE 0 END DESC,
+  produced_rate - consumed_rate DESC, group_id);
+
+-- Where the evaluator stands: every change up to revision and every time rule due by evaluated_at.
+CREATE TABLE lag_evaluation (
+  id                 INTEGER PRIMARY KEY CHECK (id = 1),
+  evaluated_at       INTEGER,
+  revision           INTEGER,
+  sample_interval_ms INTEGER,
+  window_points      INTEGER
+);
+INSERT INTO lag_evaluation (id) VALUES (1);
+
+-- Partition statuses with their group's, and the time lag now (wall clock of the reader).
+CREATE VIEW v_lag_status AS
+SELECT s.group_id,
+       s.topic,
+       s.partition,
+       s.status,
+       g.status AS group_status,
+       s.lag,
+       CASE WHEN s.status = 'UNKNOWN' THEN NULL
+            WHEN s.lag = 0 THEN 0
+            -- julianday, not unixepoch('subsec'): the view must work in older sqlite3 shells too (3.40 has no subsec).
+            WHEN s.behind_since IS NOT NULL
+            THEN round(max(0, (julianday('now') - 2440587.5) * 86400000.0 - s.behind_since) / 1000.0, 1) END AS time_lag_seconds,
+       s.behind_since,
+       s.consumed_rate,
+       s.produced_rate,
+       s.since,
+       s.detail,
+       e.evaluated_at
+FROM lag_partition_status s
+JOIN lag_group_status g ON g.group_id = s.group_id
+CROSS JOIN lag_evaluation e;
+
+-- The history begins now for a database that already holds offsets: one point per series.
+INSERT INTO lag_commit_points (group_id, topic, partition, at, committed_offset)
+SELECT group_id, topic, partition,
+       CAST(min(COALESCE(unixepoch(committed_at, 'subsec'), unixepoch('subsec')), unixepoch('subsec')) * 1000 AS INTEGER),
+       committed_offset
+FROM committed_offsets;
+INSERT INTO lag_end_offset_points (topic, partition, at, end_offset)
+SELECT topic, partition, CAST(unixepoch('subsec') * 1000 AS INTEGER), next_offset FROM end_offsets;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "read model", sql: readModel },
   { version: 2, name: "metrics", sql: metrics },
   { version: 3, name: "audit log", sql: audit },
   { version: 4, name: "cluster counts", sql: clusterCounts },
   { version: 5, name: "decode truth", sql: decodeTruth },
+  { version: 6, name: "lag history", sql: lagHistory },
 ];

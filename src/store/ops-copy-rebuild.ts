@@ -3,7 +3,7 @@
  * ops-copy.ts): the schema and every other row go into a fresh file, chunk by chunk, so nothing of
  * the left-out rows remains in it (not even in free pages) and the event loop is never held for long.
  */
-import Database from "better-sqlite3";
+import { Database, type Statement } from "./sqlite-driver.js";
 import type { Db } from "./database.js";
 
 const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
@@ -88,12 +88,12 @@ async function copyTable(db: Db, table: TableListRow, rowsPerStep: number, step:
       .join(" AND ") || "1";
   // The last key of the next chunk (none: the rest fits in one chunk), and the chunk copy itself.
   // Keys are read with safe integers and passed back as they are, so int64 keys stay exact.
-  const bound = (lower: boolean): Database.Statement =>
+  const bound = (lower: boolean): Statement =>
     db
       .prepare(`SELECT ${columns} FROM src.${name} WHERE ${where(lower, false)} ORDER BY ${columns} LIMIT 1 OFFSET ?`)
       .raw(true)
       .safeIntegers(true);
-  const copy = (lower: boolean, upper: boolean): Database.Statement =>
+  const copy = (lower: boolean, upper: boolean): Statement =>
     db.prepare(`INSERT INTO main.${name} SELECT * FROM src.${name} WHERE ${where(lower, upper)} ORDER BY ${columns}`);
   const firstBound = bound(false);
   const nextBound = bound(true);

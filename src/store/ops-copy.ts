@@ -25,7 +25,7 @@ import { chmodSync, closeSync, openSync, readdirSync, renameSync, rmSync, statSy
 import { open, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
-import Database from "better-sqlite3";
+import { Database } from "./sqlite-driver.js";
 import type { Db } from "./database.js";
 import { rebuildWithout } from "./ops-copy-rebuild.js";
 

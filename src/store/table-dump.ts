@@ -24,6 +24,11 @@ export const NOT_READ_MODEL: Readonly<Record<string, string>> = {
   broker_views: "broker metrics, not etcd",
   operator_view: "operator metrics, not etcd",
   audit_log: "tool calls made to this service",
+  lag_end_offset_points: "lag history: when this mirror saw each end offset",
+  lag_commit_points: "lag history: when this mirror saw each commit",
+  lag_partition_status: "lag verdicts judged from this mirror's history",
+  lag_group_status: "lag verdicts judged from this mirror's history",
+  lag_evaluation: "the lag evaluator's bookkeeping",
 };
 
 /** A read-model table: any table of the schema not in {@link NOT_READ_MODEL}. */

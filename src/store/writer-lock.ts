@@ -12,7 +12,7 @@
  *
  * (fcntl locks belong to the process: nothing else in it may open and close the lock file.)
  */
-import Database from "better-sqlite3";
+import { Database } from "./sqlite-driver.js";
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { createPrivateFile, type Db } from "./database.js";

@@ -10,6 +10,7 @@
 import type { Db } from "./database.js";
 import { addDecodeProblem, emptyDecodeReport, type DecodeProblem, type DecodeReport } from "./decode-report.js";
 import { createDerivedWriter } from "./derived.js";
+import type { LagHistory } from "./lag-history.js";
 import { beginLargeApply, beginMergeResync, type LargeApply } from "./long-apply.js";
 import { nextTurn, SLICE_MS, type CheckpointScheduler, type WriteGate } from "./long-write.js";
 import { createUndecodableKeysWriter } from "./undecodable-keys.js";
@@ -55,6 +56,8 @@ export interface WriterCore {
   db: Db;
   gate: WriteGate;
   checkpoints: CheckpointScheduler;
+  /** The writer's clock (Date.now unless the store was given one). */
+  now(): number;
   /** Call first in every write transaction (see UndecodableKeysWriter.begin). */
   beginTransaction(): void;
   /**
@@ -77,8 +80,18 @@ export interface LongWriteSupport {
   checkpoints: CheckpointScheduler;
 }
 
-/** Creates the write path over an open database. `historyLimit` bounds change_log and decode_errors. */
-export function createSyncWriter(db: Db, historyLimit: number, longWrites: LongWriteSupport): SyncWriter {
+/**
+ * Creates the write path over an open database. `historyLimit` bounds change_log and decode_errors;
+ * `lag` records the lag history in the same transactions; `clock` stamps changes applied without an
+ * explicit time.
+ */
+export function createSyncWriter(
+  db: Db,
+  historyLimit: number,
+  longWrites: LongWriteSupport,
+  lag: LagHistory,
+  clock: () => number = Date.now,
+): SyncWriter {
   const derived = createDerivedWriter(db);
   const undecodable = createUndecodableKeysWriter(db);
   const s = {
@@ -133,6 +146,7 @@ export function createSyncWriter(db: Db, historyLimit: number, longWrites: LongW
       derived.remove(key);
       if (key.kind !== "unknown") undecodable.release(change.key);
       s.deleteKv.run(change.key);
+      lag.forget(key);
       return;
     }
     let entry: DecodedEntry | undefined;
@@ -161,6 +175,7 @@ export function createSyncWriter(db: Db, historyLimit: number, longWrites: LongW
       derived.remove(key);
       derived.insert(entry, change.modRevision, change.lease);
       undecodable.release(change.key);
+      lag.record(entry, now);
     }
     if (reason !== null) recordProblem(report, change, "error", reason, now);
     if (warning !== null) recordProblem(report, change, "warning", warning, now);
@@ -174,6 +189,7 @@ export function createSyncWriter(db: Db, historyLimit: number, longWrites: LongW
   const core: WriterCore = {
     db,
     ...longWrites,
+    now: clock,
     beginTransaction: () => undecodable.begin(),
     applyOne,
     prune,
@@ -239,11 +255,11 @@ export function createSyncWriter(db: Db, historyLimit: number, longWrites: LongW
         let next = 0;
         while (next < kvs.length) {
           longWrites.gate.assertWritable();
-          next = applySlice(kvs, next, Date.now());
+          next = applySlice(kvs, next, clock());
           if (next < kvs.length) await nextTurn();
         }
       },
-      commit: async (revision, now = Date.now()) => {
+      commit: async (revision, now = clock()) => {
         longWrites.gate.assertWritable();
         // A full load leaves a write-ahead log as large as the data it wrote (less what automatic
         // checkpoints already moved); it is folded back into the file off the main thread.
@@ -264,11 +280,11 @@ export function createSyncWriter(db: Db, historyLimit: number, longWrites: LongW
   };
 
   return {
-    applyChanges: (changes, revision, now = Date.now()) => {
+    applyChanges: (changes, revision, now = clock()) => {
       longWrites.gate.assertWritable();
       return applyChanges(changes, revision, now);
     },
-    beginLargeApply: (now = Date.now()) => beginLargeApply(core, now),
+    beginLargeApply: (now = clock()) => beginLargeApply(core, now),
     beginResync,
   };
 }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { TopicLag } from "../store/index.js";
 import { unknownGroup, unknownTopics } from "./errors.js";
 import { inProse } from "./json-schema.js";
+import { indexVerdicts, partitionLagFields, partitionStatusSchema } from "./lag-fields.js";
 import { HEAD_PARTITIONS, offsetPage } from "./offset-paging.js";
 import { offsetSource } from "./offset-source.js";
 import { cursorSchema, limitSchema, pagingOutput } from "./paging.js";
@@ -22,6 +23,8 @@ const offset = z.object({
   end_offset: z.number(),
   in_snapshot: z.boolean().describe("false: not in the snapshot, no lag"),
   lag: z.number().nullable().describe("max(0, end_offset - offset); null if not committed or not in_snapshot"),
+  status: partitionStatusSchema.nullable().describe("see consumer_lag; null: not judged yet"),
+  time_lag_seconds: z.number().nullable(),
 });
 
 const topicLag = z.object({
@@ -101,9 +104,11 @@ export const fetchOffsets = defineTool({
     const lags = source.lags();
     const summary = summaryOf(lags);
     const page = offsetPage(source, { cursor: args.cursor, limit: args.limit ?? 100 });
+    const verdicts = indexVerdicts(ctx.store.lag.reads.partitionStatuses(args.group_id));
+    const now = ctx.now();
     const data = {
       group_id: args.group_id,
-      offsets: page.offsets,
+      offsets: page.offsets.map((o) => ({ ...o, ...partitionLagFields(verdicts, o.topic, o.partition, now, o.lag) })),
       unknown_topics: unknown,
       total_lag: lags.reduce((n, t) => n + t.total_lag, 0),
       summary,

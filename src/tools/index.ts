@@ -4,6 +4,7 @@
  */
 import { clusterMetrics } from "./cluster-metrics.js";
 import { clusterStatus } from "./cluster-status.js";
+import { consumerLag } from "./consumer-lag.js";
 import { describeConfigs } from "./describe-configs.js";
 import { describeGroup } from "./describe-group.js";
 import { describeTopics } from "./describe-topics.js";
@@ -20,6 +21,7 @@ export const ALL_TOOLS: readonly AnyToolDefinition[] = [
   listGroups,
   describeGroup,
   fetchOffsets,
+  consumerLag,
   describeConfigs,
 ];
 

@@ -5,8 +5,10 @@
  * service accepts) and test/chart/values-schema.test.ts validates every case against
  * values.schema.json. To cover a new feature, add a case here.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { expect } from "vitest";
-import { containerEnv, one, RELEASE_NAMESPACE, type K8sObject } from "../support/chart.js";
+import { CHART_DIR, containerEnv, one, RELEASE_NAMESPACE, type K8sObject } from "../support/chart.js";
 
 export interface MatrixCase {
   name: string;
@@ -144,16 +146,46 @@ export const MATRIX: MatrixCase[] = [
     },
   },
   {
-    name: "ServiceMonitor and Prometheus annotations",
-    // Issue 16 adds the Grafana dashboards (a ConfigMap): add `dashboards: {enabled: true}` and "ConfigMap" here.
-    values: { serviceMonitor: { enabled: true, labels: { release: "prometheus" }, interval: "30s" }, prometheus: { scrape: true } },
-    kinds: [...CORE, "ServiceMonitor"],
+    name: "ServiceMonitor (own metrics and lag series), Grafana dashboards and Prometheus annotations",
+    values: {
+      serviceMonitor: { enabled: true, labels: { release: "prometheus" }, interval: "30s" },
+      prometheus: { scrape: true },
+      grafana: { dashboards: { enabled: true, annotations: { grafana_folder: "Kafscale" } } },
+    },
+    kinds: [...CORE, "ServiceMonitor", "ConfigMap"],
     check: (docs) => {
       const monitor = one(docs, "ServiceMonitor");
       expect(monitor.metadata.labels).toMatchObject({ release: "prometheus" });
-      expect(monitor.spec.endpoints).toEqual([{ port: "http", path: "/metrics", interval: "30s" }]);
+      expect(monitor.spec.endpoints).toEqual([
+        { port: "http", path: "/metrics", interval: "30s" },
+        { port: "http", path: "/metrics/lag", interval: "30s" },
+      ]);
       expect(monitor.spec.selector.matchLabels).toEqual(one(docs, "Service").spec.selector);
       expect(one(docs, "Deployment").spec.template.metadata.annotations).toMatchObject({ "prometheus.io/scrape": "true", "prometheus.io/path": "/metrics" });
+      const dashboards = one(docs, "ConfigMap");
+      expect(dashboards.metadata.labels).toMatchObject({ grafana_dashboard: "1" });
+      expect(dashboards.metadata.annotations).toEqual({ grafana_folder: "Kafscale" });
+      // The dashboard ships whole and parses; it charts the lag series and the service's own health.
+      const dashboard = JSON.parse(dashboards.data["kafscale-mcp-lag.json"]);
+      expect(dashboard).toEqual(JSON.parse(readFileSync(join(CHART_DIR, "dashboards", "kafscale-mcp-lag.json"), "utf8")));
+      const exprs = dashboard.panels.flatMap((p: { targets?: { expr: string }[] }) => (p.targets ?? []).map((t) => t.expr)).join("\n");
+      for (const series of [
+        "kafka_consumergroup_group_sum_lag",
+        "kafka_consumergroup_group_max_lag_seconds",
+        "kafscale_consumergroup_group_status",
+        "kafscale_mcp_snapshot_age_seconds",
+        "kafscale_mcp_etcd_link",
+      ]) {
+        expect(exprs).toContain(series);
+      }
+    },
+  },
+  {
+    name: "ServiceMonitor for the service's own metrics only (serviceMonitor.lagMetrics=false)",
+    values: { serviceMonitor: { enabled: true, lagMetrics: false } },
+    kinds: [...CORE, "ServiceMonitor"],
+    check: (docs) => {
+      expect(one(docs, "ServiceMonitor").spec.endpoints).toEqual([{ port: "http", path: "/metrics" }]);
     },
   },
   {

@@ -6,7 +6,7 @@
  * huge offset metadata are answered consistently.
  */
 import { join } from "node:path";
-import Database from "better-sqlite3";
+import { Database } from "../../src/store/sqlite-driver.js";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { snapshotFor } from "../../src/demo/cluster-spec.js";

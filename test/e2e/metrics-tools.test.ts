@@ -9,21 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { brokerMetrics } from "../../src/demo/demo-metrics.js";
 import type { RunningService } from "../../src/service.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
+import { OPERATOR_METRICS, OPERATOR_VIEW } from "../support/operator-metrics.js";
 import { callTool, connectClient, startTestService, toolError } from "../support/service.js";
 
 const SAMPLE = brokerMetrics();
-const OPERATOR = [
-  "# TYPE kafscale_operator_clusters gauge",
-  "kafscale_operator_clusters 2",
-  'kafscale_operator_etcd_snapshot_age_seconds{cluster="kafscale/a"} 12',
-  'kafscale_operator_etcd_snapshot_age_seconds{cluster="kafscale/b"} 95',
-  'kafscale_operator_etcd_snapshot_last_success_timestamp{cluster="kafscale/a"} 1795500000',
-  'kafscale_operator_etcd_snapshot_stale{cluster="kafscale/a"} 0',
-  'kafscale_operator_etcd_snapshot_stale{cluster="kafscale/b"} 1',
-  'kafscale_operator_etcd_snapshot_access_ok{cluster="kafscale/a"} 1',
-  'kafscale_operator_etcd_snapshot_access_ok{cluster="kafscale/b"} 0',
-  "",
-].join("\n");
 const DEGRADED = brokerMetrics({ s3State: "degraded", gauges: { s3_latency_ms_avg: 900 } });
 
 describe("metrics tools", () => {
@@ -41,7 +30,7 @@ describe("metrics tools", () => {
   beforeAll(async () => {
     await writeCluster(etcd.keyspace, realisticCluster);
     server = createServer((req, res) => {
-      if (req.url === "/operator/metrics") return void res.writeHead(200).end(OPERATOR);
+      if (req.url === "/operator/metrics") return void res.writeHead(200).end(OPERATOR_METRICS);
       const id = /^\/broker\/(\d+)\/metrics$/.exec(req.url ?? "")?.[1] ?? "";
       const [status, body] = behaviour[id]?.() ?? [404, ""];
       res.writeHead(status, { "content-type": "text/plain" }).end(body);
@@ -77,14 +66,7 @@ describe("metrics tools", () => {
     // The start-up scrape may or may not have seen the brokers yet: one or two failures.
     expect(metrics.brokers.map((b: any) => b.consecutive_failures > 0)).toEqual([false, false, true]);
     expect(metrics.brokers[2].last_error).toMatch(/metrics request failed: 500/);
-    expect(metrics.operator).toMatchObject({
-      clusters: 2,
-      etcd_snapshot_age_seconds: 95,
-      etcd_snapshot_stale: 1,
-      etcd_snapshot_last_success: new Date(1795500000 * 1000).toISOString(),
-      etcd_access_ok: 0,
-      last_error: null,
-    });
+    expect(metrics.operator).toMatchObject(OPERATOR_VIEW);
 
     const status = await callTool<Record<string, any>>(client, "cluster_status");
     expect(status.s3).toMatchObject({ state: "degraded", latency_ms: Math.trunc((38.412 + 900) / 2) });

@@ -5,10 +5,11 @@
  *
  * The pack runs in a copy of the working tree (so the checkout's own dist/ is never rebuilt under a
  * running test). The install asks the npm registry only for what its cache lacks
- * (--prefer-offline); better-sqlite3's native addon comes from prebuild-install's documented local
- * prebuild directory, filled with the addon `npm ci` compiled for this very Node (same version,
- * pinned by the shrinkwrap), instead of a third compile of SQLite. Should the versions ever differ,
- * the name does not match and npm compiles it, which is slower but just as valid.
+ * (--prefer-offline). On Node 20, better-sqlite3 12's native addon comes from prebuild-install's
+ * documented local prebuild directory, filled with the addon `npm ci` compiled for this very Node
+ * (same version, pinned by the shrinkwrap), instead of a third compile of SQLite; should the versions
+ * ever differ, the name does not match and npm compiles it, which is slower but just as valid. On
+ * Node >= 22 the package runs on better-sqlite3 13's in-package Node-API binary (sqlite-driver.ts).
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
@@ -18,6 +19,7 @@ import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { describeSqliteDriver, sqliteDriver } from "../../src/store/sqlite-driver.js";
 import { REPO_ROOT, cleanEnv, runCli, startDemo } from "../support/cli.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
 import { callTool, callToolWhenReady, connectClient } from "../support/service.js";
@@ -64,9 +66,16 @@ beforeAll(() => {
   run("npm", ["pack", "--pack-destination", work], tree);
   mkdirSync(app);
   mkdirSync(elsewhere);
-  run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--prefix", app, tarball], elsewhere, {
-    npm_config_better_sqlite3_local_prebuilds: localPrebuilds(),
-  });
+  // Node 20 loads better-sqlite3 12, whose install step takes the addon from the local prebuilds.
+  // Node >= 22 loads 13 (prebuilt in its package) and never 12, so no install step runs at all: 12
+  // stays without an addon, and the package running anyway shows the driver never loads it there.
+  const loads12 = sqliteDriver.package === "better-sqlite3";
+  run(
+    "npm",
+    ["install", "--prefer-offline", "--no-audit", "--no-fund", ...(loads12 ? [] : ["--ignore-scripts"]), "--prefix", app, tarball],
+    elsewhere,
+    loads12 ? { npm_config_better_sqlite3_local_prebuilds: localPrebuilds() } : {},
+  );
 }, 600_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -74,6 +83,8 @@ describe("npm pack", () => {
   it("ships dist/, the pinned dependency versions and the docs, but no sources, tests or source maps", () => {
     const entries = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).trim().split("\n");
     expect(entries).toEqual(expect.arrayContaining(["package/package.json", "package/dist/cli.js", "package/npm-shrinkwrap.json", "package/README.md"]));
+    // The web view's static files are copied into dist by the build (tsc copies only .ts output).
+    expect(entries).toEqual(expect.arrayContaining(["package/dist/http/ui/index.html", "package/dist/http/ui/app.js", "package/dist/http/ui/style.css"]));
     expect(entries.filter((e) => /^package\/(src|test|bench|charts|\.ci)\/|\.map$|\.ts$/.test(e))).toEqual([]);
     // The shrinkwrap exists only while packing; nothing is left behind in the tree.
     expect(existsSync(join(tree, "npm-shrinkwrap.json"))).toBe(false);
@@ -81,7 +92,7 @@ describe("npm pack", () => {
 
   it("installs from the tarball; its bin prints the version and runs the demo from another directory", { timeout: 120_000 }, async () => {
     const version = await runCli(["--version"], {}, { command: [bin], cwd: elsewhere });
-    expect(version).toMatchObject({ code: 0, stdout: `${manifest.version}\n` });
+    expect(version).toMatchObject({ code: 0, stdout: `${manifest.version}\nnode ${process.version}, sqlite ${describeSqliteDriver()}\n` });
     const demo = await startDemo([], {}, { command: [bin], cwd: elsewhere });
     try {
       // The stdio hint names the installed package's own absolute path.
@@ -89,6 +100,8 @@ describe("npm pack", () => {
       const client = await connectClient(demo.url);
       expect(await callTool(client, "cluster_status")).toMatchObject({ cluster_name: "kafscale-demo", freshness: { source: "demo" } });
       await client.close();
+      // The web view and uPlot are served from the installed package.
+      for (const path of ["/ui/", "/ui/app.js", "/ui/vendor/uPlot.iife.min.js"]) expect((await fetch(`${demo.url}${path}`)).status).toBe(200);
     } finally {
       expect(await demo.stop()).toBe(0);
     }

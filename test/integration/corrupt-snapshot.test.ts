@@ -8,7 +8,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, openSync, writeSync, closeSync, statSync } from "node:fs";
-import Database from "better-sqlite3";
+import { Database } from "../../src/store/sqlite-driver.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStore } from "../../src/store/index.js";
 import { createEtcdSync } from "../../src/sync/etcd/etcd-sync.js";

@@ -11,6 +11,7 @@ import { createLogger, silentLogger } from "../../src/log.js";
 import { buildClusterKvs } from "../../src/demo/cluster-spec.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
 import { startEtcd } from "../../bench/lib/etcd-process.js";
+import type { Etcd3, Namespace } from "etcd3";
 import { useCleanups } from "../support/harness.js";
 
 const { defer, tempDbPath, openStore, startSync, syncAndStop } = useCleanups();
@@ -23,11 +24,17 @@ async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
   }
 }
 
+/** A fresh etcd namespace (on `endpoint`, else the suite's etcd) holding the realistic cluster; its client is closed after the test. */
+async function realisticEtcd(endpoint?: string): Promise<{ client: Etcd3; keyspace: Namespace; revision: number }> {
+  const { client, keyspace } = testEtcd(endpoint);
+  defer(() => client.close());
+  const revision = await writeCluster(keyspace, realisticCluster);
+  return { client, keyspace, revision };
+}
+
 describe("etcd sync", () => {
   it("loads a realistic cluster in one pinned, paged range read", async () => {
-    const { client, keyspace } = testEtcd();
-    defer(() => client.close());
-    const revision = await writeCluster(keyspace, realisticCluster);
+    const { client, keyspace, revision } = await realisticEtcd();
     await keyspace.put("/kafscale/future/feature-x").value("raw bytes").exec();
     const store = openStore();
     const sync = startSync(store, client, keyspace);
@@ -84,9 +91,7 @@ describe("etcd sync", () => {
   });
 
   it("applies live puts and deletes, including a topic deleted by prefix", async () => {
-    const { client, keyspace } = testEtcd();
-    defer(() => client.close());
-    await writeCluster(keyspace, realisticCluster);
+    const { client, keyspace } = await realisticEtcd();
     const store = openStore();
     const sync = startSync(store, client, keyspace);
     await sync.ready();
@@ -133,9 +138,7 @@ describe("etcd sync", () => {
   });
 
   it("records corrupt values and keeps syncing", async () => {
-    const { client, keyspace } = testEtcd();
-    defer(() => client.close());
-    await writeCluster(keyspace, realisticCluster);
+    const { client, keyspace } = await realisticEtcd();
     await keyspace.put(keys.groupMetadata("broken")).value(Buffer.from([0x0a, 0xff, 0x01])).exec();
     const store = openStore();
     const sync = startSync(store, client, keyspace);
@@ -175,9 +178,7 @@ describe("etcd sync", () => {
   });
 
   it("logs each decode failure with its key, revision and reason, rate-limited", async () => {
-    const { client, keyspace } = testEtcd();
-    defer(() => client.close());
-    await writeCluster(keyspace, realisticCluster);
+    const { client, keyspace } = await realisticEtcd();
     await keyspace.put(keys.groupMetadata("broken")).value("not protobuf").exec();
     const lines: Record<string, unknown>[] = [];
     const logger = createLogger("warn", (line) => lines.push(JSON.parse(line) as Record<string, unknown>));
@@ -209,9 +210,7 @@ describe("etcd sync", () => {
   });
 
   it("resumes from the stored revision after a restart, replaying nothing", async () => {
-    const { client, keyspace } = testEtcd();
-    defer(() => client.close());
-    await writeCluster(keyspace, realisticCluster);
+    const { client, keyspace } = await realisticEtcd();
     const path = tempDbPath();
 
     let store = createStore(path);
@@ -241,9 +240,7 @@ describe("etcd sync", () => {
   });
 
   it("catches up over more than 1000 revisions after a restart without losing any change", async () => {
-    const { client, keyspace } = testEtcd();
-    defer(() => client.close());
-    await writeCluster(keyspace, realisticCluster);
+    const { client, keyspace } = await realisticEtcd();
     const path = tempDbPath();
     await syncAndStop(path, client, keyspace);
 
@@ -263,9 +260,7 @@ describe("etcd sync", () => {
   });
 
   it("resyncs to etcd's state when the resume revision was compacted away", async () => {
-    const { client, keyspace } = testEtcd();
-    defer(() => client.close());
-    await writeCluster(keyspace, realisticCluster);
+    const { client, keyspace } = await realisticEtcd();
     const path = tempDbPath();
     await syncAndStop(path, client, keyspace);
 
@@ -286,9 +281,7 @@ describe("etcd sync", () => {
   it("survives etcd stopping and restarting, and reports the link state", async () => {
     const etcd = await startEtcd();
     defer(() => etcd.destroy());
-    const { client, keyspace } = testEtcd(etcd.endpoint);
-    defer(() => client.close());
-    await writeCluster(keyspace, realisticCluster);
+    const { client, keyspace } = await realisticEtcd(etcd.endpoint);
     const store = openStore();
     const sync = startSync(store, client, keyspace);
     await sync.ready();

@@ -8,7 +8,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, chownSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
-import Database from "better-sqlite3";
+import { Database } from "../../src/store/sqlite-driver.js";
 import { describe, expect, it, vi } from "vitest";
 import type { OpsCopyConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";

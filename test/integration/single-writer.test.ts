@@ -5,7 +5,7 @@
  * read the live writer's file read-only instead, and a writer killed with SIGKILL leaves no stale lock.
  */
 import { spawnSync } from "node:child_process";
-import Database from "better-sqlite3";
+import { Database } from "../../src/store/sqlite-driver.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { describe, expect, it } from "vitest";

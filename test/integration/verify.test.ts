@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import Database from "better-sqlite3";
+import { Database } from "../../src/store/sqlite-driver.js";
 import type { Etcd3, Namespace } from "etcd3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStore, type Store } from "../../src/store/index.js";
@@ -40,6 +40,20 @@ function etcdFor(endpoint: string = etcd.endpoint): { client: Etcd3; keyspace: N
   const etcd = testEtcd(endpoint);
   defer(() => etcd.client.close());
   return etcd;
+}
+
+/** etcd (a fresh namespace) holding every key kind, and the snapshot file `name` synced from it (the sync left running). */
+async function syncedSnapshot(
+  name: string,
+  endpoint?: string,
+): Promise<{ client: Etcd3; keyspace: Namespace; path: string; store: Store; sync: EtcdSync }> {
+  const { client, keyspace } = etcdFor(endpoint);
+  await writeEverything(keyspace);
+  const path = join(tempDir("kafscale-mcp-verify-"), name);
+  const store = openStore(path);
+  const sync = startSync(store, client, keyspace);
+  await sync.ready();
+  return { client, keyspace, path, store, sync };
 }
 
 /** Verifies `path` through its own connection, as the CLI does next to a running service. */
@@ -123,12 +137,7 @@ describe("compareKeys", () => {
 
 describe("verify", () => {
   it("finds no difference after the initial sync and live changes, even while the service keeps writing", async () => {
-    const { client, keyspace } = etcdFor();
-    await writeEverything(keyspace);
-    const path = join(tempDir("kafscale-mcp-verify-"), "live.db");
-    const store = openStore(path);
-    const sync = startSync(store, client, keyspace);
-    await sync.ready();
+    const { client, keyspace, path, store, sync } = await syncedSnapshot("live.db");
     expectClean(await verifyFile(path, client, keyspace));
 
     await sync.waitForRevision(await liveChanges(keyspace));
@@ -185,12 +194,7 @@ describe("verify", () => {
   it("finds no difference after etcd itself stops and restarts", async () => {
     const own = await startEtcd();
     defer(() => own.destroy());
-    const { client, keyspace } = etcdFor(own.endpoint);
-    await writeEverything(keyspace);
-    const path = join(tempDir("kafscale-mcp-verify-"), "etcd-restart.db");
-    const store = openStore(path);
-    const sync = startSync(store, client, keyspace);
-    await sync.ready();
+    const { client, keyspace, path, store, sync } = await syncedSnapshot("etcd-restart.db", own.endpoint);
     await own.stop();
     await until(() => store.syncState.get().linkState !== "connected");
     await own.start();
@@ -200,12 +204,7 @@ describe("verify", () => {
   });
 
   it("reports each deliberate tamper of the database", async () => {
-    const { client, keyspace } = etcdFor();
-    await writeEverything(keyspace);
-    const path = join(tempDir("kafscale-mcp-verify-"), "tamper.db");
-    const store = openStore(path);
-    const sync = startSync(store, client, keyspace);
-    await sync.ready();
+    const { client, keyspace, path, sync } = await syncedSnapshot("tamper.db");
     await sync.stop();
 
     const db = new Database(path);
@@ -229,12 +228,7 @@ describe("verify", () => {
   });
 
   it("compares the rows of keys held at their last good value, even after etcd compacted that value away", async () => {
-    const { client, keyspace } = etcdFor();
-    await writeEverything(keyspace);
-    const path = join(tempDir("kafscale-mcp-verify-"), "held.db");
-    const store = openStore(path);
-    const sync = startSync(store, client, keyspace);
-    await sync.ready();
+    const { client, keyspace, path, store, sync } = await syncedSnapshot("held.db");
     await keyspace.put(keys.snapshot()).value("{not json").exec();
     const bad = await keyspace.put(keys.groupMetadata("billing")).value(Buffer.from([0x0a, 0xff, 0x01])).exec();
     await sync.waitForRevision(Number(bad.header.revision));
@@ -270,12 +264,7 @@ describe("verify", () => {
   });
 
   it("falls back to the current revision when the local one was compacted, and says so", async () => {
-    const { client, keyspace } = etcdFor();
-    await writeEverything(keyspace);
-    const path = join(tempDir("kafscale-mcp-verify-"), "behind.db");
-    const store = openStore(path);
-    const sync = startSync(store, client, keyspace);
-    await sync.ready();
+    const { client, keyspace, path, sync } = await syncedSnapshot("behind.db");
     await sync.stop();
     const res = await keyspace.put(keys.nextOffset("audit", 0)).value("77").exec();
     await client.kv.compact({ revision: res.header.revision, physical: true });

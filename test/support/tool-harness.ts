@@ -82,12 +82,14 @@ const OPERATOR_TARGET: ScrapeTarget = { target: "operator", url: "http://operato
 export async function openToolHarness(
   options: ToolHarnessOptions & { validateOutputs?: boolean } = {},
 ): Promise<ToolHarness & { close(): Promise<void> }> {
-  const store = createStore(options.path ?? ":memory:");
   const clock = { now: SYNCED_AT };
+  const store = createStore(options.path ?? ":memory:", { now: () => clock.now });
   const cluster = options.cluster === undefined ? realisticCluster : options.cluster;
   if (cluster) {
     await loadClusterSpec(store, cluster, SYNCED_AT);
     store.syncState.setLink("connected", SYNCED_AT);
+    // As a live service after its first lag evaluation (consumer_lag answers; offsets carry a status).
+    store.lag.evaluator.runNow();
   }
   const ctx: ToolContext = {
     store,

@@ -4,20 +4,11 @@
  * and test/e2e/metrics-tools.test.ts).
  */
 import { describe, expect, it } from "vitest";
+import { OPERATOR_METRICS, OPERATOR_VIEW } from "../support/operator-metrics.js";
 import { callTool, toolError } from "../support/tool-calls.js";
 import { METRICS_STALE_AFTER_MS, SYNCED_AT, useToolHarness } from "../support/tool-harness.js";
 
 const harness = useToolHarness();
-
-const OPERATOR = [
-  "kafscale_operator_clusters 2",
-  'kafscale_operator_etcd_snapshot_age_seconds{cluster="kafscale/a"} 12',
-  'kafscale_operator_etcd_snapshot_age_seconds{cluster="kafscale/b"} 95',
-  'kafscale_operator_etcd_snapshot_last_success_timestamp{cluster="kafscale/a"} 1795500000',
-  'kafscale_operator_etcd_snapshot_stale{cluster="kafscale/b"} 1',
-  'kafscale_operator_etcd_snapshot_access_ok{cluster="kafscale/a"} 1',
-  'kafscale_operator_etcd_snapshot_access_ok{cluster="kafscale/b"} 0',
-].join("\n");
 
 describe("cluster_metrics", () => {
   it("says clearly that no metrics endpoint is configured", async () => {
@@ -43,7 +34,7 @@ describe("cluster_metrics", () => {
     scrapeBroker(0);
     scrapeBroker(1, { s3State: "degraded", gauges: { s3_latency_ms_avg: 900 } });
     failBroker(2, "metrics request failed: 500 Internal Server Error");
-    scrapeOperator(OPERATOR);
+    scrapeOperator(OPERATOR_METRICS);
     clock.now += 1_000;
     const metrics = await callTool<Record<string, any>>(client, "cluster_metrics", { freshness: "full" });
     expect(metrics).toMatchObject({
@@ -63,14 +54,7 @@ describe("cluster_metrics", () => {
       [2, null, 1],
     ]);
     expect(metrics.brokers[2]).toMatchObject({ last_error: "metrics request failed: 500 Internal Server Error", scraped_at: null });
-    expect(metrics.operator).toMatchObject({
-      clusters: 2,
-      etcd_snapshot_age_seconds: 95,
-      etcd_snapshot_stale: 1,
-      etcd_snapshot_last_success: new Date(1795500000 * 1000).toISOString(),
-      etcd_access_ok: 0,
-      last_error: null,
-    });
+    expect(metrics.operator).toMatchObject(OPERATOR_VIEW);
     expect(metrics.freshness).toMatchObject({
       metrics_scraped_at: new Date(SYNCED_AT).toISOString(),
       metrics_age_ms: 1_000,

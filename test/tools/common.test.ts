@@ -4,7 +4,7 @@
  * clock, reports each call for the audit trail, and never shows an agent an internal error.
  * Adding a tool needs no change here unless it has required arguments (REQUIRED_ARGS).
  */
-import Database from "better-sqlite3";
+import { Database } from "../../src/store/sqlite-driver.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

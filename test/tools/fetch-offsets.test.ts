@@ -9,11 +9,12 @@ const harness = sharedToolHarness();
 const freshHarness = useToolHarness();
 
 describe("fetch_offsets", () => {
-  it("marks uncommitted partitions (-1, committed false, lag null) and reports end offsets and lag", async () => {
+  it("marks uncommitted partitions (-1, committed false, lag null) and reports end offsets, lag and lag status", async () => {
     const all = await callTool<Record<string, any>>(harness().client, "fetch_offsets", { group_id: "nightly-report" });
+    // No commit for an hour while 40 behind: STOP. One end-offset point: too few to tell a time lag.
     expect(all.offsets).toEqual([
-      { topic: "events", partition: 0, offset: 10, metadata: "", metadata_truncated: false, committed: true, committed_at: "2026-11-24T08:00:00Z", end_offset: 50, in_snapshot: true, lag: 40 },
-      { topic: "events", partition: 1, offset: -1, metadata: "", metadata_truncated: false, committed: false, committed_at: null, end_offset: 60, in_snapshot: true, lag: null },
+      { topic: "events", partition: 0, offset: 10, metadata: "", metadata_truncated: false, committed: true, committed_at: "2026-11-24T08:00:00Z", end_offset: 50, in_snapshot: true, lag: 40, status: "STOP", time_lag_seconds: null },
+      { topic: "events", partition: 1, offset: -1, metadata: "", metadata_truncated: false, committed: false, committed_at: null, end_offset: 60, in_snapshot: true, lag: null, status: "UNKNOWN", time_lag_seconds: null },
     ]);
     expect(all).toMatchObject({ group_id: "nightly-report", unknown_topics: [], total_lag: 40, truncated: false });
   });

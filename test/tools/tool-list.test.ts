@@ -21,11 +21,13 @@ function schemasIn(node: unknown, out: Record<string, unknown>[] = []): Record<s
 describe("tools/list", () => {
   const h = useCleanups();
 
-  it("is at most 12 KB, and every schema is portable", async () => {
+  // 12 KB held the eight v1 tools; consumer_lag (#14) adds ~2.2 KB and the lag fields of fetch_offsets and
+  // describe_group ~0.2 KB (measured: 14,768 bytes), so nine tools get 15 KB.
+  it("is at most 15 KB with all nine tools, and every schema is portable", async () => {
     const { client } = await toolFixture(h, demoCluster);
     const list = await client.listTools();
-    expect(list.tools).toHaveLength(8);
-    expect(Buffer.byteLength(JSON.stringify(list))).toBeLessThanOrEqual(12_000);
+    expect(list.tools).toHaveLength(9);
+    expect(Buffer.byteLength(JSON.stringify(list))).toBeLessThanOrEqual(15_000);
     for (const tool of list.tools) {
       for (const schema of schemasIn([tool.inputSchema, tool.outputSchema])) {
         expect(Array.isArray(schema.type), `${tool.name}: a type array`).toBe(false);

@@ -37,6 +37,28 @@ describe("loadConfig", () => {
     expect(config.metrics).toMatchObject({ intervalMs: 15_000, timeoutMs: 5000, retentionMs: 3_600_000 });
     expect(config.staleAfterMs).toBe(30_000);
     expect(config.results).toEqual({ mcpMaxBytes: 60_000, restMaxBytes: 8_000_000 });
+    expect(config.lag).toEqual({ intervalMs: 5000, windowPoints: 30 });
+  });
+
+  it("reads the lag series settings: group level, every group, open by default", () => {
+    expect(loadConfig({}).lagMetrics).toEqual({ partitions: false, groupAllow: undefined, groupDeny: undefined, auth: "none" });
+    const config = loadConfig({
+      KAFSCALE_MCP_LAG_METRICS_PARTITIONS: "true",
+      KAFSCALE_MCP_LAG_METRICS_GROUP_ALLOW: "billing|etl-.*",
+      KAFSCALE_MCP_LAG_METRICS_GROUP_DENY: "etl-tmp.*",
+      KAFSCALE_MCP_LAG_METRICS_AUTH: "bearer",
+    }).lagMetrics;
+    expect(config).toMatchObject({ partitions: true, auth: "bearer" });
+    // Whole-id matches: "billing-2" is not "billing".
+    expect(["billing", "billing-2", "etl-a", "x-etl-a"].filter((g) => config.groupAllow?.test(g))).toEqual(["billing", "etl-a"]);
+    expect(config.groupDeny?.test("etl-tmp-1")).toBe(true);
+  });
+
+  it("reads the lag history settings", () => {
+    expect(loadConfig({ KAFSCALE_MCP_LAG_SAMPLE_INTERVAL: "500ms", KAFSCALE_MCP_LAG_WINDOW: "3" }).lag).toEqual({
+      intervalMs: 500,
+      windowPoints: 3,
+    });
   });
 
   it("publishes no ops copy unless asked; bounds and watches the WAL by default", () => {
@@ -94,6 +116,13 @@ describe("loadConfig", () => {
     [{ KAFSCALE_MCP_MAX_RESULT_BYTES: "1000" }, "KAFSCALE_MCP_MAX_RESULT_BYTES"],
     [{ KAFSCALE_MCP_REST_MAX_RESULT_BYTES: "lots" }, "KAFSCALE_MCP_REST_MAX_RESULT_BYTES"],
     [{ KAFSCALE_MCP_LOG_LEVEL: "loud" }, "KAFSCALE_MCP_LOG_LEVEL"],
+    [{ KAFSCALE_MCP_LAG_SAMPLE_INTERVAL: "0s" }, "KAFSCALE_MCP_LAG_SAMPLE_INTERVAL"],
+    [{ KAFSCALE_MCP_LAG_WINDOW: "2" }, "KAFSCALE_MCP_LAG_WINDOW"],
+    [{ KAFSCALE_MCP_LAG_METRICS_GROUP_ALLOW: "billing(" }, "KAFSCALE_MCP_LAG_METRICS_GROUP_ALLOW"],
+    [{ KAFSCALE_MCP_LAG_METRICS_GROUP_DENY: "[a-" }, "KAFSCALE_MCP_LAG_METRICS_GROUP_DENY"],
+    [{ KAFSCALE_MCP_LAG_METRICS_AUTH: "oidc" }, "KAFSCALE_MCP_LAG_METRICS_AUTH"],
+    [{ KAFSCALE_MCP_LAG_METRICS_PARTITIONS: "maybe" }, "KAFSCALE_MCP_LAG_METRICS_PARTITIONS"],
+    [{ KAFSCALE_MCP_LAG_WINDOW: "1001" }, "KAFSCALE_MCP_LAG_WINDOW"],
     [{ KAFSCALE_MCP_ETCD_CERT_FILE: "/c.pem" }, "KAFSCALE_MCP_ETCD_KEY_FILE"],
     [{ KAFSCALE_MCP_OPS_COPY_MODE: "640x" }, "KAFSCALE_MCP_OPS_COPY_MODE"],
     [{ KAFSCALE_MCP_OPS_COPY_MODE: "0999" }, "KAFSCALE_MCP_OPS_COPY_MODE"],

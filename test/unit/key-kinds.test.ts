@@ -3,7 +3,7 @@
  * ends in `unhandledKind`, whose argument has type `never`), and these tests for what the compiler
  * cannot see — that `verify` compares every table the key kinds write, and nothing else.
  */
-import Database from "better-sqlite3";
+import { Database } from "../../src/store/sqlite-driver.js";
 import { describe, expect, it } from "vitest";
 import { buildClusterKvs } from "../../src/demo/cluster-spec.js";
 import { loadKeyValues } from "../../src/demo/demo-cluster.js";

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
+import { Database } from "../../src/store/sqlite-driver.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createStore, type ScrapeTarget, type Store } from "../../src/store/index.js";
 import { aggregateOf, deriveBrokerView, deriveOperatorView } from "../../src/kafscale/broker-view.js";

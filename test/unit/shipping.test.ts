@@ -1,13 +1,15 @@
 /**
  * The Dockerfile cannot be built here (no Docker engine on this machine or CI's), so this test holds
  * it to what is tested: the Node majors CI runs the suite on (.ci/run), package.json's engines and
- * bin, the build the package runs, and the chart's defaults that must agree with the image (user,
- * port, data directory, command, version).
+ * bin, the SQLite binding each of those majors loads (src/store/sqlite-driver.ts), the build the
+ * package runs, and the chart's defaults that must agree with the image (user, port, data directory,
+ * command, version).
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { load } from "js-yaml";
 import { describe, expect, it } from "vitest";
+import { NODE_API_DRIVER_MIN_MAJOR, sqlitePackageFor } from "../../src/store/sqlite-driver.js";
 import { REPO_ROOT, runCli } from "../support/cli.js";
 
 const read = (path: string): string => readFileSync(join(REPO_ROOT, path), "utf8");
@@ -15,6 +17,7 @@ const dockerfile = read("Dockerfile");
 const pkg = JSON.parse(read("package.json")) as {
   version: string;
   engines: { node: string };
+  dependencies: Record<string, string>;
   bin: Record<string, string>;
   scripts: Record<string, string>;
 };
@@ -40,11 +43,23 @@ describe("the image and what CI tests", () => {
   it("CI runs the suite on the oldest supported Node and on the image's Node", () => {
     const imageMajor = Number(/^ARG NODE_IMAGE=node:(\d+)-bookworm-slim$/m.exec(dockerfile)?.[1]);
     const engineMajor = Number(/^>=(\d+)$/.exec(pkg.engines.node)?.[1]);
-    expect(imageMajor).toBe(22);
+    expect(imageMajor).toBe(24);
     expect(engineMajor).toBe(20);
     expect(ciMajors).toEqual([engineMajor, imageMajor]);
-    // Every stage builds and runs on that one image (the native addon matches its ABI).
-    expect([...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1])).toEqual(["${NODE_IMAGE}", "toolchain", "toolchain", "${NODE_IMAGE}"]);
+    // Every stage builds and runs on that one image.
+    expect([...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1])).toEqual(["${NODE_IMAGE}", "base", "base", "${NODE_IMAGE}"]);
+  });
+
+  it("each tested Node major gets the SQLite binding it loads: 12 rebuilt for Node 20, 13 prebuilt from 22 on", () => {
+    const imageMajor = Number(/^ARG NODE_IMAGE=node:(\d+)-bookworm-slim$/m.exec(dockerfile)?.[1]);
+    const engineMajor = Number(/^>=(\d+)$/.exec(pkg.engines.node)?.[1]);
+    expect(sqlitePackageFor(`${engineMajor}.0.0`)).toBe("better-sqlite3");
+    expect(sqlitePackageFor(`${imageMajor}.0.0`)).toBe("better-sqlite3-napi");
+    expect(pkg.dependencies["better-sqlite3"]).toMatch(/^\^12\./);
+    expect(pkg.dependencies["better-sqlite3-napi"]).toMatch(/^npm:better-sqlite3@\^13\./);
+    // CI compiles 12 only for the majors that load it; the image (Node-API binary, prebuilt) compiles nothing.
+    expect(read(".ci/run")).toMatch(new RegExp(`if \\[ "\\$major" -lt ${NODE_API_DRIVER_MIN_MAJOR} \\]; then\\n\\s+\\(cd "\\$tree" && npm rebuild better-sqlite3\\)`));
+    expect(dockerfile).not.toMatch(/npm rebuild|node-gyp|g\+\+/);
   });
 
   it("the entry point is the package's bin, built by the package's build", () => {
@@ -64,7 +79,6 @@ describe("the image and what CI tests", () => {
     expect(pkg.scripts.prepare).toBe("npm run build");
     const installs = [...dockerfile.matchAll(/npm ci[^\n\\]*/g)].map((m) => m[0].trim());
     expect(installs).toEqual(["npm ci --ignore-scripts", "npm ci --omit=dev --ignore-scripts"]);
-    expect(stage("deps")).toContain("npm rebuild better-sqlite3");
   });
 
   it("the default command is one the CLI has", async () => {

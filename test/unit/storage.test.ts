@@ -102,6 +102,8 @@ describe("long writes", () => {
     expect(() => store.metrics.prune(0)).toThrow(StorageBusyError);
     expect(() => store.audit.prune(0)).toThrow(StorageBusyError);
     expect(() => store.writer.applyChanges([offsetChange(1, 4)], 4)).toThrow(StorageBusyError);
+    // The lag evaluator writes on the same connection: its transaction would join the long write.
+    await expect(store.lag.evaluator.run()).rejects.toThrow(StorageBusyError);
     large.commit(3);
     expect(store.mirror.count()).toBe(0);
     expect(store.reads.groupExists("g")).toBe(false);

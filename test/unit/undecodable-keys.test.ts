@@ -3,7 +3,7 @@
  * undecodable_keys, and tells each answer which such keys it depends on. Against SQLite through the
  * store's own writer (pure store: etcd is exercised in test/e2e/decode-truth.test.ts).
  */
-import Database from "better-sqlite3";
+import { Database } from "../../src/store/sqlite-driver.js";
 import { describe, expect, it } from "vitest";
 import { buildClusterKvs, snapshotFor } from "../../src/demo/cluster-spec.js";
 import { encodeCommittedOffset, encodeSnapshot } from "../../src/kafscale/encode.js";

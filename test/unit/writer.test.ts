@@ -3,7 +3,7 @@
  * store writes page by page; every later resync stages, diffs and swaps in one transaction.
  */
 import { describe, expect, it } from "vitest";
-import Database from "better-sqlite3";
+import { Database } from "../../src/store/sqlite-driver.js";
 import { buildClusterKvs, snapshotFor, type ClusterSpec } from "../../src/demo/cluster-spec.js";
 import { openDatabase } from "../../src/store/database.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";

@@ -9,11 +9,13 @@ import type { Logger } from "../../log.js";
 import type { ToolContext } from "../../tools/context.js";
 import { clusterMetrics } from "../../tools/cluster-metrics.js";
 import { clusterStatus } from "../../tools/cluster-status.js";
+import { consumerLag } from "../../tools/consumer-lag.js";
 import { describeConfigs } from "../../tools/describe-configs.js";
 import { describeGroup } from "../../tools/describe-group.js";
 import { describeTopics } from "../../tools/describe-topics.js";
 import { fetchOffsets } from "../../tools/fetch-offsets.js";
 import { selectTools } from "../../tools/index.js";
+import { lagHistory } from "../../tools/lag-history.js";
 import { listGroups } from "../../tools/list-groups.js";
 import { listTopics } from "../../tools/list-topics.js";
 import type { CallContext, Principal } from "../../tools/call-context.js";
@@ -46,7 +48,7 @@ const int = (value: unknown): number | string | undefined =>
  * agent-sized pages (about 100 items); REST answers are bounded by their own, larger result budget
  * (KAFSCALE_MCP_REST_MAX_RESULT_BYTES) instead.
  */
-const REST_PAGE = { topics: 1000, groups: 1000, offsets: 5000, configs: 10_000 } as const;
+const REST_PAGE = { topics: 1000, groups: 1000, offsets: 5000, configs: 10_000, lag: 100 } as const;
 
 const paging = (req: Request, fallback: number): Record<string, unknown> => ({
   limit: int(req.query.limit) ?? fallback,
@@ -62,7 +64,17 @@ const topicMissing: MissingOf = (req, body) =>
     : null;
 
 /** Route → tool (by reference, so a renamed tool cannot leave a dead route) and how its arguments are read. */
-const ROUTES: { path: string; tool: AnyToolDefinition; args: ArgsOf; query: string[]; missing?: MissingOf }[] = [
+interface Route {
+  path: string;
+  tool: AnyToolDefinition;
+  args: ArgsOf;
+  query: string[];
+  missing?: MissingOf;
+  /** A REST-only definition is permitted to whoever may call this MCP tool. */
+  permittedAs?: string;
+}
+
+const ROUTES: Route[] = [
   {
     path: "/cluster",
     tool: clusterStatus,
@@ -87,10 +99,30 @@ const ROUTES: { path: string; tool: AnyToolDefinition; args: ArgsOf; query: stri
     query: ["topics", "limit", "cursor"],
   },
   {
+    path: "/groups/:group/history",
+    tool: lagHistory,
+    args: (r) => ({ group_id: r.params.group }),
+    query: [],
+    permittedAs: consumerLag.name,
+  },
+  {
     path: "/configs",
     tool: describeConfigs,
     args: (r) => ({ topics: list(r.query.topics), ...paging(r, REST_PAGE.configs) }),
     query: ["topics", "limit", "cursor"],
+  },
+  {
+    path: "/lag",
+    tool: consumerLag,
+    args: (r) => ({
+      group: r.query.group,
+      topic: r.query.topic,
+      status: r.query.status,
+      min_lag: int(r.query.min_lag),
+      sort: r.query.sort,
+      ...paging(r, REST_PAGE.lag),
+    }),
+    query: ["group", "topic", "status", "min_lag", "sort", "limit", "cursor"],
   },
 ];
 
@@ -111,7 +143,8 @@ export function createRestApi(options: RestApiOptions): Router {
         options.deny({ req, reason, status, principal, tool: def.name, args });
         res.status(status).json({ error });
       };
-      if (!selectTools(principal.scopes, options.enabledTools).some((t) => t.name === def.name)) {
+      const permission = route.permittedAs ?? def.name;
+      if (!selectTools(principal.scopes, options.enabledTools).some((t) => t.name === permission)) {
         return fail(403, `tool ${def.name} is not permitted for this caller`, "tool not permitted");
       }
       const extra = Object.keys(req.query).filter((k) => !route.query.includes(k));

@@ -1,0 +1,407 @@
+/**
+ * The lag evaluator: judges partitions with the rules of src/kafscale/lag-status.ts and keeps the
+ * verdicts in lag_partition_status and the group sums in lag_group_status, so consumer_lag answers
+ * from one small table instead of judging 200k partitions per call.
+ *
+ * It judges only what can have changed: partitions whose commit or end offset was written (noted by
+ * src/store/lag-history.ts), groups whose partition set may have changed, and partitions whose time
+ * rules fell due (recheck_at). After a start, a snapshot change or more changes than it tracks, it
+ * judges everything. Work runs in short write transactions that yield to the event loop between
+ * them, so tool calls and the watch keep flowing while a large cluster is judged.
+ */
+import type { Db } from "./database.js";
+import { committedAtMs, type LagHistory } from "./lag-history.js";
+import { JUDGED_COLUMNS, judgedOf, worstToJson, type JudgedRow } from "./lag-rows.js";
+import {
+  evaluatePartition,
+  GROUP_SEVERITY,
+  summarizeGroup,
+  type JudgedPartition,
+  type LagSettings,
+  type PartitionVerdict,
+} from "../kafscale/lag-status.js";
+import type { SeriesPoint } from "../kafscale/lag-series.js";
+
+/** What one evaluation did. */
+export interface EvaluationRun {
+  /** True when everything was judged (after a start, a snapshot change, or too many changes). */
+  full: boolean;
+  groups: number;
+  partitions: number;
+  /** The moment judged (the evaluator's clock when the run began). */
+  evaluatedAt: number;
+  /** The etcd revision the verdicts now reflect. */
+  revision: number;
+}
+
+export interface LagEvaluator {
+  /** Judges what is due, in slices that yield to the event loop; one run at a time (a second call waits for the first). */
+  run(): Promise<EvaluationRun>;
+  /** The same in one synchronous go (the snapshot command; never while run() is in progress). */
+  runNow(): EvaluationRun;
+  /** Runs every `everyMs` until stop(); failures go to `onError` and mark everything for the next run. */
+  start(everyMs: number, onError: (err: unknown) => void): void;
+  stop(): Promise<void>;
+}
+
+/** Time one write transaction of the evaluator may take before it yields (one group is never split). */
+const SLICE_MS = 8;
+/** How often the timer looks whether the first full sync is done. */
+const WAIT_FOR_LOAD_MS = 200;
+/** Groups read per page in a full pass. */
+const GROUP_PAGE = 200;
+
+interface FactsRow {
+  topic: string;
+  partition: number;
+  in_snapshot: number;
+  committed_offset: number | null;
+  committed_at: string | null;
+  next_offset: number | null;
+}
+
+interface SeriesRow {
+  topic: string;
+  partition: number;
+  at: number;
+  value: number;
+}
+
+const seriesKey = (topic: string, partition: number): string => JSON.stringify([topic, partition]);
+
+function bySeries(rows: readonly SeriesRow[]): Map<string, SeriesPoint[]> {
+  const map = new Map<string, SeriesPoint[]>();
+  for (const r of rows) {
+    const key = seriesKey(r.topic, r.partition);
+    let points = map.get(key);
+    if (points === undefined) map.set(key, (points = []));
+    points.push({ at: r.at, value: r.value });
+  }
+  return map;
+}
+
+
+/** Prepares the evaluator's statements once over an open database. */
+/**
+ * `beforeWrite` runs before each write transaction and may refuse it by throwing (the store's write
+ * gate: no evaluation joins a long write on the same connection, or writes a read-only file); the
+ * run then fails like any other (everything is judged again next time).
+ */
+export function createLagEvaluator(
+  db: Db,
+  history: LagHistory,
+  settings: LagSettings,
+  clock: () => number,
+  beforeWrite: () => void = () => undefined,
+): LagEvaluator {
+  // The group's partitions, as fetch_offsets lists them: the snapshot's partitions of every topic it
+  // committed on or is assigned, then its commits on partitions the snapshot does not list.
+  const groupTopics = `selected(topic) AS (
+      SELECT topic FROM committed_offsets WHERE group_id = @group
+      UNION SELECT topic FROM member_assignments WHERE group_id = @group)`;
+  const s = {
+    revision: db.prepare<[], { revision: number; initial_sync_done: number }>(
+      "SELECT revision, initial_sync_done FROM sync_state WHERE id = 1",
+    ),
+    groupFacts: db.prepare<[{ group: string }], FactsRow>(
+      `WITH ${groupTopics}
+       SELECT p.topic, p.partition, 1 AS in_snapshot, co.committed_offset, co.committed_at, eo.next_offset
+       FROM selected CROSS JOIN partitions p ON p.topic = selected.topic
+       LEFT JOIN committed_offsets co ON co.group_id = @group AND co.topic = p.topic AND co.partition = p.partition
+       LEFT JOIN end_offsets eo ON eo.topic = p.topic AND eo.partition = p.partition
+       UNION ALL
+       SELECT co.topic, co.partition, 0, co.committed_offset, co.committed_at, eo.next_offset
+       FROM committed_offsets co LEFT JOIN end_offsets eo ON eo.topic = co.topic AND eo.partition = co.partition
+       WHERE co.group_id = @group
+         AND NOT EXISTS (SELECT 1 FROM partitions p WHERE p.topic = co.topic AND p.partition = co.partition)`,
+    ),
+    groupCommitPoints: db.prepare<[string], SeriesRow>(
+      `SELECT topic, partition, at, committed_offset AS value FROM lag_commit_points WHERE group_id = ?
+       ORDER BY topic, partition, at`,
+    ),
+    groupEndPoints: db.prepare<[{ group: string }], SeriesRow>(
+      `WITH ${groupTopics}
+       SELECT e.topic, e.partition, e.at, e.end_offset AS value
+       FROM selected CROSS JOIN lag_end_offset_points e ON e.topic = selected.topic
+       ORDER BY e.topic, e.partition, e.at`,
+    ),
+    partitionFacts: db.prepare<[{ group: string; topic: string; partition: number }], FactsRow>(
+      `SELECT @topic AS topic, @partition AS partition,
+              EXISTS (SELECT 1 FROM partitions WHERE topic = @topic AND partition = @partition) AS in_snapshot,
+              co.committed_offset, co.committed_at,
+              (SELECT next_offset FROM end_offsets WHERE topic = @topic AND partition = @partition) AS next_offset
+       FROM (SELECT 1) LEFT JOIN committed_offsets co
+         ON co.group_id = @group AND co.topic = @topic AND co.partition = @partition`,
+    ),
+    commitPoints: db.prepare<[string, string, number], SeriesPoint>(
+      `SELECT at, committed_offset AS value FROM lag_commit_points WHERE group_id = ? AND topic = ? AND partition = ?
+       ORDER BY at`,
+    ),
+    endPoints: db.prepare<[string, number], SeriesPoint>(
+      "SELECT at, end_offset AS value FROM lag_end_offset_points WHERE topic = ? AND partition = ? ORDER BY at",
+    ),
+    hasStatus: db.prepare<[string, string, number], { one: number }>(
+      "SELECT 1 AS one FROM lag_partition_status WHERE group_id = ? AND topic = ? AND partition = ?",
+    ),
+    groupsOn: db.prepare<[string, number], { group_id: string }>(
+      "SELECT group_id FROM committed_offsets WHERE topic = ? AND partition = ?",
+    ),
+    due: db.prepare<[number], { group_id: string; topic: string; partition: number }>(
+      "SELECT group_id, topic, partition FROM lag_partition_status WHERE recheck_at <= ?",
+    ),
+    groupIds: db.prepare<[{ after: string; limit: number }], { group_id: string }>(
+      `SELECT group_id FROM (
+         SELECT group_id FROM consumer_groups WHERE group_id > @after
+         UNION SELECT group_id FROM lag_group_status WHERE group_id > @after
+         UNION SELECT * FROM (SELECT DISTINCT group_id FROM committed_offsets WHERE group_id > @after
+                              ORDER BY group_id LIMIT @limit))
+       ORDER BY group_id LIMIT @limit`,
+    ),
+    clearGroup: db.prepare("DELETE FROM lag_partition_status WHERE group_id = ?"),
+    putPartition: db.prepare(
+      `INSERT OR REPLACE INTO lag_partition_status (group_id, topic, partition, status, lag, behind_since,
+         consumed_rate, produced_rate, since, detail, recheck_at, history_start, points)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    statusRows: db.prepare<[string], JudgedRow>(`SELECT ${JUDGED_COLUMNS} FROM lag_partition_status WHERE group_id = ?`),
+    putGroup: db.prepare(
+      `INSERT OR REPLACE INTO lag_group_status (group_id, status, severity, partitions, ok, warn, stall, stop, rewind,
+         unknown, total_lag, max_lag, max_lag_topic, max_lag_partition, behind_since, trend, consumed_rate,
+         produced_rate, catch_up_seconds, window_from, history_start, points, worst, evaluated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    deleteGroup: db.prepare("DELETE FROM lag_group_status WHERE group_id = ?"),
+    settingsUsed: db.prepare<[], { window_points: number | null }>("SELECT window_points FROM lag_evaluation WHERE id = 1"),
+    trimCommits: db.prepare(
+      `DELETE FROM lag_commit_points WHERE (group_id, topic, partition, at) IN (
+         SELECT group_id, topic, partition, at FROM (
+           SELECT group_id, topic, partition, at,
+                  row_number() OVER (PARTITION BY group_id, topic, partition ORDER BY at DESC) AS n
+           FROM lag_commit_points) WHERE n > ?)`,
+    ),
+    trimEnds: db.prepare(
+      `DELETE FROM lag_end_offset_points WHERE (topic, partition, at) IN (
+         SELECT topic, partition, at FROM (
+           SELECT topic, partition, at, row_number() OVER (PARTITION BY topic, partition ORDER BY at DESC) AS n
+           FROM lag_end_offset_points) WHERE n > ?)`,
+    ),
+    finish: db.prepare(
+      `UPDATE lag_evaluation SET evaluated_at = ?, revision = ?, sample_interval_ms = ?, window_points = ?
+       WHERE id = 1`,
+    ),
+  };
+
+  const factsOf = (row: FactsRow, commits: readonly SeriesPoint[], ends: readonly SeriesPoint[]) => ({
+    inSnapshot: row.in_snapshot === 1,
+    committed: row.committed_offset,
+    committedAtMs: row.committed_at === null ? null : committedAtMs(row.committed_at),
+    endOffset: row.next_offset,
+    commits,
+    ends,
+  });
+
+  const put = (group: string, topic: string, partition: number, v: PartitionVerdict): void => {
+    s.putPartition.run(
+      group, topic, partition, v.status, v.lag, v.behindSince, v.consumedRate, v.producedRate, v.since, v.detail,
+      v.recheckAt, v.historyStart, v.points,
+    );
+  };
+
+  /**
+   * Sums the group's judged partitions (read back from lag_partition_status unless given) into its
+   * lag_group_status row, or removes the row when none is left.
+   */
+  const summarize = (group: string, now: number, judged?: JudgedPartition[]): void => {
+    const rows = judged ?? s.statusRows.all(group).map(judgedOf);
+    if (rows.length === 0) {
+      s.deleteGroup.run(group);
+      return;
+    }
+    const g = summarizeGroup(rows, settings, now);
+    s.putGroup.run(
+      group, g.status, GROUP_SEVERITY[g.status], g.partitions, g.counts.OK, g.counts.WARN, g.counts.STALL,
+      g.counts.STOP, g.counts.REWIND, g.counts.UNKNOWN, g.totalLag, g.maxLag?.lag ?? null, g.maxLag?.topic ?? null,
+      g.maxLag?.partition ?? null, g.behindSince, g.trend, g.consumedRate, g.producedRate, g.catchUpSeconds,
+      g.windowFrom, g.historyStart, g.points, worstToJson(g.worst), now,
+    );
+  };
+
+  /** Judges every partition of the group again (its partition set may have changed). Returns partitions judged. */
+  const judgeGroup = (group: string, now: number): number => {
+    const rows = s.groupFacts.all({ group });
+    const commits = bySeries(s.groupCommitPoints.all(group));
+    const ends = rows.length === 0 ? new Map<string, SeriesPoint[]>() : bySeries(s.groupEndPoints.all({ group }));
+    s.clearGroup.run(group);
+    const judged: JudgedPartition[] = [];
+    for (const row of rows) {
+      const key = seriesKey(row.topic, row.partition);
+      const verdict = evaluatePartition(factsOf(row, commits.get(key) ?? [], ends.get(key) ?? []), settings, now);
+      put(group, row.topic, row.partition, verdict);
+      judged.push({ topic: row.topic, partition: row.partition, ...verdict });
+    }
+    summarize(group, now, judged);
+    return rows.length;
+  };
+
+  /** Judges some partitions of a group whose set did not change; false when the set did change after all. */
+  const judgePartitions = (group: string, partitions: Iterable<string>, now: number): number | null => {
+    let judged = 0;
+    for (const key of partitions) {
+      const [topic, partition] = JSON.parse(key) as [string, number];
+      const row = s.partitionFacts.get({ group, topic, partition }) as FactsRow;
+      // A commit gone since it was noted: the set may have shrunk, judge the whole group.
+      if (row.committed_offset === null) return null;
+      const facts = factsOf(row, s.commitPoints.all(group, topic, partition), s.endPoints.all(topic, partition));
+      put(group, topic, partition, evaluatePartition(facts, settings, now));
+      judged++;
+    }
+    summarize(group, now);
+    return judged;
+  };
+
+  /** One unit of work: a whole group, or some of its partitions. */
+  type Work = { group: string; partitions: Set<string> | null };
+
+  /** The work the noted changes and the due time rules ask for (everything: null). */
+  const plan = (now: number): Work[] | null => {
+    const changes = history.takeChanges();
+    if (changes.all) return null;
+    const whole = new Set(changes.groups);
+    const some = new Map<string, Set<string>>();
+    const add = (group: string, topic: string, partition: number): void => {
+      if (whole.has(group)) return;
+      // A partition without a verdict yet is new to the group's set: judge the group.
+      if (s.hasStatus.get(group, topic, partition) === undefined) {
+        whole.add(group);
+        some.delete(group);
+        return;
+      }
+      let keys = some.get(group);
+      if (keys === undefined) some.set(group, (keys = new Set()));
+      keys.add(seriesKey(topic, partition));
+    };
+    for (const key of changes.commits) {
+      const [group, topic, partition] = JSON.parse(key) as [string, string, number];
+      add(group, topic, partition);
+    }
+    for (const key of changes.ends) {
+      const [topic, partition] = JSON.parse(key) as [string, number];
+      for (const { group_id } of s.groupsOn.all(topic, partition)) add(group_id, topic, partition);
+    }
+    for (const d of s.due.all(now)) add(d.group_id, d.topic, d.partition);
+    return [
+      ...[...whole].map((group): Work => ({ group, partitions: null })),
+      ...[...some].filter(([group]) => !whole.has(group)).map(([group, partitions]): Work => ({ group, partitions })),
+    ];
+  };
+
+  /** A shrunk window setting: trim every series to the new size once. */
+  const applySettings = (): void => {
+    const used = s.settingsUsed.get()?.window_points ?? null;
+    if (used !== null && used > settings.windowPoints) {
+      s.trimCommits.run(settings.windowPoints);
+      s.trimEnds.run(settings.windowPoints);
+    }
+  };
+
+  /**
+   * The evaluation as a sequence of slices; `slice()` does one transaction's worth and says whether
+   * more is left. Shared by the async and the synchronous runner.
+   */
+  const begin = () => {
+    beforeWrite();
+    const now = clock();
+    const revision = s.revision.get()?.revision ?? 0;
+    applySettings();
+    const planned = plan(now);
+    const full = planned === null;
+    const queue: Work[] = planned ?? [];
+    let after = "";
+    let exhausted = !full;
+    const result: EvaluationRun = { full, groups: 0, partitions: 0, evaluatedAt: now, revision };
+    const next = (): Work | undefined => {
+      if (queue.length === 0 && !exhausted) {
+        const ids = s.groupIds.all({ after, limit: GROUP_PAGE });
+        if (ids.length === 0) exhausted = true;
+        for (const { group_id } of ids) queue.push({ group: group_id, partitions: null });
+        after = ids.at(-1)?.group_id ?? after;
+      }
+      return queue.shift();
+    };
+    const write = db.transaction((): boolean => {
+      const started = performance.now();
+      for (;;) {
+        const work = next();
+        if (work === undefined) {
+          s.finish.run(now, revision, settings.intervalMs, settings.windowPoints);
+          return false;
+        }
+        const judged = work.partitions === null ? null : judgePartitions(work.group, work.partitions, now);
+        result.partitions += judged ?? judgeGroup(work.group, now);
+        result.groups++;
+        if (performance.now() - started >= SLICE_MS) return true;
+      }
+    });
+    const slice = (): boolean => {
+      beforeWrite();
+      return write();
+    };
+    return { slice, result };
+  };
+
+  let active: Promise<EvaluationRun> | null = null;
+  const runAsync = async (): Promise<EvaluationRun> => {
+    const { slice, result } = begin();
+    try {
+      while (slice()) await new Promise((resolve) => setImmediate(resolve));
+      return result;
+    } catch (err) {
+      history.markAll();
+      throw err;
+    }
+  };
+  const run = (): Promise<EvaluationRun> => {
+    const next = (active ?? Promise.resolve()).catch(() => undefined).then(runAsync);
+    active = next;
+    void next.finally(() => {
+      if (active === next) active = null;
+    }).catch(() => undefined);
+    return next;
+  };
+
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = true;
+  return {
+    run,
+    runNow: () => {
+      const { slice, result } = begin();
+      try {
+        while (slice());
+        return result;
+      } catch (err) {
+        history.markAll();
+        throw err;
+      }
+    },
+    start: (everyMs, onError) => {
+      stopped = false;
+      const tick = (): void => {
+        timer = null;
+        // Before the first full sync there is nothing true to judge (and an empty verdict would read
+        // as "no lag"): look again soon, so the first evaluation follows the load closely.
+        const loaded = s.revision.get()?.initial_sync_done === 1;
+        const next = loaded ? run() : Promise.resolve();
+        next.catch(onError).finally(() => {
+          if (!stopped) timer = setTimeout(tick, loaded ? everyMs : Math.min(everyMs, WAIT_FOR_LOAD_MS)).unref();
+        });
+      };
+      timer = setTimeout(tick, 0).unref();
+    },
+    stop: async () => {
+      stopped = true;
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+      await active?.catch(() => undefined);
+    },
+  };
+}

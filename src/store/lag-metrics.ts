@@ -1,0 +1,108 @@
+/**
+ * The rows behind /metrics/lag (kafka-lag-exporter's series), read per scrape. Group-level rows come
+ * from the lag evaluator's verdict tables (lag_group_status, lag_partition_status: judged at most one
+ * sample interval ago, the numbers consumer_lag answers): a scan of small tables, no join. Partition
+ * rows are the current snapshot's (the lag rule of v_partition_lag: end offset minus committed
+ * offset, never below 0) with the verdict's time lag.
+ *
+ * A committed_offsets row with a negative offset is "never committed" (contract §4): it gives no row
+ * here. A partition without an end offset has a committed offset but no lag. Every read is a single
+ * pass over a primary-key order (no sort step), so a caller can stream it.
+ */
+import type { Db } from "./database.js";
+
+/** Per group and topic: the judged lag of the partitions whose lag is known. */
+export interface TopicLagRow {
+  group_id: string;
+  topic: string;
+  sum_lag: number;
+  max_lag: number;
+  /** Partitions with a known lag (0: no lag known for this topic). */
+  known: number;
+}
+
+/** Per group: the evaluator's verdict. */
+export interface GroupVerdictRow {
+  group_id: string;
+  status: string;
+  total_lag: number;
+  max_lag: number | null;
+  /** Partitions with a known lag (every status but UNKNOWN has one). */
+  known: number;
+  /** Earliest moment one of its partitions fell behind (null: caught up, or unknown). */
+  behind_since: number | null;
+}
+
+/** One committed partition of a group. */
+export interface PartitionLagRow {
+  group_id: string;
+  topic: string;
+  partition: number;
+  committed_offset: number;
+  /** Null without an end offset (no lag known). */
+  lag: number | null;
+  status: string | null;
+  behind_since: number | null;
+}
+
+export interface EndOffsetRow {
+  topic: string;
+  partition: number;
+  end_offset: number;
+}
+
+export interface LagMetricReads {
+  /** Runs `fn` in one read transaction: every read inside sees the same snapshot. */
+  consistent<T>(fn: () => T): T;
+  /** The cluster's name, else its id (null before a snapshot has one). */
+  clusterLabel(): string | null;
+  /** When the snapshot was last confirmed current (Unix ms; null before the first sync). */
+  syncedAt(): number | null;
+  topicLags(): IterableIterator<TopicLagRow>;
+  groupVerdicts(): IterableIterator<GroupVerdictRow>;
+  partitionLags(): IterableIterator<PartitionLagRow>;
+  /** End offsets of the partitions some group has committed on. */
+  endOffsets(): IterableIterator<EndOffsetRow>;
+}
+
+export function createLagMetricReads(db: Db): LagMetricReads {
+  const cluster = db.prepare<[], { label: string | null }>(
+    "SELECT COALESCE(NULLIF(cluster_name, ''), NULLIF(cluster_id, '')) AS label FROM cluster WHERE id = 1",
+  );
+  const synced = db.prepare<[], { synced_at: number | null }>("SELECT synced_at FROM sync_state WHERE id = 1");
+  // In the primary key's order: the aggregate streams without a sort.
+  const topicLags = db.prepare<[], TopicLagRow>(`
+    SELECT group_id, topic, sum(lag) AS sum_lag, max(lag) AS max_lag, count(*) AS known
+    FROM lag_partition_status
+    WHERE lag IS NOT NULL
+    GROUP BY group_id, topic
+    ORDER BY group_id, topic`);
+  const verdicts = db.prepare<[], GroupVerdictRow>(`
+    SELECT group_id, status, total_lag, max_lag, behind_since, partitions - unknown AS known
+    FROM lag_group_status
+    ORDER BY group_id`);
+  const partitionLags = db.prepare<[], PartitionLagRow>(`
+    SELECT co.group_id, co.topic, co.partition, co.committed_offset,
+           max(0, eo.next_offset - co.committed_offset) AS lag,
+           s.status, s.behind_since
+    FROM committed_offsets co
+    LEFT JOIN end_offsets eo ON eo.topic = co.topic AND eo.partition = co.partition
+    LEFT JOIN lag_partition_status s
+      ON s.group_id = co.group_id AND s.topic = co.topic AND s.partition = co.partition
+    WHERE co.committed_offset >= 0
+    ORDER BY co.group_id, co.topic, co.partition`);
+  const endOffsets = db.prepare<[], EndOffsetRow>(`
+    SELECT eo.topic, eo.partition, eo.next_offset AS end_offset
+    FROM end_offsets eo
+    WHERE EXISTS (SELECT 1 FROM committed_offsets co WHERE co.topic = eo.topic AND co.partition = eo.partition)
+    ORDER BY eo.topic, eo.partition`);
+  return {
+    consistent: (fn) => db.transaction(fn).deferred(),
+    clusterLabel: () => cluster.get()?.label ?? null,
+    syncedAt: () => synced.get()?.synced_at ?? null,
+    topicLags: () => topicLags.iterate(),
+    groupVerdicts: () => verdicts.iterate(),
+    partitionLags: () => partitionLags.iterate(),
+    endOffsets: () => endOffsets.iterate(),
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * /metrics/lag's text (src/http/lag-metrics.ts) from a real store: kafka-lag-exporter's names and
+ * labels, values equal to the lag rule, no series for a never-committed partition, offset but no lag
+ * without an end offset, the group status as a number, the allow/deny filters, partition series
+ * only when asked, escaped label values, and text Prometheus parses (the service's own parser).
+ */
+import { describe, expect, it } from "vitest";
+import { buildClusterKvs, type ClusterSpec } from "../../src/demo/cluster-spec.js";
+import type { LagMetricsConfig } from "../../src/config.js";
+import { GROUP_STATUS_VALUE, renderLagMetrics } from "../../src/http/lag-metrics.js";
+import { createStore, type Store } from "../../src/store/index.js";
+import { parsePrometheusText } from "../../src/sync/metrics/prom-text.js";
+import type { Sample } from "../../src/kafscale/samples.js";
+import { useCleanups } from "../support/harness.js";
+
+const T0 = Date.parse("2026-11-20T10:00:00Z");
+const QUOTED = 'odd"group\\name';
+
+const spec: ClusterSpec = {
+  clusterName: "prod-eu",
+  clusterId: "c-1",
+  brokers: 1,
+  topics: [
+    { name: "orders", partitions: 3, endOffsets: [100, 200, 300] },
+    // No end offset key at all for partition 1 of "raw".
+    { name: "raw", partitions: 2, endOffsets: [50] },
+  ],
+  groups: [
+    // Partition 2 of orders never committed.
+    { id: "billing", offsets: { orders: [90, 150, null] } },
+    { id: "archiver", offsets: { raw: [50, 7] } },
+    { id: QUOTED, offsets: { orders: [100, 200, 300] } },
+    { id: "tmp-probe-1", offsets: { orders: [0, 0, 0] } },
+  ],
+  at: new Date(T0).toISOString(),
+};
+
+const { defer } = useCleanups();
+
+async function loaded(): Promise<Store> {
+  const store = createStore(":memory:", { now: () => T0 });
+  defer(() => store.close());
+  const load = store.writer.beginResync();
+  await load.addPage(
+    buildClusterKvs(spec).map((kv) => ({ type: "put", key: kv.key, value: kv.value, modRevision: 1, createRevision: 1, version: 1, lease: "0" })),
+    1,
+  );
+  await load.commit(1, T0);
+  store.syncState.markSynced(T0);
+  await store.lag.evaluator.run();
+  return store;
+}
+
+function scrape(store: Store, config: Partial<LagMetricsConfig> = {}, now = T0 + 4000): { text: string; samples: Sample[] } {
+  const chunks: string[] = [];
+  const reads = store.lag.series;
+  reads.consistent(() => renderLagMetrics(reads, { partitions: false, auth: "none", ...config }, now, (c) => chunks.push(c)));
+  const text = chunks.join("");
+  const parsed = parsePrometheusText(text);
+  expect(parsed.errors).toEqual([]);
+  expect(parsed.documentError).toBeNull();
+  return { text, samples: parsed.samples };
+}
+
+const value = (samples: Sample[], name: string, labels: Record<string, string>): number | undefined =>
+  samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v) && Object.keys(s.labels).length === Object.keys(labels).length)?.value;
+const named = (samples: Sample[], name: string): Sample[] => samples.filter((s) => s.name === name);
+
+describe("/metrics/lag text", () => {
+  it("has kafka-lag-exporter's group series with the lag rule's values, the status and the snapshot's age", async () => {
+    const { samples } = scrape(await loaded());
+    const c = { cluster_name: "prod-eu" };
+    expect(value(samples, "kafka_consumergroup_group_sum_lag", { ...c, group: "billing" })).toBe(10 + 50);
+    expect(value(samples, "kafka_consumergroup_group_max_lag", { ...c, group: "billing" })).toBe(50);
+    expect(value(samples, "kafka_consumergroup_group_topic_sum_lag", { ...c, group: "billing", topic: "orders" })).toBe(60);
+    // raw/1 has no end offset: no lag known there, so only raw/0 counts.
+    expect(value(samples, "kafka_consumergroup_group_sum_lag", { ...c, group: "archiver" })).toBe(0);
+    expect(value(samples, "kafka_consumergroup_group_sum_lag", { ...c, group: "tmp-probe-1" })).toBe(600);
+    expect(value(samples, "kafscale_mcp_lag_snapshot_age_seconds", c)).toBe(4);
+    for (const s of named(samples, "kafscale_consumergroup_group_status")) {
+      expect(Object.values(GROUP_STATUS_VALUE)).toContain(s.value);
+    }
+    expect(named(samples, "kafscale_consumergroup_group_status").map((s) => s.labels.group).sort()).toEqual(
+      ["archiver", "billing", QUOTED, "tmp-probe-1"].sort(),
+    );
+    // Caught up: time lag 0 (a group with lag and no judged start of it has none).
+    expect(value(samples, "kafka_consumergroup_group_max_lag_seconds", { ...c, group: QUOTED })).toBe(0);
+    // Group level only by default.
+    expect(named(samples, "kafka_consumergroup_group_lag")).toEqual([]);
+    expect(named(samples, "kafka_partition_latest_offset")).toEqual([]);
+  });
+
+  it("escapes label values and uses the cluster id when the snapshot has no name", async () => {
+    const store = await loaded();
+    const { text } = scrape(store);
+    expect(text).toContain('group="odd\\"group\\\\name"');
+    const unnamed = createStore(":memory:");
+    defer(() => unnamed.close());
+    const load = unnamed.writer.beginResync();
+    await load.addPage(
+      buildClusterKvs({ ...spec, clusterName: "" }).map((kv) => ({ type: "put", key: kv.key, value: kv.value, modRevision: 1, createRevision: 1, version: 1, lease: "0" })),
+      1,
+    );
+    await load.commit(1, T0);
+    expect(scrape(unnamed).samples.every((s) => s.labels.cluster_name === "c-1")).toBe(true);
+  });
+
+  it("adds partition series when asked, never for a partition nothing was committed on", async () => {
+    const { samples } = scrape(await loaded(), { partitions: true });
+    const p = (group: string, topic: string, partition: number) => ({ cluster_name: "prod-eu", group, topic, partition: String(partition) });
+    expect(value(samples, "kafka_consumergroup_group_offset", p("billing", "orders", 0))).toBe(90);
+    expect(value(samples, "kafka_consumergroup_group_lag", p("billing", "orders", 1))).toBe(50);
+    expect(value(samples, "kafka_consumergroup_group_offset", p("billing", "orders", 2))).toBeUndefined();
+    expect(named(samples, "kafka_consumergroup_group_lag").filter((s) => s.labels.group === "billing")).toHaveLength(2);
+    expect(named(samples, "kafka_consumergroup_group_lag_seconds").filter((s) => s.labels.group === "billing" && s.labels.partition === "2")).toEqual([]);
+    // No end offset: the committed offset is known, the lag is not.
+    expect(value(samples, "kafka_consumergroup_group_offset", p("archiver", "raw", 1))).toBe(7);
+    expect(value(samples, "kafka_consumergroup_group_lag", p("archiver", "raw", 1))).toBeUndefined();
+    expect(value(samples, "kafka_consumergroup_group_lag_seconds", p(QUOTED, "orders", 0))).toBe(0);
+    expect(value(samples, "kafka_partition_latest_offset", { cluster_name: "prod-eu", topic: "orders", partition: "2" })).toBe(300);
+    expect(samples.some((s) => Number.isNaN(s.value))).toBe(false);
+  });
+
+  it("keeps only allowed groups, and deny wins", async () => {
+    const store = await loaded();
+    const groupsOf = (samples: Sample[]) => [...new Set(named(samples, "kafka_consumergroup_group_sum_lag").map((s) => s.labels.group))].sort();
+    expect(groupsOf(scrape(store, { groupDeny: /^(?:tmp-.*)$/u }).samples)).toEqual(["archiver", "billing", QUOTED].sort());
+    expect(groupsOf(scrape(store, { groupAllow: /^(?:b.*|tmp-.*)$/u, groupDeny: /^(?:tmp-.*)$/u }).samples)).toEqual(["billing"]);
+    // The partition series follow the same filter, latest offsets only for the topics of kept groups.
+    const { samples } = scrape(store, { partitions: true, groupAllow: /^(?:archiver)$/u });
+    expect([...new Set(named(samples, "kafka_partition_latest_offset").map((s) => s.labels.topic))]).toEqual(["raw"]);
+    expect(new Set(named(samples, "kafka_consumergroup_group_offset").map((s) => s.labels.group))).toEqual(new Set(["archiver"]));
+  });
+});

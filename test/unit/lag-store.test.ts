@@ -1,0 +1,323 @@
+/**
+ * The lag history and its evaluator against a real SQLite file, read back the way an operator
+ * would (a second, read-only connection and plain SQL): the sampling rule, the bound, commit times,
+ * deletes, resyncs, restarts, the migration of an existing database, and the evaluator judging
+ * only what changed or fell due.
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { Database } from "../../src/store/sqlite-driver.js";
+import { describe, expect, it } from "vitest";
+import { buildClusterKvs, type ClusterSpec } from "../../src/demo/cluster-spec.js";
+import { keys } from "../../src/kafscale/keys.js";
+import type { KvChange } from "../../src/kafscale/records.js";
+import { openDatabase } from "../../src/store/database.js";
+import { createStore, type Store } from "../../src/store/index.js";
+import { createLagHistory } from "../../src/store/lag-history.js";
+import { MIGRATIONS } from "../../src/store/migrations.js";
+import { applyToStore, commitWrite, endWrite, type LagWrite } from "../support/lag-script.js";
+import { useCleanups } from "../support/harness.js";
+
+const { defer, tempDbPath } = useCleanups();
+
+const T0 = Date.parse("2026-11-26T10:00:00Z");
+const at = (seconds: number): number => T0 + seconds * 1000;
+
+const spec: ClusterSpec = {
+  clusterName: "lag",
+  clusterId: "lag-1",
+  brokers: 1,
+  topics: [
+    { name: "orders", partitions: 2, endOffsets: [0, 0] },
+    { name: "events", partitions: 1, endOffsets: [0] },
+  ],
+  groups: [
+    { id: "billing", state: "stable", members: [{ id: "m1", assignments: { orders: [0, 1] } }], offsets: { orders: [0, 0] } },
+    { id: "audit", offsets: { events: [0] } },
+  ],
+  at: "2026-11-26T10:00:00Z",
+};
+
+/** The keys as an etcd range read returns them: in key order (a resync merges them in that order). */
+function puts(kvs: { key: string; value: Buffer }[], revision: number): KvChange[] {
+  return [...kvs].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0)).map((kv) => ({ type: "put", key: kv.key, value: kv.value, modRevision: revision, createRevision: revision, version: 1, lease: "0" }));
+}
+
+interface Scripted {
+  store: Store;
+  path: string;
+  /** Applies one batch at `seconds` on the test clock. */
+  write(seconds: number, ...writes: LagWrite[]): void;
+  /** Moves the clock without writing. */
+  advance(seconds: number): void;
+  /** Plain SQL through a read-only second connection, as an operator would. */
+  sql(query: string, ...params: unknown[]): Record<string, unknown>[];
+  reopen(): Scripted;
+}
+
+/** A store file on a test clock, loaded with `cluster` at 0 s. */
+async function scripted(options: { windowPoints?: number; path?: string; cluster?: ClusterSpec } = {}): Promise<Scripted> {
+  const path = options.path ?? tempDbPath();
+  let now = at(0);
+  let revision = 1;
+  const open = (): Scripted => {
+    const store = createStore(path, { lag: { intervalMs: 5000, windowPoints: options.windowPoints ?? 30 }, now: () => now });
+    defer(() => store.close());
+    const reader = new Database(path, { readonly: true });
+    defer(() => {
+      reader.close();
+    });
+    const self: Scripted = {
+      store,
+      path,
+      write: (seconds, ...writes) => {
+        now = at(seconds);
+        applyToStore(store, writes, ++revision, now);
+      },
+      advance: (seconds) => {
+        now = at(seconds);
+      },
+      sql: (query, ...params) => reader.prepare(query).all(...params) as Record<string, unknown>[],
+      reopen: () => {
+        store.close();
+        return open();
+      },
+    };
+    return self;
+  };
+  const first = open();
+  if (options.path === undefined) {
+    const load = first.store.writer.beginResync();
+    await load.addPage(puts(buildClusterKvs(options.cluster ?? spec), revision), revision);
+    await load.commit(revision);
+  }
+  return first;
+}
+
+const endPoints = (s: Scripted, topic = "orders", partition = 0) =>
+  s.sql("SELECT at, end_offset FROM lag_end_offset_points WHERE topic = ? AND partition = ? ORDER BY at", topic, partition);
+const commitPoints = (s: Scripted, group = "billing", topic = "orders", partition = 0) =>
+  s.sql(
+    "SELECT at, committed_offset FROM lag_commit_points WHERE group_id = ? AND topic = ? AND partition = ? ORDER BY at",
+    group,
+    topic,
+    partition,
+  );
+
+describe("history: what is kept", () => {
+  it("a point when the value changed and a sample interval passed since the last kept one", async () => {
+    const s = await scripted();
+    for (let t = 1; t <= 12; t++) s.write(t, endWrite("orders", 0, t * 10));
+    s.write(13, endWrite("orders", 0, 120)); // unchanged: never a point
+    expect(endPoints(s)).toEqual([
+      { at: at(0), end_offset: 0 }, // the initial load
+      { at: at(5), end_offset: 50 },
+      { at: at(10), end_offset: 100 },
+    ]);
+  });
+
+  it("commit points at committed_at, never later than applied, else when applied", async () => {
+    const s = await scripted();
+    s.write(10, commitWrite("billing", "orders", 0, 5, at(8)));
+    s.write(20, commitWrite("billing", "orders", 0, 6, at(500))); // a broker clock ahead of ours
+    s.write(30, commitWrite("billing", "orders", 0, 7, null)); // no committed_at
+    s.write(31, commitWrite("billing", "orders", 0, 8, at(31))); // within the interval: not kept
+    expect(commitPoints(s)).toEqual([
+      { at: at(0), committed_offset: 0 },
+      { at: at(8), committed_offset: 5 },
+      { at: at(20), committed_offset: 6 },
+      { at: at(30), committed_offset: 7 },
+    ]);
+  });
+
+  it("is bounded: many samples later, each series holds the window and the tables stop growing", async () => {
+    const s = await scripted({ windowPoints: 5 });
+    const count = () => s.sql("SELECT (SELECT count(*) FROM lag_end_offset_points) + (SELECT count(*) FROM lag_commit_points) AS n")[0]?.n;
+    const sample = (i: number) =>
+      s.write(
+        i * 5,
+        endWrite("orders", 0, i * 100),
+        endWrite("orders", 1, i * 100),
+        commitWrite("billing", "orders", 0, i * 90, at(i * 5)),
+        commitWrite("billing", "orders", 1, i * 90, at(i * 5)),
+      );
+    for (let i = 1; i <= 10; i++) sample(i);
+    const afterTen = count();
+    for (let i = 11; i <= 400; i++) sample(i);
+    expect(count()).toBe(afterTen);
+    expect(endPoints(s)).toEqual([396, 397, 398, 399, 400].map((i) => ({ at: at(i * 5), end_offset: i * 100 })));
+    expect(commitPoints(s)).toHaveLength(5);
+  });
+
+  it("a deleted key takes its series with it; the evaluator drops the verdicts", async () => {
+    const s = await scripted();
+    await s.store.lag.evaluator.run();
+    expect(s.sql("SELECT count(*) AS n FROM lag_partition_status WHERE group_id = 'audit'")[0]?.n).toBe(1);
+    s.write(10, { kind: "delete", key: keys.committedOffset("audit", "events", 0) }, { kind: "delete", key: keys.nextOffset("orders", 1) });
+    expect(s.sql("SELECT * FROM lag_commit_points WHERE group_id = 'audit'")).toEqual([]);
+    expect(endPoints(s, "orders", 1)).toEqual([]);
+    await s.store.lag.evaluator.run();
+    expect(s.sql("SELECT * FROM lag_group_status WHERE group_id = 'audit'")).toEqual([]);
+    expect(s.sql("SELECT * FROM lag_partition_status WHERE group_id = 'audit'")).toEqual([]);
+    // orders/1 lost its end offset: judged UNKNOWN, never a fake 0.
+    expect(s.sql("SELECT status, detail FROM lag_partition_status WHERE group_id = 'billing' AND partition = 1")).toEqual([
+      { status: "UNKNOWN", detail: 4 }, // no end offset (docs/LAG.md)
+    ]);
+  });
+});
+
+describe("history across resyncs, restarts and upgrades", () => {
+  it("a resync adds points for the values it changes and drops the series of keys gone", async () => {
+    const s = await scripted();
+    s.write(5, endWrite("orders", 0, 50));
+    // etcd as the resync finds it at 60 s: orders/0 moved on, the audit group's offsets are gone. The
+    // resync merges each page as it arrives, all of it stamped with the time the resync began.
+    s.advance(60);
+    const resync = s.store.writer.beginResync();
+    const now = buildClusterKvs({ ...spec, topics: [{ ...spec.topics[0]!, endOffsets: [400, 0] }, spec.topics[1]!], groups: [spec.groups[0]!] });
+    await resync.addPage(puts(now, 40), 40);
+    s.advance(61);
+    await resync.commit(40);
+    expect(endPoints(s)).toEqual([
+      { at: at(0), end_offset: 0 },
+      { at: at(5), end_offset: 50 },
+      { at: at(60), end_offset: 400 },
+    ]);
+    // Unchanged keys add nothing.
+    expect(endPoints(s, "orders", 1)).toEqual([{ at: at(0), end_offset: 0 }]);
+    expect(s.sql("SELECT * FROM lag_commit_points WHERE group_id = 'audit'")).toEqual([]);
+    await s.store.lag.evaluator.run();
+    expect(s.sql("SELECT group_id FROM lag_group_status ORDER BY group_id")).toEqual([{ group_id: "billing" }]);
+  });
+
+  it("survives a restart, and the evaluator judges everything again after it", async () => {
+    const s = await scripted();
+    s.write(5, endWrite("orders", 0, 50), commitWrite("billing", "orders", 0, 40, at(5)));
+    const first = await s.store.lag.evaluator.run();
+    expect(first.full).toBe(true);
+    const before = { ends: endPoints(s), commits: commitPoints(s) };
+    const reopened = s.reopen();
+    expect({ ends: endPoints(reopened), commits: commitPoints(reopened) }).toEqual(before);
+    const again = await reopened.store.lag.evaluator.run();
+    expect(again).toMatchObject({ full: true, groups: 2 });
+    const quiet = await reopened.store.lag.evaluator.run();
+    expect(quiet).toMatchObject({ full: false, groups: 0 });
+  });
+
+  it("migration 6 starts the history of a database that already holds offsets", async () => {
+    const path = tempDbPath();
+    const old = openDatabase(path, MIGRATIONS.filter((m) => m.version <= 4));
+    old.exec(`INSERT INTO committed_offsets VALUES ('g', 't', 0, 42, '', '2026-11-20T08:00:00.5Z', 1);
+              INSERT INTO committed_offsets VALUES ('g', 't', 1, 7, '', '', 1);
+              INSERT INTO end_offsets VALUES ('t', 0, 50, 1);`);
+    old.close();
+    const before = Date.now();
+    const s = await scripted({ path });
+    expect(s.sql("SELECT partition, at, committed_offset FROM lag_commit_points ORDER BY partition")).toEqual([
+      { partition: 0, at: Date.parse("2026-11-20T08:00:00.500Z"), committed_offset: 42 },
+      { partition: 1, at: expect.any(Number), committed_offset: 7 },
+    ]);
+    const [{ at: migratedAt }] = s.sql("SELECT at FROM lag_end_offset_points") as [{ at: number }];
+    expect(migratedAt).toBeGreaterThanOrEqual(before - 1000);
+    expect(migratedAt).toBeLessThanOrEqual(Date.now() + 1000);
+  });
+
+  it("a smaller window setting trims every series once", async () => {
+    const s = await scripted();
+    for (let i = 1; i <= 10; i++) s.write(i * 5, endWrite("orders", 0, i));
+    await s.store.lag.evaluator.run();
+    const path = s.path;
+    s.store.close();
+    const small = await scripted({ path, windowPoints: 3 });
+    await small.store.lag.evaluator.run();
+    expect(endPoints(small).map((p) => p.end_offset)).toEqual([8, 9, 10]);
+  });
+});
+
+describe("the evaluator", () => {
+  it("judges only the partitions that changed, and what their end offsets feed", async () => {
+    const s = await scripted();
+    await s.store.lag.evaluator.run();
+    s.write(10, endWrite("events", 0, 30));
+    const run = await s.store.lag.evaluator.run();
+    expect(run).toMatchObject({ full: false, groups: 1, partitions: 1 });
+    expect(s.sql("SELECT group_id, status, lag FROM lag_partition_status WHERE topic = 'events'")).toEqual([
+      { group_id: "audit", status: "OK", lag: 30 },
+    ]);
+  });
+
+  it("turns a partition STOP by time alone, when its recheck falls due", async () => {
+    const s = await scripted();
+    s.write(10, endWrite("events", 0, 30), commitWrite("audit", "events", 0, 10, at(10)));
+    await s.store.lag.evaluator.run();
+    expect(s.sql("SELECT status, recheck_at FROM lag_partition_status WHERE group_id = 'audit'")).toEqual([
+      { status: "OK", recheck_at: at(160) + 1 },
+    ]);
+    s.advance(100);
+    expect((await s.store.lag.evaluator.run()).groups).toBe(0);
+    s.advance(161);
+    // Only audit falls due: billing has not changed since its history began, so time changes nothing there.
+    expect((await s.store.lag.evaluator.run()).groups).toBe(1);
+    expect(s.sql("SELECT status FROM lag_group_status WHERE group_id = 'audit'")).toEqual([{ status: "ERR" }]);
+    expect(s.sql("SELECT status, group_status, lag, since FROM v_lag_status WHERE group_id = 'audit'")).toEqual([
+      { status: "STOP", group_status: "ERR", lag: 20, since: at(10) },
+    ]);
+  });
+
+  it("judges everything when more changes came than it tracks (memory stays bounded)", async () => {
+    const history = createLagHistory(openDatabase(":memory:"), { intervalMs: 5000, windowPoints: 30 }, 3);
+    history.takeChanges(); // the "everything" of a start
+    const end = (partition: number) => ({ kind: "next_offset" as const, topic: "t", partition, value: 1 });
+    for (const p of [0, 1, 2]) history.record(end(p), at(0));
+    expect(history.takeChanges()).toMatchObject({ all: false, ends: new Set(['["t",0]', '["t",1]', '["t",2]']) });
+    for (const p of [0, 1, 2, 3]) history.record(end(p), at(0));
+    expect(history.takeChanges()).toEqual({ all: true, groups: new Set(), commits: new Set(), ends: new Set() });
+  });
+
+  it("records where it stands", async () => {
+    const s = await scripted();
+    s.write(10, endWrite("orders", 0, 5));
+    await s.store.lag.evaluator.run();
+    expect(s.sql("SELECT evaluated_at, revision, sample_interval_ms, window_points FROM lag_evaluation")).toEqual([
+      { evaluated_at: at(10), revision: 2, sample_interval_ms: 5000, window_points: 30 },
+    ]);
+  });
+});
+
+/** The SQL of the example query numbered `n` in docs/SCHEMA.md. */
+function schemaQuery(n: number): string {
+  const doc = readFileSync(new URL("../../docs/SCHEMA.md", import.meta.url), "utf8");
+  const heading = doc.indexOf(`**${n}. `);
+  const match = /```sql\n([\s\S]*?)```/.exec(doc.slice(heading));
+  if (heading < 0 || !match) throw new Error(`docs/SCHEMA.md has no query ${n}`);
+  return match[1] as string;
+}
+
+describe("for operators, with plain SQL in the sqlite3 shell", () => {
+  it("docs/SCHEMA.md query 19 charts one group's lag over the window; v_lag_status answers", async () => {
+    const s = await scripted();
+    for (let t = 5; t <= 60; t += 5) {
+      s.write(
+        t,
+        endWrite("orders", 0, 100 * t),
+        endWrite("orders", 1, 100 * t),
+        commitWrite("billing", "orders", 0, 50 * t, at(t)),
+        commitWrite("billing", "orders", 1, 100 * t - 200, at(t)),
+      );
+    }
+    await s.store.lag.evaluator.run();
+    // The system's sqlite3 shell (3.40 on this image, older than the service's SQLite), read-only.
+    const shell = (sql: string): string[] => execFileSync("sqlite3", ["-readonly", s.path, sql], { encoding: "utf8" }).trim().split("\n");
+    const chart = shell(schemaQuery(19));
+    expect(chart).toEqual(
+      [0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60].map(
+        (t) => `${new Date(at(t)).toISOString().slice(11, 19)}|${t === 0 ? 0 : 2 * 100 * t - 50 * t - (100 * t - 200)}`,
+      ),
+    );
+    expect(shell("SELECT partition, status, group_status, lag, time_lag_seconds IS NOT NULL FROM v_lag_status WHERE group_id = 'billing'")).toEqual([
+      "0|WARN|WARN|3000|1",
+      "1|OK|WARN|200|1",
+    ]);
+    expect(shell(schemaQuery(17))[0]).toMatch(/^billing\|WARN\|3200\|growing\|/);
+  });
+});
