@@ -344,7 +344,8 @@ export function createLagEvaluator(
     });
     const slice = (): boolean => {
       beforeWrite();
-      return write();
+      // IMMEDIATE: it reads before it writes (see SyncWriter.applyChanges).
+      return write.immediate();
     };
     return { slice, result };
   };

@@ -255,7 +255,7 @@ export function createSyncWriter(
         let next = 0;
         while (next < kvs.length) {
           longWrites.gate.assertWritable();
-          next = applySlice(kvs, next, clock());
+          next = applySlice.immediate(kvs, next, clock());
           if (next < kvs.length) await nextTurn();
         }
       },
@@ -265,7 +265,7 @@ export function createSyncWriter(
         // checkpoints already moved); it is folded back into the file off the main thread.
         longWrites.checkpoints.pause();
         try {
-          return commit(revision, now);
+          return commit.immediate(revision, now);
         } finally {
           longWrites.checkpoints.resumeInBackground();
         }
@@ -282,7 +282,10 @@ export function createSyncWriter(
   return {
     applyChanges: (changes, revision, now = clock()) => {
       longWrites.gate.assertWritable();
-      return applyChanges(changes, revision, now);
+      // IMMEDIATE: the transaction reads before it writes, and SQLite never waits (busy_timeout) to
+      // turn a read into a write; a background checkpoint holding the write lock for a moment
+      // (src/store/checkpoint-worker.ts) would fail the batch at once with "database is locked".
+      return applyChanges.immediate(changes, revision, now);
     },
     beginLargeApply: (now = clock()) => beginLargeApply(core, now),
     beginResync,
