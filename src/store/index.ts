@@ -3,6 +3,8 @@
  * Only this folder holds SQL; tools, HTTP and sync use these functions.
  */
 import { createAuditStore, type AuditStore } from "./audit-store.js";
+import { createChangeFeed } from "./change-feed.js";
+import { createChangeReads, type ChangeReads } from "./change-reads.js";
 import { DEFAULT_WAL_SIZE_LIMIT_BYTES, openDatabase } from "./database.js";
 import { publishOpsCopy, type OpsCopyOptions, type OpsCopyResult } from "./ops-copy.js";
 import { createWalProbe, type WalProbe } from "./wal-health.js";
@@ -21,6 +23,7 @@ export type { KvMirror, MirroredKv, DecodeErrorRow, ChangeRow } from "./kv-mirro
 export type * from "./metrics-store.js";
 export type { ReportReads, ReportData, GroupLagRow, TopicSummaryRow } from "./report-reads.js";
 export type { AuditStore, AuditRow, AuditOutcome } from "./audit-store.js";
+export type { ChangeReads, ChangeEventRow, ChangeFilter, ChangePage, FeedWindow } from "./change-reads.js";
 export type { OpsCopyOptions, OpsCopyResult, OpsCopyStatus } from "./ops-copy.js";
 export { OpsCopyAborted, removeStaleOpsCopyFiles } from "./ops-copy.js";
 export type { WalProbe, WalStatus, WalLimits, WalTransition, WalHealth } from "./wal-health.js";
@@ -31,6 +34,10 @@ export interface StoreOptions {
   historyLimit?: number;
   /** Size the WAL is cut back to after a complete checkpoint (default 16 MiB). */
   walSizeLimitBytes?: number;
+  /** How long change events are kept (default 7 days; 0 keeps them until the row cap). */
+  eventsRetentionMs?: number;
+  /** At most this many change events are kept (default 100,000). */
+  maxEvents?: number;
 }
 
 export interface Store {
@@ -47,6 +54,8 @@ export interface Store {
   readonly tables: TableDump;
   /** The audit trail's table (audit_log): records, recent rows, retention prune. */
   readonly audit: AuditStore;
+  /** Semantic change events (events table), newest first. */
+  readonly changes: ChangeReads;
   /**
    * Publishes a consistent copy of the snapshot for readers at `options.target` (SQLite online
    * backup in steps, rollback-journal mode, atomic rename; see ops-copy.ts).
@@ -57,6 +66,11 @@ export interface Store {
   close(): void;
 }
 
+/** Change events are kept this long by default (KAFSCALE_MCP_EVENTS_RETENTION). */
+export const DEFAULT_EVENTS_RETENTION_MS = 7 * 24 * 3_600_000;
+/** At most this many change events by default (KAFSCALE_MCP_EVENTS_LIMIT). */
+export const DEFAULT_MAX_EVENTS = 100_000;
+
 /** Opens (creating and migrating if needed) the snapshot at `path`; ":memory:" for tests. */
 export function createStore(path: string, options: StoreOptions = {}): Store {
   const walSizeLimitBytes = options.walSizeLimitBytes ?? DEFAULT_WAL_SIZE_LIMIT_BYTES;
@@ -65,13 +79,21 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
   return {
     path,
     reads: createReads(db),
-    writer: createSyncWriter(db, options.historyLimit ?? 10_000),
+    writer: createSyncWriter(
+      db,
+      options.historyLimit ?? 10_000,
+      createChangeFeed(db, {
+        retentionMs: options.eventsRetentionMs ?? DEFAULT_EVENTS_RETENTION_MS,
+        maxEvents: options.maxEvents ?? DEFAULT_MAX_EVENTS,
+      }),
+    ),
     syncState: createSyncStateStore(db),
     mirror: createKvMirror(db),
     metrics: createMetricsStore(db),
     reports: createReportReads(db),
     tables: createTableDump(db),
     audit: createAuditStore(db),
+    changes: createChangeReads(db),
     publishOpsCopy: (copyOptions) => publishOpsCopy(db, copyOptions),
     probeWal: createWalProbe(db, path, walSizeLimitBytes),
     close: () => {

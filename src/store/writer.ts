@@ -6,6 +6,7 @@
  * has nothing to diff and no reader to protect (tools refuse to answer until it is done), so it
  * writes each page straight into the tables instead of staging every key first.
  */
+import type { ChangeFeed, FeedBatch } from "./change-feed.js";
 import type { Db } from "./database.js";
 import { createDerivedWriter } from "./derived.js";
 import { truncateWalIfIdle } from "./wal-health.js";
@@ -40,8 +41,11 @@ export interface SyncWriter {
 
 const PAGE = 2000;
 
-/** Creates the write path over an open database. `historyLimit` bounds change_log and decode_errors. */
-export function createSyncWriter(db: Db, historyLimit: number): SyncWriter {
+/**
+ * Creates the write path over an open database. `historyLimit` bounds change_log and decode_errors;
+ * `feed` derives the semantic change events of watch batches and resyncs (change-feed.ts).
+ */
+export function createSyncWriter(db: Db, historyLimit: number, feed: ChangeFeed): SyncWriter {
   const derived = createDerivedWriter(db);
   const s = {
     state: db.prepare<[], { revision: number; initial_sync_done: number }>(
@@ -69,13 +73,15 @@ export function createSyncWriter(db: Db, historyLimit: number): SyncWriter {
     ),
   };
 
-  /** Applies one change; returns true if its value failed to decode. */
-  const applyOne = (change: KvChange, now: number, log: boolean): boolean => {
+  /** Applies one change; returns true if its value failed to decode. `events`: the batch's change events. */
+  const applyOne = (change: KvChange, now: number, log: boolean, events: FeedBatch | null = null): boolean => {
     const key = parseKey(change.key);
+    const seen = events?.before(key, change) ?? null;
     derived.remove(key);
     if (log) s.log.run(change.modRevision, now, change.type, change.key, key.kind);
     if (change.type === "delete") {
       s.deleteKv.run(change.key);
+      if (seen) events?.after(seen, null);
       return false;
     }
     let entry: DecodedEntry | undefined;
@@ -96,6 +102,7 @@ export function createSyncWriter(db: Db, historyLimit: number): SyncWriter {
       reason,
     );
     if (entry) derived.insert(entry, change.modRevision, change.lease);
+    if (seen && entry) events?.after(seen, entry);
     if (reason !== null) s.decodeError.run(change.key, change.modRevision, reason, now);
     return reason !== null;
   };
@@ -109,15 +116,17 @@ export function createSyncWriter(db: Db, historyLimit: number): SyncWriter {
     (changes: readonly KvChange[], revision: number, now: number): ApplyResult => {
       const stored = s.state.get()?.revision ?? 0;
       const result: ApplyResult = { applied: 0, skipped: 0, decodeErrors: 0 };
+      const events = feed.batch("watch", now);
       for (const change of changes) {
         // Exactly-once: a change at or below the stored revision is already in the mirror.
         if (change.modRevision <= stored) {
           result.skipped++;
           continue;
         }
-        if (applyOne(change, now, true)) result.decodeErrors++;
+        if (applyOne(change, now, true, events)) result.decodeErrors++;
         result.applied++;
       }
+      events.commit();
       s.advance.run(revision, now);
       prune();
       return result;
@@ -150,6 +159,7 @@ export function createSyncWriter(db: Db, historyLimit: number): SyncWriter {
     });
     const commit = db.transaction((revision: number, now: number): ResyncResult => {
       s.finishResync.run(revision, now);
+      feed.markStart(revision, now);
       prune();
       return result;
     });
@@ -184,12 +194,15 @@ export function createSyncWriter(db: Db, historyLimit: number): SyncWriter {
     });
     const commit = db.transaction((revision: number, now: number): ResyncResult => {
       const log = (s.state.get()?.initial_sync_done ?? 0) === 1;
+      // A resync after the first load reports what it found as change events, stamped with its revision.
+      const events = log ? feed.batch("resync", now, revision) : null;
       const result: ResyncResult = { puts: 0, deletes: 0, unchanged: 0, decodeErrors: 0 };
       for (const { key } of goneKeys.all()) {
         applyOne(
           { type: "delete", key, value: Buffer.alloc(0), modRevision: revision, createRevision: 0, version: 0, lease: "0" },
           now,
           log,
+          events,
         );
         result.deletes++;
       }
@@ -207,13 +220,15 @@ export function createSyncWriter(db: Db, historyLimit: number): SyncWriter {
             version: row.version,
             lease: row.lease,
           };
-          if (applyOne(change, now, log)) result.decodeErrors++;
+          if (applyOne(change, now, log, events)) result.decodeErrors++;
           result.puts++;
         }
         after = (rows.at(-1) as StagedRow).key;
       }
       result.unchanged = (stagedCount.get()?.n ?? 0) - result.puts;
+      events?.commit();
       s.finishResync.run(revision, now);
+      feed.markStart(revision, now);
       prune();
       return result;
     });
