@@ -96,6 +96,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     const store = createStore(options.demo ? ":memory:" : config.dbPath, {
       historyLimit: config.changeLogLimit,
       walSizeLimitBytes: config.wal.sizeLimitBytes,
+      eventsRetentionMs: config.events.retentionMs,
+      maxEvents: config.events.maxEvents,
     });
     closers.push(() => store.close());
     const walMonitor = store.probeWal && createWalMonitor({ probe: store.probeWal, limits: config.wal, logger });

@@ -10,6 +10,7 @@ import { describeTopics } from "./describe-topics.js";
 import { fetchOffsets } from "./fetch-offsets.js";
 import { listGroups } from "./list-groups.js";
 import { listTopics } from "./list-topics.js";
+import { recentChanges } from "./recent-changes.js";
 import type { AnyToolDefinition, ToolScope } from "./tool.js";
 
 export const ALL_TOOLS: readonly AnyToolDefinition[] = [
@@ -21,6 +22,7 @@ export const ALL_TOOLS: readonly AnyToolDefinition[] = [
   describeGroup,
   fetchOffsets,
   describeConfigs,
+  recentChanges,
 ];
 
 export const TOOL_NAMES: readonly string[] = ALL_TOOLS.map((t) => t.name);

@@ -15,10 +15,12 @@ import { notReady, ToolError } from "./errors.js";
 import { etcdUnreachable, freshnessOf, freshnessSchema } from "./freshness.js";
 
 /**
- * Tool sets a caller may be granted. "observe": the read-only tools. "mutate" is reserved for
- * Kafscale's phase-2 mutation tools: v1 defines no tool with it, and no auth mode grants it.
+ * Tool sets a caller may be granted. "observe": the read-only tools. "query": query_snapshot, which
+ * reads every table of the snapshot with SQL, so it is granted on its own (never implied by observe).
+ * "mutate" is reserved for Kafscale's phase-2 mutation tools: v1 defines no tool with it, and no auth
+ * mode grants it.
  */
-export type ToolScope = "observe" | "mutate";
+export type ToolScope = "observe" | "query" | "mutate";
 
 export const READ_ONLY_ANNOTATIONS = {
   readOnlyHint: true,
@@ -36,7 +38,12 @@ export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape
   output: O;
   /** False for tools that answer without the etcd snapshot (cluster_metrics). */
   needsSnapshot: boolean;
-  handler(ctx: ToolContext, args: z.infer<z.ZodObject<I>>): z.infer<z.ZodObject<O>>;
+  /**
+   * Work that cannot run on the service's thread (query_snapshot's sandbox process), awaited before
+   * the handler, which gets its result as `loaded`. Most tools have none.
+   */
+  load?(ctx: ToolContext, args: z.infer<z.ZodObject<I>>): Promise<unknown>;
+  handler(ctx: ToolContext, args: z.infer<z.ZodObject<I>>, loaded?: unknown): z.infer<z.ZodObject<O>>;
 }
 
 /** Erases the generic parameters, so definitions of different shapes fit in one list. */
@@ -88,18 +95,25 @@ export interface ToolRun {
 }
 
 /** Runs a definition's handler and shapes its answer (no server involved: unit tests call this). */
-export function runTool(
+export async function runTool(
   def: AnyToolDefinition,
   ctx: ToolContext,
   args: Record<string, unknown>,
   logger: Logger,
-): ToolRun {
-  // One read of the sync state per call: the revision checked, served and reported are the same.
-  const sync = ctx.store.syncState.get();
-  const revision = sync.revision;
+): Promise<ToolRun> {
+  // One read of the sync state per call: the revision checked, served and reported are the same
+  // (a tool with a `load` step reads it again once that is done, so freshness is not older than the data).
+  let sync = ctx.store.syncState.get();
+  let revision = sync.revision;
   try {
     if (def.needsSnapshot && !sync.initialSyncDone) throw notReady(sync.revision, etcdUnreachable(sync));
-    const data = def.handler(ctx, args as never);
+    let loaded: unknown;
+    if (def.load) {
+      loaded = await def.load(ctx, args as never);
+      sync = ctx.store.syncState.get();
+      revision = sync.revision;
+    }
+    const data = def.handler(ctx, args as never, loaded);
     const body = { ...data, freshness: freshnessOf(ctx, sync) };
     return {
       result: { content: [{ type: "text", text: JSON.stringify(body) }], structuredContent: body },
@@ -126,14 +140,14 @@ export function runTool(
  * Runs a tool for a caller and reports the call (audit, metrics) with its latency: the one path
  * shared by MCP registration and the REST routes.
  */
-export function runReported(
+export async function runReported(
   def: AnyToolDefinition,
   ctx: ToolContext,
   args: Record<string, unknown>,
   call: { context: CallContext; rpcId: string | number | null; logger: Logger; onToolCall?: (event: ToolCallEvent) => void },
-): ToolRun {
+): Promise<ToolRun> {
   const started = performance.now();
-  const run = runTool(def, ctx, args, call.logger);
+  const run = await runTool(def, ctx, args, call.logger);
   call.onToolCall?.({
     tool: def.name,
     args,
@@ -179,11 +193,13 @@ export function registerDefinedTool(
       annotations: { title: def.title, ...READ_ONLY_ANNOTATIONS },
     },
     async (args: Record<string, unknown>, extra: McpRequestExtra) =>
-      runReported(def, ctx, args, {
-        context: options.contextOf(extra),
-        rpcId: extra.requestId,
-        logger: options.logger,
-        onToolCall: options.onToolCall,
-      }).result,
+      (
+        await runReported(def, ctx, args, {
+          context: options.contextOf(extra),
+          rpcId: extra.requestId,
+          logger: options.logger,
+          onToolCall: options.onToolCall,
+        })
+      ).result,
   );
 }

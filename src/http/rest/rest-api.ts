@@ -16,6 +16,7 @@ import { fetchOffsets } from "../../tools/fetch-offsets.js";
 import { selectTools } from "../../tools/index.js";
 import { listGroups } from "../../tools/list-groups.js";
 import { listTopics } from "../../tools/list-topics.js";
+import { recentChanges } from "../../tools/recent-changes.js";
 import type { CallContext, Principal } from "../../tools/call-context.js";
 import { runReported, type AnyToolDefinition, type ToolCallEvent } from "../../tools/tool.js";
 import { principalOf } from "../auth/principal.js";
@@ -66,6 +67,12 @@ const ROUTES: { path: string; tool: AnyToolDefinition; args: ArgsOf; query: stri
     query: ["topics", "limit", "cursor"],
   },
   { path: "/configs", tool: describeConfigs, args: (r) => ({ topics: list(r.query.topics) }), query: ["topics"] },
+  {
+    path: "/changes",
+    tool: recentChanges,
+    args: (r) => ({ since: r.query.since, kinds: list(r.query.kinds), topic: r.query.topic, group: r.query.group, ...paging(r) }),
+    query: ["since", "kinds", "topic", "group", "limit", "cursor"],
+  },
 ];
 
 /** Drops undefined values, so optional arguments are really absent. */
@@ -79,7 +86,7 @@ export function createRestApi(options: RestApiOptions): Router {
   for (const route of ROUTES) {
     const def = route.tool;
     const schema = z.object(def.input).strict();
-    router.get(route.path, (req: Request, res: Response) => {
+    router.get(route.path, async (req: Request, res: Response) => {
       const principal = principalOf(req) as Principal;
       const fail = (status: number, error: string, reason: string, args?: unknown): void => {
         options.deny({ req, reason, status, principal, tool: def.name, args });
@@ -108,7 +115,7 @@ export function createRestApi(options: RestApiOptions): Router {
         remoteAddr: remoteAddrOf(req),
         sessionId: null,
       };
-      const run = runReported(def, options.ctx, parsed.data, {
+      const run = await runReported(def, options.ctx, parsed.data, {
         context,
         rpcId: null,
         logger: options.logger,
