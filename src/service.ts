@@ -2,8 +2,11 @@
  * Wires the service: store, etcd sync (or the demo data), metrics poller, tool context and the HTTP
  * app; and takes it all down again in reverse order. The CLI commands call this; nothing runs at import.
  */
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { assertKnownTools, type Config } from "./config.js";
 import { loadDemoCluster } from "./demo/demo-cluster.js";
 import { startDemoMetricsServer } from "./demo/metrics-server.js";
@@ -12,7 +15,7 @@ import { createServiceAudit } from "./audit/service-audit.js";
 import type { AuditTrail } from "./audit/audit-trail.js";
 import { assertProdFence, authModeOf, createAuth, type AuthSetup } from "./http/auth/auth-mode.js";
 import type { Logger } from "./log.js";
-import { createStore, type Store } from "./store/index.js";
+import { createQuerySandbox, createStore, type Store } from "./store/index.js";
 import { createEtcdSync, type EtcdSync } from "./sync/etcd/etcd-sync.js";
 import { rotatingConnector } from "./sync/etcd/member-connector.js";
 import { createMetricsPoller, metricsEnabled, metricsStaleAfterMs, type MetricsPoller } from "./sync/metrics/metrics-poller.js";
@@ -93,7 +96,15 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   if (withHttp) assertProdFence(config);
 
   try {
-    const store = createStore(options.demo ? ":memory:" : config.dbPath, {
+    // The demo keeps its snapshot in a temporary file (removed on close), so query_snapshot's sandbox
+    // process can open it too.
+    let dbPath = config.dbPath;
+    if (options.demo) {
+      const dir = mkdtempSync(join(tmpdir(), "kafscale-mcp-demo-"));
+      closers.push(() => rmSync(dir, { recursive: true, force: true }));
+      dbPath = join(dir, "demo.db");
+    }
+    const store = createStore(dbPath, {
       historyLimit: config.changeLogLimit,
       walSizeLimitBytes: config.wal.sizeLimitBytes,
       eventsRetentionMs: config.events.retentionMs,
@@ -155,12 +166,17 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       opsCopier.start();
     }
 
+    // query_snapshot's sandbox starts its process on the first query (only callers granted the query
+    // scope can make one); it needs the snapshot in a file it can open on its own.
+    const sandbox = dbPath === ":memory:" ? null : createQuerySandbox({ path: dbPath, timeoutMs: config.query.timeoutMs });
+    if (sandbox) closers.push(() => sandbox.close());
     const ctx: ToolContext = {
       store,
       staleAfterMs: config.staleAfterMs,
       metricsStaleAfterMs: metricsStaleAfterMs(config.metrics),
       metricsConfigured: poller !== null,
       now,
+      ...(sandbox ? { query: { sandbox, maxRows: config.query.maxRows } } : {}),
     };
 
     let url: string | null = null;
@@ -184,7 +200,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         storage: { wal: () => walMonitor?.status() ?? null, opsCopy: () => opsCopier?.status() ?? null },
         resourceMetadata: oidc && {
           issuer: oidc.issuer,
-          scopes: [...new Set([oidc.observeScope, ...oidc.requiredScopes])],
+          scopes: [...new Set([oidc.observeScope, oidc.queryScope, ...oidc.requiredScopes])],
           resourceUrl: config.auth.resourceUrl,
         },
       });

@@ -15,6 +15,7 @@ import { createReportReads, type ReportReads } from "./report-reads.js";
 import { createSyncStateStore, type SyncStateStore } from "./sync-state.js";
 import { createSyncWriter, type SyncWriter } from "./writer.js";
 import { createTableDump, type TableDump } from "./table-dump.js";
+import { describeSchema, type RelationSchema } from "./schema-docs.js";
 
 export type { SyncWriter, ResyncSession, ApplyResult, ResyncResult } from "./writer.js";
 export type { SyncState, SyncStateStore, LinkState, SyncPhase } from "./sync-state.js";
@@ -24,6 +25,9 @@ export type * from "./metrics-store.js";
 export type { ReportReads, ReportData, GroupLagRow, TopicSummaryRow } from "./report-reads.js";
 export type { AuditStore, AuditRow, AuditOutcome } from "./audit-store.js";
 export type { ChangeReads, ChangeEventRow, ChangeFilter, ChangePage, FeedWindow } from "./change-reads.js";
+export type { QuerySandbox, QueryResult, QueryLimits } from "./query-sandbox.js";
+export { createQuerySandbox, QueryError } from "./query-sandbox.js";
+export type { RelationSchema, ColumnSchema } from "./schema-docs.js";
 export type { OpsCopyOptions, OpsCopyResult, OpsCopyStatus } from "./ops-copy.js";
 export { OpsCopyAborted, removeStaleOpsCopyFiles } from "./ops-copy.js";
 export type { WalProbe, WalStatus, WalLimits, WalTransition, WalHealth } from "./wal-health.js";
@@ -56,6 +60,8 @@ export interface Store {
   readonly audit: AuditStore;
   /** Semantic change events (events table), newest first. */
   readonly changes: ChangeReads;
+  /** Every public table and view with its columns and one-line meanings (kafscale://schema). */
+  schema(): RelationSchema[];
   /**
    * Publishes a consistent copy of the snapshot for readers at `options.target` (SQLite online
    * backup in steps, rollback-journal mode, atomic rename; see ops-copy.ts).
@@ -76,6 +82,7 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
   const walSizeLimitBytes = options.walSizeLimitBytes ?? DEFAULT_WAL_SIZE_LIMIT_BYTES;
   const db = openDatabase(path, undefined, { walSizeLimitBytes });
   let closed = false;
+  let schema: RelationSchema[] | undefined;
   return {
     path,
     reads: createReads(db),
@@ -94,6 +101,8 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
     tables: createTableDump(db),
     audit: createAuditStore(db),
     changes: createChangeReads(db),
+    // The schema only changes with a migration, which runs before this: described once.
+    schema: () => (schema ??= describeSchema(db)),
     publishOpsCopy: (copyOptions) => publishOpsCopy(db, copyOptions),
     probeWal: createWalProbe(db, path, walSizeLimitBytes),
     close: () => {

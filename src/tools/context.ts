@@ -1,5 +1,5 @@
-/** What every tool handler gets: the store and the freshness settings. Nothing else. */
-import type { Store } from "../store/index.js";
+/** What every tool handler gets: the store, the freshness settings, and query_snapshot's sandbox. */
+import type { QuerySandbox, Store } from "../store/index.js";
 
 export interface ToolContext {
   store: Store;
@@ -10,4 +10,6 @@ export interface ToolContext {
   /** Whether any metrics URL is configured (no URL: cluster_metrics says so instead of "not yet"). */
   metricsConfigured: boolean;
   now: () => number;
+  /** query_snapshot's sandbox and row cap; absent when the snapshot is not a file (":memory:"). */
+  query?: { sandbox: QuerySandbox; maxRows: number };
 }

@@ -1,12 +1,15 @@
 /**
- * `createMcpServer`: a fresh MCP server with the selected tools registered. One per session (the
- * SDK binds a server to one transport); cheap, because tools only close over the shared store.
+ * `createMcpServer`: a fresh MCP server with the selected tools, the resources those tools allow and
+ * the prompts registered. One per session (the SDK binds a server to one transport); cheap, because
+ * tools only close over the shared store.
  */
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
 import type { Logger } from "../log.js";
 import type { ToolContext } from "./context.js";
 import type { CallContext } from "./call-context.js";
+import { registerPrompts } from "./prompts.js";
+import { registerResources } from "./resources.js";
 import { registerDefinedTool, type AnyToolDefinition, type McpRequestExtra, type ToolCallEvent } from "./tool.js";
 
 export const SERVER_NAME = "kafscale-mcp";
@@ -14,7 +17,8 @@ export const SERVER_VERSION = "0.1.0";
 
 const INSTRUCTIONS =
   "Read-only view of a Kafscale (Kafka-compatible) cluster, answered from a local snapshot of its etcd " +
-  "metadata and broker metrics. Every result has a `freshness` object; check `stale` before acting on it.";
+  "metadata and broker metrics. Every result has a `freshness` object; check `stale` before acting on it. " +
+  "Prompts guide common workflows (diagnose_consumer_lag, cluster_health_report, what_changed).";
 
 export interface McpServerOptions {
   ctx: ToolContext;
@@ -36,14 +40,15 @@ let sharedValidator: AjvJsonSchemaValidator | null = null;
 export function createMcpServer(options: McpServerOptions): McpServer {
   const server = new McpServer(
     { name: SERVER_NAME, version: SERVER_VERSION },
-    { capabilities: { tools: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: (sharedValidator ??= new AjvJsonSchemaValidator()) },
+    {
+      capabilities: { tools: {}, resources: {}, prompts: {} },
+      instructions: INSTRUCTIONS,
+      jsonSchemaValidator: (sharedValidator ??= new AjvJsonSchemaValidator()),
+    },
   );
-  for (const tool of options.tools) {
-    registerDefinedTool(server, tool, options.ctx, {
-      logger: options.logger,
-      onToolCall: options.onToolCall,
-      contextOf: options.contextOf,
-    });
-  }
+  const registration = { logger: options.logger, onToolCall: options.onToolCall, contextOf: options.contextOf };
+  for (const tool of options.tools) registerDefinedTool(server, tool, options.ctx, registration);
+  registerResources(server, { ...registration, ctx: options.ctx, tools: options.tools });
+  registerPrompts(server);
   return server;
 }

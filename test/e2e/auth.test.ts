@@ -109,7 +109,7 @@ describe("OIDC access tokens", () => {
   it("accepts a valid token through the SDK client and audits each tool call with who, what and the revision", async () => {
     const token = await idp.sign();
     const client = await connectClient(url, bearer(token));
-    expect((await client.listTools()).tools).toHaveLength(8);
+    expect((await client.listTools()).tools).toHaveLength(9);
     expect((await callTool<{ topics: unknown[] }>(client, "list_topics")).topics).toHaveLength(3);
     await callTool(client, "describe_group", { group_id: "billing" });
     await client.close();

@@ -38,7 +38,7 @@ describe("kafscale-mcp stdio", () => {
       }),
     );
     try {
-      expect((await client.listTools()).tools).toHaveLength(8);
+      expect((await client.listTools()).tools).toHaveLength(9);
       let groups: { groups: { group_id: string }[] } | null = null;
       for (let i = 0; i < 50 && groups === null; i++) {
         groups = await callTool<{ groups: { group_id: string }[] }>(client, "list_groups").catch(async () => {

@@ -160,7 +160,7 @@ describe("HTTP surface", () => {
     await init.text();
     const client = await connectClient(url);
     expect((await callTool<{ groups: unknown[] }>(client, "list_groups")).groups).toHaveLength(3);
-    expect((await client.listTools()).tools).toHaveLength(8);
+    expect((await client.listTools()).tools).toHaveLength(9);
     await client.close();
     expect((await fetch(`${url}/mcp`, { method: "GET" })).status).toBe(405);
   });

@@ -1,5 +1,5 @@
 /**
- * The eight v1 tools through the official SDK client over real HTTP, against a service fed by a real
+ * The eight v1 tools (and recent_changes) through the official SDK client over real HTTP, against a service fed by a real
  * etcd: every tool with and without its optional arguments, live changes, errors, and proof that
  * tool calls make no etcd requests.
  */
@@ -23,6 +23,8 @@ const V1_TOOLS = [
   "list_groups",
   "list_topics",
 ];
+/** Every tool a caller with the observe scope sees (query_snapshot needs its own scope). */
+const OBSERVE_TOOLS = [...V1_TOOLS, "recent_changes"].sort();
 
 describe("MCP tools over streamable HTTP", () => {
   const etcd = testEtcd();
@@ -41,9 +43,9 @@ describe("MCP tools over streamable HTTP", () => {
     etcd.client.close();
   });
 
-  it("lists exactly the eight read-only tools, each fully annotated, and no mutation tool", async () => {
+  it("lists exactly the read-only observe tools, each fully annotated, and no mutation tool", async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(V1_TOOLS);
+    expect(tools.map((t) => t.name).sort()).toEqual(OBSERVE_TOOLS);
     for (const tool of tools) {
       expect(tool.annotations).toMatchObject({
         readOnlyHint: true,
@@ -53,7 +55,8 @@ describe("MCP tools over streamable HTTP", () => {
       });
       expect(tool.outputSchema?.type).toBe("object");
       expect(tool.inputSchema.additionalProperties).toBe(false);
-      expect(tool.description?.length).toBeLessThan(100);
+      // Terse: at most three sentences that say what it answers and when to use it.
+      expect(tool.description?.length).toBeLessThanOrEqual(400);
       expect(tool.name).not.toMatch(/create|delete|alter|update|put|write|drain|flush/);
     }
   });
