@@ -31,7 +31,7 @@ export type ChangeSource = "watch" | "resync";
 
 /** What a key described before a change (null from `before`: this change cannot mean an event). */
 export type Seen = { revision: number } & (
-  | { kind: "snapshot"; state: SnapshotState }
+  | { kind: "snapshot"; state: SnapshotState; keyRevision: number }
   | { kind: "topic_config"; topic: string; state: TopicConfigState | null }
   | { kind: "group_metadata"; groupId: string; state: GroupState | null }
   | { kind: "first_offset"; groupId: string; topic: string }
@@ -78,6 +78,7 @@ export function createChangeFeed(db: Db, options: ChangeFeedOptions): ChangeFeed
       "SELECT topic, partition, leader FROM partitions",
     ),
     undecodable: db.prepare<[string], { one: number }>("SELECT 1 AS one FROM kv WHERE key = ? AND decode_error IS NOT NULL"),
+    keyRevision: db.prepare<[string], { mod_revision: number }>("SELECT mod_revision FROM kv WHERE key = ?"),
     config: db.prepare<
       [string],
       { replication_factor: number; retention_ms: number; retention_bytes: number; segment_bytes: number; config: string }
@@ -118,6 +119,13 @@ export function createChangeFeed(db: Db, options: ChangeFeedOptions): ChangeFeed
     ),
   };
   let lastPruneAt = -Infinity;
+  /**
+   * The snapshot state after the last snapshot change this feed saw, with the key's revision. Reading
+   * it back from the derived rows costs a scan of every partition (100k at size L); the cache is used
+   * only while the stored key still has that revision, so a rolled-back transaction, a full load or
+   * anything else that rewrote the key makes the next change read the rows again.
+   */
+  let lastSnapshot: { modRevision: number; state: SnapshotState } | null = null;
 
   const isUndecodable = (key: string): boolean => s.undecodable.get(key) !== undefined;
   const hasMetadata = (groupId: string): boolean => s.group.get(groupId) !== undefined;
@@ -186,10 +194,11 @@ export function createChangeFeed(db: Db, options: ChangeFeedOptions): ChangeFeed
             ? { revision, kind: "offset_removed", groupId: key.groupId }
             : null;
         case "snapshot": {
-          const state = snapshotState();
+          const stored = s.keyRevision.get(change.key)?.mod_revision;
+          const state = lastSnapshot !== null && stored === lastSnapshot.modRevision ? lastSnapshot.state : snapshotState();
           // No rows because the old value was undecodable: what it said is unknown, so no diff.
           if (state.cluster === null && isUndecodable(change.key)) return null;
-          return { revision, kind: "snapshot", state };
+          return { revision, kind: "snapshot", state, keyRevision: change.modRevision };
         }
         case "topic_config":
           return { revision, kind: "topic_config", topic: key.topic, state: configState(key.topic) };
@@ -218,9 +227,12 @@ export function createChangeFeed(db: Db, options: ChangeFeedOptions): ChangeFeed
 
     const after = (seen: Seen, entry: DecodedEntry | null): void => {
       switch (seen.kind) {
-        case "snapshot":
-          emit(seen.revision, diffSnapshot(seen.state, entry?.kind === "snapshot" ? snapshotStateOf(entry.value) : EMPTY_SNAPSHOT));
+        case "snapshot": {
+          const next = entry?.kind === "snapshot" ? snapshotStateOf(entry.value) : EMPTY_SNAPSHOT;
+          lastSnapshot = entry?.kind === "snapshot" ? { modRevision: seen.keyRevision, state: next } : null;
+          emit(seen.revision, diffSnapshot(seen.state, next));
           return;
+        }
         case "topic_config":
           emit(seen.revision, diffTopicConfig(seen.topic, seen.state, entry?.kind === "topic_config" ? entry.value : null));
           return;

@@ -200,6 +200,20 @@ describe("the feed in the write path", () => {
     expect(kinds(store)).toEqual([]);
   });
 
+  it("reports a snapshot change again when the transaction that first saw it was rolled back", () => {
+    const store = loaded();
+    const moved = put(keys.snapshot(), encodeSnapshot(snapshotFor({ ...realisticCluster, brokers: 4 })));
+    // A change the store cannot write (no lease value to bind) fails the whole batch after the snapshot.
+    const broken = { ...put(keys.nextOffset("orders", 0), Buffer.from("1")), lease: undefined as unknown as string };
+    expect(() => store.writer.applyChanges([moved, broken], revision)).toThrow();
+    expect(kinds(store)).toEqual([]);
+    store.writer.applyChanges([moved], moved.modRevision);
+    expect(kinds(store)).toEqual(["broker_joined:3"]);
+    // And the next change diffs against what was committed.
+    apply(store, put(keys.snapshot(), encodeSnapshot(snapshotFor({ ...realisticCluster, brokers: 5 }))));
+    expect(kinds(store)).toEqual(["broker_joined:3", "broker_joined:4"]);
+  });
+
   it("keeps at most the row cap and moves the window forward past what it pruned", () => {
     const store = loaded({ maxEvents: 3 });
     const start = store.changes.recent({ limit: 1 }).window;
