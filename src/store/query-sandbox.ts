@@ -91,6 +91,8 @@ interface Sandbox {
   stderr: string;
 }
 
+const shutDown = (): QueryError => new QueryError("unavailable", "the query sandbox is shut down");
+
 /** Creates the sandbox; no process runs until the first query. */
 export function createQuerySandbox(options: QuerySandboxOptions): QuerySandbox {
   const waiting: Job[] = [];
@@ -197,7 +199,8 @@ export function createQuerySandbox(options: QuerySandboxOptions): QuerySandbox {
     }
     running = true;
     execute(job)
-      .then(job.resolve, job.reject)
+      // A query cut short by close() says so, not how its process ended.
+      .then(job.resolve, (err: Error) => job.reject(closed ? shutDown() : err))
       .finally(() => {
         running = false;
         pump();
@@ -206,7 +209,7 @@ export function createQuerySandbox(options: QuerySandboxOptions): QuerySandbox {
 
   return {
     run: (sql, limits) => {
-      if (closed) return Promise.reject(new QueryError("unavailable", "the query sandbox is shut down"));
+      if (closed) return Promise.reject(shutDown());
       if (waiting.length >= MAX_WAITING) {
         return Promise.reject(new QueryError("busy", `${waiting.length} queries are already waiting; retry shortly`));
       }
@@ -218,7 +221,7 @@ export function createQuerySandbox(options: QuerySandboxOptions): QuerySandbox {
     close: () => {
       closed = true;
       if (idleTimer) clearTimeout(idleTimer);
-      for (const job of waiting.splice(0)) job.reject(new QueryError("unavailable", "the query sandbox is shut down"));
+      for (const job of waiting.splice(0)) job.reject(shutDown());
       if (current) stop(current);
     },
   };

@@ -4,9 +4,22 @@
  * `kafscale://groups/{group_id}`, which answer with exactly what describe_topics and describe_group
  * answer (freshness included). A template is offered only to callers who may call its tool, and a
  * read is run, audited and counted as a call of that tool; the schema only to callers of query_snapshot.
+ *
+ * Served by request handlers of their own rather than McpServer.registerResource, which builds URI
+ * templates and closures per resource for every session's server (~3.2 KB of heap per session,
+ * measured); the listings here are shared constants and a session costs one closure for reads.
  */
-import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { ErrorCode, McpError, type ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import {
+  ErrorCode,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  McpError,
+  ReadResourceRequestSchema,
+  type ListResourcesResult,
+  type ListResourceTemplatesResult,
+  type ReadResourceResult,
+} from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { RelationSchema } from "../store/index.js";
 import type { ToolContext } from "./context.js";
@@ -16,6 +29,8 @@ import { querySnapshot } from "./query-snapshot.js";
 import { runReported, type AnyToolDefinition, type McpRequestExtra, type RegisterOptions } from "./tool.js";
 
 export const SCHEMA_URI = "kafscale://schema";
+const TOPIC_PREFIX = "kafscale://topics/";
+const GROUP_PREFIX = "kafscale://groups/";
 
 /** JSON-RPC code the MCP specification gives "resource not found". */
 const RESOURCE_NOT_FOUND = -32002;
@@ -39,13 +54,52 @@ export function schemaText(relations: readonly RelationSchema[]): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** The URI template variable as one decoded string (a topic or group name). */
-function variable(value: string | string[] | undefined): string {
-  const text = Array.isArray(value) ? value.join(",") : (value ?? "");
+const SCHEMA_RESOURCE = {
+  uri: SCHEMA_URI,
+  name: "schema",
+  title: "Snapshot schema",
+  description: "Every table, view and column query_snapshot can read, with what it means",
+  mimeType: "text/markdown",
+};
+const TOPIC_TEMPLATE = {
+  uriTemplate: `${TOPIC_PREFIX}{name}`,
+  name: "topic",
+  title: "Topic",
+  description: "One topic and its partitions, as describe_topics answers",
+  mimeType: "application/json",
+};
+const GROUP_TEMPLATE = {
+  uriTemplate: `${GROUP_PREFIX}{group_id}`,
+  name: "group",
+  title: "Consumer group",
+  description: "One consumer group, as describe_group answers",
+  mimeType: "application/json",
+};
+
+/** The listings for each combination of permitted resources, made once. */
+const listings = new Map<string, { resources: ListResourcesResult; templates: ListResourceTemplatesResult }>();
+function listingFor(schema: boolean, topics: boolean, groups: boolean): { resources: ListResourcesResult; templates: ListResourceTemplatesResult } {
+  const key = `${+schema}${+topics}${+groups}`;
+  let listing = listings.get(key);
+  if (listing === undefined) {
+    listing = {
+      resources: { resources: schema ? [SCHEMA_RESOURCE] : [] },
+      templates: { resourceTemplates: [...(topics ? [TOPIC_TEMPLATE] : []), ...(groups ? [GROUP_TEMPLATE] : [])] },
+    };
+    listings.set(key, listing);
+  }
+  return listing;
+}
+
+const notFound = (uri: string): McpError => new McpError(RESOURCE_NOT_FOUND, `Resource not found: ${uri}`);
+
+/** The rest of a URI after `prefix`, decoded (a topic or group name), or null when it does not start with it. */
+function nameAfter(uri: string, prefix: string): string | null {
+  if (!uri.startsWith(prefix) || uri.length === prefix.length) return null;
   try {
-    return decodeURIComponent(text);
+    return decodeURIComponent(uri.slice(prefix.length));
   } catch {
-    return text;
+    throw new McpError(ErrorCode.InvalidParams, `Invalid resource URI ${uri}: not valid percent-encoding`);
   }
 }
 
@@ -55,66 +109,48 @@ export interface ResourceOptions extends RegisterOptions {
   tools: readonly AnyToolDefinition[];
 }
 
-/** Registers the resources the caller's tools allow. */
+/** Runs `def` for a resource read; its answer's JSON is the resource, an error or a miss is thrown. */
+async function readThroughTool(
+  options: ResourceOptions,
+  uri: string,
+  def: AnyToolDefinition,
+  args: Record<string, unknown>,
+  extra: McpRequestExtra,
+): Promise<ReadResourceResult> {
+  // Resource reads skip the SDK's tool-argument validation: the tool's own input schema applies.
+  const parsed = z.object(def.input).strict().safeParse(args);
+  if (!parsed.success) throw new McpError(ErrorCode.InvalidParams, `Invalid resource URI ${uri}: ${parsed.error.issues[0]?.message}`);
+  const run = await runReported(def, options.ctx, parsed.data, {
+    context: options.contextOf(extra),
+    rpcId: extra.requestId,
+    logger: options.logger,
+    onToolCall: options.onToolCall,
+  });
+  const text = (run.result.content[0] as { text?: string } | undefined)?.text ?? "";
+  if (run.result.isError) throw new McpError(run.status === 404 ? RESOURCE_NOT_FOUND : ErrorCode.InternalError, text);
+  // describe_topics answers an unknown name with Kafka's UNKNOWN_TOPIC_OR_PARTITION (3).
+  const topics = (run.result.structuredContent as { topics?: { error_code: number }[] }).topics;
+  if (def === describeTopics && topics?.[0]?.error_code === 3) throw notFound(uri);
+  return { contents: [{ uri, mimeType: "application/json", text }] };
+}
+
+/** Serves the resources the caller's tools allow on `server` (its capabilities must include resources). */
 export function registerResources(server: McpServer, options: ResourceOptions): void {
-  const { ctx, tools } = options;
-  const permitted = (def: AnyToolDefinition): boolean => tools.includes(def);
-
-  /** Runs `def` for a resource read; its answer's JSON is the resource, an error or a miss is thrown. */
-  const read = async (
-    uri: URL,
-    def: AnyToolDefinition,
-    args: Record<string, unknown>,
-    extra: McpRequestExtra,
-    missing: (body: Record<string, unknown>) => boolean,
-  ): Promise<ReadResourceResult> => {
-    // Resource reads skip the SDK's tool-argument validation: the tool's own input schema applies.
-    const parsed = z.object(def.input).strict().safeParse(args);
-    if (!parsed.success) throw new McpError(ErrorCode.InvalidParams, `Invalid resource URI ${uri.href}: ${parsed.error.issues[0]?.message}`);
-    const run = await runReported(def, ctx, parsed.data, {
-      context: options.contextOf(extra),
-      rpcId: extra.requestId,
-      logger: options.logger,
-      onToolCall: options.onToolCall,
-    });
-    const text = (run.result.content[0] as { text?: string } | undefined)?.text ?? "";
-    if (run.result.isError) throw new McpError(run.status === 404 ? RESOURCE_NOT_FOUND : -32603, text);
-    if (missing(run.result.structuredContent as Record<string, unknown>)) {
-      throw new McpError(RESOURCE_NOT_FOUND, `Resource not found: ${uri.href}`);
+  const schema = options.tools.includes(querySnapshot);
+  const topics = options.tools.includes(describeTopics);
+  const groups = options.tools.includes(describeGroup);
+  const listing = listingFor(schema, topics, groups);
+  server.server.setRequestHandler(ListResourcesRequestSchema, () => listing.resources);
+  server.server.setRequestHandler(ListResourceTemplatesRequestSchema, () => listing.templates);
+  server.server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
+    const { uri } = request.params;
+    if (uri === SCHEMA_URI && schema) {
+      return { contents: [{ uri, mimeType: "text/markdown", text: schemaText(options.ctx.store.schema()) }] };
     }
-    return { contents: [{ uri: uri.href, mimeType: "application/json", text }] };
-  };
-
-  if (permitted(querySnapshot)) {
-    server.registerResource(
-      "schema",
-      SCHEMA_URI,
-      {
-        title: "Snapshot schema",
-        description: "Every table, view and column query_snapshot can read, with what it means",
-        mimeType: "text/markdown",
-      },
-      (uri) => ({ contents: [{ uri: uri.href, mimeType: "text/markdown", text: schemaText(ctx.store.schema()) }] }),
-    );
-  }
-  if (permitted(describeTopics)) {
-    server.registerResource(
-      "topic",
-      new ResourceTemplate("kafscale://topics/{name}", { list: undefined }),
-      { title: "Topic", description: "One topic and its partitions, as describe_topics answers", mimeType: "application/json" },
-      (uri, vars, extra) =>
-        read(uri, describeTopics, { names: [variable(vars.name)] }, extra, (body) =>
-          // describe_topics answers an unknown name with Kafka's UNKNOWN_TOPIC_OR_PARTITION (3).
-          (body.topics as { error_code: number }[] | undefined)?.[0]?.error_code === 3,
-        ),
-    );
-  }
-  if (permitted(describeGroup)) {
-    server.registerResource(
-      "group",
-      new ResourceTemplate("kafscale://groups/{group_id}", { list: undefined }),
-      { title: "Consumer group", description: "One consumer group, as describe_group answers", mimeType: "application/json" },
-      (uri, vars, extra) => read(uri, describeGroup, { group_id: variable(vars.group_id) }, extra, () => false),
-    );
-  }
+    const topic = topics ? nameAfter(uri, TOPIC_PREFIX) : null;
+    if (topic !== null) return readThroughTool(options, uri, describeTopics, { names: [topic] }, extra);
+    const group = groups ? nameAfter(uri, GROUP_PREFIX) : null;
+    if (group !== null) return readThroughTool(options, uri, describeGroup, { group_id: group }, extra);
+    throw notFound(uri);
+  });
 }

@@ -161,6 +161,8 @@ describe("recent_changes, query_snapshot, prompts and resources (auth none, KAFS
     expect(text).toContain('"billing"');
     const changed = await mcp.getPrompt({ name: "what_changed", arguments: { since: "30m" } });
     expect((changed.messages[0]?.content as { text: string }).text).toContain('recent_changes {"since": "30m"}');
+    await expect(mcp.getPrompt({ name: "diagnose_consumer_lag", arguments: {} })).rejects.toThrow(/group_id is required/);
+    await expect(mcp.getPrompt({ name: "what_changed", arguments: { since: "x".repeat(65) } })).rejects.toThrow(/longer than 64/);
     const report = await mcp.getPrompt({ name: "cluster_health_report" });
     expect((report.messages[0]?.content as { text: string }).text).toMatch(/cluster_status[\s\S]*cluster_metrics[\s\S]*recent_changes/);
   });
@@ -186,6 +188,7 @@ describe("recent_changes, query_snapshot, prompts and resources (auth none, KAFS
     const group = await resourceJson("kafscale://groups/billing");
     expect(group).toMatchObject({ group_id: "billing", state: "stable", generation_id: 3 });
     await expect(mcp.readResource({ uri: "kafscale://topics/ghost" })).rejects.toThrow(/not found/);
+    await expect(mcp.readResource({ uri: "kafscale://nothing/here" })).rejects.toThrow(/Resource not found/);
     await expect(mcp.readResource({ uri: "kafscale://groups/ghost" })).rejects.toThrow(/consumer group "ghost" not found/);
     // A read is audited as the tool whose data it returns.
     expect(auditedRows(service).recent(1000).some((r) => r.tool === "describe_group" && r.arguments?.includes("ghost"))).toBe(true);

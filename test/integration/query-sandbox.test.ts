@@ -179,6 +179,21 @@ describe("query sandbox", () => {
     expect((await sandbox.run("SELECT count(*) AS n FROM topics", LIMITS)).rows).toEqual([[3]]);
   });
 
+  it("runs one query at a time, lets 8 wait, refuses more as busy, and refuses everything once closed", async () => {
+    const sandbox = createQuerySandbox({ path: deferredStore().path, timeoutMs: 600_000 });
+    const outcomes = Array.from({ length: 10 }, () =>
+      sandbox.run(RUNAWAY, LIMITS).then(
+        () => "answered",
+        (err: QueryError) => `${err.reason}: ${err.message}`,
+      ),
+    );
+    // The tenth finds the running one and eight waiting.
+    expect(await outcomes[9]).toBe("busy: 8 queries are already waiting; retry shortly");
+    sandbox.close();
+    expect(await Promise.all(outcomes.slice(0, 9))).toEqual(Array(9).fill("unavailable: the query sandbox is shut down"));
+    expect(await sandbox.run("SELECT 1", LIMITS).catch((err: QueryError) => err.reason)).toBe("unavailable");
+  });
+
   it("ends its process by itself when the service dies in the middle of a runaway query (SIGKILL)", async () => {
     const store = deferredStore();
     const owner = spawn(process.execPath, ["--import", "tsx", "test/support/sandbox-owner.ts", store.path], {
