@@ -15,10 +15,10 @@ import { parseArgs } from "node:util";
 import { openDatabase } from "../src/store/database.js";
 import { createChangeFeed, type ChangeFeed } from "../src/store/change-feed.js";
 import { createSyncWriter, type SyncWriter } from "../src/store/writer.js";
-import { encodeCommittedOffset, encodeConsumerGroup, encodeNextOffset, encodeSnapshot } from "../src/kafscale/encode.js";
+import { encodeCommittedOffset, encodeNextOffset, encodeSnapshot } from "../src/kafscale/encode.js";
 import { keys } from "../src/kafscale/keys.js";
 import type { KvChange } from "../src/kafscale/records.js";
-import { snapshotFor } from "../src/demo/cluster-spec.js";
+import { groupMetadataValue, snapshotFor } from "../src/demo/cluster-spec.js";
 import { generateCluster } from "./lib/generator.js";
 import { isSizeName, SHAPES } from "./lib/sizes.js";
 
@@ -87,24 +87,11 @@ const groupIds = [...new Set(targets.map((t) => t.group))];
 function groupBatches(count: number): KvChange[][] {
   return Array.from({ length: count }, (_, b) => {
     const groupId = groupIds[b % groupIds.length] as string;
-    const members = ["m1", "m2", "m3"].slice(0, 2 + (b % 2));
-    const value = encodeConsumerGroup({
-      groupId,
+    const value = groupMetadataValue({
+      id: groupId,
       state: "stable",
-      protocolType: "consumer",
-      protocol: "range",
-      leader: "m1",
-      generationId: 100 + b,
-      rebalanceTimeoutMs: 60_000,
-      members: members.map((memberId) => ({
-        memberId,
-        clientId: "",
-        clientHost: "",
-        heartbeatAt: "2026-11-24T09:00:00Z",
-        assignments: [],
-        subscriptions: [],
-        sessionTimeoutMs: 45_000,
-      })),
+      generation: 100 + b,
+      members: ["m1", "m2", "m3"].slice(0, 2 + (b % 2)).map((id) => ({ id, assignments: {} })),
     });
     return [put(keys.groupMetadata(groupId), value)];
   });

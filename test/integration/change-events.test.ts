@@ -9,9 +9,9 @@ import { silentLogger } from "../../src/log.js";
 import { createStore, type ChangeEventRow, type Store } from "../../src/store/index.js";
 import { createEtcdSync } from "../../src/sync/etcd/etcd-sync.js";
 import { snapshotFor } from "../../src/demo/cluster-spec.js";
-import { encodeConsumerGroup, encodeSnapshot, encodeTopicConfig } from "../../src/kafscale/encode.js";
+import { encodeSnapshot, encodeTopicConfig } from "../../src/kafscale/encode.js";
 import { keys } from "../../src/kafscale/keys.js";
-import { changeScript, leaseTaken, scriptCluster, type ExpectedEvent } from "../support/change-script.js";
+import { billing, changeScript, leaseTaken, scriptCluster, type ExpectedEvent } from "../support/change-script.js";
 import { testEtcd, writeCluster } from "../support/fixtures.js";
 import { useCleanups } from "../support/harness.js";
 
@@ -104,29 +104,7 @@ describe("change events", () => {
       .exec();
     const withRefunds = { ...scriptCluster, brokers: 4, topics: [...scriptCluster.topics, { name: "refunds", partitions: 1 }] };
     await keyspace.put(keys.snapshot()).value(encodeSnapshot(snapshotFor(withRefunds))).exec();
-    await keyspace
-      .put(keys.groupMetadata("billing"))
-      .value(
-        encodeConsumerGroup({
-          groupId: "billing",
-          state: "stable",
-          protocolType: "consumer",
-          protocol: "range",
-          leader: "m1",
-          generationId: 4,
-          rebalanceTimeoutMs: 60_000,
-          members: ["m1", "m2", "m3"].map((memberId) => ({
-            memberId,
-            clientId: "",
-            clientHost: "",
-            heartbeatAt: "2026-11-24T10:00:00Z",
-            assignments: [],
-            subscriptions: ["orders"],
-            sessionTimeoutMs: 45_000,
-          })),
-        }),
-      )
-      .exec();
+    await keyspace.put(keys.groupMetadata("billing")).value(billing("stable", 4, ["m1", "m2", "m3"])).exec();
     const last = await keyspace.delete().key(keys.groupMetadata("rebalancing")).exec();
     await client.kv.compact({ revision: last.header.revision, physical: true });
 

@@ -3,10 +3,17 @@
  * semantic change events each step must produce (exactly these, in this order, once each).
  */
 import type { Namespace } from "etcd3";
-import { snapshotFor, type ClusterSpec, type GroupSpec, type TopicSpec } from "../../src/demo/cluster-spec.js";
-import { encodeConsumerGroup, encodeLease, encodePartitionState, encodeSnapshot, encodeTopicConfig } from "../../src/kafscale/encode.js";
+import {
+  groupMetadataValue,
+  partitionStateValue,
+  snapshotFor,
+  type ClusterSpec,
+  type GroupSpec,
+  type TopicSpec,
+} from "../../src/demo/cluster-spec.js";
+import { encodeLease, encodeSnapshot, encodeTopicConfig } from "../../src/kafscale/encode.js";
 import { keys } from "../../src/kafscale/keys.js";
-import type { ClusterSnapshot, ConsumerGroupRecord } from "../../src/kafscale/records.js";
+import type { ClusterSnapshot } from "../../src/kafscale/records.js";
 import { realisticCluster } from "./fixtures.js";
 
 /** The realistic cluster, with broker 2 holding the produce lease of orders/2 (so it can leave with it). */
@@ -52,26 +59,9 @@ const paymentsConfig = (retentionMs: number): Buffer =>
     config: {},
   });
 
-function billing(state: NonNullable<GroupSpec["state"]>, generation: number, members: string[]): Buffer {
-  const record: ConsumerGroupRecord = {
-    groupId: "billing",
-    state,
-    protocolType: "consumer",
-    protocol: "range",
-    leader: members[0] ?? "",
-    generationId: generation,
-    rebalanceTimeoutMs: 60_000,
-    members: members.map((memberId) => ({
-      memberId,
-      clientId: "",
-      clientHost: "",
-      heartbeatAt: "2026-11-24T09:00:00Z",
-      assignments: [],
-      subscriptions: ["orders"],
-      sessionTimeoutMs: 45_000,
-    })),
-  };
-  return encodeConsumerGroup(record);
+/** billing's metadata as its coordinator writes it: `members` subscribed to orders. */
+export function billing(state: NonNullable<GroupSpec["state"]>, generation: number, members: string[]): Buffer {
+  return groupMetadataValue({ id: "billing", state, generation, members: members.map((id) => ({ id, assignments: { orders: [] } })) });
 }
 
 /** Create a topic, add partitions, edit its config, rebalance a group twice, empty it, delete the topic, a broker leaving. */
@@ -87,23 +77,7 @@ export const changeScript: ScriptStep[] = [
   {
     name: "add partitions to payments (partition states, then the snapshot)",
     run: async (ks) => {
-      for (const partition of [2, 3]) {
-        await put(
-          ks,
-          keys.partitionState("payments", partition),
-          encodePartitionState({
-            topic: "payments",
-            partition,
-            leaderBroker: "0",
-            leaderEpoch: 0,
-            logStartOffset: 0,
-            logEndOffset: 0,
-            highWatermark: 0,
-            activeSegment: "",
-            segments: [],
-          }),
-        );
-      }
+      for (const partition of [2, 3]) await put(ks, keys.partitionState("payments", partition), partitionStateValue("payments", partition, 0));
       return put(ks, keys.snapshot(), encodeSnapshot(snapshotWith([...scriptCluster.topics, payments(4)])));
     },
     expected: [
