@@ -73,6 +73,11 @@ describe("recent_changes, query_snapshot, prompts and resources (auth none, KAFS
     expect(all.complete).toBe(false);
     expect(all.freshness.revision).toBeGreaterThanOrEqual(created);
 
+    // The same window as an RFC 3339 time.
+    const byTime = await callTool<any>(mcp, "recent_changes", { since: new Date(Date.now() - 15 * 60_000).toISOString() });
+    expect(byTime.changes).toEqual(all.changes);
+    expect(byTime.complete).toBe(false);
+
     const byRevision = await callTool<any>(mcp, "recent_changes", { since: String(created) });
     expect(byRevision.changes.map((c: any) => c.kind)).toEqual(["partitions_added"]);
     expect(byRevision).toMatchObject({ complete: true });
@@ -239,6 +244,12 @@ describe("the query scope, with real signed tokens", () => {
       body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
     });
     expect(res.status).toBe(403);
+
+    // /api/v1/changes takes the same tokens: none is refused, the observe scope is enough.
+    expect((await fetch(`${service.url}/api/v1/changes`)).status).toBe(401);
+    const rest = await fetch(`${service.url}/api/v1/changes?since=15m`, { headers: { authorization: `Bearer ${token}` } });
+    expect(rest.status).toBe(200);
+    expect(await rest.json()).toMatchObject({ changes: expect.any(Array), complete: expect.any(Boolean) });
     const metadata = (await (await fetch(`${service.url}/.well-known/oauth-protected-resource/mcp`)).json()) as any;
     expect(metadata.scopes_supported).toContain("kafscale:query");
   });

@@ -11,6 +11,7 @@ import { createEtcdSync } from "../../src/sync/etcd/etcd-sync.js";
 import { snapshotFor } from "../../src/demo/cluster-spec.js";
 import { encodeSnapshot, encodeTopicConfig } from "../../src/kafscale/encode.js";
 import { keys } from "../../src/kafscale/keys.js";
+import { CHANGE_KINDS } from "../../src/kafscale/change-events.js";
 import { billing, changeScript, leaseTaken, scriptCluster, type ExpectedEvent } from "../support/change-script.js";
 import { testEtcd, writeCluster } from "../support/fixtures.js";
 import { useCleanups } from "../support/harness.js";
@@ -66,6 +67,9 @@ describe("change events", () => {
     const revisions = events.map((e) => e.revision);
     expect([...revisions].sort((a, b) => a - b)).toEqual(revisions);
     expect(events.every((e) => e.summary.length > 0)).toBe(true);
+    // Every kind the feed knows is derived from a real watch here, or by the resync test below.
+    const seen = new Set([...events.map((e) => e.kind), "broker_joined", "group_deleted"]);
+    expect([...seen].sort()).toEqual([...CHANGE_KINDS].sort());
 
     await sync.stop();
     store.close();

@@ -64,7 +64,11 @@ export function billing(state: NonNullable<GroupSpec["state"]>, generation: numb
   return groupMetadataValue({ id: "billing", state, generation, members: members.map((id) => ({ id, assignments: { orders: [] } })) });
 }
 
-/** Create a topic, add partitions, edit its config, rebalance a group twice, empty it, delete the topic, a broker leaving. */
+/**
+ * Create a topic, add partitions, edit its config, rebalance a group twice, empty it, delete the topic,
+ * a broker leaving; then a new group forming and the controller moving (every kind the watch derives
+ * appears at least once; broker_joined and group_deleted come from the resync test).
+ */
 export const changeScript: ScriptStep[] = [
   {
     name: "create topic payments (config key, then the snapshot)",
@@ -163,6 +167,21 @@ export const changeScript: ScriptStep[] = [
         details: { source: "snapshot", moved: 1, moves: [{ partition: 2, from: 2, to: 0 }] },
       },
     ],
+  },
+  {
+    name: "a new group forms (its first metadata key, no offsets yet)",
+    run: (ks) =>
+      put(
+        ks,
+        keys.groupMetadata("fraud-check"),
+        groupMetadataValue({ id: "fraud-check", state: "stable", generation: 1, members: [{ id: "f1", assignments: { orders: [0, 1] } }] }),
+      ),
+    expected: [{ kind: "group_created", group_id: "fraud-check", details: { state: "stable", generation: 1, members: ["f1"] } }],
+  },
+  {
+    name: "the controller moves to broker 1",
+    run: (ks) => put(ks, keys.snapshot(), encodeSnapshot({ ...snapshotWith(scriptCluster.topics, 2), controllerId: 1 })),
+    expected: [{ kind: "cluster_changed", details: { changes: [{ key: "controller_id", from: 0, to: 1 }] } }],
   },
 ];
 
