@@ -6,8 +6,15 @@
 #   docker run --rm -p 8090:8090 kafscale-mcp:0.1.0 demo      # bundled demo data, no etcd needed
 #
 # Every stage uses the same Node image so better-sqlite3's native addon is built for the Node ABI and
-# glibc it runs on.
-ARG NODE_IMAGE=node:20-bookworm-slim
+# glibc it runs on. The Node major here is the one CI tests besides the oldest supported one
+# (.ci/run's NODE_MAJORS; test/unit/shipping.test.ts holds the two together). This image is not built
+# by CI (no Docker engine there); the tests check what it depends on instead: the Node major, the
+# entry point (package.json's bin) and the build and install commands.
+# Node 22 LTS, not 24: on Node 24 (24.21.0 measured) better-sqlite3 12.11.1 aborts the process
+# (SIGABRT, "Assertion failed: (env) != nullptr" in node::RemoveEnvironmentCleanupHook from
+# Statement::~Statement when a statement is garbage collected); `kafscale-mcp demo` died at start and
+# 5 tests failed when CI ran the suite on Node 24. better-sqlite3 13 (engines: Node >= 22) is the way to 24.
+ARG NODE_IMAGE=node:22-bookworm-slim
 
 # Toolchain for native addons (better-sqlite3 compiles from source when no prebuilt binary fits).
 FROM ${NODE_IMAGE} AS toolchain
@@ -19,18 +26,21 @@ ENV npm_config_update_notifier=false \
     npm_config_fund=false \
     npm_config_audit=false
 
-# Build: all dependencies, then tsc -p tsconfig.build.json -> dist/.
+# Build: all dependencies, then tsc -p tsconfig.build.json -> dist/. --ignore-scripts: the package's
+# own prepare step (the same build) would run before src/ is copied, and tsc needs no native addon.
 FROM toolchain AS build
 COPY package.json package-lock.json ./
-RUN npm ci
+RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-# Production dependencies only (native addons compiled here, with the toolchain).
+# Production dependencies only; better-sqlite3's native addon is compiled here, with the toolchain
+# (--ignore-scripts keeps the package's prepare step, which needs the dev dependencies, from running).
 FROM toolchain AS deps
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev \
+RUN npm ci --omit=dev --ignore-scripts \
+ && npm rebuild better-sqlite3 \
  && npm cache clean --force
 
 # Runtime: no compiler, no dev dependencies, no sources; everything owned by root and read-only to

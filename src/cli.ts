@@ -1,16 +1,17 @@
 #!/usr/bin/env node
 /**
  * kafscale-mcp command line: `serve` (default), `demo`, `stdio`, `snapshot --out FILE`, `verify`,
- * `report`.
+ * `report`; `--version` prints the package version.
  * Each command lives in src/cli/<command>.ts and returns its exit code.
  */
+import { packageVersion } from "./cli/package-info.js";
 import { ConfigError } from "./config.js";
 
 type Command = (args: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { describe: string; load: () => Promise<Command> }> = {
   serve: { describe: "run the service (etcd watcher, metrics poller, MCP over HTTP)", load: async () => (await import("./cli/serve.js")).serve },
-  demo: { describe: "run the service on bundled demo data (no etcd, no broker needed)", load: async () => (await import("./cli/demo.js")).demo },
+  demo: { describe: "run the service on bundled demo data (no etcd, no broker needed); --db FILE, --seed-etcd", load: async () => (await import("./cli/demo.js")).demo },
   stdio: { describe: "serve the same tools over MCP stdio (for desktop clients)", load: async () => (await import("./cli/stdio.js")).stdio },
   snapshot: { describe: "sync once into a SQLite file and exit: snapshot --out FILE", load: async () => (await import("./cli/snapshot.js")).snapshot },
   report: { describe: "a human-readable cluster report (topics, groups, lag, S3 health) from the snapshot", load: async () => (await import("./cli/report.js")).report },
@@ -19,13 +20,17 @@ const COMMANDS: Record<string, { describe: string; load: () => Promise<Command> 
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(9)} ${c.describe}`);
-  return `usage: kafscale-mcp <command> [options]\n\ncommands:\n${lines.join("\n")}\n\nConfiguration is read from KAFSCALE_MCP_* environment variables (see README.md).`;
+  return `usage: kafscale-mcp <command> [options]   (kafscale-mcp --version)\n\ncommands:\n${lines.join("\n")}\n\nConfiguration is read from KAFSCALE_MCP_* environment variables (see README.md).`;
 }
 
 async function main(argv: string[]): Promise<number> {
   const [name = "serve", ...args] = argv;
   if (name === "-h" || name === "--help" || name === "help") {
     console.log(usage());
+    return 0;
+  }
+  if (name === "-v" || name === "--version" || name === "version") {
+    console.log(packageVersion());
     return 0;
   }
   const command = COMMANDS[name];

@@ -63,6 +63,20 @@ const nonNegativeInt = (fallback: number) =>
       return z.NEVER;
     });
 
+const MIN_RESULT_BYTES = 4096;
+
+/** A result budget in bytes: at least 4 KiB, room for an error text, the freshness block and one item. */
+const resultBytes = (fallback: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .transform((text, ctx) => {
+      const value = Number(text.trim());
+      if (Number.isInteger(value) && value >= MIN_RESULT_BYTES) return value;
+      ctx.addIssue({ code: "custom", message: `expected an integer of at least ${MIN_RESULT_BYTES} (bytes), got "${text}"` });
+      return z.NEVER;
+    });
+
 function isHttpUrl(text: string): boolean {
   try {
     const url = new URL(text);
@@ -214,6 +228,8 @@ const envSchema = z.object({
   KAFSCALE_MCP_MAX_BODY_BYTES: positiveInt(1_048_576),
   KAFSCALE_MCP_MAX_SESSIONS: positiveInt(1000),
   KAFSCALE_MCP_MAX_SESSIONS_PER_PRINCIPAL: positiveInt(200),
+  KAFSCALE_MCP_MAX_RESULT_BYTES: resultBytes(60_000),
+  KAFSCALE_MCP_REST_MAX_RESULT_BYTES: resultBytes(8_000_000),
   KAFSCALE_MCP_SHUTDOWN_GRACE: duration("5s"),
   KAFSCALE_MCP_ALLOW_STATIC_TOKEN_IN_PROD: bool(false),
   KAFSCALE_MCP_OIDC_ISSUER: optionalUrl,
@@ -234,6 +250,12 @@ const envSchema = z.object({
   KAFSCALE_MCP_RATE_BURST: positiveInt(60),
   KAFSCALE_MCP_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });
+
+/**
+ * Every environment variable the service reads, straight from the schema above (the Helm chart's
+ * tests check that each one can be set from values).
+ */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
 
 export interface EtcdConfig {
   endpoints: string[];
@@ -355,6 +377,14 @@ export interface QueryConfig {
   maxRows: number;
 }
 
+/** Byte budgets of one tool result (src/tools/budget.ts). */
+export interface ResultBudgetConfig {
+  /** MCP: the whole CallToolResult, text copy and structuredContent together (KAFSCALE_MCP_MAX_RESULT_BYTES). */
+  mcpMaxBytes: number;
+  /** REST /api/v1: the one JSON body (KAFSCALE_MCP_REST_MAX_RESULT_BYTES); dashboards get larger pages. */
+  restMaxBytes: number;
+}
+
 export interface RateLimitConfig {
   /** Tool calls per minute per principal; 0 disables the limit. */
   perMinute: number;
@@ -366,6 +396,7 @@ export interface Config {
   auth: AuthConfig;
   audit: AuditConfig;
   rateLimit: RateLimitConfig;
+  results: ResultBudgetConfig;
   /** Tool allow-list; empty means every tool the caller's scopes allow. */
   enabledTools: string[];
   etcd: EtcdConfig;
@@ -471,6 +502,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retentionMs: e.KAFSCALE_MCP_AUDIT_RETENTION,
     },
     rateLimit: { perMinute: e.KAFSCALE_MCP_RATE_LIMIT, burst: e.KAFSCALE_MCP_RATE_BURST },
+    results: { mcpMaxBytes: e.KAFSCALE_MCP_MAX_RESULT_BYTES, restMaxBytes: e.KAFSCALE_MCP_REST_MAX_RESULT_BYTES },
     enabledTools: e.KAFSCALE_MCP_ENABLED_TOOLS,
     etcd: {
       endpoints: e.KAFSCALE_MCP_ETCD_ENDPOINTS,

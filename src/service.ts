@@ -29,6 +29,8 @@ export interface ServiceOptions {
   logger: Logger;
   /** Serve the bundled demo cluster instead of etcd (no etcd, no broker needed). */
   demo?: boolean;
+  /** Demo only: keep the demo snapshot in this SQLite file (default: in memory; never KAFSCALE_MCP_DB_PATH). */
+  demoDbPath?: string;
   /** Listen for HTTP (serve, demo); false for stdio. */
   http?: boolean;
   /**
@@ -96,10 +98,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   if (withHttp) assertProdFence(config);
 
   try {
-    // The demo keeps its snapshot in a temporary file (removed on close), so query_snapshot's sandbox
-    // process can open it too.
+    // The demo keeps its snapshot in --db's file, or else in a temporary file (removed on close): not in
+    // memory, so query_snapshot's sandbox process can open it too.
     let dbPath = config.dbPath;
-    if (options.demo) {
+    if (options.demo && options.demoDbPath !== undefined) {
+      dbPath = options.demoDbPath;
+    } else if (options.demo) {
       const dir = mkdtempSync(join(tmpdir(), "kafscale-mcp-demo-"));
       closers.push(() => rmSync(dir, { recursive: true, force: true }));
       dbPath = join(dir, "demo.db");
@@ -175,6 +179,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       staleAfterMs: config.staleAfterMs,
       metricsStaleAfterMs: metricsStaleAfterMs(config.metrics),
       metricsConfigured: poller !== null,
+      results: config.results,
       now,
       ...(sandbox ? { query: { sandbox, maxRows: config.query.maxRows } } : {}),
     };

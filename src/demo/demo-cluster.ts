@@ -55,8 +55,19 @@ export const demoCluster: ClusterSpec = {
   ],
 };
 
-/** Loads the demo cluster into the store as one sync at revision = number of keys, labelled "demo". */
+/**
+ * Loads the demo cluster into the store as one sync at revision = number of keys, labelled "demo".
+ * A store that already holds a snapshot of a live cluster is refused, never overwritten (`demo --db`
+ * pointed at the service's own file by mistake); an earlier demo snapshot is replaced.
+ */
 export function loadDemoCluster(store: Store, spec: ClusterSpec = demoCluster): number {
+  const existing = store.syncState.get();
+  if (existing.revision > 0 && existing.source !== "demo") {
+    throw new Error(
+      `${store.path} holds a snapshot of a live cluster (source ${existing.source}, revision ${existing.revision}); ` +
+        "the demo will not overwrite it. Choose another file for the demo snapshot.",
+    );
+  }
   const kvs = buildClusterKvs(spec);
   const changes: KvChange[] = kvs.map((kv, i) => ({
     type: "put",

@@ -38,11 +38,20 @@ export interface PartitionDetail {
   error_code: number;
 }
 
+/** A topic as describe_topics shows it: a compact summary, and its partitions when asked for. */
 export interface TopicDetail {
   name: string;
   error_code: number;
-  partitions: PartitionDetail[];
+  partition_count: number;
+  /** Partitions led by each broker of the snapshot, by node id. */
+  leaders: Record<string, number>;
+  /** Partitions with no leader (-1) or a leader that is not a broker of the snapshot. */
+  offline_partitions: number;
+  partitions?: PartitionDetail[];
 }
+
+/** Where a describe_topics page resumes: after `partition` of `topic`, or after the whole topic (null). */
+export type TopicPosition = [topic: string, partition: number | null];
 
 export interface GroupSummary {
   group_id: string;
@@ -88,6 +97,18 @@ export interface OffsetRow {
   lag: number | null;
 }
 
+/** Committed offsets and lag of a group on one topic (every partition, not one page). */
+export interface TopicLag {
+  topic: string;
+  partitions: number;
+  /** Partitions with a committed offset. */
+  committed: number;
+  total_lag: number;
+  /** Largest lag of a committed partition, and where; null when nothing is committed. */
+  max_lag: number | null;
+  max_lag_partition: number | null;
+}
+
 export interface TopicConfigView {
   name: string;
   exists: boolean;
@@ -107,10 +128,21 @@ export interface Page<T, K> {
 }
 
 export interface Reads {
+  /** Runs `read` in one read transaction: several reads see one revision. */
+  consistent<T>(read: () => T): T;
   clusterOverview(): ClusterOverview;
   listTopics(after: string | null, limit: number): Page<TopicSummary, string>;
-  /** Topics by name in the given order of `names` (sorted, deduplicated); unknown names get error_code 3. */
-  describeTopics(names: string[] | null, after: string | null, limit: number): Page<TopicDetail, string>;
+  /**
+   * Topic summaries by name (`names` sorted and deduplicated; unknown names get error_code 3), with
+   * their partitions when `partitionRows` > 0: then a page holds at most that many partitions and
+   * may end inside a topic.
+   */
+  describeTopics(
+    names: string[] | null,
+    after: TopicPosition | null,
+    limit: number,
+    partitionRows: number,
+  ): Page<TopicDetail, TopicPosition>;
   listGroups(after: string | null, limit: number): Page<GroupSummary, string>;
   describeGroup(groupId: string): GroupDetail | null;
   groupExists(groupId: string): boolean;
@@ -119,8 +151,23 @@ export interface Reads {
     topics: string[] | null,
     after: [string, number] | null,
     limit: number,
+    /** Partitions to leave out (the ones an answer already holds). */
+    exclude?: readonly { topic: string; partition: number }[],
   ): Page<OffsetRow, [string, number]>;
-  describeConfigs(topics: string[] | null): { configs: TopicConfigView[]; unknown: string[] };
+  /** The group's lag per topic over every partition of `topics` (null: the group's topics), most lag first. */
+  groupLag(groupId: string, topics: string[] | null): TopicLag[];
+  /** How many partitions the selected topics have (from the topic rows: cheap). */
+  groupPartitionCount(groupId: string, topics: string[] | null): number;
+  /** Every partition of the selected topics with the group's offsets, by topic and partition. */
+  groupOffsets(groupId: string, topics: string[] | null): OffsetRow[];
+  /** The `limit` partitions of the group with the most lag (lag > 0), most first; ties by topic, partition. */
+  mostLagging(groupId: string, topics: string[] | null, limit: number): OffsetRow[];
+  /** Configs by topic name, paged after `after` (default: every topic); `unknown`: named topics that do not exist. */
+  describeConfigs(
+    topics: string[] | null,
+    after?: string | null,
+    limit?: number,
+  ): { configs: TopicConfigView[]; unknown: string[]; next: string | null };
   /** Which of `names` are topics in the snapshot. */
   knownTopics(names: string[]): string[];
 }
@@ -136,16 +183,22 @@ interface PartitionRow {
   error_code: number;
 }
 
-interface ConfigRow {
-  topic: string;
-  partitions: number;
-  replication_factor: number;
-  retention_ms: number;
-  retention_bytes: number;
-  segment_bytes: number;
-  created_at: string;
-  config: string;
+/** A topic joined with its config key; the config columns are null when it has none. */
+interface ConfigJoinRow {
+  name: string;
+  partition_count: number | null;
+  has_config: number;
+  partitions: number | null;
+  replication_factor: number | null;
+  retention_ms: number | null;
+  retention_bytes: number | null;
+  segment_bytes: number | null;
+  created_at: string | null;
+  config: string | null;
 }
+
+const CONFIG_COLUMNS = `c.topic IS NOT NULL AS has_config, c.partitions, c.replication_factor, c.retention_ms,
+  c.retention_bytes, c.segment_bytes, c.created_at, c.config`;
 
 const UNKNOWN_TOPIC_OR_PARTITION = 3;
 
@@ -158,6 +211,58 @@ function pageOf<T, K>(rows: T[], limit: number, keyOf: (row: T) => K): Page<T, K
 function sortedUnique(names: string[]): string[] {
   return [...new Set(names)].sort();
 }
+
+/**
+ * The topics a fetch_offsets call covers: `@topics` (a JSON array of names), or when it is NULL the
+ * topics the group has offsets for or is assigned.
+ */
+const SELECTED_TOPICS = `
+  WITH selected(topic) AS (
+    SELECT value FROM json_each(@topics) WHERE @topics IS NOT NULL
+    UNION
+    SELECT topic FROM committed_offsets WHERE @topics IS NULL AND group_id = @group
+    UNION
+    SELECT topic FROM member_assignments WHERE @topics IS NULL AND group_id = @group
+  )`;
+
+/**
+ * Every partition of the selected topics, with the group's commit, the end offset and the lag
+ * (max(0, end - committed), null when nothing is committed: kafscale-contract.md §10). CROSS JOIN
+ * pins the join order: walk the few selected topics, then their partitions by primary key. Left to
+ * itself the planner scanned every partition of the cluster and probed the topic list for each.
+ * `@fromTopic` skips the topics a keyset page has already passed.
+ */
+const GROUP_PARTITIONS = `${SELECTED_TOPICS}, group_partitions AS (
+    SELECT p.topic, p.partition, co.committed_offset, co.metadata, co.committed_at,
+           COALESCE(eo.next_offset, 0) AS end_offset,
+           CASE WHEN co.committed_offset IS NULL THEN NULL
+                ELSE MAX(0, COALESCE(eo.next_offset, 0) - co.committed_offset) END AS lag
+    FROM selected CROSS JOIN partitions p ON p.topic = selected.topic
+    LEFT JOIN committed_offsets co ON co.group_id = @group AND co.topic = p.topic AND co.partition = p.partition
+    LEFT JOIN end_offsets eo ON eo.topic = p.topic AND eo.partition = p.partition
+    WHERE selected.topic >= @fromTopic
+  )`;
+
+interface GroupPartitionRow {
+  topic: string;
+  partition: number;
+  committed_offset: number | null;
+  metadata: string | null;
+  committed_at: string | null;
+  end_offset: number;
+  lag: number | null;
+}
+
+const toOffsetRow = (r: GroupPartitionRow): OffsetRow => ({
+  topic: r.topic,
+  partition: r.partition,
+  offset: r.committed_offset ?? -1,
+  metadata: r.metadata ?? "",
+  committed: r.committed_offset !== null,
+  committed_at: r.committed_at,
+  end_offset: r.end_offset,
+  lag: r.lag,
+});
 
 /** Prepares every read statement once and returns the read functions. */
 export function createReads(db: Db): Reads {
@@ -176,13 +281,26 @@ export function createReads(db: Db): Reads {
     topics: db.prepare<[string, number], TopicSummary>(
       "SELECT name, partition_count, error_code FROM topics WHERE name > ? ORDER BY name LIMIT ?",
     ),
-    topicsNamed: db.prepare<[string, string, number], TopicSummary & { known: number }>(
-      `SELECT j.value AS name, COALESCE(t.partition_count, 0) AS partition_count,
-              COALESCE(t.error_code, ${UNKNOWN_TOPIC_OR_PARTITION}) AS error_code, t.name IS NOT NULL AS known
-       FROM json_each(?) j LEFT JOIN topics t ON t.name = j.value
-       WHERE j.value > ? ORDER BY j.value LIMIT ?`,
+    // describe_topics pages: after a topic, or from it again when the last page ended inside it (@inside).
+    topicHeads: db.prepare<[{ after: string; inside: number; limit: number }], TopicSummary>(
+      `SELECT name, partition_count, error_code FROM topics
+       WHERE name >= @after AND (name > @after OR @inside) ORDER BY name LIMIT @limit`,
     ),
-    partitionsOf: db.prepare<[string], PartitionRow>("SELECT * FROM partitions WHERE topic = ? ORDER BY partition"),
+    topicHeadsNamed: db.prepare<[{ names: string; after: string; inside: number; limit: number }], TopicSummary>(
+      `SELECT j.value AS name, COALESCE(t.partition_count, 0) AS partition_count,
+              COALESCE(t.error_code, ${UNKNOWN_TOPIC_OR_PARTITION}) AS error_code
+       FROM json_each(@names) j LEFT JOIN topics t ON t.name = j.value
+       WHERE j.value >= @after AND (j.value > @after OR @inside) ORDER BY j.value LIMIT @limit`,
+    ),
+    partitionsOf: db.prepare<[string, number, number], PartitionRow>(
+      "SELECT * FROM partitions WHERE topic = ? AND partition > ? ORDER BY partition LIMIT ?",
+    ),
+    // Leaders of the given topics' partitions; a leader that is no broker of the snapshot counts as offline.
+    leadersOf: db.prepare<[string], { topic: string; leader: number; partitions: number; offline: number }>(
+      `SELECT p.topic, p.leader, count(*) AS partitions, b.node_id IS NULL AS offline
+       FROM json_each(?) j JOIN partitions p ON p.topic = j.value LEFT JOIN brokers b ON b.node_id = p.leader
+       GROUP BY p.topic, p.leader`,
+    ),
     // v_groups, paged without reading every committed offset: the group IDs known only from offsets
     // are found with one index seek per group (a recursive "next group after" walk), merged with the
     // metadata groups, and the page stops at the limit (profile: docs/BENCHMARKS.md, list_groups).
@@ -222,32 +340,47 @@ export function createReads(db: Db): Reads {
       `SELECT member_id, topic, partition FROM member_assignments WHERE group_id = ?
        ORDER BY member_id, topic, partition`,
     ),
-    // CROSS JOIN pins the join order: walk the few selected topics, then their partitions by primary
-    // key. Left to itself the planner scanned every partition of the cluster from the cursor (100k at
-    // size L) and probed the topic list for each.
-    offsetsForGroupTopics: db.prepare(
-      `WITH selected(topic) AS (
-         SELECT value FROM json_each(@topics) WHERE @topics IS NOT NULL
-         UNION
-         SELECT topic FROM committed_offsets WHERE @topics IS NULL AND group_id = @group
-         UNION
-         SELECT topic FROM member_assignments WHERE @topics IS NULL AND group_id = @group
-       )
-       SELECT p.topic, p.partition, co.committed_offset, co.metadata, co.committed_at,
-              COALESCE(eo.next_offset, 0) AS end_offset
-       FROM selected CROSS JOIN partitions p ON p.topic = selected.topic
-       LEFT JOIN committed_offsets co ON co.group_id = @group AND co.topic = p.topic AND co.partition = p.partition
-       LEFT JOIN end_offsets eo ON eo.topic = p.topic AND eo.partition = p.partition
-       WHERE (p.topic, p.partition) > (@afterTopic, @afterPartition)
-       ORDER BY p.topic, p.partition LIMIT @limit`,
+    // @exclude: NULL, or a JSON array of "topic/partition" (no topic name holds a "/": it is a key segment).
+    offsetsForGroupTopics: db.prepare<Record<string, unknown>, GroupPartitionRow>(
+      `${GROUP_PARTITIONS}
+       SELECT * FROM group_partitions WHERE (topic, partition) > (@afterTopic, @afterPartition)
+         AND (@exclude IS NULL OR topic || '/' || partition NOT IN (SELECT value FROM json_each(@exclude)))
+       ORDER BY topic, partition LIMIT @limit`,
     ),
-    allTopicNames: db.prepare<[], { name: string; partition_count: number }>(
-      "SELECT name, partition_count FROM topics ORDER BY name",
+    // One max() per topic, so SQLite takes the bare column max_lag_partition from the row holding it.
+    groupLag: db.prepare<Record<string, unknown>, TopicLag>(
+      `${GROUP_PARTITIONS}
+       SELECT topic, count(*) AS partitions, count(committed_offset) AS committed,
+              COALESCE(sum(lag), 0) AS total_lag, max(lag) AS max_lag, partition AS max_lag_partition
+       FROM group_partitions GROUP BY topic ORDER BY total_lag DESC, topic`,
     ),
-    topicNamed: db.prepare<[string], { name: string; partition_count: number }>(
-      "SELECT name, partition_count FROM topics WHERE name = ?",
+    groupPartitionCount: db.prepare<Record<string, unknown>, { n: number }>(
+      `${SELECTED_TOPICS} SELECT COALESCE(sum(t.partition_count), 0) AS n FROM selected JOIN topics t ON t.name = selected.topic`,
     ),
-    config: db.prepare<[string], ConfigRow>("SELECT * FROM topic_configs WHERE topic = ?"),
+    groupOffsets: db.prepare<Record<string, unknown>, GroupPartitionRow>(
+      `${GROUP_PARTITIONS} SELECT * FROM group_partitions ORDER BY topic, partition`,
+    ),
+    mostLagging: db.prepare<Record<string, unknown>, GroupPartitionRow>(
+      `${GROUP_PARTITIONS}
+       SELECT * FROM group_partitions WHERE lag > 0 ORDER BY lag DESC, topic, partition LIMIT @limit`,
+    ),
+    configsAfter: db.prepare<[string, number], ConfigJoinRow>(
+      `SELECT t.name, t.partition_count, ${CONFIG_COLUMNS}
+       FROM topics t LEFT JOIN topic_configs c ON c.topic = t.name
+       WHERE t.name > ? ORDER BY t.name LIMIT ?`,
+    ),
+    // A named topic is known if it is in the snapshot or has a config key.
+    configsNamed: db.prepare<[string, string, number], ConfigJoinRow>(
+      `SELECT j.value AS name, t.partition_count, ${CONFIG_COLUMNS}
+       FROM json_each(?) j LEFT JOIN topics t ON t.name = j.value LEFT JOIN topic_configs c ON c.topic = j.value
+       WHERE j.value > ? AND (t.name IS NOT NULL OR c.topic IS NOT NULL) ORDER BY j.value LIMIT ?`,
+    ),
+    unknownNamed: db.prepare<[string], { name: string }>(
+      `SELECT j.value AS name FROM json_each(?) j
+       WHERE NOT EXISTS (SELECT 1 FROM topics t WHERE t.name = j.value)
+         AND NOT EXISTS (SELECT 1 FROM topic_configs c WHERE c.topic = j.value)
+       ORDER BY j.value`,
+    ),
     known: db.prepare<[string], { name: string }>(
       "SELECT t.name FROM json_each(?) j JOIN topics t ON t.name = j.value ORDER BY t.name",
     ),
@@ -281,21 +414,53 @@ export function createReads(db: Db): Reads {
     pageOf(s.topics.all(after ?? "", limit + 1), limit, (t) => t.name),
   );
 
-  const describeTopics = db.transaction((names: string[] | null, after: string | null, limit: number) => {
+  const describeTopics = (
+    names: string[] | null,
+    after: TopicPosition | null,
+    limit: number,
+    partitionRows: number,
+  ): Page<TopicDetail, TopicPosition> => {
+    const [afterTopic, afterPartition] = after ?? ["", null];
+    const position = { after: afterTopic, inside: afterPartition === null ? 0 : 1, limit: limit + 1 };
     const heads =
       names === null
-        ? s.topics.all(after ?? "", limit + 1)
-        : s.topicsNamed.all(JSON.stringify(sortedUnique(names)), after ?? "", limit + 1);
-    const page = pageOf(heads, limit, (t) => t.name);
-    const items = page.items.map(
-      (t): TopicDetail => ({
+        ? s.topicHeads.all(position)
+        : s.topicHeadsNamed.all({ ...position, names: JSON.stringify(sortedUnique(names)) });
+    const page = pageOf(heads, limit, (t): TopicPosition => [t.name, null]);
+    const summaries = new Map<string, { leaders: Record<string, number>; offline: number }>();
+    for (const row of s.leadersOf.all(JSON.stringify(page.items.map((t) => t.name)))) {
+      const summary = summaries.get(row.topic) ?? { leaders: {}, offline: 0 };
+      summaries.set(row.topic, summary);
+      if (row.offline) summary.offline += row.partitions;
+      else summary.leaders[String(row.leader)] = row.partitions;
+    }
+    const items: TopicDetail[] = [];
+    let rowsLeft = partitionRows;
+    for (const t of page.items) {
+      const previous = items[items.length - 1];
+      // The page's partition budget is spent: the next page starts with this topic.
+      if (partitionRows > 0 && rowsLeft === 0 && previous) return { items, next: [previous.name, null] };
+      const summary = summaries.get(t.name);
+      const item: TopicDetail = {
         name: t.name,
         error_code: t.error_code,
-        partitions: s.partitionsOf.all(t.name).map(toPartition),
-      }),
-    );
+        partition_count: t.partition_count,
+        leaders: summary?.leaders ?? {},
+        offline_partitions: summary?.offline ?? 0,
+      };
+      items.push(item);
+      if (partitionRows <= 0) continue;
+      const from = t.name === afterTopic && afterPartition !== null ? afterPartition : -1;
+      const rows = s.partitionsOf.all(t.name, from, rowsLeft + 1);
+      const partitions = rows.slice(0, rowsLeft).map(toPartition);
+      item.partitions = partitions;
+      const last = partitions[partitions.length - 1];
+      // The budget ends inside this topic: the next page resumes after its last partition sent.
+      if (rows.length > rowsLeft && last) return { items, next: [t.name, last.partition] };
+      rowsLeft -= rows.length;
+    }
     return { items, next: page.next };
-  });
+  };
 
   const listGroups = db.transaction((after: string | null, limit: number) =>
     pageOf(
@@ -349,93 +514,103 @@ export function createReads(db: Db): Reads {
   const groupExists = (groupId: string): boolean =>
     s.group.get(groupId) !== undefined || s.groupHasOffsets.get(groupId) !== undefined;
 
+  const groupParams = (groupId: string, topics: string[] | null, fromTopic = "") => ({
+    group: groupId,
+    topics: topics === null ? null : JSON.stringify(sortedUnique(topics)),
+    fromTopic,
+  });
+
   const fetchOffsets = db.transaction(
-    (groupId: string, topics: string[] | null, after: [string, number] | null, limit: number) => {
+    (
+      groupId: string,
+      topics: string[] | null,
+      after: [string, number] | null,
+      limit: number,
+      exclude: readonly { topic: string; partition: number }[] = [],
+    ) => {
       const rows = s.offsetsForGroupTopics.all({
-        group: groupId,
-        topics: topics === null ? null : JSON.stringify(sortedUnique(topics)),
+        ...groupParams(groupId, topics, after?.[0] ?? ""),
         afterTopic: after?.[0] ?? "",
         afterPartition: after?.[1] ?? -1,
+        exclude: exclude.length === 0 ? null : JSON.stringify(exclude.map((r) => `${r.topic}/${r.partition}`)),
         limit: limit + 1,
-      }) as {
-        topic: string;
-        partition: number;
-        committed_offset: number | null;
-        metadata: string | null;
-        committed_at: string | null;
-        end_offset: number;
-      }[];
-      const items = rows.map(
-        (r): OffsetRow => ({
-          topic: r.topic,
-          partition: r.partition,
-          offset: r.committed_offset ?? -1,
-          metadata: r.metadata ?? "",
-          committed: r.committed_offset !== null,
-          committed_at: r.committed_at,
-          end_offset: r.end_offset,
-          lag: r.committed_offset === null ? null : Math.max(0, r.end_offset - r.committed_offset),
-        }),
-      );
-      return pageOf(items, limit, (r): [string, number] => [r.topic, r.partition]);
+      });
+      return pageOf(rows.map(toOffsetRow), limit, (r): [string, number] => [r.topic, r.partition]);
     },
   );
 
-  const describeConfigs = db.transaction((topics: string[] | null) => {
-    const wanted =
-      topics === null
-        ? s.allTopicNames.all()
-        : sortedUnique(topics).map((name) => s.topicNamed.get(name) ?? { name, partition_count: -1 });
-    const configs: TopicConfigView[] = [];
-    const unknown: string[] = [];
-    for (const t of wanted) {
-      const c = s.config.get(t.name);
-      if (!c && t.partition_count < 0) {
-        unknown.push(t.name);
-        continue;
-      }
-      configs.push(
-        c
-          ? {
-              name: t.name,
-              exists: true,
-              partitions: c.partitions,
-              replication_factor: c.replication_factor,
-              retention_ms: c.retention_ms,
-              retention_bytes: c.retention_bytes,
-              segment_bytes: c.segment_bytes,
-              created_at: c.created_at,
-              config: JSON.parse(c.config) as Record<string, string>,
-            }
-          : {
-              // No config key: report what we know, and leave unknown values null instead of inventing them.
-              name: t.name,
-              exists: false,
-              partitions: t.partition_count,
-              replication_factor: null,
-              retention_ms: null,
-              retention_bytes: null,
-              segment_bytes: null,
-              created_at: null,
-              config: {},
-            },
-      );
-    }
-    return { configs, unknown };
+  const groupLag = db.transaction((groupId: string, topics: string[] | null): TopicLag[] =>
+    s.groupLag.all(groupParams(groupId, topics)).map((t) => ({
+      ...t,
+      max_lag_partition: t.max_lag === null ? null : t.max_lag_partition,
+    })),
+  );
+
+  const groupPartitionCount = (groupId: string, topics: string[] | null): number =>
+    s.groupPartitionCount.get(groupParams(groupId, topics))?.n ?? 0;
+
+  const groupOffsets = db.transaction((groupId: string, topics: string[] | null): OffsetRow[] =>
+    s.groupOffsets.all(groupParams(groupId, topics)).map(toOffsetRow),
+  );
+
+  const mostLagging = db.transaction((groupId: string, topics: string[] | null, limit: number): OffsetRow[] =>
+    s.mostLagging.all({ ...groupParams(groupId, topics), limit }).map(toOffsetRow),
+  );
+
+  const toConfigView = (c: ConfigJoinRow): TopicConfigView =>
+    c.has_config
+      ? {
+          name: c.name,
+          exists: true,
+          partitions: c.partitions ?? 0,
+          replication_factor: c.replication_factor,
+          retention_ms: c.retention_ms,
+          retention_bytes: c.retention_bytes,
+          segment_bytes: c.segment_bytes,
+          created_at: c.created_at,
+          config: JSON.parse(c.config ?? "{}") as Record<string, string>,
+        }
+      : {
+          // No config key: report what we know, and leave unknown values null instead of inventing them.
+          name: c.name,
+          exists: false,
+          partitions: c.partition_count ?? 0,
+          replication_factor: null,
+          retention_ms: null,
+          retention_bytes: null,
+          segment_bytes: null,
+          created_at: null,
+          config: {},
+        };
+
+  const describeConfigs = db.transaction((topics: string[] | null, after: string | null, limit: number) => {
+    const named = topics === null ? null : JSON.stringify(sortedUnique(topics));
+    const rows = named === null ? s.configsAfter.all(after ?? "", limit + 1) : s.configsNamed.all(named, after ?? "", limit + 1);
+    const page = pageOf(rows.map(toConfigView), limit, (c) => c.name);
+    const unknown = named === null ? [] : s.unknownNamed.all(named).map((r) => r.name);
+    return { configs: page.items, unknown, next: page.next };
   });
 
   const knownTopics = (names: string[]): string[] =>
     s.known.all(JSON.stringify(sortedUnique(names))).map((r) => r.name);
 
+  const inOneTransaction = db.transaction((read: () => unknown) => read());
+  const describeTopicsInTransaction = db.transaction(describeTopics);
+
   return {
+    consistent: <T>(read: () => T): T => inOneTransaction(read) as T,
     clusterOverview: () => clusterOverview(),
     listTopics: (after, limit) => listTopics(after, limit),
-    describeTopics: (names, after, limit) => describeTopics(names, after, limit),
+    describeTopics: (names, after, limit, partitionRows) => describeTopicsInTransaction(names, after, limit, partitionRows),
     listGroups: (after, limit) => listGroups(after, limit),
     describeGroup: (groupId) => describeGroup(groupId),
     groupExists,
-    fetchOffsets: (groupId, topics, after, limit) => fetchOffsets(groupId, topics, after, limit),
-    describeConfigs: (topics) => describeConfigs(topics),
+    fetchOffsets: (groupId, topics, after, limit, exclude) => fetchOffsets(groupId, topics, after, limit, exclude),
+    groupLag: (groupId, topics) => groupLag(groupId, topics),
+    groupPartitionCount,
+    groupOffsets: (groupId, topics) => groupOffsets(groupId, topics),
+    mostLagging: (groupId, topics, limit) => mostLagging(groupId, topics, limit),
+    describeConfigs: (topics, after = null, limit = Number.MAX_SAFE_INTEGER) => describeConfigs(topics, after, limit),
     knownTopics,
   };
 }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { OperatorMetrics } from "../store/index.js";
 import { aggregateOf, type BrokerView } from "../kafscale/broker-view.js";
 import { ToolError } from "./errors.js";
+import { inProse } from "./json-schema.js";
 import { defineTool } from "./tool.js";
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -40,7 +41,9 @@ function operatorOf(operator: OperatorMetrics) {
 export const clusterMetrics = defineTool({
   name: "cluster_metrics",
   title: "Cluster metrics",
-  description: "Return broker metrics snapshot if metrics endpoint is configured",
+  description:
+    "Last metrics scrape: S3 health and latency, produce/fetch rates, admin API totals, per broker; operator " +
+    "etcd state. Use when S3, latency or load is in question (~1 KB/broker).",
   scope: "observe",
   needsSnapshot: false,
   input: {},
@@ -54,32 +57,38 @@ export const clusterMetrics = defineTool({
     admin_request_latency_ms: z.number(),
     observed_at: z.string(),
     ...extras,
-    brokers: z.array(
-      z.object({
-        target: z.string(),
-        node_id: z.number().nullable(),
-        s3_state: z.string().nullable(),
-        s3_latency_ms: z.number().nullable(),
-        produce_rps: z.number().nullable(),
-        fetch_rps: z.number().nullable(),
-        ...extras,
-        scraped_at: z.string().nullable(),
-        last_error: z.string().nullable().describe("set while scrapes of this broker fail"),
-        consecutive_failures: z.number(),
-      }),
+    brokers: inProse(
+      z.array(
+        z.object({
+          target: z.string(),
+          node_id: z.number().nullable(),
+          s3_state: z.string().nullable(),
+          s3_latency_ms: z.number().nullable(),
+          produce_rps: z.number().nullable(),
+          fetch_rps: z.number().nullable(),
+          ...extras,
+          scraped_at: z.string().nullable(),
+          last_error: z.string().nullable(),
+          consecutive_failures: z.number(),
+        }),
+      ),
+      "per target: target, node_id, the metrics above (null until scraped), scraped_at, last_error, consecutive_failures",
     ),
-    operator: z
-      .object({
-        clusters: z.number().nullable(),
-        etcd_snapshot_age_seconds: z.number().nullable().describe("max over clusters"),
-        etcd_snapshot_stale: z.number().nullable().describe("max over clusters; 1 = stale"),
-        etcd_snapshot_last_success: z.string().nullable(),
-        etcd_access_ok: z.number().nullable().describe("min over clusters; 0 = a cluster cannot reach etcd"),
-        scraped_at: z.string().nullable(),
-        last_error: z.string().nullable(),
-      })
-      .nullable()
-      .describe("Kafscale operator metrics; null when no operator URL is configured"),
+    operator: inProse(
+      z
+        .object({
+          clusters: z.number().nullable(),
+          etcd_snapshot_age_seconds: z.number().nullable(),
+          etcd_snapshot_stale: z.number().nullable(),
+          etcd_snapshot_last_success: z.string().nullable(),
+          etcd_access_ok: z.number().nullable(),
+          scraped_at: z.string().nullable(),
+          last_error: z.string().nullable(),
+        })
+        .nullable(),
+      "null without operator URL; else clusters, etcd_snapshot_age_seconds, etcd_snapshot_stale (1 = stale), " +
+        "etcd_snapshot_last_success, etcd_access_ok (0 = no etcd), scraped_at, last_error",
+    ),
   },
   handler: (ctx) => {
     if (!ctx.metricsConfigured) {

@@ -1,42 +1,63 @@
 import { z } from "zod";
 import { aggregateOf } from "../kafscale/broker-view.js";
-import { limitSchema } from "./paging.js";
+import { inProse } from "./json-schema.js";
 import { topicSummary } from "./schemas.js";
-import { defineTool } from "./tool.js";
+import { CuttableAnswer, defineTool } from "./tool.js";
 
 export const clusterStatus = defineTool({
   name: "cluster_status",
   title: "Cluster status",
-  description: "Summarize cluster metadata, brokers, and topic counts",
+  description:
+    "Brokers, controller, topic and partition totals, the first 20 topics, S3 health, etcd link. " +
+    "Use it first to get oriented (~4 KB); list_topics pages all topics.",
   scope: "observe",
   needsSnapshot: true,
-  input: { topic_limit: limitSchema(1000, 10_000) },
+  input: {
+    topic_limit: z
+      .number()
+      .int()
+      .min(0)
+      .max(10_000)
+      .optional()
+      .describe("Topics to list (default 20, max 10000)"),
+  },
   output: {
     cluster_name: z.string().optional(),
     cluster_id: z.string().optional(),
     controller_id: z.number(),
-    brokers: z.array(z.object({ node_id: z.number(), host: z.string(), port: z.number(), rack: z.string().nullable() })),
-    topics: z.array(topicSummary),
-    topics_truncated: z.boolean(),
+    brokers: inProse(
+      z.array(z.object({ node_id: z.number(), host: z.string(), port: z.number(), rack: z.string().nullable() })),
+      "node_id, host, port, rack",
+    ),
+    topics: inProse(z.array(topicSummary), "name, partition_count, error_code"),
+    topics_truncated: z.boolean().describe("more topics exist than listed"),
     topic_count: z.number(),
     partition_count: z.number(),
-    s3: z.object({
-      state: z.string().describe('healthy | degraded | unavailable, "" when no scrape yet'),
-      latency_ms: z.number(),
-      error_rate: z.number().nullable(),
-      observed_at: z.string().nullable(),
-    }),
-    etcd: z.object({ state: z.enum(["connected", "reconnecting", "down"]), revision: z.number() }),
+    s3: inProse(
+      z.object({
+        state: z.string(),
+        latency_ms: z.number(),
+        error_rate: z.number().nullable(),
+        observed_at: z.string().nullable(),
+      }),
+      'state (healthy, degraded, unavailable, "" before a scrape), latency_ms, error_rate, observed_at',
+    ),
+    etcd: inProse(
+      z.object({ state: z.enum(["connected", "reconnecting", "down"]), revision: z.number() }),
+      "state (connected, reconnecting, down), revision",
+    ),
     observed_at: z.string(),
   },
   handler: (ctx, args) => {
     const { reads, syncState, metrics } = ctx.store;
     const overview = reads.clusterOverview();
-    const topics = reads.listTopics(null, args.topic_limit ?? 1000);
+    // A sample to orient by, not a list: list_topics pages through every topic.
+    const topicLimit = args.topic_limit ?? 20;
+    const topics = topicLimit === 0 ? { items: [], next: overview.topic_count > 0 ? "" : null } : reads.listTopics(null, topicLimit);
     const latest = metrics.latest();
     const aggregate = aggregateOf(latest);
     const sync = syncState.get();
-    return {
+    const data = {
       ...(overview.cluster_name ? { cluster_name: overview.cluster_name } : {}),
       ...(overview.cluster_id ? { cluster_id: overview.cluster_id } : {}),
       controller_id: overview.controller_id,
@@ -54,5 +75,6 @@ export const clusterStatus = defineTool({
       etcd: { state: sync.linkState, revision: sync.revision },
       observed_at: new Date(ctx.now()).toISOString(),
     };
+    return new CuttableAnswer(data, { field: "topics", after: () => ({ topics_truncated: true }) });
   },
 });

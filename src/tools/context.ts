@@ -1,4 +1,4 @@
-/** What every tool handler gets: the store, the freshness settings, and query_snapshot's sandbox. */
+/** What every tool handler gets: the store, the freshness settings, the result budgets and query_snapshot's sandbox. */
 import type { QuerySandbox, Store } from "../store/index.js";
 
 export interface ToolContext {
@@ -9,6 +9,12 @@ export interface ToolContext {
   metricsStaleAfterMs: number;
   /** Whether any metrics URL is configured (no URL: cluster_metrics says so instead of "not yet"). */
   metricsConfigured: boolean;
+  /**
+   * Bytes one tool result may take (src/tools/budget.ts): over MCP the whole result, text copy and
+   * structuredContent together (KAFSCALE_MCP_MAX_RESULT_BYTES); over REST its one JSON body
+   * (KAFSCALE_MCP_REST_MAX_RESULT_BYTES).
+   */
+  results: { mcpMaxBytes: number; restMaxBytes: number };
   now: () => number;
   /** query_snapshot's sandbox and row cap; absent when the snapshot is not a file (":memory:"). */
   query?: { sandbox: QuerySandbox; maxRows: number };

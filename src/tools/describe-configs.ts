@@ -1,11 +1,13 @@
 import { z } from "zod";
+import type { TopicConfigView } from "../store/index.js";
 import { unknownTopics } from "./errors.js";
+import { cursorSchema, decodeCursor, keysetCut, limitSchema, pagingFields, pagingOutput } from "./paging.js";
 import { filterOf, topicList } from "./schemas.js";
-import { defineTool } from "./tool.js";
+import { CuttableAnswer, defineTool } from "./tool.js";
 
 const config = z.object({
   name: z.string(),
-  exists: z.boolean().describe("false: no config key in etcd; unknown values are null"),
+  exists: z.boolean().describe("false: no config key; unknown values null"),
   partitions: z.number(),
   replication_factor: z.number().nullable(),
   retention_ms: z.number().nullable(),
@@ -17,17 +19,27 @@ const config = z.object({
 
 export const describeConfigs = defineTool({
   name: "describe_configs",
-  title: "Describe topic configs",
-  description: "Describe topic configs",
+  title: "Topic configs",
+  description:
+    "Topic configs: retention, segment size, replication factor, other settings. Use to check retention or " +
+    "sizing. 100 a page (~40 KB); follow next_cursor.",
   scope: "observe",
   needsSnapshot: true,
-  input: { topics: topicList("Optional list of topics to describe") },
-  output: { configs: z.array(config) },
+  input: {
+    topics: topicList("Topics (default: all)"),
+    limit: limitSchema(100, 10_000, "Topics"),
+    cursor: cursorSchema,
+  },
+  output: { configs: z.array(config), ...pagingOutput },
   handler: (ctx, args) => {
-    const { configs, unknown } = ctx.store.reads.describeConfigs(filterOf(args.topics));
+    const { configs, unknown, next } = ctx.store.reads.describeConfigs(
+      filterOf(args.topics),
+      decodeCursor(args.cursor, z.string()),
+      args.limit ?? 100,
+    );
     if (unknown.length > 0) {
       throw unknownTopics(unknown);
     }
-    return { configs };
+    return new CuttableAnswer({ configs, ...pagingFields(next) }, keysetCut<TopicConfigView>("configs", (c) => c.name));
   },
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { unknownGroup } from "./errors.js";
+import { inProse } from "./json-schema.js";
 import { groupId } from "./schemas.js";
 import { defineTool } from "./tool.js";
 
@@ -15,8 +16,10 @@ const member = z.object({
 
 export const describeGroup = defineTool({
   name: "describe_group",
-  title: "Describe a consumer group",
-  description: "Describe a consumer group",
+  title: "Describe group",
+  description:
+    "A group's state, protocol, generation, leader, members and their partitions. Use to see who consumes " +
+    "what or why it rebalances; lag is in fetch_offsets.",
   scope: "observe",
   needsSnapshot: true,
   input: { group_id: groupId },
@@ -28,8 +31,11 @@ export const describeGroup = defineTool({
     leader: z.string(),
     generation_id: z.number(),
     rebalance_timeout_ms: z.number(),
-    members: z.array(member),
-    has_metadata: z.boolean().describe("false: known only from committed offsets (group emptied)"),
+    members: inProse(
+      z.array(member),
+      "member_id, client_id, client_host, heartbeat_at, assignments [{topic, partitions}], subscriptions, session_timeout_ms",
+    ),
+    has_metadata: z.boolean().describe("false: known only from its offsets"),
   },
   handler: (ctx, args) => {
     const group = ctx.store.reads.describeGroup(args.group_id);

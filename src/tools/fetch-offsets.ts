@@ -1,37 +1,82 @@
 import { z } from "zod";
+import type { TopicLag } from "../store/index.js";
 import { unknownGroup, unknownTopics } from "./errors.js";
-import { cursorSchema, decodeCursor, limitSchema, pagingFields, pagingOutput } from "./paging.js";
+import { inProse } from "./json-schema.js";
+import { HEAD_PARTITIONS, offsetPage } from "./offset-paging.js";
+import { offsetSource } from "./offset-source.js";
+import { cursorSchema, limitSchema, pagingOutput } from "./paging.js";
 import { filterOf, groupId, topicList } from "./schemas.js";
-import { defineTool } from "./tool.js";
+import { CuttableAnswer, defineTool } from "./tool.js";
+
+/** Topics listed in the summary: the ones with the most lag. */
+const SUMMARY_TOPICS = 10;
 
 const offset = z.object({
   topic: z.string(),
   partition: z.number(),
-  offset: z.number().describe("committed offset; -1 when nothing is committed"),
+  offset: z.number().describe("-1: nothing committed"),
   metadata: z.string(),
   committed: z.boolean(),
   committed_at: z.string().nullable(),
-  end_offset: z.number().describe("partition end offset (etcd next_offset)"),
-  lag: z.number().nullable().describe("max(0, end_offset - offset); null when nothing is committed"),
+  end_offset: z.number(),
+  lag: z.number().nullable().describe("max(0, end_offset - offset)"),
 });
+
+const topicLag = z.object({
+  topic: z.string(),
+  partitions: z.number(),
+  committed: z.number(),
+  total_lag: z.number(),
+  max_lag: z.number().nullable(),
+  max_lag_partition: z.number().nullable(),
+});
+
+function summaryOf(lags: TopicLag[]) {
+  let worst: { topic: string; partition: number; lag: number } | null = null;
+  for (const t of lags) {
+    if (t.max_lag !== null && t.max_lag_partition !== null && (worst === null || t.max_lag > worst.lag)) {
+      worst = { topic: t.topic, partition: t.max_lag_partition, lag: t.max_lag };
+    }
+  }
+  return {
+    partitions: lags.reduce((n, t) => n + t.partitions, 0),
+    committed: lags.reduce((n, t) => n + t.committed, 0),
+    max_lag: worst,
+    topic_count: lags.length,
+    by_topic: lags.slice(0, SUMMARY_TOPICS),
+  };
+}
 
 export const fetchOffsets = defineTool({
   name: "fetch_offsets",
-  title: "Fetch committed offsets",
-  description: "Fetch committed offsets, end offsets and lag for a consumer group",
+  title: "Group offsets and lag",
+  description:
+    "A group's committed offsets, end offsets and lag, with total and per-topic lag. Use to diagnose lag. " +
+    `${HEAD_PARTITIONS} partitions a page (~38 KB), most-lagging first, then by topic; follow next_cursor.`,
   scope: "observe",
   needsSnapshot: true,
   input: {
     group_id: groupId,
-    topics: topicList("Optional list of topics to fetch offsets for (default: the group's topics)"),
-    limit: limitSchema(5000, 20_000),
+    topics: topicList("Topics to include (default: the group's topics)"),
+    limit: limitSchema(100, 20_000, "Partitions"),
     cursor: cursorSchema,
   },
   output: {
     group_id: z.string(),
     offsets: z.array(offset),
     unknown_topics: z.array(z.string()),
-    total_lag: z.number().describe("sum of lag over the partitions in this page"),
+    total_lag: z.number().describe("the group's lag over all pages"),
+    summary: inProse(
+      z.object({
+        partitions: z.number(),
+        committed: z.number(),
+        max_lag: z.object({ topic: z.string(), partition: z.number(), lag: z.number() }).nullable(),
+        topic_count: z.number(),
+        by_topic: z.array(topicLag),
+      }),
+      "over all pages: partitions, committed, max_lag {topic, partition, lag}, topic_count, by_topic: top " +
+        `${SUMMARY_TOPICS} by lag [{topic, partitions, committed, total_lag, max_lag, max_lag_partition}]`,
+    ),
     ...pagingOutput,
   },
   handler: (ctx, args) => {
@@ -48,15 +93,18 @@ export const fetchOffsets = defineTool({
         throw unknownTopics(unknown);
       }
     }
-    const after = decodeCursor(args.cursor, z.tuple([z.string(), z.number().int()]));
-    const page = reads.fetchOffsets(args.group_id, topics, after, args.limit ?? 5000);
-    const totalLag = page.items.reduce((sum, o) => sum + (o.lag ?? 0), 0);
-    return {
+    const source = offsetSource(reads, args.group_id, topics);
+    const lags = source.lags();
+    const summary = summaryOf(lags);
+    const page = offsetPage(source, { cursor: args.cursor, limit: args.limit ?? 100 });
+    const data = {
       group_id: args.group_id,
-      offsets: page.items,
+      offsets: page.offsets,
       unknown_topics: unknown,
-      total_lag: totalLag,
-      ...pagingFields(page.next),
+      total_lag: lags.reduce((n, t) => n + t.total_lag, 0),
+      summary,
+      ...(page.fields as { truncated: boolean; next_cursor?: string }),
     };
+    return new CuttableAnswer(data, page.cut);
   },
 });

@@ -1,27 +1,45 @@
 /**
  * The `freshness` object on every tool result: which etcd revision the answer comes from, how old
- * it is, the measured state of the etcd link, and the age of the last metrics scrape.
+ * it is, and whether it is stale and why. The compact form (the MCP default) keeps an answer small;
+ * the full form (`freshness: "full"`, and always over REST) adds the measured state of the etcd
+ * link, the last metrics scrape and the count of undecodable keys.
  */
 import { z } from "zod";
 import type { SyncState } from "../store/index.js";
 import type { ToolContext } from "./context.js";
+import { inProse } from "./json-schema.js";
 
-export const freshnessSchema = z.object({
-  source: z.enum(["etcd", "demo"]).describe("demo: bundled demo data, not a live cluster"),
-  revision: z.number().describe("etcd revision the answer reflects"),
-  synced_at: z.string().nullable().describe("when the snapshot was last confirmed current (RFC3339)"),
-  age_ms: z.number().nullable(),
-  etcd_link: z.enum(["connected", "reconnecting", "down"]),
-  etcd_link_since: z.string().nullable(),
-  etcd_last_error: z.string().nullable(),
-  metrics_scraped_at: z.string().nullable(),
-  metrics_age_ms: z.number().nullable(),
-  decode_errors: z.number().describe("keys whose current value could not be decoded"),
-  stale: z.boolean(),
-  stale_reasons: z.array(z.string()),
-});
+/** The input flag every tool takes. */
+export const freshnessModeSchema = z.enum(["compact", "full"]).optional().describe("full: every freshness field");
 
-export type Freshness = z.infer<typeof freshnessSchema>;
+export type FreshnessMode = "compact" | "full";
+
+/**
+ * Both forms in one schema. tools/list shows only its type: every tool's output schema repeats it,
+ * and the server instructions (sent once per session) and README name its fields. The SDK still
+ * validates the fields an agent must check.
+ */
+export const freshnessSchema = inProse(
+  z.looseObject({ revision: z.number(), stale: z.boolean(), stale_reasons: z.array(z.string()) }),
+);
+
+export interface CompactFreshness {
+  source: "etcd" | "demo";
+  revision: number;
+  age_ms: number | null;
+  stale: boolean;
+  stale_reasons: string[];
+}
+
+export interface Freshness extends CompactFreshness {
+  synced_at: string | null;
+  etcd_link: "connected" | "reconnecting" | "down";
+  etcd_link_since: string | null;
+  etcd_last_error: string | null;
+  metrics_scraped_at: string | null;
+  metrics_age_ms: number | null;
+  decode_errors: number;
+}
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -50,11 +68,12 @@ export function etcdUnreachable(sync: SyncState): string | null {
  */
 export function etcdLinkProblem(sync: SyncState): string | null {
   if (sync.source === "demo" || sync.linkState === "connected") return null;
-  return etcdUnreachable(sync) ?? `etcd link ${sync.linkState} since ${iso(sync.linkSince)}: not yet confirmed current`;
+  const since = sync.linkSince === null ? "" : ` since ${iso(sync.linkSince)}`;
+  return etcdUnreachable(sync) ?? `etcd link ${sync.linkState}${since}: not yet confirmed current`;
 }
 
 /** Computes freshness now, from the sync state (read once per call by the caller) and the last scrape. */
-export function freshnessOf(ctx: ToolContext, sync: SyncState): Freshness {
+export function freshnessOf(ctx: ToolContext, sync: SyncState, mode: FreshnessMode): CompactFreshness | Freshness {
   const now = ctx.now();
   const demo = sync.source === "demo";
   const age = sync.syncedAt === null ? null : Math.max(0, now - sync.syncedAt);
@@ -70,18 +89,22 @@ export function freshnessOf(ctx: ToolContext, sync: SyncState): Freshness {
   if (!demo && ctx.metricsConfigured && metricsAge !== null && metricsAge > ctx.metricsStaleAfterMs) {
     reasons.push(`last good metrics scrape ${Math.round(metricsAge / 1000)}s ago`);
   }
-  return {
+  const compact: CompactFreshness = {
     source: demo ? "demo" : "etcd",
     revision: sync.revision,
-    synced_at: iso(sync.syncedAt),
     age_ms: age,
+    stale: reasons.length > 0,
+    stale_reasons: reasons,
+  };
+  if (mode === "compact") return compact;
+  return {
+    ...compact,
+    synced_at: iso(sync.syncedAt),
     etcd_link: sync.linkState,
     etcd_link_since: iso(sync.linkSince),
     etcd_last_error: sync.linkState === "connected" ? null : sanitizeError(sync.lastError),
     metrics_scraped_at: iso(metricsAt),
     metrics_age_ms: metricsAge,
     decode_errors: sync.decodeErrorKeys,
-    stale: reasons.length > 0,
-    stale_reasons: reasons,
   };
 }

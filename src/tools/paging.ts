@@ -1,20 +1,23 @@
 /**
- * Opaque cursors for paged lists. A cursor is the base64url JSON of the last key returned; the next
- * page starts after it. Keyset paging keeps pages cheap at 100k partitions.
+ * Opaque cursors for paged lists. A cursor is the base64url JSON of the key of the last item sent;
+ * the next page starts after it. Keyset paging keeps pages cheap at 100k partitions, and because
+ * the key comes from the last item actually sent, a page the result budget ends early (budget.ts)
+ * resumes exactly where it stopped: every item once.
  */
 import { z } from "zod";
+import type { CutFields, ListCut } from "./budget.js";
 import { ToolError } from "./errors.js";
 
-export const limitSchema = (fallback: number, max: number) =>
+export const limitSchema = (fallback: number, max: number, what = "items") =>
   z
     .number()
     .int()
     .min(1)
     .max(max)
     .optional()
-    .describe(`Page size (default ${fallback}, max ${max})`);
+    .describe(`${what} per page (default ${fallback}, max ${max})`);
 
-export const cursorSchema = z.string().max(2048).optional().describe("next_cursor from the previous page");
+export const cursorSchema = z.string().max(4096).optional().describe("next_cursor of the previous page");
 
 /** Encodes the key after which the next page starts. */
 export function encodeCursor(key: unknown): string {
@@ -33,10 +36,26 @@ export function decodeCursor<T>(cursor: string | undefined, shape: z.ZodType<T>)
 
 /** The paging fields every paged result carries. */
 export const pagingOutput = {
-  truncated: z.boolean().describe("true when more items follow; call again with next_cursor"),
+  truncated: z.boolean(),
   next_cursor: z.string().optional(),
+  left_out: z.number().optional(),
 };
 
-export function pagingFields(next: unknown): { truncated: boolean; next_cursor?: string } {
+// A type, not an interface: it must fit CutFields' index signature.
+export type PagingFields = { truncated: boolean; next_cursor?: string; left_out?: number };
+
+export function pagingFields(next: unknown): PagingFields {
   return next === null ? { truncated: false } : { truncated: true, next_cursor: encodeCursor(next) };
+}
+
+/** The budget cut of a keyset-paged list: the next page starts after the last item kept. */
+export function keysetCut<T>(field: string, keyOf: (item: T) => unknown): ListCut<T> {
+  return {
+    field,
+    after: (kept, leftOut): CutFields => ({
+      truncated: true,
+      next_cursor: encodeCursor(keyOf(kept[kept.length - 1] as T)),
+      left_out: leftOut,
+    }),
+  };
 }

@@ -1,13 +1,22 @@
 import { z } from "zod";
 import { QueryError, type QueryResult } from "../store/index.js";
 import { ToolError } from "./errors.js";
-import { defineTool } from "./tool.js";
+import type { ListCut } from "./budget.js";
+import { CuttableAnswer, defineTool } from "./tool.js";
 
 /**
- * JSON bytes of rows per answer: with the columns and freshness the answer stays under the 60 KB an
- * agent's result should take (the rows are cut here, in the sandbox, not after the fact).
+ * JSON bytes of rows the sandbox sends back at most: bounds its memory and the message it sends.
+ * The result budget (budget.ts) then keeps as many of them as the answer's transport allows.
  */
 export const QUERY_ROWS_MAX_BYTES = 48_000;
+
+type Row = (string | number | null)[];
+
+/** The rows the result budget keeps say so: shown, and cut by bytes. */
+const rowsCut: ListCut<Row> = {
+  field: "rows",
+  after: (kept) => ({ row_count: kept.length, truncated: true, truncated_by: "bytes" }),
+};
 
 const HINTS: Record<QueryError["reason"], string> = {
   refused: "run one SELECT over the tables and views of the kafscale://schema resource; no PRAGMA, ATTACH or writes",
@@ -28,9 +37,8 @@ export const querySnapshot = defineTool({
   name: "query_snapshot",
   title: "Query the snapshot (SQL)",
   description:
-    "Read-only SQL (one SELECT) over the snapshot's documented tables and views; use it when no other tool answers the " +
-    "question, after reading the kafscale://schema resource. At most max_rows rows (default 500) and ~48 KB per answer, " +
-    "stopped after KAFSCALE_MCP_QUERY_TIMEOUT (2 s); runs in a sandbox process, never touches etcd.",
+    "Read-only SQL, one SELECT over the snapshot's tables and views (the kafscale://schema resource). Use it when no " +
+    "other tool answers; at most max_rows (500) rows, as many as fit the result budget, stopped after 2 s.",
   scope: "query",
   needsSnapshot: true,
   input: {
@@ -39,11 +47,11 @@ export const querySnapshot = defineTool({
   },
   output: {
     columns: z.array(z.string()),
-    rows: z.array(z.array(z.union([z.string(), z.number(), z.null()]))).describe("blobs show as <blob N bytes>; long text is cut"),
+    rows: z.array(z.array(z.union([z.string(), z.number(), z.null()]))).describe("blobs as <blob N bytes>; long text cut"),
     row_count: z.number(),
-    truncated: z.boolean().describe("true when more rows matched than are shown"),
-    truncated_by: z.enum(["rows", "bytes"]).nullable().describe("the row cap or the answer's byte budget"),
-    read_revision: z.number().describe("etcd revision the rows were read at"),
+    truncated: z.boolean().describe("more rows matched than shown"),
+    truncated_by: z.enum(["rows", "bytes"]).nullable().describe("row cap or byte budget"),
+    read_revision: z.number().describe("etcd revision read"),
     elapsed_ms: z.number(),
   },
   load: async (ctx, args) => {
@@ -63,14 +71,17 @@ export const querySnapshot = defineTool({
   },
   handler: (_ctx, _args, loaded) => {
     const result = loaded as QueryResult;
-    return {
-      columns: result.columns,
-      rows: result.rows,
-      row_count: result.rows.length,
-      truncated: result.truncated !== null,
-      truncated_by: result.truncated,
-      read_revision: result.revision,
-      elapsed_ms: Math.round(result.elapsedMs),
-    };
+    return new CuttableAnswer(
+      {
+        columns: result.columns,
+        rows: result.rows,
+        row_count: result.rows.length,
+        truncated: result.truncated !== null,
+        truncated_by: result.truncated,
+        read_revision: result.revision,
+        elapsed_ms: Math.round(result.elapsedMs),
+      },
+      rowsCut,
+    );
   },
 });

@@ -1,11 +1,12 @@
 import { z } from "zod";
 import { parseGoDuration } from "../duration.js";
 import { CHANGE_KINDS } from "../kafscale/change-events.js";
-import type { ChangeFilter } from "../store/index.js";
+import type { ChangeEventRow, ChangeFilter } from "../store/index.js";
 import { ToolError } from "./errors.js";
-import { cursorSchema, decodeCursor, limitSchema, pagingFields, pagingOutput } from "./paging.js";
+import { inProse } from "./json-schema.js";
+import { cursorSchema, decodeCursor, keysetCut, limitSchema, pagingFields, pagingOutput } from "./paging.js";
 import { groupId, topicName } from "./schemas.js";
-import { defineTool } from "./tool.js";
+import { CuttableAnswer, defineTool } from "./tool.js";
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
 
@@ -46,9 +47,8 @@ export const recentChanges = defineTool({
   name: "recent_changes",
   title: "Recent changes",
   description:
-    "What changed in the cluster, newest first: topics created/deleted, partitions added, config edits (old → new), " +
-    "group created/emptied/deleted, state changes, rebalances, members joining/leaving, brokers joining/leaving, " +
-    "leader moves. Start here when something broke. Reads the local change log only (no etcd); page with cursor.",
+    "What changed in the cluster, newest first: topics, partitions, configs (old → new), groups, rebalances, members, " +
+    "brokers, leaders. Use it first when something broke; reads the local change log, pages with cursor.",
   scope: "observe",
   needsSnapshot: true,
   input: {
@@ -64,14 +64,18 @@ export const recentChanges = defineTool({
     cursor: cursorSchema,
   },
   output: {
-    changes: z.array(change),
+    changes: inProse(
+      z.array(change),
+      "newest first; each: revision (etcd; a resync's own), at, kind, source (watch | resync), topic, group_id, " +
+        "partition, broker_id (null unless about one), summary (one line), details (old → new values by kind)",
+    ),
     ...pagingOutput,
     complete: z
       .boolean()
       .nullable()
-      .describe("with since: true when every change after it is still kept; false when since reaches past the kept history"),
-    retained_after_revision: z.number().nullable().describe("every change after this revision is kept"),
-    retained_after: z.string().nullable().describe("every change after this time is kept"),
+      .describe("with since: false when since reaches past the kept history (then a notice)"),
+    retained_after_revision: z.number().nullable().describe("history kept after this revision"),
+    retained_after: z.string().nullable().describe("history kept after this time"),
     notice: z.string().optional(),
   },
   handler: (ctx, args) => {
@@ -89,19 +93,22 @@ export const recentChanges = defineTool({
     let complete: boolean | null = null;
     if (filter.afterRevision !== undefined) complete = revision !== null && filter.afterRevision >= revision;
     if (filter.sinceAt !== undefined) complete = at !== null && filter.sinceAt >= at;
-    return {
-      changes: page.items.map((e) => ({
-        revision: e.revision,
-        at: iso(e.at) as string,
-        kind: e.kind as (typeof CHANGE_KINDS)[number],
-        source: e.source,
-        topic: e.topic,
-        group_id: e.group_id,
-        partition: e.partition,
-        broker_id: e.broker_id,
-        summary: e.summary,
-        details: e.details,
-      })),
+    const changes = page.items.map((e) => ({
+      revision: e.revision,
+      at: iso(e.at) as string,
+      kind: e.kind as (typeof CHANGE_KINDS)[number],
+      source: e.source,
+      topic: e.topic,
+      group_id: e.group_id,
+      partition: e.partition,
+      broker_id: e.broker_id,
+      summary: e.summary,
+      details: e.details,
+    }));
+    // The result budget may end the page early: the next one starts below the last event kept.
+    const ids = new Map(changes.map((c, i) => [c, (page.items[i] as ChangeEventRow).id]));
+    const answer = {
+      changes,
       ...pagingFields(page.next),
       complete,
       retained_after_revision: revision,
@@ -114,5 +121,6 @@ export const recentChanges = defineTool({
           }
         : {}),
     };
+    return new CuttableAnswer(answer, keysetCut<(typeof changes)[number]>("changes", (c) => ids.get(c)));
   },
 });

@@ -1,18 +1,21 @@
 /**
  * One MCP tool = one definition: name, terse description, zod input and output shapes, scope, and a
- * plain handler of (context, args) that returns data. `registerDefinedTool` is the thin wrapper that
- * adds the read-only annotations, the `freshness` object, `structuredContent` plus the same JSON as
- * text, and turns errors into `isError` results an agent can act on.
+ * plain handler of (context, args) that returns data. `runTool` is the one path every transport
+ * takes: it awaits the definition's `load` step if it has one, runs the handler in one read transaction, adds the `freshness` object, fits the answer
+ * into the result budget (budget.ts) and turns errors into `isError` results an agent can act on.
+ * `registerDefinedTool` adds the read-only annotations and the portable JSON Schemas for MCP.
  */
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
-import type { CallToolResult, ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult, ServerNotification, ServerRequest, Tool } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { Logger } from "../log.js";
-import type { CallContext } from "./call-context.js";
+import { fitAnswer, type ListCut, type ResultBudget } from "./budget.js";
+import type { CallContext, Transport } from "./call-context.js";
 import type { ToolContext } from "./context.js";
 import { notReady, ToolError } from "./errors.js";
-import { etcdUnreachable, freshnessOf, freshnessSchema } from "./freshness.js";
+import { etcdUnreachable, freshnessModeSchema, freshnessOf, freshnessSchema } from "./freshness.js";
+import { toolJsonSchema } from "./json-schema.js";
 
 /**
  * Tool sets a caller may be granted. "observe": the read-only tools. "query": query_snapshot, which
@@ -29,9 +32,18 @@ export const READ_ONLY_ANNOTATIONS = {
   openWorldHint: false,
 } as const;
 
+/** A handler's answer with a list the result budget may shorten, and how the answer says so. */
+export class CuttableAnswer<O> {
+  constructor(
+    readonly data: O,
+    readonly cut: ListCut,
+  ) {}
+}
+
 export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape> {
   name: string;
   title: string;
+  /** One or two sentences: what it answers, when to use it, what it costs, how to page. */
   description: string;
   scope: ToolScope;
   input: I;
@@ -43,7 +55,11 @@ export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape
    * the handler, which gets its result as `loaded`. Most tools have none.
    */
   load?(ctx: ToolContext, args: z.infer<z.ZodObject<I>>): Promise<unknown>;
-  handler(ctx: ToolContext, args: z.infer<z.ZodObject<I>>, loaded?: unknown): z.infer<z.ZodObject<O>>;
+  handler(
+    ctx: ToolContext,
+    args: z.infer<z.ZodObject<I>>,
+    loaded?: unknown,
+  ): z.infer<z.ZodObject<O>> | CuttableAnswer<z.infer<z.ZodObject<O>>>;
 }
 
 /** Erases the generic parameters, so definitions of different shapes fit in one list. */
@@ -94,29 +110,55 @@ export interface ToolRun {
   revision: number;
 }
 
-/** Runs a definition's handler and shapes its answer (no server involved: unit tests call this). */
+/** Fields every answer may carry besides the tool's own (the SDK validates them like the rest). */
+const COMMON_OUTPUT = {
+  clipped: z.boolean().optional(),
+  freshness: freshnessSchema,
+};
+
+function budgetFor(ctx: ToolContext, transport: Transport): ResultBudget {
+  return transport === "rest"
+    ? { maxBytes: ctx.results.restMaxBytes, form: "json" }
+    : { maxBytes: ctx.results.mcpMaxBytes, form: "mcp" };
+}
+
+/**
+ * Runs a definition's handler and shapes its answer (no server involved). The sync state, the
+ * handler's reads and freshness share one read transaction, so the revision an answer reports is
+ * the one its data comes from (a `load` step runs before it, so freshness is not older than what it
+ * loaded). `args.freshness` picks the freshness form; REST always gets the full one.
+ */
 export async function runTool(
   def: AnyToolDefinition,
   ctx: ToolContext,
   args: Record<string, unknown>,
   logger: Logger,
+  transport: Transport,
 ): Promise<ToolRun> {
-  // One read of the sync state per call: the revision checked, served and reported are the same
-  // (a tool with a `load` step reads it again once that is done, so freshness is not older than the data).
-  let sync = ctx.store.syncState.get();
-  let revision = sync.revision;
+  const { freshness: mode, ...toolArgs } = args;
+  const full = transport === "rest" || mode === "full";
+  let revision = 0;
   try {
-    if (def.needsSnapshot && !sync.initialSyncDone) throw notReady(sync.revision, etcdUnreachable(sync));
     let loaded: unknown;
     if (def.load) {
-      loaded = await def.load(ctx, args as never);
-      sync = ctx.store.syncState.get();
+      const sync = ctx.store.syncState.get();
       revision = sync.revision;
+      if (def.needsSnapshot && !sync.initialSyncDone) throw notReady(sync.revision, etcdUnreachable(sync));
+      loaded = await def.load(ctx, toolArgs as never);
     }
-    const data = def.handler(ctx, args as never, loaded);
-    const body = { ...data, freshness: freshnessOf(ctx, sync) };
+    const { data, cut, freshness } = ctx.store.reads.consistent(() => {
+      const sync = ctx.store.syncState.get();
+      revision = sync.revision;
+      if (def.needsSnapshot && !sync.initialSyncDone) throw notReady(sync.revision, etcdUnreachable(sync));
+      const answer = def.handler(ctx, toolArgs as never, loaded);
+      return {
+        ...(answer instanceof CuttableAnswer ? answer : { data: answer, cut: null }),
+        freshness: freshnessOf(ctx, sync, full ? "full" : "compact"),
+      };
+    });
+    const fitted = fitAnswer(data, { freshness }, cut, budgetFor(ctx, transport));
     return {
-      result: { content: [{ type: "text", text: JSON.stringify(body) }], structuredContent: body },
+      result: { content: [{ type: "text", text: fitted.text }], structuredContent: fitted.body },
       outcome: "ok",
       status: 200,
       revision,
@@ -147,7 +189,7 @@ export async function runReported(
   call: { context: CallContext; rpcId: string | number | null; logger: Logger; onToolCall?: (event: ToolCallEvent) => void },
 ): Promise<ToolRun> {
   const started = performance.now();
-  const run = await runTool(def, ctx, args, call.logger);
+  const run = await runTool(def, ctx, args, call.logger, call.context.transport);
   call.onToolCall?.({
     tool: def.name,
     args,
@@ -161,18 +203,42 @@ export async function runReported(
   return run;
 }
 
+interface ToolSchemas {
+  /** The zod schemas the SDK validates a call's arguments and answer with. */
+  input: z.ZodObject;
+  output: z.ZodObject;
+  /** How tools/list shows the tool: portable, lean JSON Schemas (json-schema.ts). */
+  listing: Tool;
+}
+
 /**
- * A definition's MCP input and output schemas, built once per definition: every session's server
- * registers every tool, and fresh zod objects per registration were most of a session's heap.
+ * A definition's schemas, built once per definition: every session's server registers every tool,
+ * and fresh zod objects (and JSON Schema conversions) per registration would cost every session.
  */
-const mcpSchemas = new WeakMap<AnyToolDefinition, { input: z.ZodObject; output: z.ZodObject }>();
-function mcpSchemasOf(def: AnyToolDefinition): { input: z.ZodObject; output: z.ZodObject } {
-  let schemas = mcpSchemas.get(def);
-  if (schemas === undefined) {
-    schemas = { input: z.object(def.input).strict(), output: z.object({ ...def.output, freshness: freshnessSchema }) };
-    mcpSchemas.set(def, schemas);
+const schemaCache = new WeakMap<AnyToolDefinition, ToolSchemas>();
+
+function schemasOf(def: AnyToolDefinition): ToolSchemas {
+  let schemas = schemaCache.get(def);
+  if (!schemas) {
+    const input = z.object({ ...def.input, freshness: freshnessModeSchema }).strict();
+    const output = z.object({ ...def.output, ...COMMON_OUTPUT });
+    const listing: Tool = {
+      name: def.name,
+      title: def.title,
+      description: def.description,
+      inputSchema: toolJsonSchema(input, "input") as Tool["inputSchema"],
+      outputSchema: toolJsonSchema(output, "output") as Tool["outputSchema"],
+      annotations: READ_ONLY_ANNOTATIONS,
+    };
+    schemas = { input, output, listing };
+    schemaCache.set(def, schemas);
   }
   return schemas;
+}
+
+/** How tools/list shows a definition (made once). */
+export function toolListing(def: AnyToolDefinition): Tool {
+  return schemasOf(def).listing;
 }
 
 /** Registers one definition on an MCP server. */
@@ -182,15 +248,15 @@ export function registerDefinedTool(
   ctx: ToolContext,
   options: RegisterOptions,
 ): void {
-  const schemas = mcpSchemasOf(def);
+  const { input, output } = schemasOf(def);
   server.registerTool(
     def.name,
     {
       title: def.title,
       description: def.description,
-      inputSchema: schemas.input,
-      outputSchema: schemas.output,
-      annotations: { title: def.title, ...READ_ONLY_ANNOTATIONS },
+      inputSchema: input,
+      outputSchema: output,
+      annotations: READ_ONLY_ANNOTATIONS,
     },
     async (args: Record<string, unknown>, extra: McpRequestExtra) =>
       (

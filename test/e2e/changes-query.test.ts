@@ -200,6 +200,52 @@ describe("recent_changes, query_snapshot, prompts and resources (auth none, KAFS
   });
 });
 
+describe("the result budget (KAFSCALE_MCP_MAX_RESULT_BYTES=5000)", () => {
+  const BUDGET = 5000;
+  let service: RunningService;
+  let mcp: Client;
+  beforeAll(async () => {
+    service = await start({ KAFSCALE_MCP_ENABLE_QUERY: "true", KAFSCALE_MCP_MAX_RESULT_BYTES: String(BUDGET) }, "budget");
+    mcp = await client(service);
+    // Edit payments' config and rebalance billing twice: nine events, more than one small page holds.
+    let revision = 0;
+    for (const step of changeScript.slice(2, 5)) revision = await step.run(etcd.keyspace);
+    await service.sync?.waitForRevision(revision);
+  });
+
+  it("recent_changes ends a page at the budget and the cursor resumes after the last event sent: each once", async () => {
+    const all = (await (await fetch(`${service.url}/api/v1/changes`)).json()) as any;
+    expect(all.changes).toHaveLength(9);
+    const seen: unknown[] = [];
+    let cursor: string | undefined;
+    let leftOut = 0;
+    do {
+      const result = await mcp.callTool({ name: "recent_changes", arguments: cursor ? { cursor } : {} });
+      expect(Buffer.byteLength(JSON.stringify(result))).toBeLessThanOrEqual(BUDGET);
+      const page = result.structuredContent as any;
+      seen.push(...page.changes);
+      leftOut += page.left_out ?? 0;
+      cursor = page.next_cursor;
+    } while (cursor !== undefined);
+    expect(leftOut).toBeGreaterThan(0);
+    expect(seen).toEqual(all.changes);
+  });
+
+  it("query_snapshot keeps the rows that fit and says they were cut by bytes", async () => {
+    const sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 400) SELECT x, printf('%.40c', 'q') AS pad FROM c";
+    const result = await mcp.callTool({ name: "query_snapshot", arguments: { sql } });
+    expect(Buffer.byteLength(JSON.stringify(result))).toBeLessThanOrEqual(BUDGET);
+    const body = result.structuredContent as any;
+    expect(body).toMatchObject({ truncated: true, truncated_by: "bytes" });
+    expect(body.clipped).toBeUndefined();
+    expect(body.rows.length).toBeGreaterThan(10);
+    expect(body.rows.length).toBeLessThan(400);
+    expect(body.row_count).toBe(body.rows.length);
+    // The rows kept are whole, in order.
+    expect(body.rows).toEqual(Array.from({ length: body.rows.length }, (_, i) => [i + 1, "q".repeat(40)]));
+  });
+});
+
 describe("the query scope, with real signed tokens", () => {
   let idp: TestIssuer;
   let service: RunningService;

@@ -2,7 +2,6 @@
  * The CLI as users run it, as real child processes: `stdio` (against a real etcd) through the SDK's
  * stdio client, and `demo` over HTTP, including a clean exit on SIGTERM.
  */
-import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -10,7 +9,8 @@ import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import { startService } from "../../src/service.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
-import { callTool, connectClient } from "../support/service.js";
+import { startDemo } from "../support/cli.js";
+import { callTool, callToolWhenReady, connectClient } from "../support/service.js";
 
 const CLI = ["--import", "tsx", "src/cli.ts"];
 
@@ -39,14 +39,8 @@ describe("kafscale-mcp stdio", () => {
     );
     try {
       expect((await client.listTools()).tools).toHaveLength(9);
-      let groups: { groups: { group_id: string }[] } | null = null;
-      for (let i = 0; i < 50 && groups === null; i++) {
-        groups = await callTool<{ groups: { group_id: string }[] }>(client, "list_groups").catch(async () => {
-          await new Promise((r) => setTimeout(r, 100));
-          return null;
-        });
-      }
-      expect(groups?.groups.map((g) => g.group_id)).toEqual(["billing", "nightly-report", "rebalancing"]);
+      const groups = await callToolWhenReady<{ groups: { group_id: string }[] }>(client, "list_groups");
+      expect(groups.groups.map((g) => g.group_id)).toEqual(["billing", "nightly-report", "rebalancing"]);
     } finally {
       await client.close();
     }
@@ -55,40 +49,19 @@ describe("kafscale-mcp stdio", () => {
 
 describe("kafscale-mcp demo", () => {
   it("starts with no etcd and no broker, prints its URL, answers as demo data, and exits on SIGTERM", async () => {
-    const child = spawn(process.execPath, [...CLI, "demo"], {
-      env: { ...process.env, KAFSCALE_MCP_HTTP_ADDR: "127.0.0.1:0", KAFSCALE_MCP_SCRAPE_INTERVAL: "1s" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const demo = await startDemo();
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = "";
-        child.stdout.on("data", (chunk: Buffer) => {
-          out += chunk.toString();
-          const match = /MCP endpoint \(streamable HTTP\): (http:\/\/\S+)\/mcp/.exec(out);
-          if (match?.[1]) resolve(match[1]);
-        });
-        child.once("exit", (code) => reject(new Error(`demo exited early (${code}): ${out}`)));
-        setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 20_000);
-      });
-      const client = await connectClient(url);
+      const client = await connectClient(demo.url);
       const status = await callTool<Record<string, any>>(client, "cluster_status");
       expect(status).toMatchObject({ cluster_name: "kafscale-demo", topic_count: 5 });
       expect(status.freshness).toMatchObject({ source: "demo", stale: false });
       const lag = await callTool<Record<string, any>>(client, "fetch_offsets", { group_id: "analytics-etl" });
       expect(lag.total_lag).toBeGreaterThan(0);
-      let metrics: Record<string, any> | null = null;
-      for (let i = 0; i < 50 && metrics === null; i++) {
-        metrics = await callTool<Record<string, any>>(client, "cluster_metrics").catch(async () => {
-          await new Promise((r) => setTimeout(r, 100));
-          return null;
-        });
-      }
+      const metrics = await callToolWhenReady<Record<string, any>>(client, "cluster_metrics");
       expect(metrics).toMatchObject({ s3_state: "degraded", brokers: [{}, {}, {}] });
       await client.close();
     } finally {
-      const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-      child.kill("SIGTERM");
-      expect(await exit).toBe(0);
+      expect(await demo.stop()).toBe(0);
     }
   });
 });

@@ -55,8 +55,9 @@ describe("MCP tools over streamable HTTP", () => {
       });
       expect(tool.outputSchema?.type).toBe("object");
       expect(tool.inputSchema.additionalProperties).toBe(false);
-      // Terse: at most three sentences that say what it answers and when to use it.
-      expect(tool.description?.length).toBeLessThanOrEqual(400);
+      // One or two sentences an agent can act on: what, when to use it, what it costs.
+      expect(tool.description?.length).toBeLessThan(220);
+      expect(tool.description).toMatch(/\bUse\b/);
       expect(tool.name).not.toMatch(/create|delete|alter|update|put|write|drain|flush/);
     }
   });
@@ -74,8 +75,16 @@ describe("MCP tools over streamable HTTP", () => {
     });
     expect(status.brokers).toHaveLength(3);
     expect(status.topics.map((t: { name: string }) => t.name)).toEqual(["audit", "events", "orders"]);
-    expect(status.freshness).toMatchObject({ source: "etcd", etcd_link: "connected", stale: false, decode_errors: 0 });
+    expect(status.freshness).toEqual({
+      source: "etcd",
+      revision: expect.any(Number),
+      age_ms: expect.any(Number),
+      stale: false,
+      stale_reasons: [],
+    });
     expect(status.freshness.revision).toBeGreaterThan(0);
+    const full = await callTool<Record<string, any>>(client, "cluster_status", { freshness: "full" });
+    expect(full.freshness).toMatchObject({ source: "etcd", etcd_link: "connected", stale: false, decode_errors: 0 });
     const limited = await callTool<Record<string, any>>(client, "cluster_status", { topic_limit: 1 });
     expect(limited).toMatchObject({ topics: [{ name: "audit" }], topics_truncated: true });
   });
@@ -152,14 +161,17 @@ describe("MCP tools over streamable HTTP", () => {
     });
     expect(filtered.offsets.map((o: { lag: number }) => o.lag)).toEqual([10, 0, 50]);
     expect(filtered.unknown_topics).toEqual(["missing"]);
+    // More partitions than a page: the most-lagging first, the rest on the next page.
     const paged = await callTool<Record<string, any>>(client, "fetch_offsets", { group_id: "billing", limit: 2 });
-    expect(paged).toMatchObject({ truncated: true });
+    expect(paged).toMatchObject({ truncated: true, total_lag: 60 });
+    expect(paged.offsets.map((o: { partition: number }) => o.partition)).toEqual([2, 0]);
     const next = await callTool<Record<string, any>>(client, "fetch_offsets", {
       group_id: "billing",
       limit: 2,
       cursor: paged.next_cursor,
     });
-    expect(next.offsets.map((o: { partition: number }) => o.partition)).toEqual([2]);
+    expect(next).toMatchObject({ truncated: false, total_lag: 60 });
+    expect(next.offsets.map((o: { partition: number }) => o.partition)).toEqual([1]);
     expect(await toolError(client, "fetch_offsets", { group_id: "billing", topics: ["missing"] })).toMatch(
       /^unknown topic "missing"/,
     );

@@ -4,7 +4,6 @@
  * corrupt values), a tampered database does not, and the CLI commands behave as documented when run
  * for real as child processes.
  */
-import { execFile } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -20,6 +19,7 @@ import { silentLogger } from "../../src/log.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
 import { freePort, startEtcd, type EtcdProcess } from "../../bench/lib/etcd-process.js";
 import { useCleanups } from "../support/harness.js";
+import { runCli as cli } from "../support/cli.js";
 
 // This file compacts etcd, and its pinned reads must not be disturbed by other files compacting the
 // shared etcd, so it runs against an etcd of its own (still namespaced per test via testEtcd()).
@@ -261,30 +261,6 @@ describe("verify", () => {
     expect(report.differences).toBeGreaterThan(20);
   });
 });
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/** Runs the real CLI entry with a clean KAFSCALE_MCP_* environment. */
-async function cli(args: string[], env: Record<string, string>): Promise<Run> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("KAFSCALE_")));
-  const started = Date.now();
-  return await new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", "src/cli.ts", ...args],
-      { cwd: join(import.meta.dirname, "../.."), env: { ...base, ...env }, timeout: 60_000 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
-        resolve({ code, stdout, stderr, ms: Date.now() - started });
-      },
-    );
-  });
-}
 
 describe("CLI snapshot and verify", () => {
   it("snapshot --out writes a complete file equal to etcd; verify exits 0, then 1 after a tamper", { timeout: 120_000 }, async () => {

@@ -84,7 +84,7 @@ export async function orders0(client: Client): Promise<OffsetAnswer> {
   const answer = await callTool<{ offsets: { end_offset: number }[]; freshness: OffsetAnswer["freshness"] }>(
     client,
     "fetch_offsets",
-    { group_id: "billing", topics: ["orders"] },
+    { group_id: "billing", topics: ["orders"], freshness: "full" },
   );
   return { endOffset: answer.offsets[0]?.end_offset ?? -1, freshness: answer.freshness };
 }

@@ -5,6 +5,7 @@ import { createEtcdClient } from "../../src/sync/etcd/etcd-client.js";
 import { inject } from "vitest";
 import type { ClusterSpec } from "../../src/demo/cluster-spec.js";
 import { buildClusterKvs } from "../../src/demo/cluster-spec.js";
+import { putAll } from "../../src/cli/demo-seed.js";
 
 export const realisticCluster: ClusterSpec = {
   clusterName: "kafscale",
@@ -61,10 +62,5 @@ export function testEtcd(endpoint: string = inject("etcdEndpoint")): {
 
 /** Writes a spec into etcd (one put per key, as Kafscale would) and returns the last revision. */
 export async function writeCluster(keyspace: Namespace, spec: ClusterSpec): Promise<number> {
-  let revision = 0;
-  for (const { key, value } of buildClusterKvs(spec)) {
-    const res = await keyspace.put(key).value(value).exec();
-    revision = Number(res.header.revision);
-  }
-  return revision;
+  return await putAll(keyspace, buildClusterKvs(spec));
 }

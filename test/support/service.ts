@@ -1,4 +1,5 @@
 /** Starts the real service (store, etcd sync, HTTP) for end-to-end tests, and an SDK client for it. */
+import { vi } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { loadConfig } from "../../src/config.js";
@@ -50,6 +51,18 @@ export async function callTool<T = Record<string, unknown>>(
     throw new Error(`tool ${name} failed: ${text}`);
   }
   return result.structuredContent as T;
+}
+
+/**
+ * Calls a tool until it succeeds: a freshly started process answers "snapshot not ready" until its
+ * first sync, and cluster_metrics fails until the first scrape.
+ */
+export async function callToolWhenReady<T = Record<string, unknown>>(
+  client: Client,
+  name: string,
+  args: Record<string, unknown> = {},
+): Promise<T> {
+  return await vi.waitFor(() => callTool<T>(client, name, args), { timeout: 20_000, interval: 100 });
 }
 
 /** The text of an error result (throws if the call succeeded). */

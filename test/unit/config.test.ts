@@ -41,6 +41,7 @@ describe("loadConfig", () => {
     expect(config.etcd.endpoints).toEqual([]);
     expect(config.metrics).toMatchObject({ intervalMs: 15_000, timeoutMs: 5000, retentionMs: 3_600_000 });
     expect(config.staleAfterMs).toBe(30_000);
+    expect(config.results).toEqual({ mcpMaxBytes: 60_000, restMaxBytes: 8_000_000 });
   });
 
   it("publishes no ops copy unless asked; bounds and watches the WAL by default", () => {
@@ -95,6 +96,8 @@ describe("loadConfig", () => {
     [{ KAFSCALE_MCP_MAX_BODY_BYTES: "-1" }, "KAFSCALE_MCP_MAX_BODY_BYTES"],
     [{ KAFSCALE_MCP_MAX_SESSIONS: "0" }, "KAFSCALE_MCP_MAX_SESSIONS"],
     [{ KAFSCALE_MCP_MAX_SESSIONS_PER_PRINCIPAL: "lots" }, "KAFSCALE_MCP_MAX_SESSIONS_PER_PRINCIPAL"],
+    [{ KAFSCALE_MCP_MAX_RESULT_BYTES: "1000" }, "KAFSCALE_MCP_MAX_RESULT_BYTES"],
+    [{ KAFSCALE_MCP_REST_MAX_RESULT_BYTES: "lots" }, "KAFSCALE_MCP_REST_MAX_RESULT_BYTES"],
     [{ KAFSCALE_MCP_LOG_LEVEL: "loud" }, "KAFSCALE_MCP_LOG_LEVEL"],
     [{ KAFSCALE_MCP_ETCD_CERT_FILE: "/c.pem" }, "KAFSCALE_MCP_ETCD_KEY_FILE"],
     [{ KAFSCALE_MCP_OPS_COPY_MODE: "640x" }, "KAFSCALE_MCP_OPS_COPY_MODE"],

@@ -42,7 +42,17 @@ const list = (value: unknown): string[] | undefined =>
   typeof value === "string" && value !== "" ? value.split(",").map((s) => s.trim()) : undefined;
 const int = (value: unknown): number | string | undefined =>
   typeof value === "string" && /^\d+$/.test(value) ? Number(value) : (value as string | undefined);
-const paging = (req: Request): Record<string, unknown> => ({ limit: int(req.query.limit), cursor: req.query.cursor });
+/**
+ * Page sizes when a dashboard names none: the ones /api/v1 always had. MCP tools default to
+ * agent-sized pages (about 100 items); REST answers are bounded by their own, larger result budget
+ * (KAFSCALE_MCP_REST_MAX_RESULT_BYTES) instead.
+ */
+const REST_PAGE = { topics: 1000, groups: 1000, offsets: 5000, configs: 10_000, changes: 100 } as const;
+
+const paging = (req: Request, fallback: number): Record<string, unknown> => ({
+  limit: int(req.query.limit) ?? fallback,
+  cursor: req.query.cursor,
+});
 
 /** Kafka's UNKNOWN_TOPIC_OR_PARTITION: describe_topics answers an unknown name with it, as Kafka does. */
 const UNKNOWN_TOPIC = 3;
@@ -54,23 +64,45 @@ const topicMissing: MissingOf = (req, body) =>
 
 /** Route → tool (by reference, so a renamed tool cannot leave a dead route) and how its arguments are read. */
 const ROUTES: { path: string; tool: AnyToolDefinition; args: ArgsOf; query: string[]; missing?: MissingOf }[] = [
-  { path: "/cluster", tool: clusterStatus, args: (r) => ({ topic_limit: int(r.query.topic_limit) }), query: ["topic_limit"] },
+  {
+    path: "/cluster",
+    tool: clusterStatus,
+    args: (r) => ({ topic_limit: int(r.query.topic_limit) ?? REST_PAGE.topics }),
+    query: ["topic_limit"],
+  },
   { path: "/cluster/metrics", tool: clusterMetrics, args: () => ({}), query: [] },
-  { path: "/topics", tool: listTopics, args: paging, query: ["limit", "cursor"] },
-  { path: "/topics/:name", tool: describeTopics, args: (r) => ({ names: [r.params.name] }), query: [], missing: topicMissing },
-  { path: "/groups", tool: listGroups, args: paging, query: ["limit", "cursor"] },
+  { path: "/topics", tool: listTopics, args: (r) => paging(r, REST_PAGE.topics), query: ["limit", "cursor"] },
+  {
+    path: "/topics/:name",
+    tool: describeTopics,
+    args: (r) => ({ names: [r.params.name], cursor: r.query.cursor }),
+    query: ["cursor"],
+    missing: topicMissing,
+  },
+  { path: "/groups", tool: listGroups, args: (r) => paging(r, REST_PAGE.groups), query: ["limit", "cursor"] },
   { path: "/groups/:group", tool: describeGroup, args: (r) => ({ group_id: r.params.group }), query: [] },
   {
     path: "/groups/:group/offsets",
     tool: fetchOffsets,
-    args: (r) => ({ group_id: r.params.group, topics: list(r.query.topics), ...paging(r) }),
+    args: (r) => ({ group_id: r.params.group, topics: list(r.query.topics), ...paging(r, REST_PAGE.offsets) }),
     query: ["topics", "limit", "cursor"],
   },
-  { path: "/configs", tool: describeConfigs, args: (r) => ({ topics: list(r.query.topics) }), query: ["topics"] },
+  {
+    path: "/configs",
+    tool: describeConfigs,
+    args: (r) => ({ topics: list(r.query.topics), ...paging(r, REST_PAGE.configs) }),
+    query: ["topics", "limit", "cursor"],
+  },
   {
     path: "/changes",
     tool: recentChanges,
-    args: (r) => ({ since: r.query.since, kinds: list(r.query.kinds), topic: r.query.topic, group: r.query.group, ...paging(r) }),
+    args: (r) => ({
+      since: r.query.since,
+      kinds: list(r.query.kinds),
+      topic: r.query.topic,
+      group: r.query.group,
+      ...paging(r, REST_PAGE.changes),
+    }),
     query: ["since", "kinds", "topic", "group", "limit", "cursor"],
   },
 ];

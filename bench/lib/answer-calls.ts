@@ -1,0 +1,32 @@
+/**
+ * Every tool with its default arguments against a generated cluster (a required group_id names the
+ * benchmark's groups): what bench/answer-sizes.ts measures and the size-L test holds to the budget.
+ */
+import type { GeneratedCluster } from "./generator.js";
+
+export interface AnswerCall {
+  label: string;
+  tool: string;
+  args: Record<string, unknown>;
+}
+
+const n = (v: number): string => v.toLocaleString("en-US");
+
+export function answerCalls(cluster: GeneratedCluster): AnswerCall[] {
+  const h = cluster.handles;
+  const firehose = cluster.spec.topics.find((t) => t.name === h.firehoseTopic)?.partitions ?? 0;
+  return [
+    { label: "cluster_status", tool: "cluster_status", args: {} },
+    { label: `cluster_metrics (${cluster.spec.brokers} brokers)`, tool: "cluster_metrics", args: {} },
+    { label: "list_topics", tool: "list_topics", args: {} },
+    { label: "describe_topics (summaries)", tool: "describe_topics", args: {} },
+    { label: "describe_topics (3 topics, with partitions)", tool: "describe_topics", args: { names: h.describeTopics } },
+    { label: `describe_topics (firehose, ${n(firehose)} partitions)`, tool: "describe_topics", args: { names: [h.firehoseTopic] } },
+    { label: "list_groups", tool: "list_groups", args: {} },
+    { label: "describe_group (typical group)", tool: "describe_group", args: { group_id: h.sampleGroup } },
+    { label: "describe_group (firehose, 4 members)", tool: "describe_group", args: { group_id: h.firehoseGroup } },
+    { label: "fetch_offsets (typical group)", tool: "fetch_offsets", args: { group_id: h.sampleGroup } },
+    { label: `fetch_offsets (firehose, ${n(firehose)} partitions)`, tool: "fetch_offsets", args: { group_id: h.firehoseGroup } },
+    { label: "describe_configs", tool: "describe_configs", args: {} },
+  ];
+}
