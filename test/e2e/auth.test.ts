@@ -224,7 +224,7 @@ describe("OIDC access tokens", () => {
       expect(await res.json()).toEqual({
         resource: `${url}/mcp`,
         authorization_servers: [idp.url],
-        scopes_supported: ["kafscale:observe"],
+        scopes_supported: ["kafscale:observe", "kafscale:query"],
         bearer_methods_supported: ["header"],
         resource_name: "kafscale-mcp",
       });
@@ -334,7 +334,7 @@ describe("scopes, allow-list and rate limits", () => {
     expect(res.status).toBe(403);
     expect(res.headers["www-authenticate"]).toContain('scope="kafscale:observe kafscale:prod", error="insufficient_scope"');
     const meta = (await (await fetch(`${url}/.well-known/oauth-protected-resource/mcp`)).json()) as Record<string, unknown>;
-    expect(meta.scopes_supported).toEqual(["kafscale:observe", "kafscale:prod"]);
+    expect(meta.scopes_supported).toEqual(["kafscale:observe", "kafscale:query", "kafscale:prod"]);
   });
 
   it("lists only the allowed tools and audits a call to a hidden one as denied", async () => {

@@ -13,6 +13,7 @@ import { describe, expect, it, vi } from "vitest";
 import type { OpsCopyConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import type { Store } from "../../src/store/index.js";
+import { MIGRATIONS } from "../../src/store/migrations.js";
 import { createOpsCopier, type OpsCopier } from "../../src/sync/ops/ops-copier.js";
 import { useCleanups } from "../support/harness.js";
 import { manualTimer, type ManualTimer } from "../support/manual-timer.js";
@@ -89,7 +90,7 @@ describe("ops copy", () => {
       published_at: clock.now,
       interval_ms: 60_000,
       includes_audit: 0,
-      schema_version: 4,
+      schema_version: (MIGRATIONS.at(-1) as { version: number }).version,
     });
 
     writeRevision(store, 11, 50);
