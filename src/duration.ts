@@ -40,19 +40,3 @@ export function parseGoDuration(text: string): number {
   if (sign < 0 && total > 0) throw new Error(`invalid duration "${text}": must not be negative`);
   return total;
 }
-
-/** Formats milliseconds as a compact Go-style duration (for logs and docs). */
-export function formatDuration(ms: number): string {
-  if (ms === 0) return "0s";
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const parts: string[] = [];
-  let rest = Math.round(ms / 1000);
-  const h = Math.floor(rest / 3600);
-  rest -= h * 3600;
-  const m = Math.floor(rest / 60);
-  rest -= m * 60;
-  if (h) parts.push(`${h}h`);
-  if (m) parts.push(`${m}m`);
-  if (rest || parts.length === 0) parts.push(`${rest}s`);
-  return parts.join("");
-}

@@ -57,8 +57,13 @@ export async function report(args: string[]): Promise<number> {
       aggregate
         ? `S3: ${aggregate.s3State || "unknown"}, latency ${fmt(aggregate.s3LatencyMs === null ? null : Math.round(aggregate.s3LatencyMs))} ms, error rate ${aggregate.s3ErrorRate ?? "-"} (scraped ${iso(metrics?.observedAt ?? null)})`
         : "S3: no metrics scraped",
-      sync.decodeErrorKeys > 0 ? `decode errors: ${sync.decodeErrorKeys} keys (see the decode_errors table)` : "decode errors: none",
-      data.orphanOffsets > 0 ? `offsets on partitions missing from the snapshot: ${data.orphanOffsets}` : null,
+      data.undecodableKeys > 0
+        ? `decode errors: ${data.undecodableKeys} keys do not decode; the last value of each that did is served (see the undecodable_keys table)`
+        : "decode errors: none",
+      data.orphanOffsets > 0
+        ? `offsets on partitions missing from the snapshot (listed, not counted in lag): ${data.orphanOffsets}`
+        : null,
+      data.unusableCommits > 0 ? `negative committed offsets (no usable commit, not counted in lag): ${data.unusableCommits}` : null,
       "",
       `Consumer groups by lag (top ${top}):`,
       table(

@@ -112,6 +112,19 @@ export function formatReport(path: string, report: VerifyReport): string {
   );
   if (report.note) lines.push(`note: ${report.note}`);
   for (const problem of report.problems) lines.push(`problem: ${problem}`);
+  if (report.undecodableTotal > 0) {
+    lines.push(
+      `held: ${report.undecodableTotal} key${report.undecodableTotal === 1 ? "" : "s"} whose value in etcd does not ` +
+        "decode; the snapshot serves the last value of each that did (compared like any row; not a difference):",
+    );
+    for (const k of report.undecodable) {
+      const served = k.lastGoodRevision === null ? "none decoded" : `serving revision ${k.lastGoodRevision}`;
+      lines.push(`  ${k.key} at revision ${k.revision}: ${k.reason.length > 100 ? `${k.reason.slice(0, 99)}…` : k.reason} (${served})`);
+    }
+    if (report.undecodableTotal > report.undecodable.length) {
+      lines.push(`  … and ${report.undecodableTotal - report.undecodable.length} more (SELECT * FROM undecodable_keys)`);
+    }
+  }
   lines.push("");
   const header = ["table", "local", "etcd", "missing", "extra", "changed"];
   const rows = report.tables.map((t) => [t.table, t.local, t.fresh, t.missing, t.extra, t.changed].map(String));

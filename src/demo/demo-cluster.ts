@@ -5,7 +5,7 @@
  */
 import type { Store } from "../store/index.js";
 import type { KvChange } from "../kafscale/records.js";
-import { buildClusterKvs, type ClusterSpec } from "./cluster-spec.js";
+import { buildClusterKvs, type ClusterSpec, type KeyValue } from "./cluster-spec.js";
 
 const ramp = (n: number, base: number, step: number): number[] => Array.from({ length: n }, (_, i) => base + i * step);
 
@@ -56,19 +56,10 @@ export const demoCluster: ClusterSpec = {
 };
 
 /**
- * Loads the demo cluster into the store as one sync at revision = number of keys, labelled "demo".
- * A store that already holds a snapshot of a live cluster is refused, never overwritten (`demo --db`
- * pointed at the service's own file by mistake); an earlier demo snapshot is replaced.
+ * Loads key/values into the store as one full sync, as if etcd held exactly these keys: each key at
+ * its own revision, the snapshot at revision = number of keys + 1. Returns that revision.
  */
-export function loadDemoCluster(store: Store, spec: ClusterSpec = demoCluster): number {
-  const existing = store.syncState.get();
-  if (existing.revision > 0 && existing.source !== "demo") {
-    throw new Error(
-      `${store.path} holds a snapshot of a live cluster (source ${existing.source}, revision ${existing.revision}); ` +
-        "the demo will not overwrite it. Choose another file for the demo snapshot.",
-    );
-  }
-  const kvs = buildClusterKvs(spec);
+export function loadKeyValues(store: Store, kvs: readonly KeyValue[], now: number = Date.now()): number {
   const changes: KvChange[] = kvs.map((kv, i) => ({
     type: "put",
     key: kv.key,
@@ -81,7 +72,29 @@ export function loadDemoCluster(store: Store, spec: ClusterSpec = demoCluster): 
   const revision = kvs.length + 1;
   const session = store.writer.beginResync();
   session.addPage(changes);
-  session.commit(revision);
+  session.commit(revision, now);
+  return revision;
+}
+
+/** Loads the keys a cluster spec implies (see {@link loadKeyValues}); tests load their fixtures this way. */
+export function loadClusterSpec(store: Store, spec: ClusterSpec, now?: number): number {
+  return loadKeyValues(store, buildClusterKvs(spec), now);
+}
+
+/**
+ * Loads the demo cluster into the store (see {@link loadClusterSpec}), labelled "demo". A store that
+ * already holds a snapshot of a live cluster is refused, never overwritten (`demo --db` pointed at the
+ * service's own file by mistake); an earlier demo snapshot is replaced.
+ */
+export function loadDemoCluster(store: Store, spec: ClusterSpec = demoCluster): number {
+  const existing = store.syncState.get();
+  if (existing.revision > 0 && existing.source !== "demo") {
+    throw new Error(
+      `${store.path} holds a snapshot of a live cluster (source ${existing.source}, revision ${existing.revision}); ` +
+        "the demo will not overwrite it. Choose another file for the demo snapshot.",
+    );
+  }
+  const revision = loadClusterSpec(store, spec);
   store.syncState.setSource("demo");
   return revision;
 }

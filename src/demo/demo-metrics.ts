@@ -2,13 +2,45 @@
  * The broker /metrics exposition the demo serves: Kafscale's hand-written format (contract §5),
  * with per-broker variations so the demo shows aggregation (one broker degraded).
  */
-const HEALTHY = "# HELP kafscale_s3_health_state Current broker view of S3 health.\n# TYPE kafscale_s3_health_state gauge\nkafscale_s3_health_state{state=\"healthy\"} 1\nkafscale_s3_health_state{state=\"degraded\"} 0\nkafscale_s3_health_state{state=\"unavailable\"} 0\n# HELP kafscale_s3_latency_ms_avg Average S3 latency in the sliding window.\n# TYPE kafscale_s3_latency_ms_avg gauge\nkafscale_s3_latency_ms_avg 38.412000\n# HELP kafscale_s3_error_rate Fraction of S3 operations that failed in the sliding window.\n# TYPE kafscale_s3_error_rate gauge\nkafscale_s3_error_rate 0.000000\n# HELP kafscale_s3_state_duration_seconds Seconds spent in the current S3 state.\n# TYPE kafscale_s3_state_duration_seconds gauge\nkafscale_s3_state_duration_seconds 3605.221900\n# HELP kafscale_produce_rps Broker ingest throughput measured over the sliding window.\n# TYPE kafscale_produce_rps gauge\nkafscale_produce_rps 1250.500000\n# HELP kafscale_fetch_rps Broker fetch throughput measured over the sliding window.\n# TYPE kafscale_fetch_rps gauge\nkafscale_fetch_rps 980.250000\n# HELP kafscale_produce_latency_ms Produce request latency in milliseconds.\n# TYPE kafscale_produce_latency_ms histogram\nkafscale_produce_latency_ms_bucket{le=\"1\"} 0\nkafscale_produce_latency_ms_bucket{le=\"2\"} 0\nkafscale_produce_latency_ms_bucket{le=\"5\"} 2\nkafscale_produce_latency_ms_bucket{le=\"10\"} 2\nkafscale_produce_latency_ms_bucket{le=\"25\"} 4\nkafscale_produce_latency_ms_bucket{le=\"50\"} 6\nkafscale_produce_latency_ms_bucket{le=\"100\"} 7\nkafscale_produce_latency_ms_bucket{le=\"250\"} 8\nkafscale_produce_latency_ms_bucket{le=\"500\"} 8\nkafscale_produce_latency_ms_bucket{le=\"1000\"} 9\nkafscale_produce_latency_ms_bucket{le=\"2000\"} 9\nkafscale_produce_latency_ms_bucket{le=\"5000\"} 9\nkafscale_produce_latency_ms_bucket{le=\"+Inf\"} 9\nkafscale_produce_latency_ms_sum 984.000000\nkafscale_produce_latency_ms_count 9\n# HELP kafscale_consumer_lag Consumer lag in records.\n# TYPE kafscale_consumer_lag histogram\nkafscale_consumer_lag_bucket{le=\"1\"} 2\nkafscale_consumer_lag_bucket{le=\"10\"} 2\nkafscale_consumer_lag_bucket{le=\"100\"} 3\nkafscale_consumer_lag_bucket{le=\"1000\"} 3\nkafscale_consumer_lag_bucket{le=\"5000\"} 4\nkafscale_consumer_lag_bucket{le=\"10000\"} 4\nkafscale_consumer_lag_bucket{le=\"50000\"} 4\nkafscale_consumer_lag_bucket{le=\"100000\"} 4\nkafscale_consumer_lag_bucket{le=\"500000\"} 4\nkafscale_consumer_lag_bucket{le=\"1e+06\"} 4\nkafscale_consumer_lag_bucket{le=\"+Inf\"} 4\nkafscale_consumer_lag_sum 1242.000000\nkafscale_consumer_lag_count 4\n# HELP kafscale_consumer_lag_max Maximum consumer lag in records.\n# TYPE kafscale_consumer_lag_max gauge\nkafscale_consumer_lag_max 1200.000000\n# HELP kafscale_broker_uptime_seconds Seconds since broker start.\n# TYPE kafscale_broker_uptime_seconds gauge\nkafscale_broker_uptime_seconds 3610.500000\n# HELP kafscale_broker_mem_alloc_bytes Bytes of allocated heap objects.\n# TYPE kafscale_broker_mem_alloc_bytes gauge\nkafscale_broker_mem_alloc_bytes 48213504\n# HELP kafscale_broker_mem_sys_bytes Bytes of memory obtained from the OS.\n# TYPE kafscale_broker_mem_sys_bytes gauge\nkafscale_broker_mem_sys_bytes 96468992\n# HELP kafscale_broker_heap_inuse_bytes Bytes in in-use spans.\n# TYPE kafscale_broker_heap_inuse_bytes gauge\nkafscale_broker_heap_inuse_bytes 52379648\n# HELP kafscale_broker_cpu_percent Approximate CPU usage percent since last scrape.\n# TYPE kafscale_broker_cpu_percent gauge\nkafscale_broker_cpu_percent 12.750000\n# HELP kafscale_broker_goroutines Number of goroutines.\n# TYPE kafscale_broker_goroutines gauge\nkafscale_broker_goroutines 57\n# HELP kafscale_admin_requests_total Total admin API requests.\n# TYPE kafscale_admin_requests_total counter\n# HELP kafscale_admin_request_errors_total Total admin API requests that returned an error.\n# TYPE kafscale_admin_request_errors_total counter\n# HELP kafscale_admin_request_latency_ms_avg Average admin API request latency in milliseconds.\n# TYPE kafscale_admin_request_latency_ms_avg gauge\nkafscale_admin_requests_total{api=\"DescribeGroups\"} 12\nkafscale_admin_request_errors_total{api=\"DescribeGroups\"} 0\nkafscale_admin_request_latency_ms_avg{api=\"DescribeGroups\"} 1.000\nkafscale_admin_requests_total{api=\"api_37\"} 1\nkafscale_admin_request_errors_total{api=\"api_37\"} 0\nkafscale_admin_request_latency_ms_avg{api=\"api_37\"} 14.000\n# HELP kafscale_authz_denied_total Authorization denials across broker APIs.\n# TYPE kafscale_authz_denied_total counter\nkafscale_authz_denied_total 2\nkafscale_authz_denied_total{action=\"produce\",resource=\"topic\"} 2\n";
+import { BROKER_METRICS_SAMPLE } from "./broker-metrics-sample.js";
+
+export type ReportedS3State = "healthy" | "degraded" | "unavailable";
+
+/** Readings that differ from the sample. */
+export interface BrokerReadings {
+  /** The state whose `kafscale_s3_health_state` series is 1; the other two are 0. */
+  s3State?: ReportedS3State;
+  /** New values of unlabeled gauges, by name without `kafscale_` (printed with `%f`, as Kafscale does). */
+  gauges?: Record<string, number>;
+}
+
+const STATES: readonly ReportedS3State[] = ["healthy", "degraded", "unavailable"];
+
+/**
+ * The sample exposition with some readings changed: the demo's brokers and the tests' healthy,
+ * degraded and failing brokers all start from the one sample.
+ * @throws Error when a gauge is not an unlabeled series of the sample (a typo would change nothing).
+ */
+export function brokerMetrics(readings: BrokerReadings = {}): string {
+  let text = BROKER_METRICS_SAMPLE;
+  if (readings.s3State) {
+    for (const state of STATES) {
+      text = text.replace(
+        new RegExp(`^(kafscale_s3_health_state\\{state="${state}"\\}) .*$`, "m"),
+        `$1 ${state === readings.s3State ? 1 : 0}`,
+      );
+    }
+  }
+  for (const [name, value] of Object.entries(readings.gauges ?? {})) {
+    const line = new RegExp(`^kafscale_${name} .*$`, "m");
+    if (!line.test(text)) throw new Error(`the broker sample has no unlabeled series kafscale_${name}`);
+    text = text.replace(line, `kafscale_${name} ${value.toFixed(6)}`);
+  }
+  return text;
+}
 
 /** The exposition of demo broker `nodeId`: broker 2 is degraded (slow S3), the others healthy. */
 export function demoBrokerMetrics(nodeId: number): string {
-  if (nodeId !== 2) return HEALTHY.replace("kafscale_produce_rps 1250.500000", `kafscale_produce_rps ${(1250.5 + nodeId * 110).toFixed(6)}`);
-  return HEALTHY.replace('kafscale_s3_health_state{state="healthy"} 1', 'kafscale_s3_health_state{state="healthy"} 0')
-    .replace('kafscale_s3_health_state{state="degraded"} 0', 'kafscale_s3_health_state{state="degraded"} 1')
-    .replace("kafscale_s3_latency_ms_avg 38.412000", "kafscale_s3_latency_ms_avg 742.100000")
-    .replace("kafscale_s3_error_rate 0.000000", "kafscale_s3_error_rate 0.040000");
+  if (nodeId !== 2) return brokerMetrics({ gauges: { produce_rps: 1250.5 + nodeId * 110 } });
+  return brokerMetrics({ s3State: "degraded", gauges: { s3_latency_ms_avg: 742.1, s3_error_rate: 0.04 } });
 }

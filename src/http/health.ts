@@ -1,13 +1,13 @@
 /**
  * /healthz (liveness: the process answers; no auth, no Host check, no store access) and /readyz
  * (503 with a JSON reason until the first full sync, while the snapshot is staler than the
- * threshold, and while the etcd link cannot prove the snapshot current, so a load balancer stops
- * sending agents to a replica that cannot answer well; also while the live file's WAL is over its
- * disk budget, before the pod is evicted for it).
+ * threshold, while the etcd link cannot prove the snapshot current, and while the snapshot key's
+ * current value does not decode, so a load balancer stops sending agents to a replica that cannot
+ * answer well; also while the live file's WAL is over its disk budget, before the pod is evicted for it).
  */
 import type { Request, Response } from "express";
 import type { ToolContext } from "../tools/context.js";
-import { etcdLinkProblem, etcdUnreachable } from "../tools/freshness.js";
+import { etcdLinkProblem, etcdUnreachable, undecodableReasons } from "../tools/freshness.js";
 import { storageReadinessProblem, type StorageHealth } from "./storage-health.js";
 
 export interface Readiness {
@@ -27,6 +27,8 @@ export function readinessOf(ctx: ToolContext, storage?: StorageHealth): Readines
   else if (sync.source !== "demo" && age !== null && age > ctx.staleAfterMs) {
     reason = `snapshot stale: not confirmed current for ${Math.round(age / 1000)}s (etcd link ${sync.linkState})`;
   } else reason = etcdLinkProblem(sync);
+  // The snapshot key's current value does not decode: every replica serves an older cluster view.
+  reason ??= undecodableReasons(ctx, sync, { snapshot: true })[0] ?? null;
   reason ??= storageReadinessProblem(storage);
   return { ready: reason === null, reason, revision: sync.revision, etcd_link: sync.linkState, age_ms: age };
 }

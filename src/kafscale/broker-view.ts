@@ -18,7 +18,10 @@ export interface HistogramSummary {
 }
 
 export interface BrokerView {
-  /** The `state` label of the `kafscale_s3_health_state` series whose value is 1; "" when none is. */
+  /**
+   * The `state` label of the `kafscale_s3_health_state` series whose value is 1; "" when none is.
+   * Without any such series, the contract's rule over latency and error rate ({@link s3StateFromNumbers}).
+   */
   s3State: S3State;
   /** Average S3 latency over the health window. Kept fractional; the console truncates it for display. */
   s3LatencyMs: number | null;
@@ -68,7 +71,7 @@ function isS3State(s: string | undefined): s is Exclude<S3State, ""> {
 }
 
 /**
- * The contract's S3 state rule, for when the state gauge is missing: average latency ≥ 3000 ms or error rate
+ * The contract's S3 state rule (§5), used by {@link deriveBrokerView} when the state gauge is missing: average latency ≥ 3000 ms or error rate
  * ≥ 0.6 is unavailable; ≥ 500 ms or ≥ 0.2 is degraded; otherwise healthy. "" when neither input is known.
  */
 export function s3StateFromNumbers(latencyMs: number | null, errorRate: number | null): S3State {
@@ -86,16 +89,21 @@ export function deriveBrokerView(samples: readonly Sample[]): BrokerView {
   const plain = (name: string): number | null => unlabeled(byName, M + name);
   const values = (name: string): number[] => finiteValues(byName, M + name);
 
+  const stateSeries = byName.get(`${M}s3_health_state`);
+  const s3LatencyMs = plain("s3_latency_ms_avg");
+  const s3ErrorRate = plain("s3_error_rate");
   let s3State: S3State = "";
-  for (const s of byName.get(`${M}s3_health_state`) ?? []) {
+  for (const s of stateSeries ?? []) {
     if (s.value === 1 && isS3State(s.labels.state)) s3State = worseS3State(s3State, s.labels.state);
   }
+  // The state gauge is missing (not merely all 0): the contract's rule decides from the numbers.
+  if (stateSeries === undefined) s3State = s3StateFromNumbers(s3LatencyMs, s3ErrorRate);
 
   const heap = plain("broker_heap_inuse_bytes");
   return {
     s3State,
-    s3LatencyMs: plain("s3_latency_ms_avg"),
-    s3ErrorRate: plain("s3_error_rate"),
+    s3LatencyMs,
+    s3ErrorRate,
     s3StateDurationSeconds: plain("s3_state_duration_seconds"),
     produceRps: plain("produce_rps"),
     fetchRps: plain("fetch_rps"),

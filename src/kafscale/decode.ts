@@ -8,6 +8,9 @@
 import { z } from "zod";
 import { decodeMessage, toSafeInteger, type MessageName } from "./proto.js";
 import { convertSnapshot } from "./snapshot-fast-path.js";
+import { unhandledKind } from "./records.js";
+import { normalizeSnapshot } from "./snapshot-normalize.js";
+import { snapshotSchema } from "./snapshot-schema.js";
 import type {
   BrokerRegistrationRecord,
   ClusterSnapshot,
@@ -27,13 +30,15 @@ export class DecodeError extends Error {
 
 /**
  * Decodes the value stored under an already routed key. `unknown` keys decode to
- * `{ kind: "unknown" }` whatever their value.
+ * `{ kind: "unknown" }` whatever their value. A value that decodes but carries something the
+ * record cannot use (a negative committed offset, a duplicate topic) pushes a decode warning to
+ * `warnings`: the record is still served, and the store records what was ignored.
  * @throws DecodeError when the value is malformed for its key kind.
  */
-export function decodeEntry(key: KafscaleKey, value: Uint8Array): DecodedEntry {
+export function decodeEntry(key: KafscaleKey, value: Uint8Array, warnings?: string[]): DecodedEntry {
   switch (key.kind) {
     case "snapshot":
-      return { kind: "snapshot", value: decodeSnapshot(value) };
+      return { kind: "snapshot", value: decodeSnapshot(value, warnings) };
     case "topic_config":
       return { ...key, value: decodeTopicConfig(value) };
     case "partition_state":
@@ -43,7 +48,7 @@ export function decodeEntry(key: KafscaleKey, value: Uint8Array): DecodedEntry {
     case "group_metadata":
       return { ...key, value: decodeConsumerGroup(value) };
     case "committed_offset":
-      return { ...key, value: decodeCommittedOffset(value) };
+      return { ...key, value: decodeCommittedOffset(value, warnings) };
     case "partition_lease":
       return { ...key, value: decodeLease(value, "partition lease") };
     case "group_lease":
@@ -54,6 +59,8 @@ export function decodeEntry(key: KafscaleKey, value: Uint8Array): DecodedEntry {
       return { ...key, value: decodePartitionAssignment(value) };
     case "unknown":
       return { kind: "unknown" };
+    default:
+      return unhandledKind(key);
   }
 }
 
@@ -106,100 +113,30 @@ function parseJson(value: Uint8Array, context: string): unknown {
 // Snapshot (JSON of Go's metadata.ClusterMetadata, §3)
 // ---------------------------------------------------------------------------------------------
 
-// Field presence: Go's encoding/json writes every field of these tag-less structs, so a missing
-// field means the value was not written by Kafscale (e.g. the sql-processor's `Name` guess) and is
-// rejected. Extra fields (`UnknownTags`, `AuthorizedOperations`, future ones) are ignored.
-const int16 = z.int().min(-32_768).max(32_767);
-const int32 = z.int32();
-const partitionIndex = z.int32().min(0, { error: "partition must be a non-negative int32" });
-/** Go marshals a nil slice as `null`; the records never hold null lists. */
-const int32List = z
-  .array(int32)
-  .nullable()
-  .transform((list) => list ?? []);
-/** Go's `[16]byte` marshals as 16 numbers (a base64 string would fail Go's unmarshal too). */
-const topicIdJson = z
-  .array(z.int().min(0).max(255), { error: "TopicID must be an array of 16 bytes" })
-  .length(16, { error: "TopicID must be an array of 16 bytes" })
-  .transform((bytes) => Buffer.from(bytes).toString("hex"));
-
-const brokerJson = z
-  .object({ NodeID: int32, Host: z.string(), Port: int32, Rack: z.string().nullable() })
-  .transform((b) => ({ nodeId: b.NodeID, host: b.Host, port: b.Port, rack: b.Rack }));
-
-const partitionJson = z
-  .object({
-    ErrorCode: int16,
-    Partition: partitionIndex,
-    Leader: int32,
-    LeaderEpoch: int32,
-    Replicas: int32List,
-    ISR: int32List,
-    OfflineReplicas: int32List,
-  })
-  .transform((p) => ({
-    partition: p.Partition,
-    leader: p.Leader,
-    leaderEpoch: p.LeaderEpoch,
-    replicas: p.Replicas,
-    isr: p.ISR,
-    offlineReplicas: p.OfflineReplicas,
-    errorCode: p.ErrorCode,
-  }));
-
-const topicJson = z
-  .object({
-    ErrorCode: int16,
-    // Go allows a nil *string here, but a topic without a name cannot be addressed: corrupt.
-    Topic: z.string({ error: "Topic must be a string (a topic without a name is corrupt)" }),
-    TopicID: topicIdJson,
-    IsInternal: z.boolean(),
-    Partitions: z.array(partitionJson).nullable(),
-  })
-  .transform((t) => ({
-    name: t.Topic,
-    topicId: t.TopicID,
-    isInternal: t.IsInternal,
-    errorCode: t.ErrorCode,
-    partitions: (t.Partitions ?? []).sort((a, b) => a.partition - b.partition),
-  }));
-
-const snapshotJson = z
-  .object({
-    Brokers: z.array(brokerJson).nullable(),
-    ControllerID: int32,
-    Topics: z.array(topicJson).nullable(),
-    ClusterName: z.string().nullable(),
-    ClusterID: z.string().nullable(),
-  })
-  .transform(
-    (s): ClusterSnapshot => ({
-      brokers: (s.Brokers ?? []).sort((a, b) => a.nodeId - b.nodeId),
-      controllerId: s.ControllerID,
-      topics: (s.Topics ?? []).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
-      clusterName: s.ClusterName,
-      clusterId: s.ClusterID,
-    }),
-  );
-
 /**
- * Decodes `/kafscale/metadata/snapshot`. Brokers are sorted by node ID, topics by name and
- * partitions by partition number; null lists become `[]`; TopicID becomes 32 lowercase hex chars.
+ * Decodes `/kafscale/metadata/snapshot`, in either shape Kafscale wrote (snapshot-schema.ts). Brokers
+ * are sorted by node ID, topics by name and partitions by partition number; null lists become `[]`;
+ * TopicID becomes 32 lowercase hex chars. What no table can hold consistently is dropped, each with
+ * a warning pushed to `warnings` (see normalizeSnapshot).
  */
-export function decodeSnapshot(value: Uint8Array): ClusterSnapshot {
+export function decodeSnapshot(value: Uint8Array, warnings?: string[]): ClusterSnapshot {
   const json = parseJson(value, "snapshot");
   // The fast path accepts exactly what the schema accepts; the schema runs only to explain a rejection.
-  return convertSnapshot(json) ?? parseWith(snapshotJson, json, "invalid snapshot");
+  const snapshot = convertSnapshot(json) ?? parseWith(snapshotSchema, json, "invalid snapshot");
+  return normalizeSnapshot(snapshot, warnings);
 }
 
-/** The schema path alone, for the tests that hold the fast path to it. */
+/** The schema path alone, before normalisation, for the tests that hold the fast path to it. */
 export function decodeSnapshotWithSchema(value: Uint8Array): ClusterSnapshot {
-  return parseWith(snapshotJson, parseJson(value, "snapshot"), "invalid snapshot");
+  return parseWith(snapshotSchema, parseJson(value, "snapshot"), "invalid snapshot");
 }
 
 // ---------------------------------------------------------------------------------------------
 // Protobuf records (§2)
 // ---------------------------------------------------------------------------------------------
+
+const int32 = z.int32();
+const partitionIndex = z.int32().min(0, { error: "partition must be a non-negative int32" });
 
 /** protobufjs hands int64 over as a decimal string (see proto.ts); refuse unsafe ones. */
 const int64 = z.string().transform((decimal, ctx) => {
@@ -330,9 +267,15 @@ const committedOffsetJson = z
   })
   .transform((o): CommittedOffsetRecord => ({ offset: o.offset, metadata: o.metadata, committedAt: o.committed_at }));
 
-/** Decodes `/kafscale/consumers/<g>/offsets/<t>/<p>`: `{"offset":…,"metadata":…,"committed_at":…}`. */
-export function decodeCommittedOffset(value: Uint8Array): CommittedOffsetRecord {
-  return parseWith(committedOffsetJson, parseJson(value, "committed offset"), "invalid committed offset");
+/**
+ * Decodes `/kafscale/consumers/<g>/offsets/<t>/<p>`: `{"offset":…,"metadata":…,"committed_at":…}`.
+ * A negative offset (-1 is Kafka's "no offset") decodes as it is, with a warning: it is no usable
+ * commit, and every reader treats it as "not committed" (docs/SCHEMA.md, the lag rule).
+ */
+export function decodeCommittedOffset(value: Uint8Array, warnings?: string[]): CommittedOffsetRecord {
+  const record = parseWith(committedOffsetJson, parseJson(value, "committed offset"), "invalid committed offset");
+  if (record.offset < 0) warnings?.push(`committed offset ${record.offset} is negative: no usable commit`);
+  return record;
 }
 
 /**

@@ -17,7 +17,14 @@ export type KafscaleKey =
   | { kind: "partition_assignment"; topic: string; partition: number }
   | { kind: "unknown" };
 
-export type KeyKind = KafscaleKey["kind"];
+/**
+ * The `default` of every switch over a key kind: `kind` has type `never` once every kind has a case,
+ * so adding a kind to {@link KafscaleKey} makes each switch that forgets it a compile error. At run
+ * time (a value that escaped the types) it throws instead of silently doing nothing.
+ */
+export function unhandledKind(value: never): never {
+  throw new Error(`unhandled key kind ${JSON.stringify((value as { kind?: unknown }).kind)}`);
+}
 
 export interface SnapshotBroker {
   nodeId: number;

@@ -4,9 +4,13 @@
  */
 import type { Db } from "./database.js";
 import type { DecodedEntry, KafscaleKey } from "../kafscale/records.js";
+import { unhandledKind } from "../kafscale/records.js";
 
 export interface DerivedWriter {
-  /** Removes every row the key contributed (for deletes, re-puts and undecodable values). */
+  /**
+   * Removes every row the key contributed (for deletes and re-puts). Not for a value that fails to
+   * decode: the rows of the last good value stay (src/store/undecodable-keys.ts).
+   */
   remove(key: KafscaleKey): void;
   /** Inserts the rows for a decoded value; call remove() first. */
   insert(entry: DecodedEntry, modRevision: number, lease: string): void;
@@ -123,6 +127,9 @@ export function createDerivedWriter(db: Db): DerivedWriter {
         return;
       case "unknown":
         return;
+      default:
+        // A new key kind fails to compile here until it says which rows it owns.
+        return unhandledKind(key);
     }
   };
 
@@ -235,6 +242,8 @@ export function createDerivedWriter(db: Db): DerivedWriter {
       }
       case "unknown":
         return;
+      default:
+        return unhandledKind(entry);
     }
   };
 

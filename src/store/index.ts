@@ -16,8 +16,10 @@ import { createSyncStateStore, type SyncStateStore } from "./sync-state.js";
 import { createSyncWriter, type SyncWriter } from "./writer.js";
 import { createTableDump, type TableDump } from "./table-dump.js";
 import { describeSchema, type RelationSchema } from "./schema-docs.js";
+import { createUndecodableKeys, type UndecodableKeys } from "./undecodable-keys.js";
 
-export type { SyncWriter, ResyncSession, ApplyResult, ResyncResult } from "./writer.js";
+export type { SyncWriter, ResyncSession, ApplyResult, ResyncResult, DecodeProblem, DecodeReport } from "./writer.js";
+export type { KeyDependencies, UndecodableKey, UndecodableKeys, LastGoodValue } from "./undecodable-keys.js";
 export type { SyncState, SyncStateStore, LinkState, SyncPhase } from "./sync-state.js";
 export type * from "./reads.js";
 export type { KvMirror, MirroredKv, DecodeErrorRow, ChangeRow } from "./kv-mirror.js";
@@ -69,6 +71,10 @@ export interface Store {
   publishOpsCopy(options: OpsCopyOptions): Promise<OpsCopyResult>;
   /** A PASSIVE checkpoint and the WAL's size, for the WAL health monitor; null for ":memory:". */
   readonly probeWal: (() => WalProbe) | null;
+  /** Keys whose current value does not decode (their last good value is served), by dependency. */
+  readonly undecodable: UndecodableKeys;
+  /** Copies a consistent snapshot of the database to `file` (SQLite online backup). */
+  backupTo(file: string): Promise<void>;
   close(): void;
 }
 
@@ -105,6 +111,10 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
     schema: () => (schema ??= describeSchema(db)),
     publishOpsCopy: (copyOptions) => publishOpsCopy(db, copyOptions),
     probeWal: createWalProbe(db, path, walSizeLimitBytes),
+    undecodable: createUndecodableKeys(db),
+    backupTo: async (file) => {
+      await db.backup(file);
+    },
     close: () => {
       if (closed) return;
       closed = true;

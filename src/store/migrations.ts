@@ -351,6 +351,86 @@ ALTER TABLE cluster ADD COLUMN partition_count INTEGER NOT NULL DEFAULT 0;
 UPDATE cluster SET topic_count = (SELECT count(*) FROM topics), partition_count = (SELECT count(*) FROM partitions);
 `;
 
+const decodeTruth = `
+-- Keys whose current value does not decode (exactly the kv rows with decode_error set), with the last
+-- value of each that did. The rows that value contributed to the other tables are kept (src/store/
+-- writer.ts), and every answer that depends on the key says so (freshness.stale_reasons).
+CREATE TABLE undecodable_keys (
+  key                TEXT PRIMARY KEY,
+  kind               TEXT NOT NULL,
+  last_good_revision INTEGER,  -- mod_revision of the last value that decoded; NULL when none did here
+  last_good_value    BLOB      -- that value, raw (verify derives the kept rows from it again)
+) WITHOUT ROWID;
+CREATE INDEX undecodable_keys_kind ON undecodable_keys(kind, key);
+-- Before this migration an undecodable value removed its rows: nothing is kept for these.
+INSERT INTO undecodable_keys (key, kind) SELECT key, kind FROM kv WHERE decode_error IS NOT NULL;
+
+-- A value that decodes but carries something no reader can use (a negative committed offset, a
+-- duplicate topic): the reason, while the value is current. decode_errors keeps the history of both.
+ALTER TABLE kv ADD COLUMN decode_warning TEXT;
+ALTER TABLE decode_errors ADD COLUMN severity TEXT NOT NULL DEFAULT 'error' CHECK (severity IN ('error', 'warning'));
+UPDATE kv SET decode_warning = n.warning
+FROM (SELECT '/kafscale/consumers/' || group_id || '/offsets/' || topic || '/' || partition AS key,
+             'committed offset ' || committed_offset || ' is negative: no usable commit' AS warning
+      FROM committed_offsets WHERE committed_offset < 0) n
+WHERE kv.key = n.key;
+
+-- One lag rule everywhere (docs/SCHEMA.md "The lag rule"): lag counts only a usable commit
+-- (committed_offset >= 0) on a partition the snapshot lists, exactly the partitions the broker's own
+-- lag sampler looks at. Other commits are listed, with lag NULL, and left out of every total.
+-- v_topic_summary sums v_partition_lag.lag by name, so it follows the new rule unchanged.
+DROP VIEW v_group_lag;
+DROP VIEW v_partition_lag;
+DROP VIEW v_groups;
+
+CREATE VIEW v_partition_lag AS
+SELECT co.group_id,
+       co.topic,
+       co.partition,
+       co.committed_offset,
+       COALESCE(eo.next_offset, 0) AS end_offset,
+       CASE WHEN p.topic IS NOT NULL AND co.committed_offset >= 0
+            THEN MAX(0, COALESCE(eo.next_offset, 0) - co.committed_offset) END AS lag,
+       co.committed_at,
+       p.topic IS NOT NULL          AS in_snapshot,
+       co.committed_offset >= 0     AS committed
+FROM committed_offsets co
+LEFT JOIN end_offsets eo ON eo.topic = co.topic AND eo.partition = co.partition
+LEFT JOIN partitions p   ON p.topic = co.topic AND p.partition = co.partition;
+
+CREATE VIEW v_group_lag AS
+SELECT group_id,
+       count(lag)                                         AS partitions,
+       count(DISTINCT CASE WHEN lag IS NOT NULL THEN topic END) AS topics,
+       COALESCE(sum(lag), 0)                              AS total_lag,
+       max(lag)                                           AS max_lag,
+       max(CASE WHEN committed THEN committed_at END)     AS last_commit_at,
+       count(*) - count(lag)                              AS uncounted_partitions
+FROM v_partition_lag
+GROUP BY group_id;
+
+-- A group whose metadata key holds a value that never decoded here is listed too, with state
+-- 'unknown' and has_metadata 1: it has metadata, just none this service can read.
+CREATE VIEW v_groups AS
+WITH undecodable AS (
+  SELECT substr(key, 21, length(key) - 29) AS group_id FROM undecodable_keys WHERE kind = 'group_metadata'
+), ids AS (
+  SELECT group_id FROM consumer_groups
+  UNION
+  SELECT DISTINCT group_id FROM committed_offsets
+  UNION
+  SELECT group_id FROM undecodable
+)
+SELECT ids.group_id,
+       COALESCE(cg.state, CASE WHEN u.group_id IS NOT NULL THEN 'unknown' ELSE 'empty' END) AS state,
+       COALESCE(cg.protocol_type, '')   AS protocol_type,
+       (SELECT count(*) FROM group_members m WHERE m.group_id = ids.group_id) AS member_count,
+       cg.group_id IS NOT NULL OR u.group_id IS NOT NULL AS has_metadata
+FROM ids
+LEFT JOIN consumer_groups cg ON cg.group_id = ids.group_id
+LEFT JOIN undecodable u ON u.group_id = ids.group_id;
+`;
+
 const changeEvents = `
 -- Semantic change events (src/kafscale/change-events.ts, src/store/change-feed.ts): what a change to
 -- the cluster's metadata meant, derived in the same transaction as the change. Bounded by
@@ -393,6 +473,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: "metrics", sql: metrics },
   { version: 3, name: "audit log", sql: audit },
   { version: 4, name: "cluster counts", sql: clusterCounts },
-  // 5 (decode last-good values) and 6 (lag history) are reserved for branches merged separately.
+  { version: 5, name: "decode truth", sql: decodeTruth },
+  // 6 (lag history) is reserved for a branch merged separately.
   { version: 7, name: "change events", sql: changeEvents },
 ];

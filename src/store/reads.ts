@@ -4,6 +4,8 @@
  * (kafscale-contract.md §6) so tools can return them as they are.
  */
 import type { Db } from "./database.js";
+import { SELECTED_TOPICS_CTE } from "./group-topics.js";
+import { keys } from "../kafscale/keys.js";
 
 export interface BrokerRow {
   node_id: number;
@@ -86,14 +88,21 @@ export interface GroupDetail {
 export interface OffsetRow {
   topic: string;
   partition: number;
-  /** Committed offset, or -1 (Kafka's convention) when the group has committed nothing here. */
+  /**
+   * Committed offset, or -1 (Kafka's convention) when the group has no usable commit here: nothing
+   * committed, or a negative stored offset (recorded as a decode warning).
+   */
   offset: number;
+  /** The commit's metadata, cut to OFFSET_METADATA_MAX_BYTES of UTF-8 (see metadata_truncated). */
   metadata: string;
+  metadata_truncated: boolean;
   committed: boolean;
   committed_at: string | null;
   /** next_offset from etcd: the partition's flushed end offset (0 when absent). */
   end_offset: number;
-  /** max(0, end_offset - offset); null when nothing is committed. */
+  /** False: a commit on a partition the snapshot does not list (a deleted topic or partition). */
+  in_snapshot: boolean;
+  /** max(0, end_offset - offset) for a usable commit on a partition in the snapshot; else null. */
   lag: number | null;
 }
 
@@ -108,6 +117,8 @@ export interface TopicLag {
   max_lag: number | null;
   max_lag_partition: number | null;
 }
+/** Offset metadata in answers is cut to this many bytes of UTF-8 (a client may commit megabytes). */
+export const OFFSET_METADATA_MAX_BYTES = 4096;
 
 export interface TopicConfigView {
   name: string;
@@ -170,6 +181,8 @@ export interface Reads {
   ): { configs: TopicConfigView[]; unknown: string[]; next: string | null };
   /** Which of `names` are topics in the snapshot. */
   knownTopics(names: string[]): string[];
+  /** Which of `names` the group has committed offsets on (in the snapshot or not). */
+  committedTopics(groupId: string, names: string[]): string[];
 }
 
 interface PartitionRow {
@@ -202,6 +215,33 @@ const CONFIG_COLUMNS = `c.topic IS NOT NULL AS has_config, c.partitions, c.repli
 
 const UNKNOWN_TOPIC_OR_PARTITION = 3;
 
+/** The state of a group whose metadata key holds a value that never decoded here (as in v_groups). */
+export const UNDECODABLE_GROUP_STATE = "unknown";
+/** `/kafscale/consumers/<g>/metadata`: where <g> starts (1-based, for SQL substr) and what follows it. */
+const GROUP_ID_START = keys.groupMetadata("").indexOf("//") + 2;
+const METADATA_SUFFIX = "/metadata";
+
+/**
+ * Commit metadata as the offset reads fetch it: one character more than an answer may carry, so a
+ * value of megabytes never leaves SQLite whole, and a longer text says it was cut.
+ */
+const METADATA_COLUMN = `substr(co.metadata, 1, ${OFFSET_METADATA_MAX_BYTES + 1}) AS metadata`;
+
+/**
+ * Cuts `text` to at most `maxBytes` of UTF-8 without splitting a character; `cut` says whether
+ * anything was left out.
+ */
+export function capUtf8(text: string, maxBytes: number): { text: string; cut: boolean } {
+  // Fast path: every UTF-16 unit is at most 3 UTF-8 bytes.
+  if (text.length * 3 <= maxBytes) return { text, cut: false };
+  const bytes = Buffer.from(text, "utf8");
+  if (bytes.length <= maxBytes) return { text, cut: false };
+  let end = maxBytes;
+  // Back up to the first byte of the character that would be split (continuation bytes are 10xxxxxx).
+  while (end > 0 && ((bytes[end] as number) & 0xc0) === 0x80) end--;
+  return { text: bytes.subarray(0, end).toString("utf8"), cut: true };
+}
+
 function pageOf<T, K>(rows: T[], limit: number, keyOf: (row: T) => K): Page<T, K> {
   if (rows.length <= limit) return { items: rows, next: null };
   const items = rows.slice(0, limit);
@@ -216,31 +256,34 @@ function sortedUnique(names: string[]): string[] {
  * The topics a fetch_offsets call covers: `@topics` (a JSON array of names), or when it is NULL the
  * topics the group has offsets for or is assigned.
  */
-const SELECTED_TOPICS = `
-  WITH selected(topic) AS (
-    SELECT value FROM json_each(@topics) WHERE @topics IS NOT NULL
-    UNION
-    SELECT topic FROM committed_offsets WHERE @topics IS NULL AND group_id = @group
-    UNION
-    SELECT topic FROM member_assignments WHERE @topics IS NULL AND group_id = @group
-  )`;
 
 /**
  * Every partition of the selected topics, with the group's commit, the end offset and the lag
- * (max(0, end - committed), null when nothing is committed: kafscale-contract.md §10). CROSS JOIN
+ * (max(0, end - committed), null when nothing usable is committed: kafscale-contract.md §10), then the
+ * group's commits on partitions the snapshot does not list (`in_snapshot` 0, lag null: the one lag rule
+ * of docs/SCHEMA.md, shared with v_partition_lag and report). A negative stored offset is no usable
+ * commit (committed_offset null here). CROSS JOIN
  * pins the join order: walk the few selected topics, then their partitions by primary key. Left to
  * itself the planner scanned every partition of the cluster and probed the topic list for each.
  * `@fromTopic` skips the topics a keyset page has already passed.
  */
-const GROUP_PARTITIONS = `${SELECTED_TOPICS}, group_partitions AS (
-    SELECT p.topic, p.partition, co.committed_offset, co.metadata, co.committed_at,
-           COALESCE(eo.next_offset, 0) AS end_offset,
-           CASE WHEN co.committed_offset IS NULL THEN NULL
-                ELSE MAX(0, COALESCE(eo.next_offset, 0) - co.committed_offset) END AS lag
+const GROUP_PARTITIONS = `WITH RECURSIVE ${SELECTED_TOPICS_CTE}, group_partitions AS (
+    SELECT p.topic, p.partition, 1 AS in_snapshot,
+           CASE WHEN co.committed_offset >= 0 THEN co.committed_offset END AS committed_offset,
+           ${METADATA_COLUMN}, co.committed_at, COALESCE(eo.next_offset, 0) AS end_offset,
+           CASE WHEN co.committed_offset >= 0 THEN MAX(0, COALESCE(eo.next_offset, 0) - co.committed_offset) END AS lag
     FROM selected CROSS JOIN partitions p ON p.topic = selected.topic
     LEFT JOIN committed_offsets co ON co.group_id = @group AND co.topic = p.topic AND co.partition = p.partition
     LEFT JOIN end_offsets eo ON eo.topic = p.topic AND eo.partition = p.partition
     WHERE selected.topic >= @fromTopic
+    UNION ALL
+    SELECT co.topic, co.partition, 0 AS in_snapshot,
+           CASE WHEN co.committed_offset >= 0 THEN co.committed_offset END AS committed_offset,
+           ${METADATA_COLUMN}, co.committed_at, COALESCE(eo.next_offset, 0) AS end_offset, NULL AS lag
+    FROM selected CROSS JOIN committed_offsets co ON co.group_id = @group AND co.topic = selected.topic
+    LEFT JOIN end_offsets eo ON eo.topic = co.topic AND eo.partition = co.partition
+    WHERE selected.topic >= @fromTopic
+      AND NOT EXISTS (SELECT 1 FROM partitions x WHERE x.topic = co.topic AND x.partition = co.partition)
   )`;
 
 interface GroupPartitionRow {
@@ -250,19 +293,25 @@ interface GroupPartitionRow {
   metadata: string | null;
   committed_at: string | null;
   end_offset: number;
+  in_snapshot: number;
   lag: number | null;
 }
 
-const toOffsetRow = (r: GroupPartitionRow): OffsetRow => ({
-  topic: r.topic,
-  partition: r.partition,
-  offset: r.committed_offset ?? -1,
-  metadata: r.metadata ?? "",
-  committed: r.committed_offset !== null,
-  committed_at: r.committed_at,
-  end_offset: r.end_offset,
-  lag: r.lag,
-});
+const toOffsetRow = (r: GroupPartitionRow): OffsetRow => {
+  const metadata = capUtf8(r.metadata ?? "", OFFSET_METADATA_MAX_BYTES);
+  return {
+    topic: r.topic,
+    partition: r.partition,
+    offset: r.committed_offset ?? -1,
+    metadata: metadata.text,
+    metadata_truncated: metadata.cut,
+    committed: r.committed_offset !== null,
+    committed_at: r.committed_at,
+    end_offset: r.end_offset,
+    in_snapshot: r.in_snapshot !== 0,
+    lag: r.lag,
+  };
+};
 
 /** Prepares every read statement once and returns the read functions. */
 export function createReads(db: Db): Reads {
@@ -311,13 +360,21 @@ export function createReads(db: Db): Reads {
          SELECT (SELECT min(group_id) FROM committed_offsets WHERE group_id > o.group_id)
          FROM offset_groups o WHERE o.group_id IS NOT NULL
          LIMIT @limit
+       ), undecodable(group_id) AS (
+         SELECT substr(key, ${GROUP_ID_START}, length(key) - ${GROUP_ID_START + METADATA_SUFFIX.length - 1})
+         FROM undecodable_keys WHERE kind = 'group_metadata'
        ), ids AS (
          SELECT group_id FROM consumer_groups WHERE group_id > @after
          UNION
          SELECT group_id FROM offset_groups WHERE group_id IS NOT NULL
+         UNION
+         SELECT group_id FROM undecodable WHERE group_id > @after
          ORDER BY 1 LIMIT @limit
        )
-       SELECT ids.group_id, COALESCE(cg.state, 'empty') AS state, COALESCE(cg.protocol_type, '') AS protocol_type,
+       SELECT ids.group_id,
+              COALESCE(cg.state, CASE WHEN ids.group_id IN (SELECT group_id FROM undecodable) THEN '${UNDECODABLE_GROUP_STATE}' ELSE 'empty' END)
+                AS state,
+              COALESCE(cg.protocol_type, '') AS protocol_type,
               (SELECT count(*) FROM group_members m WHERE m.group_id = ids.group_id) AS member_count
        FROM ids LEFT JOIN consumer_groups cg ON cg.group_id = ids.group_id
        ORDER BY ids.group_id`,
@@ -329,6 +386,7 @@ export function createReads(db: Db): Reads {
     groupHasOffsets: db.prepare<[string], { one: number }>(
       "SELECT 1 AS one FROM committed_offsets WHERE group_id = ? LIMIT 1",
     ),
+    isUndecodable: db.prepare<[string], { one: number }>("SELECT 1 AS one FROM undecodable_keys WHERE key = ?"),
     members: db.prepare<
       [string],
       Omit<GroupMemberDetail, "assignments" | "subscriptions"> & { subscriptions: string }
@@ -347,15 +405,21 @@ export function createReads(db: Db): Reads {
          AND (@exclude IS NULL OR topic || '/' || partition NOT IN (SELECT value FROM json_each(@exclude)))
        ORDER BY topic, partition LIMIT @limit`,
     ),
+    committedTopics: db.prepare<[string, string], { topic: string }>(
+      `SELECT j.value AS topic FROM json_each(?) j
+       WHERE EXISTS (SELECT 1 FROM committed_offsets co WHERE co.group_id = ? AND co.topic = j.value)
+       ORDER BY j.value`,
+    ),
     // One max() per topic, so SQLite takes the bare column max_lag_partition from the row holding it.
     groupLag: db.prepare<Record<string, unknown>, TopicLag>(
       `${GROUP_PARTITIONS}
-       SELECT topic, count(*) AS partitions, count(committed_offset) AS committed,
+       SELECT topic, sum(in_snapshot) AS partitions, count(committed_offset) AS committed,
               COALESCE(sum(lag), 0) AS total_lag, max(lag) AS max_lag, partition AS max_lag_partition
        FROM group_partitions GROUP BY topic ORDER BY total_lag DESC, topic`,
     ),
     groupPartitionCount: db.prepare<Record<string, unknown>, { n: number }>(
-      `${SELECTED_TOPICS} SELECT COALESCE(sum(t.partition_count), 0) AS n FROM selected JOIN topics t ON t.name = selected.topic`,
+      `WITH RECURSIVE ${SELECTED_TOPICS_CTE}
+       SELECT COALESCE(sum(t.partition_count), 0) AS n FROM selected JOIN topics t ON t.name = selected.topic`,
     ),
     groupOffsets: db.prepare<Record<string, unknown>, GroupPartitionRow>(
       `${GROUP_PARTITIONS} SELECT * FROM group_partitions ORDER BY topic, partition`,
@@ -473,17 +537,20 @@ export function createReads(db: Db): Reads {
   const describeGroup = db.transaction((groupId: string): GroupDetail | null => {
     const g = s.group.get(groupId);
     if (!g) {
-      if (!s.groupHasOffsets.get(groupId)) return null;
+      // A metadata key whose value never decoded here: the group has metadata, none of it readable
+      // (the answer's freshness names the key and the reason).
+      const undecodable = s.isUndecodable.get(keys.groupMetadata(groupId)) !== undefined;
+      if (!undecodable && !s.groupHasOffsets.get(groupId)) return null;
       return {
         group_id: groupId,
-        state: "empty",
+        state: undecodable ? UNDECODABLE_GROUP_STATE : "empty",
         protocol_type: "",
         protocol: "",
         leader: "",
         generation_id: 0,
         rebalance_timeout_ms: 0,
         members: [],
-        has_metadata: false,
+        has_metadata: undecodable,
       };
     }
     const byMember = new Map<string, Map<string, number[]>>();
@@ -512,7 +579,9 @@ export function createReads(db: Db): Reads {
   });
 
   const groupExists = (groupId: string): boolean =>
-    s.group.get(groupId) !== undefined || s.groupHasOffsets.get(groupId) !== undefined;
+    s.group.get(groupId) !== undefined ||
+    s.groupHasOffsets.get(groupId) !== undefined ||
+    s.isUndecodable.get(keys.groupMetadata(groupId)) !== undefined;
 
   const groupParams = (groupId: string, topics: string[] | null, fromTopic = "") => ({
     group: groupId,
@@ -571,9 +640,10 @@ export function createReads(db: Db): Reads {
           config: JSON.parse(c.config ?? "{}") as Record<string, string>,
         }
       : {
-          // No config key: report what we know, and leave unknown values null instead of inventing them.
+          // No readable config: report what we know, and leave unknown values null instead of inventing
+          // them. A config key whose value never decoded here exists all the same.
           name: c.name,
-          exists: false,
+          exists: s.isUndecodable.get(keys.topicConfig(c.name)) !== undefined,
           partitions: c.partition_count ?? 0,
           replication_factor: null,
           retention_ms: null,
@@ -594,6 +664,9 @@ export function createReads(db: Db): Reads {
   const knownTopics = (names: string[]): string[] =>
     s.known.all(JSON.stringify(sortedUnique(names))).map((r) => r.name);
 
+  const committedTopics = (groupId: string, names: string[]): string[] =>
+    s.committedTopics.all(JSON.stringify(sortedUnique(names)), groupId).map((r) => r.topic);
+
   const inOneTransaction = db.transaction((read: () => unknown) => read());
   const describeTopicsInTransaction = db.transaction(describeTopics);
 
@@ -612,5 +685,6 @@ export function createReads(db: Db): Reads {
     mostLagging: (groupId, topics, limit) => mostLagging(groupId, topics, limit),
     describeConfigs: (topics, after = null, limit = Number.MAX_SAFE_INTEGER) => describeConfigs(topics, after, limit),
     knownTopics,
+    committedTopics,
   };
 }

@@ -31,6 +31,10 @@ export interface ReportData {
   topicsWithoutConfig: number;
   /** Committed offsets on partitions the snapshot does not list (deleted or never-published topics). */
   orphanOffsets: number;
+  /** Committed offsets that are negative: no usable commit. Neither kind counts towards lag. */
+  unusableCommits: number;
+  /** Keys whose value in etcd does not decode (their last good value is served). */
+  undecodableKeys: number;
 }
 
 export interface ReportReads {
@@ -49,19 +53,30 @@ export function createReportReads(db: Db): ReportReads {
             leased_partitions
      FROM v_topic_summary ORDER BY total_lag DESC, end_offset_total DESC, name LIMIT ?`,
   );
-  const counts = db.prepare<[], { groups: number; no_config: number; orphans: number }>(
+  interface Counts {
+    groups: number;
+    no_config: number;
+    orphans: number;
+    unusable: number;
+    undecodable: number;
+  }
+  const counts = db.prepare<[], Counts>(
     `SELECT (SELECT count(*) FROM v_groups) AS groups,
             (SELECT count(*) FROM v_topic_summary WHERE has_config = 0) AS no_config,
-            (SELECT count(*) FROM v_partition_lag WHERE in_snapshot = 0) AS orphans`,
+            (SELECT count(*) FROM v_partition_lag WHERE in_snapshot = 0) AS orphans,
+            (SELECT count(*) FROM committed_offsets WHERE committed_offset < 0) AS unusable,
+            (SELECT count(*) FROM undecodable_keys) AS undecodable`,
   );
   const report = db.transaction((top: number): ReportData => {
-    const c = counts.get() as { groups: number; no_config: number; orphans: number };
+    const c = counts.get() as Counts;
     return {
       groupsByLag: groups.all(top),
       topicsByLag: topics.all(top),
       groupCount: c.groups,
       topicsWithoutConfig: c.no_config,
       orphanOffsets: c.orphans,
+      unusableCommits: c.unusable,
+      undecodableKeys: c.undecodable,
     };
   });
   return { report: (top) => report(top) };

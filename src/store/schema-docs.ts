@@ -32,7 +32,8 @@ export const SCHEMA_DOCS: Record<string, RelationDoc> = {
       create_revision: "etcd CreateRevision",
       version: "etcd Version (1 = just created)",
       lease: "etcd lease id as text, '0' = none",
-      decode_error: "NULL, or why the current value could not be decoded",
+      decode_error: "NULL, or why the current value could not be decoded (its last good value is served)",
+      decode_warning: "NULL, or what in the current value no reader can use (e.g. a negative committed offset)",
     },
   },
   cluster: {
@@ -200,8 +201,24 @@ export const SCHEMA_DOCS: Record<string, RelationDoc> = {
     },
   },
   decode_errors: {
-    description: "bounded history of values that failed to decode (current state: kv.decode_error)",
-    columns: { id: "insertion order", key: "the etcd key", revision: "its ModRevision", reason: "why", recorded_at: "Unix ms" },
+    description: "bounded history of values that failed to decode or decoded with a warning (current state: kv.decode_error/decode_warning)",
+    columns: {
+      id: "insertion order",
+      key: "the etcd key",
+      revision: "its ModRevision",
+      reason: "why",
+      recorded_at: "Unix ms",
+      severity: "error or warning",
+    },
+  },
+  undecodable_keys: {
+    description: "keys whose current value does not decode (the kv rows with decode_error); their last good rows are kept",
+    columns: {
+      key: "the etcd key",
+      kind: "the key's kind (see kv.kind)",
+      last_good_revision: "ModRevision of the last value that decoded; NULL when none did here",
+      last_good_value: "that value, raw (BLOB)",
+    },
   },
   events: {
     description: "semantic change events, newest = highest id (what recent_changes returns); bounded by KAFSCALE_MCP_EVENTS_RETENTION/_LIMIT",
@@ -277,34 +294,36 @@ export const SCHEMA_DOCS: Record<string, RelationDoc> = {
     description: "every consumer group, including groups known only from committed offsets",
     columns: {
       group_id: "group id",
-      state: "state, 'empty' without metadata",
+      state: "state; 'empty' without metadata, 'unknown' when its metadata never decoded",
       protocol_type: "protocol type, '' without metadata",
       member_count: "members",
       has_metadata: "0 when known only from offsets",
     },
   },
   v_partition_lag: {
-    description: "lag per committed (group, topic, partition): max(0, end offset - committed offset)",
+    description: "every committed (group, topic, partition); lag counts only a usable commit on a partition the snapshot lists",
     columns: {
       group_id: "group id",
       topic: "topic name",
       partition: "partition number",
       committed_offset: "committed offset",
       end_offset: "next_offset, 0 when missing",
-      lag: "max(0, end_offset - committed_offset)",
+      lag: "max(0, end_offset - committed_offset); NULL when not committed or not in_snapshot",
       committed_at: "RFC 3339 text",
       in_snapshot: "0 when the partition is not in the cluster snapshot (e.g. a deleted topic)",
+      committed: "0 when the stored offset is negative (no usable commit)",
     },
   },
   v_group_lag: {
     description: "lag per group with committed offsets",
     columns: {
       group_id: "group id",
-      partitions: "partitions with offsets",
-      topics: "topics with offsets",
+      partitions: "partitions whose lag counts",
+      topics: "topics whose lag counts",
       total_lag: "sum of lag",
       max_lag: "largest partition lag",
       last_commit_at: "latest committed_at",
+      uncounted_partitions: "commits whose lag is NULL (not committed or not in the snapshot)",
     },
   },
   v_topic_summary: {

@@ -3,32 +3,33 @@
  * pure function of etcd's keys, in primary-key order, so two databases can be compared by a
  * streaming merge without holding either in memory (300k keys and more).
  *
- * Tables that legitimately differ between two faithful mirrors (sync_state, change_log,
- * decode_errors, the metrics tables) are not dumped.
+ * The list of tables comes from the schema itself: every table is dumped unless it is named in
+ * {@link NOT_READ_MODEL}, so a table a new migration adds is compared by `verify` from the start
+ * (a forgotten exclusion shows up as a difference; a forgotten inclusion could never be noticed).
  */
 import type { Db } from "./database.js";
 
-/** The read-model tables, in the order `verify` reports them: raw mirror first, then derived rows. */
-export const READ_MODEL_TABLES = [
-  "kv",
-  "cluster",
-  "brokers",
-  "topics",
-  "partitions",
-  "partition_states",
-  "end_offsets",
-  "topic_configs",
-  "consumer_groups",
-  "group_members",
-  "member_assignments",
-  "committed_offsets",
-  "partition_leases",
-  "group_leases",
-  "broker_registrations",
-  "partition_assignments",
-] as const;
+/**
+ * Tables that legitimately differ between two faithful mirrors of the same etcd revision, with the
+ * reason: `verify` leaves them out. A new table that is not a function of etcd's current keys
+ * (history, metrics, bookkeeping) belongs here.
+ */
+export const NOT_READ_MODEL: Readonly<Record<string, string>> = {
+  sync_state: "this mirror's own bookkeeping (revision, link state, phase)",
+  change_log: "the history of changes this mirror applied, bounded",
+  decode_errors: "the history of decode failures this mirror saw, bounded",
+  scrape_targets: "broker metrics, not etcd",
+  scrapes: "broker metrics, not etcd",
+  metric_samples: "broker metrics, not etcd",
+  broker_views: "broker metrics, not etcd",
+  operator_view: "operator metrics, not etcd",
+  audit_log: "tool calls made to this service",
+  events: "the semantic change events this mirror derived, bounded (a fresh read has none)",
+  event_feed: "from where this mirror's change events are complete",
+};
 
-export type ReadModelTable = (typeof READ_MODEL_TABLES)[number];
+/** A read-model table: any table of the schema not in {@link NOT_READ_MODEL}. */
+export type ReadModelTable = string;
 
 /** A primary-key value as read with safe integers: integers are bigint, so int64 values stay exact. */
 export type KeyPart = bigint | number | string | Buffer | null;
@@ -41,7 +42,7 @@ export interface DumpRow {
 }
 
 export interface TableDump {
-  /** The dumped tables, in report order. */
+  /** The dumped tables, in schema order (the raw mirror `kv` first, then the derived rows). */
   names(): readonly ReadModelTable[];
   /** Every column of `table`, in declaration order (the order of `DumpRow.cells`). */
   columns(table: ReadModelTable): readonly string[];
@@ -79,11 +80,16 @@ const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 /** Prepares (lazily, once per table) the paged dump statements over an open database. */
 export function createTableDump(db: Db): TableDump {
   const shapes = new Map<ReadModelTable, TableShape>();
+  const tableNames = db.prepare<[], { name: string }>(
+    "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid",
+  );
+  const names = (): ReadModelTable[] =>
+    tableNames.all().flatMap(({ name }) => (Object.hasOwn(NOT_READ_MODEL, name) ? [] : [name]));
 
   const shape = (table: ReadModelTable): TableShape => {
     const cached = shapes.get(table);
     if (cached) return cached;
-    if (!(READ_MODEL_TABLES as readonly string[]).includes(table)) {
+    if (!names().includes(table)) {
       throw new Error(`table dump: "${table}" is not a read-model table`);
     }
     const info = db.pragma(`table_info(${quoteIdent(table)})`) as ColumnInfo[];
@@ -113,7 +119,7 @@ export function createTableDump(db: Db): TableDump {
   };
 
   return {
-    names: () => READ_MODEL_TABLES,
+    names,
     columns: (table) => shape(table).columns,
     keyColumns: (table) => shape(table).keyColumns,
     count: (table) => shape(table).count(),

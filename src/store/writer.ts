@@ -10,21 +10,35 @@ import type { ChangeFeed, FeedBatch } from "./change-feed.js";
 import type { Db } from "./database.js";
 import { createDerivedWriter } from "./derived.js";
 import { truncateWalIfIdle } from "./wal-health.js";
+import { createUndecodableKeysWriter } from "./undecodable-keys.js";
 import { decodeEntry } from "../kafscale/decode.js";
 import { parseKey } from "../kafscale/keys.js";
 import type { DecodedEntry, KvChange } from "../kafscale/records.js";
 
-export interface ApplyResult {
-  applied: number;
-  skipped: number;
-  decodeErrors: number;
+/** A value that failed to decode (its key keeps serving its last good value) or decoded with a warning. */
+export interface DecodeProblem {
+  key: string;
+  revision: number;
+  severity: "error" | "warning";
+  reason: string;
 }
 
-export interface ResyncResult {
+/** What a batch or a full load met, for the log: the first problems (at most 100), and their counts. */
+export interface DecodeReport {
+  decodeErrors: number;
+  decodeWarnings: number;
+  problems: DecodeProblem[];
+}
+
+export interface ApplyResult extends DecodeReport {
+  applied: number;
+  skipped: number;
+}
+
+export interface ResyncResult extends DecodeReport {
   puts: number;
   deletes: number;
   unchanged: number;
-  decodeErrors: number;
 }
 
 /** A full resync in progress: pages of a range read pinned to one revision, then one atomic commit. */
@@ -40,6 +54,8 @@ export interface SyncWriter {
 }
 
 const PAGE = 2000;
+/** Problems a result lists one by one; the counts include the rest. */
+const MAX_LISTED_PROBLEMS = 100;
 
 /**
  * Creates the write path over an open database. `historyLimit` bounds change_log and decode_errors;
@@ -47,21 +63,25 @@ const PAGE = 2000;
  */
 export function createSyncWriter(db: Db, historyLimit: number, feed: ChangeFeed): SyncWriter {
   const derived = createDerivedWriter(db);
+  const undecodable = createUndecodableKeysWriter(db);
   const s = {
     state: db.prepare<[], { revision: number; initial_sync_done: number }>(
       "SELECT revision, initial_sync_done FROM sync_state WHERE id = 1",
     ),
     upsertKv: db.prepare(
-      `INSERT INTO kv (key, value, kind, mod_revision, create_revision, version, lease, decode_error)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO kv (key, value, kind, mod_revision, create_revision, version, lease, decode_error, decode_warning)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(key) DO UPDATE SET value = excluded.value, kind = excluded.kind,
          mod_revision = excluded.mod_revision, create_revision = excluded.create_revision,
-         version = excluded.version, lease = excluded.lease, decode_error = excluded.decode_error`,
+         version = excluded.version, lease = excluded.lease, decode_error = excluded.decode_error,
+         decode_warning = excluded.decode_warning`,
     ),
     deleteKv: db.prepare("DELETE FROM kv WHERE key = ?"),
     log: db.prepare("INSERT INTO change_log (revision, at, op, key, kind) VALUES (?, ?, ?, ?, ?)"),
     pruneLog: db.prepare("DELETE FROM change_log WHERE id <= (SELECT max(id) FROM change_log) - ?"),
-    decodeError: db.prepare("INSERT INTO decode_errors (key, revision, reason, recorded_at) VALUES (?, ?, ?, ?)"),
+    decodeError: db.prepare(
+      "INSERT INTO decode_errors (key, revision, reason, recorded_at, severity) VALUES (?, ?, ?, ?, ?)",
+    ),
     pruneDecodeErrors: db.prepare("DELETE FROM decode_errors WHERE id <= (SELECT max(id) FROM decode_errors) - ?"),
     advance: db.prepare(
       "UPDATE sync_state SET revision = max(revision, ?), synced_at = ? WHERE id = 1",
@@ -73,24 +93,50 @@ export function createSyncWriter(db: Db, historyLimit: number, feed: ChangeFeed)
     ),
   };
 
-  /** Applies one change; returns true if its value failed to decode. `events`: the batch's change events. */
-  const applyOne = (change: KvChange, now: number, log: boolean, events: FeedBatch | null = null): boolean => {
+  /** Decode problems met since the last takeProblems(), for the result of the current transaction. */
+  let report: DecodeReport = { decodeErrors: 0, decodeWarnings: 0, problems: [] };
+  const takeProblems = (): DecodeReport => {
+    const taken = report;
+    report = { decodeErrors: 0, decodeWarnings: 0, problems: [] };
+    return taken;
+  };
+  const recordProblem = (change: KvChange, severity: DecodeProblem["severity"], reason: string, now: number): void => {
+    s.decodeError.run(change.key, change.modRevision, reason, now, severity);
+    if (severity === "error") report.decodeErrors++;
+    else report.decodeWarnings++;
+    if (report.problems.length < MAX_LISTED_PROBLEMS) {
+      report.problems.push({ key: change.key, revision: change.modRevision, severity, reason });
+    }
+  };
+
+  /**
+   * Applies one change. A value that does not decode leaves the key's derived rows as its last good
+   * value made them (undecodable_keys remembers which), so answers keep the last truth and say it is
+   * held, rather than lose it silently. `events`: the batch's change events, which read the key's
+   * rows before they change and diff them with a value that decodes (an undecodable one makes none).
+   */
+  const applyOne = (change: KvChange, now: number, log: boolean, events: FeedBatch | null = null): void => {
     const key = parseKey(change.key);
     const seen = events?.before(key, change) ?? null;
-    derived.remove(key);
     if (log) s.log.run(change.modRevision, now, change.type, change.key, key.kind);
     if (change.type === "delete") {
+      derived.remove(key);
+      if (key.kind !== "unknown") undecodable.release(change.key);
       s.deleteKv.run(change.key);
       if (seen) events?.after(seen, null);
-      return false;
+      return;
     }
     let entry: DecodedEntry | undefined;
     let reason: string | null = null;
+    const warnings: string[] = [];
     try {
-      entry = decodeEntry(key, change.value);
+      entry = decodeEntry(key, change.value, warnings);
     } catch (err) {
       reason = err instanceof Error ? err.message : String(err);
     }
+    // Before the kv row changes: hold reads the value it replaces.
+    if (reason !== null) undecodable.hold(change.key, key.kind);
+    const warning = warnings.length > 0 ? warnings.join("; ") : null;
     s.upsertKv.run(
       change.key,
       change.value,
@@ -100,11 +146,16 @@ export function createSyncWriter(db: Db, historyLimit: number, feed: ChangeFeed)
       change.version,
       change.lease,
       reason,
+      warning,
     );
-    if (entry) derived.insert(entry, change.modRevision, change.lease);
+    if (entry && entry.kind !== "unknown") {
+      derived.remove(key);
+      derived.insert(entry, change.modRevision, change.lease);
+      undecodable.release(change.key);
+    }
     if (seen && entry) events?.after(seen, entry);
-    if (reason !== null) s.decodeError.run(change.key, change.modRevision, reason, now);
-    return reason !== null;
+    if (reason !== null) recordProblem(change, "error", reason, now);
+    if (warning !== null) recordProblem(change, "warning", warning, now);
   };
 
   const prune = (): void => {
@@ -115,7 +166,9 @@ export function createSyncWriter(db: Db, historyLimit: number, feed: ChangeFeed)
   const applyChanges = db.transaction(
     (changes: readonly KvChange[], revision: number, now: number): ApplyResult => {
       const stored = s.state.get()?.revision ?? 0;
-      const result: ApplyResult = { applied: 0, skipped: 0, decodeErrors: 0 };
+      undecodable.begin();
+      takeProblems();
+      const result = { applied: 0, skipped: 0 };
       const events = feed.batch("watch", now);
       for (const change of changes) {
         // Exactly-once: a change at or below the stored revision is already in the mirror.
@@ -123,13 +176,13 @@ export function createSyncWriter(db: Db, historyLimit: number, feed: ChangeFeed)
           result.skipped++;
           continue;
         }
-        if (applyOne(change, now, true, events)) result.decodeErrors++;
+        applyOne(change, now, true, events);
         result.applied++;
       }
       events.commit();
       s.advance.run(revision, now);
       prune();
-      return result;
+      return { ...result, ...takeProblems() };
     },
   );
 
@@ -150,10 +203,12 @@ export function createSyncWriter(db: Db, historyLimit: number, feed: ChangeFeed)
    * still refuse to answer) and the next attempt, finding rows, takes the staging path and diffs.
    */
   const beginDirectLoad = (): ResyncSession => {
-    const result: ResyncResult = { puts: 0, deletes: 0, unchanged: 0, decodeErrors: 0 };
+    const result = { puts: 0, deletes: 0, unchanged: 0 };
+    takeProblems();
     const addPage = db.transaction((kvs: readonly KvChange[], now: number) => {
+      undecodable.begin();
       for (const kv of kvs) {
-        if (applyOne(kv, now, false)) result.decodeErrors++;
+        applyOne(kv, now, false);
         result.puts++;
       }
     });
@@ -161,7 +216,7 @@ export function createSyncWriter(db: Db, historyLimit: number, feed: ChangeFeed)
       s.finishResync.run(revision, now);
       feed.markStart(revision, now);
       prune();
-      return result;
+      return { ...result, ...takeProblems() };
     });
     return {
       addPage: (kvs) => addPage(kvs, Date.now()),
@@ -196,7 +251,9 @@ export function createSyncWriter(db: Db, historyLimit: number, feed: ChangeFeed)
       const log = (s.state.get()?.initial_sync_done ?? 0) === 1;
       // A resync after the first load reports what it found as change events, stamped with its revision.
       const events = log ? feed.batch("resync", now, revision) : null;
-      const result: ResyncResult = { puts: 0, deletes: 0, unchanged: 0, decodeErrors: 0 };
+      undecodable.begin();
+      takeProblems();
+      const result = { puts: 0, deletes: 0, unchanged: 0 };
       for (const { key } of goneKeys.all()) {
         applyOne(
           { type: "delete", key, value: Buffer.alloc(0), modRevision: revision, createRevision: 0, version: 0, lease: "0" },
@@ -220,7 +277,7 @@ export function createSyncWriter(db: Db, historyLimit: number, feed: ChangeFeed)
             version: row.version,
             lease: row.lease,
           };
-          if (applyOne(change, now, log, events)) result.decodeErrors++;
+          applyOne(change, now, log, events);
           result.puts++;
         }
         after = (rows.at(-1) as StagedRow).key;
@@ -230,7 +287,7 @@ export function createSyncWriter(db: Db, historyLimit: number, feed: ChangeFeed)
       s.finishResync.run(revision, now);
       feed.markStart(revision, now);
       prune();
-      return result;
+      return { ...result, ...takeProblems() };
     });
     const drop = (): void => {
       db.exec("DROP TABLE IF EXISTS temp.resync_staging");

@@ -12,6 +12,7 @@ export const clusterStatus = defineTool({
     "Use it first to get oriented (~4 KB); list_topics pages all topics.",
   scope: "observe",
   needsSnapshot: true,
+  dependsOn: () => ({ snapshot: true }),
   input: {
     topic_limit: z
       .number()

@@ -25,6 +25,7 @@ export const describeConfigs = defineTool({
     "sizing. 100 a page (~40 KB); follow next_cursor.",
   scope: "observe",
   needsSnapshot: true,
+  dependsOn: (args) => ({ snapshot: true, topicConfigs: filterOf(args.topics) ?? "all" }),
   input: {
     topics: topicList("Topics (default: all)"),
     limit: limitSchema(100, 10_000, "Topics"),

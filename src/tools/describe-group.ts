@@ -22,6 +22,7 @@ export const describeGroup = defineTool({
     "what or why it rebalances; lag is in fetch_offsets.",
   scope: "observe",
   needsSnapshot: true,
+  dependsOn: (args) => ({ groupMetadata: args.group_id }),
   input: { group_id: groupId },
   output: {
     group_id: z.string(),

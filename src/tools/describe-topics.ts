@@ -60,6 +60,7 @@ export const describeTopics = defineTool({
     "each one's replicas and ISR. Use to check topic health. 100 topics a page (~25 KB); follow next_cursor.",
   scope: "observe",
   needsSnapshot: true,
+  dependsOn: () => ({ snapshot: true }),
   input: {
     names: topicList("Topics (default: all)"),
     partitions: z

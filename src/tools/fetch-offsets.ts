@@ -14,12 +14,14 @@ const SUMMARY_TOPICS = 10;
 const offset = z.object({
   topic: z.string(),
   partition: z.number(),
-  offset: z.number().describe("-1: nothing committed"),
+  offset: z.number().describe("-1: nothing usable committed"),
   metadata: z.string(),
+  metadata_truncated: z.boolean().describe("metadata cut to 4 KB"),
   committed: z.boolean(),
   committed_at: z.string().nullable(),
   end_offset: z.number(),
-  lag: z.number().nullable().describe("max(0, end_offset - offset)"),
+  in_snapshot: z.boolean().describe("false: not in the snapshot, no lag"),
+  lag: z.number().nullable().describe("max(0, end_offset - offset); null if not committed or not in_snapshot"),
 });
 
 const topicLag = z.object({
@@ -55,6 +57,7 @@ export const fetchOffsets = defineTool({
     `${HEAD_PARTITIONS} partitions a page (~38 KB), most-lagging first, then by topic; follow next_cursor.`,
   scope: "observe",
   needsSnapshot: true,
+  dependsOn: (args) => ({ snapshot: true, groupOffsets: { groupId: args.group_id, topics: filterOf(args.topics) } }),
   input: {
     group_id: groupId,
     topics: topicList("Topics to include (default: the group's topics)"),
@@ -87,7 +90,8 @@ export const fetchOffsets = defineTool({
     const topics = filterOf(args.topics);
     let unknown: string[] = [];
     if (topics) {
-      const known = new Set(reads.knownTopics(topics));
+      // A topic the snapshot no longer lists is still known here when the group has commits on it.
+      const known = new Set([...reads.knownTopics(topics), ...reads.committedTopics(args.group_id, topics)]);
       unknown = [...new Set(topics.filter((t) => !known.has(t)))].sort();
       if (known.size === 0) {
         throw unknownTopics(unknown);

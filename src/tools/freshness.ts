@@ -5,7 +5,7 @@
  * link, the last metrics scrape and the count of undecodable keys.
  */
 import { z } from "zod";
-import type { SyncState } from "../store/index.js";
+import type { KeyDependencies, SyncState, UndecodableKey } from "../store/index.js";
 import type { ToolContext } from "./context.js";
 import { inProse } from "./json-schema.js";
 
@@ -72,8 +72,42 @@ export function etcdLinkProblem(sync: SyncState): string | null {
   return etcdUnreachable(sync) ?? `etcd link ${sync.linkState}${since}: not yet confirmed current`;
 }
 
-/** Computes freshness now, from the sync state (read once per call by the caller) and the last scrape. */
-export function freshnessOf(ctx: ToolContext, sync: SyncState, mode: FreshnessMode): CompactFreshness | Freshness {
+/** Undecodable keys an answer names one by one; the rest are counted. */
+const LISTED_UNDECODABLE_KEYS = 5;
+const MAX_REASON_CHARS = 200;
+
+/** "<key>: value at revision R does not decode (<why>); serving …", one stale reason per key. */
+function undecodableReason(k: UndecodableKey): string {
+  const why = k.reason.length > MAX_REASON_CHARS ? `${k.reason.slice(0, MAX_REASON_CHARS - 1)}…` : k.reason;
+  const served =
+    k.lastGoodRevision === null
+      ? "no value of this key has decoded, so what it holds is missing from this answer"
+      : `serving its last good value, from revision ${k.lastGoodRevision}`;
+  return `${k.key}: value at revision ${k.revision} does not decode (${why}); ${served}`;
+}
+
+/**
+ * Stale reasons for the undecodable keys among `deps`. Free when no key is undecodable (the count
+ * comes with the sync state read once per call); otherwise a few index seeks.
+ */
+export function undecodableReasons(ctx: ToolContext, sync: SyncState, deps: KeyDependencies | undefined): string[] {
+  if (deps === undefined || sync.decodeErrorKeys === 0) return [];
+  const { keys, total } = ctx.store.undecodable.affecting(deps, LISTED_UNDECODABLE_KEYS);
+  const reasons = keys.map(undecodableReason);
+  if (total > keys.length) reasons.push(`and ${total - keys.length} more undecodable keys this answer depends on`);
+  return reasons;
+}
+
+/**
+ * Computes freshness now, from the sync state (read once per call by the caller), the last scrape,
+ * and the etcd keys the answer depends on (`deps`: which of them are held at a last good value).
+ */
+export function freshnessOf(
+  ctx: ToolContext,
+  sync: SyncState,
+  mode: FreshnessMode,
+  deps?: KeyDependencies,
+): CompactFreshness | Freshness {
   const now = ctx.now();
   const demo = sync.source === "demo";
   const age = sync.syncedAt === null ? null : Math.max(0, now - sync.syncedAt);
@@ -89,6 +123,7 @@ export function freshnessOf(ctx: ToolContext, sync: SyncState, mode: FreshnessMo
   if (!demo && ctx.metricsConfigured && metricsAge !== null && metricsAge > ctx.metricsStaleAfterMs) {
     reasons.push(`last good metrics scrape ${Math.round(metricsAge / 1000)}s ago`);
   }
+  reasons.push(...undecodableReasons(ctx, sync, deps));
   const compact: CompactFreshness = {
     source: demo ? "demo" : "etcd",
     revision: sync.revision,

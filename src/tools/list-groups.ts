@@ -11,6 +11,7 @@ export const listGroups = defineTool({
     "offsets. Use to find a group; follow next_cursor.",
   scope: "observe",
   needsSnapshot: true,
+  dependsOn: () => ({ groupMetadata: { all: true } }),
   input: { limit: limitSchema(100, 10_000, "Groups"), cursor: cursorSchema },
   output: {
     groups: z.array(

@@ -12,6 +12,7 @@ export const listTopics = defineTool({
     "describe_topics has leaders.",
   scope: "observe",
   needsSnapshot: true,
+  dependsOn: () => ({ snapshot: true }),
   input: { limit: limitSchema(100, 10_000, "Topics"), cursor: cursorSchema },
   output: { topics: z.array(topicSummary), ...pagingOutput },
   handler: (ctx, args) => {

@@ -11,6 +11,7 @@ import type { CallToolResult, ServerNotification, ServerRequest, Tool } from "@m
 import { z } from "zod";
 import type { Logger } from "../log.js";
 import { fitAnswer, type ListCut, type ResultBudget } from "./budget.js";
+import type { KeyDependencies } from "../store/index.js";
 import type { CallContext, Transport } from "./call-context.js";
 import type { ToolContext } from "./context.js";
 import { notReady, ToolError } from "./errors.js";
@@ -55,6 +56,11 @@ export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape
    * the handler, which gets its result as `loaded`. Most tools have none.
    */
   load?(ctx: ToolContext, args: z.infer<z.ZodObject<I>>): Promise<unknown>;
+  /**
+   * The etcd keys the answer depends on, from the arguments: any of them whose current value does not
+   * decode makes the answer stale, with a reason naming it (src/store/undecodable-keys.ts).
+   */
+  dependsOn?(args: z.infer<z.ZodObject<I>>): KeyDependencies;
   handler(
     ctx: ToolContext,
     args: z.infer<z.ZodObject<I>>,
@@ -153,7 +159,7 @@ export async function runTool(
       const answer = def.handler(ctx, toolArgs as never, loaded);
       return {
         ...(answer instanceof CuttableAnswer ? answer : { data: answer, cut: null }),
-        freshness: freshnessOf(ctx, sync, full ? "full" : "compact"),
+        freshness: freshnessOf(ctx, sync, full ? "full" : "compact", def.dependsOn?.(toolArgs as never)),
       };
     });
     const fitted = fitAnswer(data, { freshness }, cut, budgetFor(ctx, transport));

@@ -11,6 +11,7 @@ import { startService } from "../../src/service.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
 import { startDemo } from "../support/cli.js";
 import { callTool, callToolWhenReady, connectClient } from "../support/service.js";
+import { ALL_TOOLS } from "../../src/tools/index.js";
 
 const CLI = ["--import", "tsx", "src/cli.ts"];
 
@@ -38,7 +39,7 @@ describe("kafscale-mcp stdio", () => {
       }),
     );
     try {
-      expect((await client.listTools()).tools).toHaveLength(9);
+      expect((await client.listTools()).tools).toHaveLength(ALL_TOOLS.filter((t) => t.scope === "observe").length);
       const groups = await callToolWhenReady<{ groups: { group_id: string }[] }>(client, "list_groups");
       expect(groups.groups.map((g) => g.group_id)).toEqual(["billing", "nightly-report", "rebalancing"]);
     } finally {

@@ -10,6 +10,7 @@ import { freePort } from "../../bench/lib/etcd-process.js";
 import { testClock } from "../support/clock.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
 import { callTool, connectClient, startTestService, toolError } from "../support/service.js";
+import { ALL_TOOLS } from "../../src/tools/index.js";
 
 const INIT = {
   jsonrpc: "2.0",
@@ -160,7 +161,7 @@ describe("HTTP surface", () => {
     await init.text();
     const client = await connectClient(url);
     expect((await callTool<{ groups: unknown[] }>(client, "list_groups")).groups).toHaveLength(3);
-    expect((await client.listTools()).tools).toHaveLength(9);
+    expect((await client.listTools()).tools).toHaveLength(ALL_TOOLS.filter((t) => t.scope === "observe").length);
     await client.close();
     expect((await fetch(`${url}/mcp`, { method: "GET" })).status).toBe(405);
   });

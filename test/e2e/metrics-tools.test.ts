@@ -3,15 +3,15 @@
  * client over real HTTP: per-broker mode over the snapshot's brokers, one degraded and one down, and
  * the last good values kept (with their age) when scrapes start failing.
  */
-import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { brokerMetrics } from "../../src/demo/demo-metrics.js";
 import type { RunningService } from "../../src/service.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
 import { callTool, connectClient, startTestService, toolError } from "../support/service.js";
 
-const SAMPLE = readFileSync(new URL("../fixtures/broker-metrics-sample.txt", import.meta.url), "utf8");
+const SAMPLE = brokerMetrics();
 const OPERATOR = [
   "# TYPE kafscale_operator_clusters gauge",
   "kafscale_operator_clusters 2",
@@ -24,9 +24,7 @@ const OPERATOR = [
   'kafscale_operator_etcd_snapshot_access_ok{cluster="kafscale/b"} 0',
   "",
 ].join("\n");
-const DEGRADED = SAMPLE.replace('{state="healthy"} 1', '{state="healthy"} 0')
-  .replace('{state="degraded"} 0', '{state="degraded"} 1')
-  .replace("kafscale_s3_latency_ms_avg 38.412000", "kafscale_s3_latency_ms_avg 900.000000");
+const DEGRADED = brokerMetrics({ s3State: "degraded", gauges: { s3_latency_ms_avg: 900 } });
 
 describe("metrics tools", () => {
   const etcd = testEtcd();
@@ -69,15 +67,8 @@ describe("metrics tools", () => {
     // The poller's first scrape ran before the snapshot had brokers; scrape again now that it has.
     await service.poller?.scrapeOnce();
     const metrics = await callTool<Record<string, any>>(client, "cluster_metrics");
-    expect(metrics).toMatchObject({
-      s3_state: "degraded",
-      s3_latency_ms: Math.trunc((38.412 + 900) / 2),
-      produce_rps: 2 * 1250.5,
-      fetch_rps: 2 * 980.25,
-      admin_requests_total: 2 * 13,
-      admin_request_errors_total: 0,
-      consumer_lag_max: 1200,
-    });
+    // The aggregation rules field by field: test/tools/cluster-metrics.test.ts. Here: real scrapes reach the answer.
+    expect(metrics).toMatchObject({ s3_state: "degraded", s3_latency_ms: Math.trunc((38.412 + 900) / 2), produce_rps: 2 * 1250.5 });
     expect(metrics.brokers.map((b: any) => [b.node_id, b.s3_state])).toEqual([
       [0, "healthy"],
       [1, "degraded"],

@@ -7,7 +7,7 @@ import { createStore } from "../../src/store/index.js";
 import { createEtcdSync } from "../../src/sync/etcd/etcd-sync.js";
 import { keys } from "../../src/kafscale/keys.js";
 import { encodeCommittedOffset, encodeNextOffset } from "../../src/kafscale/encode.js";
-import { silentLogger } from "../../src/log.js";
+import { createLogger, silentLogger } from "../../src/log.js";
 import { buildClusterKvs } from "../../src/demo/cluster-spec.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
 import { startEtcd } from "../../bench/lib/etcd-process.js";
@@ -152,8 +152,16 @@ describe("etcd sync", () => {
       "/kafscale/topics/events/partitions/0/next_offset",
     ]);
     expect(errors.every((e) => e.reason.length > 0 && e.revision > 0)).toBe(true);
-    // A corrupt value removes what the key said before rather than serving it as current.
-    expect(store.reads.fetchOffsets("billing", ["orders"], null, 10).items[0]).toMatchObject({ committed: false });
+    // A corrupt value keeps the last value that decoded (90), and says the key is held at it.
+    expect(store.reads.fetchOffsets("billing", ["orders"], null, 10).items[0]).toMatchObject({ committed: true, offset: 90 });
+    expect(store.undecodable.affecting({ groupOffsets: { groupId: "billing", topics: ["orders"] } }, 10).keys).toEqual([
+      {
+        key: "/kafscale/consumers/billing/offsets/orders/0",
+        revision: expect.any(Number),
+        reason: expect.stringMatching(/^committed offset is not valid JSON/),
+        lastGoodRevision: expect.any(Number),
+      },
+    ]);
 
     // Repairing the value clears the error.
     const fix = await keyspace
@@ -162,7 +170,42 @@ describe("etcd sync", () => {
       .exec();
     await sync.waitForRevision(Number(fix.header.revision));
     expect(store.syncState.get().decodeErrorKeys).toBe(2);
+    expect(store.undecodable.affecting({ groupOffsets: { groupId: "billing", topics: null } }, 10).total).toBe(0);
     expect(store.reads.fetchOffsets("billing", ["orders"], null, 10).items[0]).toMatchObject({ offset: 91 });
+  });
+
+  it("logs each decode failure with its key, revision and reason, rate-limited", async () => {
+    const { client, keyspace } = testEtcd();
+    defer(() => client.close());
+    await writeCluster(keyspace, realisticCluster);
+    await keyspace.put(keys.groupMetadata("broken")).value("not protobuf").exec();
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger("warn", (line) => lines.push(JSON.parse(line) as Record<string, unknown>));
+    const store = openStore();
+    const sync = createEtcdSync({ store, client, keyspace, logger, probeIntervalMs: 100 });
+    sync.start();
+    defer(() => sync.stop());
+    await sync.ready();
+    const decodeLines = (): Record<string, unknown>[] => lines.filter((l) => typeof l.key === "string");
+    expect(decodeLines()).toEqual([
+      expect.objectContaining({ key: keys.groupMetadata("broken"), revision: expect.any(Number), reason: expect.stringMatching(/^invalid protobuf/) }),
+    ]);
+
+    // A storm of bad values: ten lines a minute, each naming its key and revision; the rest counted.
+    let last = 0;
+    for (let p = 0; p < 30; p++) {
+      last = Number((await keyspace.put(keys.nextOffset("storm", p)).value(`bad-${p}`).exec()).header.revision);
+    }
+    await sync.waitForRevision(last);
+    expect(store.syncState.get().decodeErrorKeys).toBe(31);
+    const logged = decodeLines();
+    expect(logged).toHaveLength(10);
+    expect(logged[1]).toMatchObject({
+      level: "warn",
+      key: keys.nextOffset("storm", 0),
+      revision: expect.any(Number),
+      reason: 'next_offset is not a decimal integer: "bad-0"',
+    });
   });
 
   it("resumes from the stored revision after a restart, replaying nothing", async () => {

@@ -21,7 +21,10 @@ export function cleanEnv(env: Record<string, string> = {}): Record<string, strin
   return { ...Object.fromEntries(base), ...env };
 }
 
-/** Runs `command args` to completion with a clean KAFSCALE_* environment (default: the CLI from source). */
+/**
+ * Runs `command args` to completion with a clean KAFSCALE_* environment (default: the CLI from source).
+ * The timeout only guards against a hung child: a busy machine starts one slowly.
+ */
 export async function runCli(
   args: string[],
   env: Record<string, string> = {},
@@ -30,7 +33,7 @@ export async function runCli(
   const [file = process.execPath, ...pre] = options.command ?? [process.execPath, ...CLI_FROM_SOURCE];
   const started = Date.now();
   return await new Promise((resolve) => {
-    execFile(file, [...pre, ...args], { cwd: options.cwd ?? REPO_ROOT, env: cleanEnv(env), timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(file, [...pre, ...args], { cwd: options.cwd ?? REPO_ROOT, env: cleanEnv(env), timeout: 300_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
       resolve({ code, stdout, stderr, ms: Date.now() - started });
     });

@@ -1,10 +1,13 @@
 /** Starts the real service (store, etcd sync, HTTP) for end-to-end tests, and an SDK client for it. */
-import { vi } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { loadConfig } from "../../src/config.js";
 import { silentLogger } from "../../src/log.js";
 import { startService, type RunningService } from "../../src/service.js";
+import { afterAll, beforeAll } from "vitest";
+import { realisticCluster, testEtcd, writeCluster } from "./fixtures.js";
+
+export { callTool, callToolWhenReady, toolError } from "./tool-calls.js";
 
 /**
  * Starts the service against `endpoint` (etcd) in `namespace`, on a free loopback port; `now` is the
@@ -39,41 +42,36 @@ export async function connectClient(url: string, headers: Record<string, string>
   return client;
 }
 
-/** The structured result of a successful tool call (throws with the text of an error result). */
-export async function callTool<T = Record<string, unknown>>(
-  client: Client,
-  name: string,
-  args: Record<string, unknown> = {},
-): Promise<T> {
-  const result = await client.callTool({ name, arguments: args });
-  if (result.isError) {
-    const text = (result.content as { text?: string }[])[0]?.text;
-    throw new Error(`tool ${name} failed: ${text}`);
-  }
-  return result.structuredContent as T;
-}
-
-/**
- * Calls a tool until it succeeds: a freshly started process answers "snapshot not ready" until its
- * first sync, and cluster_metrics fails until the first scrape.
- */
-export async function callToolWhenReady<T = Record<string, unknown>>(
-  client: Client,
-  name: string,
-  args: Record<string, unknown> = {},
-): Promise<T> {
-  return await vi.waitFor(() => callTool<T>(client, name, args), { timeout: 20_000, interval: 100 });
-}
-
-/** The text of an error result (throws if the call succeeded). */
-export async function toolError(client: Client, name: string, args: Record<string, unknown> = {}): Promise<string> {
-  const result = await client.callTool({ name, arguments: args });
-  if (!result.isError) throw new Error(`tool ${name} unexpectedly succeeded`);
-  return (result.content as { text: string }[])[0]?.text ?? "";
-}
-
 /** The service's audit_log table after writing out the rows still queued in its batch. */
 export function auditedRows(service: RunningService): RunningService["store"]["audit"] {
   service.audit.flush();
   return service.store.audit;
+}
+
+/**
+ * For a whole test file: the realistic cluster written into a fresh etcd namespace and a service
+ * synced from it (started before the first test, closed after the last). `env` adds settings.
+ */
+export function useClusterService(env: Record<string, string> = {}): {
+  etcd: ReturnType<typeof testEtcd>;
+  service: () => RunningService;
+} {
+  const etcd = testEtcd();
+  let running: RunningService | null = null;
+  beforeAll(async () => {
+    await writeCluster(etcd.keyspace, realisticCluster);
+    running = await startTestService(etcd.endpoint, etcd.namespace, env);
+    await running.sync?.ready();
+  });
+  afterAll(async () => {
+    await running?.close();
+    etcd.client.close();
+  });
+  return {
+    etcd,
+    service: () => {
+      if (!running) throw new Error("useClusterService: use it inside a test");
+      return running;
+    },
+  };
 }

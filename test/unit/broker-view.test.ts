@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   aggregateBrokerViews,
@@ -9,8 +8,10 @@ import {
   type S3State,
 } from "../../src/kafscale/broker-view.js";
 import { parsePrometheusText, type Sample } from "../../src/sync/metrics/prom-text.js";
+import { BROKER_METRICS_SAMPLE } from "../../src/demo/broker-metrics-sample.js";
+import { brokerMetrics } from "../../src/demo/demo-metrics.js";
 
-const fixture = readFileSync(new URL("../fixtures/broker-metrics-sample.txt", import.meta.url), "utf8");
+const fixture = BROKER_METRICS_SAMPLE;
 
 function samplesOf(text: string): Sample[] {
   const r = parsePrometheusText(text);
@@ -57,6 +58,12 @@ describe("deriveBrokerView", () => {
     ["several at 1: the worst", [state("healthy", "1"), state("unavailable", "1")], "unavailable"],
     ["unknown state label ignored", [state("weird", "1")], ""],
     ["value 1.000000", [state("unavailable", "1.000000")], "unavailable"],
+    ["gauge reported, none at 1: the numbers do not override it", [state("healthy", "0"), "kafscale_s3_latency_ms_avg 4000"], ""],
+    // Contract §5: without the state gauge, latency and error rate decide.
+    ["no gauge, fast and clean: healthy", ["kafscale_s3_latency_ms_avg 38.4", "kafscale_s3_error_rate 0"], "healthy"],
+    ["no gauge, latency 500 ms: degraded", ["kafscale_s3_latency_ms_avg 500"], "degraded"],
+    ["no gauge, error rate 0.6: unavailable", ["kafscale_s3_error_rate 0.6", "kafscale_s3_latency_ms_avg 10"], "unavailable"],
+    ["no gauge, no numbers", ["kafscale_produce_rps 5"], ""],
   ])("s3State: %s", (_case, lines, expected) => {
     expect(deriveBrokerView(samplesOf(lines.join("\n"))).s3State).toBe(expected);
   });
@@ -126,14 +133,10 @@ describe("s3StateFromNumbers", () => {
 });
 
 describe("aggregateBrokerViews", () => {
-  const degradedText = fixture
-    .replace('state="healthy"} 1', 'state="healthy"} 0')
-    .replace('state="degraded"} 0', 'state="degraded"} 1')
-    .replace("kafscale_s3_latency_ms_avg 38.412000", "kafscale_s3_latency_ms_avg 761.588000")
-    .replace("kafscale_s3_error_rate 0.000000", "kafscale_s3_error_rate 0.250000")
-    .replace("kafscale_consumer_lag_max 1200.000000", "kafscale_consumer_lag_max 9000.000000")
-    .replace('latency_ms_avg{api="api_37"} 14.000', 'latency_ms_avg{api="api_37"} 2.000')
-    .replace("kafscale_broker_uptime_seconds 3610.500000", "kafscale_broker_uptime_seconds 120.000000");
+  const degradedText = brokerMetrics({
+    s3State: "degraded",
+    gauges: { s3_latency_ms_avg: 761.588, s3_error_rate: 0.25, consumer_lag_max: 9000, broker_uptime_seconds: 120 },
+  }).replace('latency_ms_avg{api="api_37"} 14.000', 'latency_ms_avg{api="api_37"} 2.000');
   const healthy = fixtureView;
   const degraded = deriveBrokerView(samplesOf(degradedText));
   const silent = deriveBrokerView([]);

@@ -181,23 +181,31 @@ describe("the feed in the write path", () => {
     ]);
   });
 
-  it("does not mistake a repaired undecodable value for a new group", () => {
+  it("diffs a repaired undecodable value against the last good one (kept), never as a new group", () => {
     const store = loaded();
+    const group = (groupId: string): Buffer =>
+      encodeConsumerGroup({
+        groupId,
+        state: "stable",
+        protocolType: "consumer",
+        protocol: "range",
+        leader: "m1",
+        generationId: 3,
+        rebalanceTimeoutMs: 60_000,
+        members: [],
+      });
+    // billing's last good value (members m1, m2) is kept while its value does not decode: the
+    // repaired value is compared with it, so the members gone meanwhile are reported, once.
     apply(store, put(keys.groupMetadata("billing"), Buffer.from([0x0a, 0xff, 0x01])));
-    const good = encodeConsumerGroup({
-      groupId: "billing",
-      state: "stable",
-      protocolType: "consumer",
-      protocol: "range",
-      leader: "m1",
-      generationId: 3,
-      rebalanceTimeoutMs: 60_000,
-      members: [],
-    });
-    apply(store, put(keys.groupMetadata("billing"), good));
     expect(kinds(store)).toEqual([]);
+    apply(store, put(keys.groupMetadata("billing"), group("billing")));
+    expect(kinds(store)).toEqual(["member_left:billing", "member_left:billing"]);
+    // A group whose first value never decoded: what it said is unknown, so its repair is no event.
+    apply(store, put(keys.groupMetadata("ghost"), Buffer.from([0x0a, 0xff, 0x01])));
+    apply(store, put(keys.groupMetadata("ghost"), group("ghost")));
+    expect(kinds(store)).toEqual(["member_left:billing", "member_left:billing"]);
     apply(store, put(keys.snapshot(), Buffer.from("{not json")), put(keys.snapshot(), encodeSnapshot(snapshotFor(realisticCluster))));
-    expect(kinds(store)).toEqual([]);
+    expect(kinds(store)).toEqual(["member_left:billing", "member_left:billing"]);
   });
 
   it("reports a snapshot change again when the transaction that first saw it was rolled back", () => {

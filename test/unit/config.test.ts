@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.js";
-import { formatDuration, parseGoDuration } from "../../src/duration.js";
+import { parseGoDuration } from "../../src/duration.js";
 
 describe("Go durations", () => {
   it.each([
@@ -18,11 +18,6 @@ describe("Go durations", () => {
 
   it.each(["", "10", "ten minutes", "1d", "5 m", "-1s", "1h-2m", "m"])("rejects %j with the expected form", (text) => {
     expect(() => parseGoDuration(text)).toThrow(/duration/);
-  });
-
-  it("formats for logs", () => {
-    expect(formatDuration(5_400_000)).toBe("1h30m");
-    expect(formatDuration(250)).toBe("250ms");
   });
 });
 

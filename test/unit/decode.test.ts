@@ -12,6 +12,7 @@ import {
   decodeTopicConfig,
 } from "../../src/kafscale/decode.js";
 import { convertSnapshot } from "../../src/kafscale/snapshot-fast-path.js";
+import { FOREIGN_KEYS } from "../../src/kafscale/snapshot-schema.js";
 import { buildClusterKvs } from "../../src/demo/cluster-spec.js";
 import { realisticCluster } from "../support/fixtures.js";
 import {
@@ -129,9 +130,16 @@ const SNAPSHOT: ClusterSnapshot = {
 const EMPTY_SNAPSHOT_JSON = '{"Brokers":null,"ControllerID":0,"Topics":null,"ClusterName":null,"ClusterID":null}';
 const EMPTY_SNAPSHOT: ClusterSnapshot = { brokers: [], controllerId: 0, topics: [], clusterName: null, clusterId: null };
 
-/** The §3 example with one field replaced, to build malformed variants. */
-function snapshotWith(patch: (json: Record<string, unknown>) => void): Buffer {
-  const json = JSON.parse(SNAPSHOT_JSON) as Record<string, unknown>;
+// The same cluster as written by Kafscale v1.4 – v1.5 (contract §3, verbatim), and by v1.0 – v1.3
+// (the same without ClusterName).
+const SNAPSHOT_V14_JSON =
+  '{"Brokers":[{"NodeID":0,"Host":"kafscale-broker-0.kafscale-broker-headless.kafscale.svc.cluster.local","Port":9092,"Rack":null}],"ControllerID":0,"Topics":[{"ErrorCode":0,"Name":"orders","TopicID":[150,88,64,56,22,64,158,102,235,162,23,95,142,255,139,83],"IsInternal":false,"Partitions":[{"ErrorCode":0,"PartitionIndex":0,"LeaderID":0,"LeaderEpoch":0,"ReplicaNodes":[0],"ISRNodes":[0],"OfflineReplicas":null}],"TopicAuthorizedOperations":0}],"ClusterName":"kafscale","ClusterID":"6f1c2d3e-0000-4000-8000-000000000001"}';
+const SNAPSHOT_V10_JSON =
+  '{"Brokers":[{"NodeID":0,"Host":"kafscale-broker-0.kafscale-broker-headless.kafscale.svc.cluster.local","Port":9092,"Rack":null}],"ControllerID":0,"Topics":[{"ErrorCode":0,"Name":"orders","TopicID":[150,88,64,56,22,64,158,102,235,162,23,95,142,255,139,83],"IsInternal":false,"Partitions":[{"ErrorCode":0,"PartitionIndex":0,"LeaderID":0,"LeaderEpoch":0,"ReplicaNodes":[0],"ISRNodes":[0],"OfflineReplicas":null}],"TopicAuthorizedOperations":0}],"ClusterID":"6f1c2d3e-0000-4000-8000-000000000001"}';
+
+/** The §3 example (`base`: the v1.6 one unless told) with one field replaced, to build variants. */
+function snapshotWith(patch: (json: Record<string, unknown>) => void, base = SNAPSHOT_JSON): Buffer {
+  const json = JSON.parse(base) as Record<string, unknown>;
   patch(json);
   return utf8(JSON.stringify(json));
 }
@@ -149,6 +157,21 @@ describe("contract §3 snapshot", () => {
   ])("$name decodes and re-encodes to the same bytes", ({ json, record }) => {
     expect(decodeSnapshot(utf8(json))).toEqual(record);
     expect(encodeSnapshot(record).toString("utf8")).toBe(json);
+  });
+
+  it.each([
+    { name: "v1.6+ example", json: SNAPSHOT_JSON, record: SNAPSHOT },
+    { name: "v1.4 – v1.5 example", json: SNAPSHOT_V14_JSON, record: SNAPSHOT },
+    { name: "v1.0 – v1.3 example (no ClusterName)", json: SNAPSHOT_V10_JSON, record: { ...SNAPSHOT, clusterName: null } },
+    {
+      name: "v1.0 – v1.3 empty snapshot",
+      json: '{"Brokers":null,"ControllerID":0,"Topics":null,"ClusterID":null}',
+      record: EMPTY_SNAPSHOT,
+    },
+  ])("decodes the $name to the same cluster on both paths", ({ json, record }) => {
+    expect(decodeSnapshot(utf8(json))).toEqual(record);
+    expect(decodeSnapshotWithSchema(utf8(json))).toEqual(record);
+    expect(convertSnapshot(JSON.parse(json))).toEqual(record);
   });
 
   it("sorts brokers by node ID, topics by name and partitions by number", () => {
@@ -181,7 +204,8 @@ describe("contract §3 snapshot", () => {
   });
 
   it("has a fast path that accepts exactly what the schema accepts, with the same result", () => {
-    const mutations: [string, (json: Record<string, unknown>) => void][] = [
+    const v14 = SNAPSHOT_V14_JSON;
+    const mutations: [string, (json: Record<string, unknown>) => void, string?][] = [
       ["unchanged", () => undefined],
       ["extra fields", (j) => (j.Future = { x: 1 })],
       ["null lists", (j) => Object.assign(firstPartition(j), { Replicas: null, ISR: null })],
@@ -207,9 +231,37 @@ describe("contract §3 snapshot", () => {
       ["topic null", (j) => ((j.Topics as unknown[])[0] = null)],
       ["broker array", (j) => ((j.Brokers as unknown[])[0] = [])],
       ["Topics string", (j) => (j.Topics = "orders")],
+      ["Topic null", (j) => (firstTopic(j).Topic = null)],
+      ["Topic empty", (j) => (firstTopic(j).Topic = "")],
+      ["Topic missing", (j) => delete firstTopic(j).Topic],
+      ["Topic number", (j) => (firstTopic(j).Topic = 1)],
+      ["v1.6 topic with Name too", (j) => (firstTopic(j).Name = "orders")],
+      ["v1.6 partition with PartitionIndex too", (j) => (firstPartition(j).PartitionIndex = 0)],
+      ["v1.6 partition with ISRNodes too", (j) => (firstPartition(j).ISRNodes = [0])],
+      ["v1.6 topic then a legacy topic", (j) => (j.Topics as unknown[]).push(JSON.parse(v14).Topics[0])],
+      // Pre-v1.6 documents.
+      ["legacy unchanged", () => undefined, v14],
+      ["legacy without ClusterName", (j) => delete j.ClusterName, v14],
+      ["legacy without TopicAuthorizedOperations", (j) => delete firstTopic(j).TopicAuthorizedOperations, v14],
+      ["legacy Name null", (j) => (firstTopic(j).Name = null), v14],
+      ["legacy Name number", (j) => (firstTopic(j).Name = 5), v14],
+      ["legacy topic with Topic too", (j) => (firstTopic(j).Topic = "orders"), v14],
+      ["legacy partition in the v1.6 shape", (j) => (firstTopic(j).Partitions = JSON.parse(SNAPSHOT_JSON).Topics[0].Partitions), v14],
+      ["legacy partition with Leader too", (j) => (firstPartition(j).Leader = 0), v14],
+      ["legacy PartitionIndex missing", (j) => delete firstPartition(j).PartitionIndex, v14],
+      ["legacy PartitionIndex -1", (j) => (firstPartition(j).PartitionIndex = -1), v14],
+      ["legacy LeaderID string", (j) => (firstPartition(j).LeaderID = "0"), v14],
+      ["legacy ReplicaNodes null", (j) => (firstPartition(j).ReplicaNodes = null), v14],
+      ["legacy ISRNodes with a string", (j) => (firstPartition(j).ISRNodes = ["0"]), v14],
+      ["legacy OfflineReplicas missing", (j) => delete firstPartition(j).OfflineReplicas, v14],
+      ["legacy then a v1.6 topic", (j) => (j.Topics as unknown[]).push(JSON.parse(SNAPSHOT_JSON).Topics[0]), v14],
+      ["legacy topic null first", (j) => (j.Topics as unknown[]).unshift(null), v14],
+      ["legacy Topics empty, no ClusterName", (j) => Object.assign(j, { Topics: [], ClusterName: undefined }), v14],
+      ["v1.6 Topics empty, no ClusterName", (j) => Object.assign(j, { Topics: [], ClusterName: undefined })],
     ];
-    for (const [name, mutate] of mutations) {
-      const value = snapshotWith(mutate);
+    const accepted: string[] = [];
+    for (const [name, mutate, base] of mutations) {
+      const value = snapshotWith(mutate, base);
       let schema: ClusterSnapshot | Error;
       try {
         schema = decodeSnapshotWithSchema(value);
@@ -218,8 +270,43 @@ describe("contract §3 snapshot", () => {
       }
       const fast = convertSnapshot(JSON.parse(value.toString("utf8")));
       if (schema instanceof Error) expect(fast, name).toBeNull();
-      else expect(fast, name).toEqual(schema);
+      else {
+        expect(fast, name).toEqual(schema);
+        accepted.push(name);
+      }
     }
+    // Every key of the other shape makes a topic or partition mixed, on both paths.
+    for (const [shape, base] of [["v1.6", SNAPSHOT_JSON], ["legacy", v14]] as const) {
+      for (const key of FOREIGN_KEYS.partition[shape]) {
+        const value = snapshotWith((j) => (firstPartition(j)[key] = 0), base);
+        expect(() => decodeSnapshotWithSchema(value), `${shape} partition + ${key}`).toThrow(DecodeError);
+        expect(convertSnapshot(JSON.parse(value.toString("utf8"))), `${shape} partition + ${key}`).toBeNull();
+      }
+      for (const key of FOREIGN_KEYS.topic[shape]) {
+        const value = snapshotWith((j) => (firstTopic(j)[key] = "orders"), base);
+        expect(() => decodeSnapshotWithSchema(value), `${shape} topic + ${key}`).toThrow(DecodeError);
+        expect(convertSnapshot(JSON.parse(value.toString("utf8"))), `${shape} topic + ${key}`).toBeNull();
+      }
+    }
+    // Both paths agree; and they agree on the documented rules, not on rejecting everything.
+    expect(accepted).toEqual([
+      "unchanged",
+      "extra fields",
+      "null lists",
+      "Partitions null",
+      "ControllerID -1",
+      "partition ErrorCode -32768",
+      "Replicas of int32 max",
+      "Topic null",
+      "Topic empty",
+      "legacy unchanged",
+      "legacy without ClusterName",
+      "legacy without TopicAuthorizedOperations",
+      "legacy Name null",
+      "legacy ReplicaNodes null",
+      "legacy Topics empty, no ClusterName",
+      "v1.6 Topics empty, no ClusterName",
+    ]);
     const cluster = buildClusterKvs(realisticCluster).find((kv) => kv.key === keys.snapshot());
     expect(cluster).toBeDefined();
     const value = Buffer.from(cluster?.value ?? []);
@@ -230,6 +317,65 @@ describe("contract §3 snapshot", () => {
     const json = encodeSnapshot({ ...EMPTY_SNAPSHOT, clusterName: "a<b>&c" }).toString("utf8");
     expect(json).toContain('"ClusterName":"a\\u003cb\\u003e\\u0026c"');
     expect(decodeSnapshot(utf8(json)).clusterName).toBe("a<b>&c");
+  });
+});
+
+describe("snapshot entries no table can hold consistently", () => {
+  const topic = (name: string | null, partitions: number[], leader = 0): Record<string, unknown> => ({
+    ErrorCode: 0,
+    Topic: name,
+    TopicID: [...hex(topicIdFor(name ?? ""))],
+    IsInternal: false,
+    Partitions: partitions.map((p) => ({ ErrorCode: 0, Partition: p, Leader: leader, LeaderEpoch: 0, Replicas: [0], ISR: [0], OfflineReplicas: null })),
+  });
+  const snapshotOf = (topics: unknown[], brokers: number[] = [0]): Buffer =>
+    utf8(
+      JSON.stringify({
+        Brokers: brokers.map((id, i) => ({ NodeID: id, Host: `b${id}-${i}`, Port: 9092, Rack: null })),
+        ControllerID: 0,
+        Topics: topics,
+        ClusterName: "k",
+        ClusterID: "id",
+      }),
+    );
+
+  it("drops nameless topics and keeps the first of repeated topics, partitions and brokers, with warnings", () => {
+    const warnings: string[] = [];
+    const decoded = decodeSnapshot(
+      snapshotOf(
+        [topic("orders", [0, 1, 2], 1), topic("", [0]), topic("events", [0, 1, 1]), topic(null, [0]), topic("orders", [0], 2)],
+        [1, 0, 1],
+      ),
+      warnings,
+    );
+    expect(decoded.topics.map((t) => [t.name, t.partitions.map((p) => p.partition)])).toEqual([
+      ["events", [0, 1]],
+      ["orders", [0, 1, 2]],
+    ]);
+    // The first "orders" (leader 1, three partitions) wins, not the later one.
+    expect(decoded.topics[1]?.partitions.every((p) => p.leader === 1)).toBe(true);
+    expect(decoded.brokers.map((b) => `${b.nodeId}:${b.host}`)).toEqual(["0:b0-1", "1:b1-0"]);
+    expect(warnings).toEqual([
+      '2 topics without a name (null or "") ignored',
+      '1 duplicate topic entries ignored (the first listed wins): "orders"',
+      '1 duplicate partition entries ignored (the first listed wins): "events"/1',
+      "1 duplicate broker entries ignored (the first listed wins): node 1",
+    ]);
+  });
+
+  it("returns a clean snapshot untouched and warns about nothing", () => {
+    const warnings: string[] = [];
+    expect(decodeSnapshot(utf8(SNAPSHOT_JSON), warnings)).toEqual(SNAPSHOT);
+    expect(warnings).toEqual([]);
+  });
+
+  it("warns about a negative committed offset and still decodes it", () => {
+    const warnings: string[] = [];
+    const entry = decodeEntry(parseKey(keys.committedOffset("g", "t", 0)), utf8('{"offset":-1,"metadata":""}'), warnings);
+    expect(entry).toMatchObject({ value: { offset: -1 } });
+    expect(warnings).toEqual(["committed offset -1 is negative: no usable commit"]);
+    decodeEntry(parseKey(keys.committedOffset("g", "t", 0)), utf8('{"offset":0}'), warnings);
+    expect(warnings).toHaveLength(1);
   });
 });
 
@@ -438,7 +584,26 @@ describe("malformed values raise DecodeError", () => {
     ],
     ["TopicID of 15 bytes", keys.snapshot(), snapshotWith((j) => (firstTopic(j).TopicID = new Array(15).fill(0))), /TopicID/],
     ["TopicID byte 256", keys.snapshot(), snapshotWith((j) => (firstTopic(j).TopicID = new Array(16).fill(256))), /TopicID/],
-    ["nameless topic", keys.snapshot(), snapshotWith((j) => (firstTopic(j).Topic = null)), /Topics\.0\.Topic: /],
+    ["topic with neither Topic nor Name", keys.snapshot(), snapshotWith((j) => delete firstTopic(j).Topic), /Topics\.0\.Topic: Topic is missing/],
+    [
+      "topic with both Topic and Name",
+      keys.snapshot(),
+      snapshotWith((j) => (firstTopic(j).Name = "orders")),
+      /Topics\.0\.Name: not allowed in the Kafscale v1\.6\+ shape of this object \(mixed shapes\)/,
+    ],
+    [
+      "pre-v1.6 topic with a v1.6 partition",
+      keys.snapshot(),
+      snapshotWith((j) => (firstPartition(j).Partition = 0), SNAPSHOT_V14_JSON),
+      /Topics\.0\.Partitions\.0\.Partition: not allowed in the Kafscale before v1\.6 shape/,
+    ],
+    [
+      "topics of both shapes",
+      keys.snapshot(),
+      snapshotWith((j) => (j.Topics as unknown[]).push({ ...(JSON.parse(SNAPSHOT_V14_JSON).Topics[0] as object), Name: "legacy" })),
+      /Topics\.1: uses the Kafscale before v1\.6 shape, Topics\.0 the Kafscale v1\.6\+ shape \(mixed shapes\)/,
+    ],
+    ["v1.6 snapshot without ClusterName", keys.snapshot(), snapshotWith((j) => delete j.ClusterName), /ClusterName: ClusterName is missing/],
     ["Replicas with a string", keys.snapshot(), snapshotWith((j) => {
       ((firstTopic(j).Partitions as Record<string, unknown>[])[0] as Record<string, unknown>).Replicas = ["0"];
     }), /Topics\.0\.Partitions\.0\.Replicas\.0/],

@@ -1,9 +1,9 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { groupHistograms, parseValue } from "../../src/kafscale/samples.js";
 import { parsePrometheusText, type Sample } from "../../src/sync/metrics/prom-text.js";
+import { BROKER_METRICS_SAMPLE } from "../../src/demo/broker-metrics-sample.js";
 
-const fixture = readFileSync(new URL("../fixtures/broker-metrics-sample.txt", import.meta.url), "utf8");
+const fixture = BROKER_METRICS_SAMPLE;
 
 /** Parses one line that must yield exactly one sample and no errors. */
 function one(line: string): Sample {
@@ -271,12 +271,10 @@ describe("parsePrometheusText: whole documents", () => {
     ["a very long run of digits", `m 1${"1".repeat(2_000_000)}x`],
     ["a very long name", `${"a".repeat(2_000_000)}{`],
     ["many escapes", `m{a="${"\\\\".repeat(500_000)}`],
-  ])("stays fast on %s", (_case, line) => {
-    const started = performance.now();
+  ])("rejects %s with a short error (its speed: npm run bench:speed)", (_case, line) => {
     const r = parsePrometheusText(`${line}\n`.repeat(5));
     expect(r.errors).toHaveLength(5);
     expect(r.errors[0]?.length).toBeLessThan(200);
-    expect(performance.now() - started).toBeLessThan(2000);
   });
 });
 

@@ -41,7 +41,7 @@ describe("schema descriptions", () => {
 
   it("render as the kafscale://schema text, one line per column", () => {
     const text = schemaText(store().schema());
-    expect(text).toContain("## view v_partition_lag: lag per committed (group, topic, partition)");
+    expect(text).toContain("## view v_partition_lag: every committed (group, topic, partition); lag counts only a usable commit");
     expect(text).toContain("- lag ANY: max(0, end_offset - committed_offset)");
     expect(text).toContain("- name TEXT (key): topic name");
     expect(text).not.toContain("audit_log");

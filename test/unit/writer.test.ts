@@ -8,7 +8,6 @@ import { buildClusterKvs, snapshotFor, type ClusterSpec } from "../../src/demo/c
 import { openDatabase } from "../../src/store/database.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
 import type { Store } from "../../src/store/index.js";
-import { READ_MODEL_TABLES } from "../../src/store/table-dump.js";
 import { encodeSnapshot } from "../../src/kafscale/encode.js";
 import { keys } from "../../src/kafscale/keys.js";
 import type { KvChange } from "../../src/kafscale/records.js";
@@ -32,7 +31,7 @@ function changesOf(spec: ClusterSpec, revision = 2): KvChange[] {
 /** Every read-model row as text, table by table, to compare two stores. */
 function dump(store: Store): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  for (const table of READ_MODEL_TABLES) out[table] = [...store.tables.rows(table)].map((r) => r.cells.join("|"));
+  for (const table of store.tables.names()) out[table] = [...store.tables.rows(table)].map((r) => r.cells.join("|"));
   return out;
 }
 

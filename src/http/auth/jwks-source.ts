@@ -28,8 +28,6 @@ export interface JwksSourceOptions {
 export interface JwksSource {
   /** The key resolver, or null while discovery has not succeeded yet. */
   keys(): JWTVerifyGetKey | null;
-  /** The last discovery error (for logs); null once keys are known. */
-  lastError(): string | null;
   /** Settles after the first discovery attempt, whatever its result. */
   readonly firstAttempt: Promise<void>;
   /** Stops background retries. */
@@ -71,13 +69,12 @@ export function createJwksSource(options: JwksSourceOptions): JwksSource {
       timeoutDuration: timeoutMs,
     });
   let keys: JWTVerifyGetKey | null = null;
-  let lastError: string | null = null;
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
 
   if (options.jwksUrl !== undefined) {
     keys = remote(options.jwksUrl);
-    return { keys: () => keys, lastError: () => null, firstAttempt: Promise.resolve(), stop: () => undefined };
+    return { keys: () => keys, firstAttempt: Promise.resolve(), stop: () => undefined };
   }
 
   const attempt = async (n: number): Promise<void> => {
@@ -85,15 +82,13 @@ export function createJwksSource(options: JwksSourceOptions): JwksSource {
       const uri = await discoverJwksUri(options.issuer, timeoutMs);
       if (stopped) return;
       keys = remote(uri);
-      lastError = null;
       options.logger.info("oidc discovery done", { issuer: options.issuer, jwks_uri: uri });
     } catch (err) {
       if (stopped) return;
-      lastError = err instanceof Error ? err.message : String(err);
       const delay = backoffDelay(n, { baseMs: options.retryBaseMs ?? 1000, capMs: options.retryCapMs ?? 60_000 });
       options.logger.warn("oidc discovery failed; tokens are refused with 503 until it succeeds", {
         issuer: options.issuer,
-        error: lastError,
+        error: err instanceof Error ? err.message : String(err),
         retry_in_ms: delay,
       });
       timer = setTimeout(() => void attempt(n + 1), delay);
@@ -103,7 +98,6 @@ export function createJwksSource(options: JwksSourceOptions): JwksSource {
   const firstAttempt = attempt(0);
   return {
     keys: () => keys,
-    lastError: () => lastError,
     firstAttempt,
     stop: () => {
       stopped = true;

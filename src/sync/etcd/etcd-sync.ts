@@ -25,6 +25,7 @@ import { createCatchUpTracker } from "./watch-catch-up.js";
 import { KAFSCALE_PREFIX } from "../../kafscale/keys.js";
 import type { KvChange } from "../../kafscale/records.js";
 import type { Logger } from "../../log.js";
+import { createDecodeLog } from "../decode-log.js";
 
 export interface EtcdSyncSettings {
   store: Store;
@@ -90,6 +91,7 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
   const backoff = { baseMs: options.backoffBaseMs ?? 200, capMs: options.backoffCapMs ?? 15_000 };
   const events = new EventEmitter();
   events.setMaxListeners(0);
+  const decodeLog = createDecodeLog(logger);
 
   let stopped = false;
   let running: Promise<void> | null = null;
@@ -151,12 +153,18 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
         if (stopped) throw new Error("stopped during sync");
       }
       const result = session.commit(revision);
+      decodeLog.report(result);
       failures = 0;
       store.syncState.setLink("connected");
+      const { puts, deletes, unchanged, decodeErrors, decodeWarnings } = result;
       logger.info(initial ? "etcd sync: initial load done" : "etcd sync: resync done", {
         revision,
         keys,
-        ...result,
+        puts,
+        deletes,
+        unchanged,
+        decodeErrors,
+        decodeWarnings,
       });
       events.emit("applied", revision);
       return revision;
@@ -227,7 +235,7 @@ export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
           const revision = pendingRevision;
           pending = [];
           try {
-            store.writer.applyChanges(batch, revision);
+            decodeLog.report(store.writer.applyChanges(batch, revision));
             events.emit("applied", revision, performance.now() - pendingSince);
           } catch (err) {
             // Nothing was committed (one transaction); the retry resumes from the stored revision.

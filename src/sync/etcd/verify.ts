@@ -6,7 +6,7 @@
  * read transaction for the same reason. Both sides are then streamed table by table in primary-key
  * order and merged, so memory stays flat however large the cluster is.
  */
-import type { Store } from "../../store/index.js";
+import type { LastGoodValue, Store, UndecodableKey } from "../../store/index.js";
 import { createStore } from "../../store/index.js";
 import { compareKeys, type DumpRow, type ReadModelTable, type TableDump } from "../../store/table-dump.js";
 import type { Logger } from "../../log.js";
@@ -53,6 +53,13 @@ export interface VerifyReport {
   initialSyncDone: boolean;
   /** Problems with the snapshot as a whole (each one also counts as a difference). */
   problems: string[];
+  /**
+   * Keys whose current value in etcd does not decode (the first `exampleLimit`): the snapshot serves
+   * the last value of each that did. Not differences: the fresh read derives the same rows from the
+   * same last good values, so the comparison still checks them; etcd holds values nobody can read.
+   */
+  undecodable: UndecodableKey[];
+  undecodableTotal: number;
   tables: TableDiff[];
   /** Total differing rows over all tables, plus one per problem; 0 means the snapshot equals etcd. */
   differences: number;
@@ -74,7 +81,13 @@ export async function verifySnapshot(options: VerifyOptions): Promise<VerifyRepo
             "its tables do not describe the cluster yet",
         );
       }
-      const read = await freshRead(options, fresh, state.initialSyncDone ? state.revision : null);
+      const undecodable = store.undecodable.all(exampleLimit);
+      const read = await freshRead(
+        options,
+        fresh,
+        state.initialSyncDone ? state.revision : null,
+        store.undecodable.lastGoodValues(),
+      );
       logger.info("verify: fresh etcd read done", { localRevision: state.revision, ...read });
       const tables = store.tables
         .names()
@@ -88,6 +101,8 @@ export async function verifySnapshot(options: VerifyOptions): Promise<VerifyRepo
         note: read.note,
         initialSyncDone: state.initialSyncDone,
         problems,
+        undecodable: undecodable.keys,
+        undecodableTotal: undecodable.total,
         tables,
         differences,
       };
@@ -103,8 +118,30 @@ interface FreshRead {
   note: string | null;
 }
 
-/** Range-reads etcd into `fresh`, at `revision` when etcd still has it, else at the current revision. */
-async function freshRead(options: VerifyOptions, fresh: Store, revision: number | null): Promise<FreshRead> {
+/**
+ * Range-reads etcd into `fresh`, at `revision` when etcd still has it, else at the current revision.
+ * The local snapshot's last good values go in first, at their own revisions, so a key whose value
+ * in etcd does not decode is held in `fresh` exactly as the service holds it (etcd may no longer
+ * have that value: compaction), and its kept rows are compared like every other row.
+ */
+async function freshRead(
+  options: VerifyOptions,
+  fresh: Store,
+  revision: number | null,
+  lastGood: readonly LastGoodValue[],
+): Promise<FreshRead> {
+  if (lastGood.length > 0) {
+    const seeds = lastGood.map((v) => ({
+      type: "put" as const,
+      key: v.key,
+      value: v.value,
+      modRevision: v.revision,
+      createRevision: v.revision,
+      version: 1,
+      lease: "0",
+    }));
+    fresh.writer.applyChanges(seeds, Math.max(...lastGood.map((v) => v.revision)));
+  }
   // The caller's etcd source (client or connector) with the fresh store; the settings pass through.
   const sync = createEtcdSync({ ...options, store: fresh });
   if (revision === null) {
