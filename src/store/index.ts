@@ -73,8 +73,6 @@ export interface Store {
   readonly probeWal: (() => WalProbe) | null;
   /** Keys whose current value does not decode (their last good value is served), by dependency. */
   readonly undecodable: UndecodableKeys;
-  /** Copies a consistent snapshot of the database to `file` (SQLite online backup). */
-  backupTo(file: string): Promise<void>;
   close(): void;
 }
 
@@ -112,9 +110,6 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
     publishOpsCopy: (copyOptions) => publishOpsCopy(db, copyOptions),
     probeWal: createWalProbe(db, path, walSizeLimitBytes),
     undecodable: createUndecodableKeys(db),
-    backupTo: async (file) => {
-      await db.backup(file);
-    },
     close: () => {
       if (closed) return;
       closed = true;

@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { readFileSync } from "node:fs";
+import { BROKER_METRICS_SAMPLE } from "../../src/demo/broker-metrics-sample.js";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { RunningService } from "../../src/service.js";
 import { parsePrometheusText, type ParseResult } from "../../src/sync/metrics/prom-text.js";
@@ -14,7 +14,7 @@ import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js
 import { rawRequest, INITIALIZE } from "../support/raw-http.js";
 import { callTool, connectClient, startTestService, toolError } from "../support/service.js";
 
-const SAMPLE = readFileSync(new URL("../fixtures/broker-metrics-sample.txt", import.meta.url), "utf8");
+const SAMPLE = BROKER_METRICS_SAMPLE;
 
 async function scrape(service: RunningService): Promise<ParseResult> {
   const res = await fetch(`${service.url}/metrics`);
