@@ -2,8 +2,11 @@
  * Wires the service: store, etcd sync (or the demo data), metrics poller, tool context and the HTTP
  * app; and takes it all down again in reverse order. The CLI commands call this; nothing runs at import.
  */
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { assertKnownTools, type Config } from "./config.js";
 import { demoCluster, loadDemoCluster } from "./demo/demo-cluster.js";
 import { startDemoTraffic } from "./demo/demo-traffic.js";
@@ -13,7 +16,7 @@ import { createServiceAudit } from "./audit/service-audit.js";
 import type { AuditTrail } from "./audit/audit-trail.js";
 import { assertProdFence, authModeOf, createAuth, type AuthSetup } from "./http/auth/auth-mode.js";
 import type { Logger } from "./log.js";
-import { createStore, type Store } from "./store/index.js";
+import { createQuerySandbox, createStore, type Store } from "./store/index.js";
 import { describeSqliteDriver } from "./store/sqlite-driver.js";
 import { createEtcdSync, type EtcdSync } from "./sync/etcd/etcd-sync.js";
 import { rotatingConnector } from "./sync/etcd/member-connector.js";
@@ -97,11 +100,23 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   if (withHttp) assertProdFence(config);
 
   try {
-    const store = createStore(options.demo ? (options.demoDbPath ?? ":memory:") : config.dbPath, {
+    // The demo keeps its snapshot in --db's file, or else in a temporary file (removed on close): not in
+    // memory, so query_snapshot's sandbox process can open it too.
+    let dbPath = config.dbPath;
+    if (options.demo && options.demoDbPath !== undefined) {
+      dbPath = options.demoDbPath;
+    } else if (options.demo) {
+      const dir = mkdtempSync(join(tmpdir(), "kafscale-mcp-demo-"));
+      closers.push(() => rmSync(dir, { recursive: true, force: true }));
+      dbPath = join(dir, "demo.db");
+    }
+    const store = createStore(dbPath, {
       historyLimit: config.changeLogLimit,
       walSizeLimitBytes: config.wal.sizeLimitBytes,
       lag: config.lag,
       now,
+      eventsRetentionMs: config.events.retentionMs,
+      maxEvents: config.events.maxEvents,
     });
     closers.push(() => store.close());
     const walMonitor = store.probeWal && createWalMonitor({ probe: store.probeWal, limits: config.wal, logger });
@@ -167,6 +182,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       opsCopier.start();
     }
 
+    // query_snapshot's sandbox starts its process on the first query (only callers granted the query
+    // scope can make one); it needs the snapshot in a file it can open on its own.
+    const sandbox = dbPath === ":memory:" ? null : createQuerySandbox({ path: dbPath, timeoutMs: config.query.timeoutMs });
+    if (sandbox) closers.push(() => sandbox.close());
     const ctx: ToolContext = {
       store,
       staleAfterMs: config.staleAfterMs,
@@ -174,6 +193,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       metricsConfigured: poller !== null,
       results: config.results,
       now,
+      ...(sandbox ? { query: { sandbox, maxRows: config.query.maxRows } } : {}),
     };
 
     let url: string | null = null;
@@ -198,7 +218,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         storage: { wal: () => walMonitor?.status() ?? null, opsCopy: () => opsCopier?.status() ?? null },
         resourceMetadata: oidc && {
           issuer: oidc.issuer,
-          scopes: [...new Set([oidc.observeScope, ...oidc.requiredScopes])],
+          scopes: [...new Set([oidc.observeScope, oidc.queryScope, ...oidc.requiredScopes])],
           resourceUrl: config.auth.resourceUrl,
         },
       });

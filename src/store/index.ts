@@ -3,6 +3,8 @@
  * Only this folder holds SQL; tools, HTTP and sync use these functions.
  */
 import { createAuditStore, type AuditStore } from "./audit-store.js";
+import { createChangeFeed } from "./change-feed.js";
+import { createChangeReads, type ChangeReads } from "./change-reads.js";
 import { DEFAULT_WAL_SIZE_LIMIT_BYTES, openDatabase } from "./database.js";
 import { publishOpsCopy, type OpsCopyOptions, type OpsCopyResult } from "./ops-copy.js";
 import { createWalProbe, type WalProbe } from "./wal-health.js";
@@ -19,6 +21,7 @@ import { createSyncStateStore, type SyncStateStore } from "./sync-state.js";
 import { createSyncWriter, type SyncWriter } from "./writer.js";
 import { createTableDump, type TableDump } from "./table-dump.js";
 import { DEFAULT_LAG_SETTINGS, type LagSettings } from "../kafscale/lag-status.js";
+import { describeSchema, type RelationSchema } from "./schema-docs.js";
 import { createUndecodableKeys, type UndecodableKeys } from "./undecodable-keys.js";
 
 export type { SyncWriter, ResyncSession, ApplyResult, ResyncResult, DecodeProblem, DecodeReport } from "./writer.js";
@@ -34,6 +37,10 @@ export { compareGroups, matchesFilter } from "./lag-reads.js";
 export type { LagEvaluator, EvaluationRun } from "./lag-evaluator.js";
 export type { LagChartReads, LagPoint } from "./lag-chart.js";
 export type * from "./lag-metrics.js";
+export type { ChangeReads, ChangeEventRow, ChangeFilter, ChangePage, FeedWindow } from "./change-reads.js";
+export type { QuerySandbox, QueryResult, QueryLimits } from "./query-sandbox.js";
+export { createQuerySandbox, QueryError } from "./query-sandbox.js";
+export type { RelationSchema, ColumnSchema } from "./schema-docs.js";
 export type { OpsCopyOptions, OpsCopyResult, OpsCopyStatus } from "./ops-copy.js";
 export { OpsCopyAborted, removeStaleOpsCopyFiles } from "./ops-copy.js";
 export type { WalProbe, WalStatus, WalLimits, WalTransition, WalHealth } from "./wal-health.js";
@@ -48,6 +55,10 @@ export interface StoreOptions {
   lag?: LagSettings;
   /** The clock for changes applied without an explicit time and for lag verdicts (Date.now by default). */
   now?: () => number;
+  /** How long change events are kept (default 7 days; 0 keeps them until the row cap). */
+  eventsRetentionMs?: number;
+  /** At most this many change events are kept (default 100,000). */
+  maxEvents?: number;
 }
 
 /** Consumer lag over time: the verdicts' reads, the evaluator that writes them, and the settings. */
@@ -77,6 +88,10 @@ export interface Store {
   readonly audit: AuditStore;
   /** Consumer lag history and verdicts (docs/LAG.md). */
   readonly lag: LagStore;
+  /** Semantic change events (events table), newest first. */
+  readonly changes: ChangeReads;
+  /** Every public table and view with its columns and one-line meanings (kafscale://schema). */
+  schema(): RelationSchema[];
   /**
    * Publishes a consistent copy of the snapshot for readers at `options.target` (SQLite online
    * backup in steps, rollback-journal mode, atomic rename; see ops-copy.ts).
@@ -89,6 +104,11 @@ export interface Store {
   close(): void;
 }
 
+/** Change events are kept this long by default (KAFSCALE_MCP_EVENTS_RETENTION). */
+export const DEFAULT_EVENTS_RETENTION_MS = 7 * 24 * 3_600_000;
+/** At most this many change events by default (KAFSCALE_MCP_EVENTS_LIMIT). */
+export const DEFAULT_MAX_EVENTS = 100_000;
+
 /** Opens (creating and migrating if needed) the snapshot at `path`; ":memory:" for tests. */
 export function createStore(path: string, options: StoreOptions = {}): Store {
   const walSizeLimitBytes = options.walSizeLimitBytes ?? DEFAULT_WAL_SIZE_LIMIT_BYTES;
@@ -97,10 +117,20 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
   const lagSettings = options.lag ?? DEFAULT_LAG_SETTINGS;
   const lagHistory = createLagHistory(db, lagSettings);
   let closed = false;
+  let schema: RelationSchema[] | undefined;
   return {
     path,
     reads: createReads(db),
-    writer: createSyncWriter(db, options.historyLimit ?? 10_000, lagHistory, clock),
+    writer: createSyncWriter(
+      db,
+      options.historyLimit ?? 10_000,
+      lagHistory,
+      createChangeFeed(db, {
+        retentionMs: options.eventsRetentionMs ?? DEFAULT_EVENTS_RETENTION_MS,
+        maxEvents: options.maxEvents ?? DEFAULT_MAX_EVENTS,
+      }),
+      clock,
+    ),
     syncState: createSyncStateStore(db),
     mirror: createKvMirror(db),
     metrics: createMetricsStore(db),
@@ -114,6 +144,9 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
       chart: createLagChartReads(db),
       series: createLagMetricReads(db),
     },
+    changes: createChangeReads(db),
+    // The schema only changes with a migration, which runs before this: described once.
+    schema: () => (schema ??= describeSchema(db)),
     publishOpsCopy: (copyOptions) => publishOpsCopy(db, copyOptions),
     probeWal: createWalProbe(db, path, walSizeLimitBytes),
     undecodable: createUndecodableKeys(db),

@@ -6,6 +6,7 @@
  * has nothing to diff and no reader to protect (tools refuse to answer until it is done), so it
  * writes each page straight into the tables instead of staging every key first.
  */
+import type { ChangeFeed, FeedBatch } from "./change-feed.js";
 import type { Db } from "./database.js";
 import { createDerivedWriter } from "./derived.js";
 import type { LagHistory } from "./lag-history.js";
@@ -59,13 +60,14 @@ const MAX_LISTED_PROBLEMS = 100;
 
 /**
  * Creates the write path over an open database. `historyLimit` bounds change_log and decode_errors;
- * `lag` records the lag history in the same transactions; `clock` stamps changes applied without an
- * explicit time.
+ * `lag` records the lag history in the same transactions; `feed` derives the semantic change events of
+ * watch batches and resyncs (change-feed.ts); `clock` stamps changes applied without an explicit time.
  */
 export function createSyncWriter(
   db: Db,
   historyLimit: number,
   lag: LagHistory,
+  feed: ChangeFeed,
   clock: () => number = Date.now,
 ): SyncWriter {
   const derived = createDerivedWriter(db);
@@ -118,16 +120,19 @@ export function createSyncWriter(
   /**
    * Applies one change. A value that does not decode leaves the key's derived rows as its last good
    * value made them (undecodable_keys remembers which), so answers keep the last truth and say it is
-   * held, rather than lose it silently.
+   * held, rather than lose it silently. `events`: the batch's change events, which read the key's
+   * rows before they change and diff them with a value that decodes (an undecodable one makes none).
    */
-  const applyOne = (change: KvChange, now: number, log: boolean): void => {
+  const applyOne = (change: KvChange, now: number, log: boolean, events: FeedBatch | null = null): void => {
     const key = parseKey(change.key);
+    const seen = events?.before(key, change) ?? null;
     if (log) s.log.run(change.modRevision, now, change.type, change.key, key.kind);
     if (change.type === "delete") {
       derived.remove(key);
       if (key.kind !== "unknown") undecodable.release(change.key);
       s.deleteKv.run(change.key);
       lag.forget(key);
+      if (seen) events?.after(seen, null);
       return;
     }
     let entry: DecodedEntry | undefined;
@@ -158,6 +163,7 @@ export function createSyncWriter(
       undecodable.release(change.key);
       lag.record(entry, now);
     }
+    if (seen && entry) events?.after(seen, entry);
     if (reason !== null) recordProblem(change, "error", reason, now);
     if (warning !== null) recordProblem(change, "warning", warning, now);
   };
@@ -173,15 +179,17 @@ export function createSyncWriter(
       undecodable.begin();
       takeProblems();
       const result = { applied: 0, skipped: 0 };
+      const events = feed.batch("watch", now);
       for (const change of changes) {
         // Exactly-once: a change at or below the stored revision is already in the mirror.
         if (change.modRevision <= stored) {
           result.skipped++;
           continue;
         }
-        applyOne(change, now, true);
+        applyOne(change, now, true, events);
         result.applied++;
       }
+      events.commit();
       s.advance.run(revision, now);
       prune();
       return { ...result, ...takeProblems() };
@@ -216,6 +224,7 @@ export function createSyncWriter(
     });
     const commit = db.transaction((revision: number, now: number): ResyncResult => {
       s.finishResync.run(revision, now);
+      feed.markStart(revision, now);
       prune();
       return { ...result, ...takeProblems() };
     });
@@ -250,6 +259,8 @@ export function createSyncWriter(
     });
     const commit = db.transaction((revision: number, now: number): ResyncResult => {
       const log = (s.state.get()?.initial_sync_done ?? 0) === 1;
+      // A resync after the first load reports what it found as change events, stamped with its revision.
+      const events = log ? feed.batch("resync", now, revision) : null;
       undecodable.begin();
       takeProblems();
       const result = { puts: 0, deletes: 0, unchanged: 0 };
@@ -258,6 +269,7 @@ export function createSyncWriter(
           { type: "delete", key, value: Buffer.alloc(0), modRevision: revision, createRevision: 0, version: 0, lease: "0" },
           now,
           log,
+          events,
         );
         result.deletes++;
       }
@@ -275,13 +287,15 @@ export function createSyncWriter(
             version: row.version,
             lease: row.lease,
           };
-          applyOne(change, now, log);
+          applyOne(change, now, log, events);
           result.puts++;
         }
         after = (rows.at(-1) as StagedRow).key;
       }
       result.unchanged = (stagedCount.get()?.n ?? 0) - result.puts;
+      events?.commit();
       s.finishResync.run(revision, now);
+      feed.markStart(revision, now);
       prune();
       return { ...result, ...takeProblems() };
     });
