@@ -6,6 +6,7 @@
  * this number.
  *
  *   node --expose-gc --max-old-space-size=192 --max-semi-space-size=16 --import tsx bench/session-cost.ts [N]
+ *   (KAFSCALE_MCP_ENABLE_QUERY=true in the environment: sessions that may call query_snapshot)
  */
 import { Agent, request } from "node:http";
 import { loadConfig } from "../src/config.js";
@@ -67,6 +68,8 @@ const config = loadConfig({
   KAFSCALE_MCP_RATE_LIMIT: "0",
   KAFSCALE_MCP_MAX_SESSIONS: String(sessions + 10),
   KAFSCALE_MCP_MAX_SESSIONS_PER_PRINCIPAL: String(sessions + 10),
+  // With query_snapshot granted, each session also registers the schema resource.
+  KAFSCALE_MCP_ENABLE_QUERY: process.env.KAFSCALE_MCP_ENABLE_QUERY ?? "false",
 });
 const service = await startService({ config, logger: silentLogger, demo: true });
 const url = `${service.url}/mcp`;

@@ -198,6 +198,11 @@ const envSchema = z.object({
   KAFSCALE_MCP_ETCD_BACKOFF_MAX: duration("15s"),
   KAFSCALE_MCP_DB_PATH: z.string().default("kafscale-mcp.db"),
   KAFSCALE_MCP_CHANGE_LOG_LIMIT: positiveInt(10_000),
+  KAFSCALE_MCP_EVENTS_RETENTION: duration("168h"),
+  KAFSCALE_MCP_EVENTS_LIMIT: positiveInt(100_000),
+  KAFSCALE_MCP_ENABLE_QUERY: bool(false),
+  KAFSCALE_MCP_QUERY_TIMEOUT: duration("2s"),
+  KAFSCALE_MCP_QUERY_MAX_ROWS: positiveInt(500),
   KAFSCALE_MCP_OPS_COPY: optionalText,
   KAFSCALE_MCP_OPS_COPY_INTERVAL: duration("60s"),
   KAFSCALE_MCP_OPS_COPY_MODE: fileMode("0640"),
@@ -232,6 +237,7 @@ const envSchema = z.object({
   KAFSCALE_MCP_OIDC_ALGORITHMS: algorithms,
   KAFSCALE_MCP_OIDC_CLOCK_TOLERANCE: duration("30s"),
   KAFSCALE_MCP_OIDC_OBSERVE_SCOPE: scopeName("kafscale:observe"),
+  KAFSCALE_MCP_OIDC_QUERY_SCOPE: scopeName("kafscale:query"),
   KAFSCALE_MCP_OIDC_REQUIRED_SCOPES: csv,
   KAFSCALE_MCP_OIDC_JWKS_COOLDOWN: duration("30s"),
   KAFSCALE_MCP_RESOURCE_URL: optionalUrl,
@@ -315,6 +321,8 @@ export interface OidcConfig {
   clockToleranceMs: number;
   /** The OAuth scope that grants the observe tool set. */
   observeScope: string;
+  /** The OAuth scope that grants query_snapshot (not implied by the observe scope). */
+  queryScope: string;
   /** Scopes every token must carry in addition to the observe scope. */
   requiredScopes: string[];
   /** Minimum time between two JWKS refetches triggered by an unknown `kid`. */
@@ -357,6 +365,24 @@ export interface WalConfig {
   starvedAfterMs: number;
   /** A WAL this large makes /readyz fail. */
   budgetBytes: number;
+}
+
+/** The semantic change feed (events table). */
+export interface EventsConfig {
+  /** How long events are kept; 0 keeps them until the row cap. */
+  retentionMs: number;
+  /** At most this many events are kept. */
+  maxEvents: number;
+}
+
+/** query_snapshot: read-only SQL over the snapshot in a sandbox process. */
+export interface QueryConfig {
+  /** Grants the tool to principals without OAuth scopes (static token, auth none, stdio). */
+  enabled: boolean;
+  /** A query still running after this long is stopped (its process killed). */
+  timeoutMs: number;
+  /** At most this many rows per answer. */
+  maxRows: number;
 }
 
 /** Byte budgets of one tool result (src/tools/budget.ts). */
@@ -404,6 +430,8 @@ export interface Config {
   etcd: EtcdConfig;
   dbPath: string;
   changeLogLimit: number;
+  events: EventsConfig;
+  query: QueryConfig;
   opsCopy?: OpsCopyConfig;
   wal: WalConfig;
   staleAfterMs: number;
@@ -463,6 +491,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       "invalid configuration:\n  KAFSCALE_MCP_OPS_COPY must not be the live database (KAFSCALE_MCP_DB_PATH); choose another file",
     );
   }
+  if (e.KAFSCALE_MCP_QUERY_TIMEOUT <= 0) {
+    throw new ConfigError("invalid configuration:\n  KAFSCALE_MCP_QUERY_TIMEOUT: must be greater than 0");
+  }
   if (e.KAFSCALE_MCP_OPS_COPY_INTERVAL <= 0) {
     throw new ConfigError("invalid configuration:\n  KAFSCALE_MCP_OPS_COPY_INTERVAL: must be greater than 0");
   }
@@ -484,6 +515,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           algorithms: e.KAFSCALE_MCP_OIDC_ALGORITHMS,
           clockToleranceMs: e.KAFSCALE_MCP_OIDC_CLOCK_TOLERANCE,
           observeScope: e.KAFSCALE_MCP_OIDC_OBSERVE_SCOPE,
+          queryScope: e.KAFSCALE_MCP_OIDC_QUERY_SCOPE,
           requiredScopes: e.KAFSCALE_MCP_OIDC_REQUIRED_SCOPES,
           jwksCooldownMs: e.KAFSCALE_MCP_OIDC_JWKS_COOLDOWN,
         };
@@ -516,6 +548,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     dbPath: e.KAFSCALE_MCP_DB_PATH,
     changeLogLimit: e.KAFSCALE_MCP_CHANGE_LOG_LIMIT,
+    events: { retentionMs: e.KAFSCALE_MCP_EVENTS_RETENTION, maxEvents: e.KAFSCALE_MCP_EVENTS_LIMIT },
+    query: {
+      enabled: e.KAFSCALE_MCP_ENABLE_QUERY,
+      timeoutMs: e.KAFSCALE_MCP_QUERY_TIMEOUT,
+      maxRows: e.KAFSCALE_MCP_QUERY_MAX_ROWS,
+    },
     opsCopy:
       e.KAFSCALE_MCP_OPS_COPY === undefined
         ? undefined

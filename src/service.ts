@@ -2,8 +2,11 @@
  * Wires the service: store, etcd sync (or the demo data), metrics poller, tool context and the HTTP
  * app; and takes it all down again in reverse order. The CLI commands call this; nothing runs at import.
  */
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { assertKnownTools, type Config } from "./config.js";
 import { demoCluster, loadDemoCluster } from "./demo/demo-cluster.js";
 import { startDemoTraffic } from "./demo/demo-traffic.js";
@@ -13,7 +16,7 @@ import { createServiceAudit } from "./audit/service-audit.js";
 import type { AuditTrail } from "./audit/audit-trail.js";
 import { assertProdFence, authModeOf, createAuth, type AuthSetup } from "./http/auth/auth-mode.js";
 import type { Logger } from "./log.js";
-import { createStore, isCorruption, StorageBusyError, type StorageProblem, type Store, type StoreOptions } from "./store/index.js";
+import { createQuerySandbox, createStore, isCorruption, StorageBusyError, type StorageProblem, type Store, type StoreOptions } from "./store/index.js";
 import { carryOverLocalTables, moveCorruptFileAside } from "./store/corruption.js";
 import { describeSqliteDriver } from "./store/sqlite-driver.js";
 import { acquireWriterLock, describeHolder, SnapshotInUseError, type WriterLock } from "./store/writer-lock.js";
@@ -104,8 +107,18 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   if (withHttp) assertProdFence(config);
 
   try {
+    // The demo keeps its snapshot in --db's file, or else in a temporary file (removed on close): not in
+    // memory, so query_snapshot's sandbox process can open it too.
+    let dbPath = config.dbPath;
+    if (options.demo && options.demoDbPath !== undefined) {
+      dbPath = options.demoDbPath;
+    } else if (options.demo) {
+      const dir = mkdtempSync(join(tmpdir(), "kafscale-mcp-demo-"));
+      closers.push(() => rmSync(dir, { recursive: true, force: true }));
+      dbPath = join(dir, "demo.db");
+    }
     const { store, follower } = openSnapshot({
-      path: options.demo ? (options.demoDbPath ?? ":memory:") : config.dbPath,
+      path: dbPath,
       historyLimit: config.changeLogLimit,
       walSizeLimitBytes: config.wal.sizeLimitBytes,
       lag: config.lag,
@@ -114,6 +127,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       command: withHttp ? "serve" : "stdio",
       whenInUse: options.whenSnapshotInUse ?? "refuse",
       closers,
+      eventsRetentionMs: config.events.retentionMs,
+      maxEvents: config.events.maxEvents,
     });
     // Only the file's writer checkpoints it (a follower has no probe).
     const walMonitor = store.probeWal && createWalMonitor({ probe: store.probeWal, limits: config.wal, logger });
@@ -183,6 +198,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       opsCopier.start();
     }
 
+    // query_snapshot's sandbox starts its process on the first query (only callers granted the query
+    // scope can make one); it needs the snapshot in a file it can open on its own.
+    const sandbox = dbPath === ":memory:" ? null : createQuerySandbox({ path: dbPath, timeoutMs: config.query.timeoutMs });
+    if (sandbox) {
+      closers.push(() => sandbox.close());
+      // A corrupt snapshot rebuilt at run time is a new file: the sandbox's connection must follow.
+      closers.push(store.onReopen(() => sandbox.reopen()));
+    }
     const ctx: ToolContext = {
       store,
       staleAfterMs: config.staleAfterMs,
@@ -190,6 +213,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       metricsConfigured: metricsEnabled(config.metrics),
       results: config.results,
       now,
+      ...(sandbox ? { query: { sandbox, maxRows: config.query.maxRows } } : {}),
     };
 
     let url: string | null = null;
@@ -214,7 +238,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         storage: { wal: () => walMonitor?.status() ?? null, opsCopy: () => opsCopier?.status() ?? null },
         resourceMetadata: oidc && {
           issuer: oidc.issuer,
-          scopes: [...new Set([oidc.observeScope, ...oidc.requiredScopes])],
+          scopes: [...new Set([oidc.observeScope, oidc.queryScope, ...oidc.requiredScopes])],
           resourceUrl: config.auth.resourceUrl,
         },
       });
@@ -250,7 +274,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   }
 }
 
-interface OpenSnapshotOptions extends Pick<StoreOptions, "lag" | "now"> {
+interface OpenSnapshotOptions extends Pick<StoreOptions, "lag" | "now" | "eventsRetentionMs" | "maxEvents"> {
   path: string;
   historyLimit: number;
   walSizeLimitBytes: number;
@@ -267,7 +291,8 @@ interface OpenSnapshotOptions extends Pick<StoreOptions, "lag" | "now"> {
  * the sync loads from etcd; the storage health is logged once per change.
  */
 function openSnapshot(options: OpenSnapshotOptions): { store: Store; follower: boolean } {
-  const { path, historyLimit, walSizeLimitBytes, lag, now, logger, closers } = options;
+  const { path, historyLimit, walSizeLimitBytes, lag, now, logger, closers, eventsRetentionMs, maxEvents } = options;
+  const events = { eventsRetentionMs, maxEvents };
   let lock: WriterLock;
   try {
     lock = acquireWriterLock(path, options.command);
@@ -277,7 +302,7 @@ function openSnapshot(options: OpenSnapshotOptions): { store: Store; follower: b
       path,
       writer: describeHolder(err.holder),
     });
-    const store = createStore(path, { historyLimit, lag, now, follower: true });
+    const store = createStore(path, { historyLimit, lag, now, ...events, follower: true });
     closers.push(() => store.close());
     return { store, follower: true };
   }
@@ -290,7 +315,7 @@ function openSnapshot(options: OpenSnapshotOptions): { store: Store; follower: b
   }
   let store: Store;
   try {
-    store = createStore(path, { historyLimit, walSizeLimitBytes, lag, now });
+    store = createStore(path, { historyLimit, walSizeLimitBytes, lag, now, ...events });
   } catch (err) {
     if (!isCorruption(err)) throw err;
     logger.error("snapshot database file is corrupt; moving it aside and rebuilding it from etcd (the snapshot is a cache, etcd is the truth)", {
@@ -298,7 +323,7 @@ function openSnapshot(options: OpenSnapshotOptions): { store: Store; follower: b
       error: (err as Error).message,
     });
     const corruptCopy = moveCorruptFileAside(path);
-    store = createStore(path, { historyLimit, walSizeLimitBytes, lag, now });
+    store = createStore(path, { historyLimit, walSizeLimitBytes, lag, now, ...events });
     void carryOverLocalTables(corruptCopy, path).then((report) =>
       logger.info("local tables carried over from the corrupt file", { corruptCopy, ...report }),
     );

@@ -18,7 +18,8 @@ import { cliCommand } from "./package-info.js";
 const USAGE = `usage: kafscale-mcp demo [--db FILE]
        kafscale-mcp demo --seed-etcd
 
-  (no option)   serve the bundled demo cluster over HTTP; the snapshot lives in memory
+  (no option)   serve the bundled demo cluster over HTTP; the snapshot lives in a temporary file
+                (removed on exit; a file, so query_snapshot's sandbox can read it)
   --db FILE     the same, keeping the demo snapshot in the SQLite file FILE (for sqlite3 and report);
                 an earlier demo file is replaced, a snapshot of a live cluster is refused
   --seed-etcd   write the demo cluster into the etcd of KAFSCALE_MCP_ETCD_ENDPOINTS (and
@@ -54,7 +55,7 @@ export async function demo(args: string[]): Promise<number> {
       `  web view: ${service.url}/ui/   lag series (Prometheus): ${service.url}/metrics/lag`,
       `  health: ${service.url}/healthz   readiness: ${service.url}/readyz   metrics: ${service.url}/metrics`,
       dbPath === undefined
-        ? "  snapshot: in memory (--db FILE keeps it in a file)"
+        ? "  snapshot: a temporary file, removed on exit (--db FILE keeps it)"
         : `  snapshot: ${dbPath}   (try: sqlite3 ${dbPath} 'select * from v_group_lag'   or   kafscale-mcp report --db ${dbPath})`,
       "",
       "Client configuration (e.g. .mcp.json / claude_desktop_config.json style):",

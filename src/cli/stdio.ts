@@ -5,6 +5,7 @@
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { userInfo } from "node:os";
 import { loadConfig } from "../config.js";
+import { scopelessGrant } from "../http/auth/authenticator.js";
 import type { Principal } from "../tools/call-context.js";
 import { createLogger } from "../log.js";
 import { startService } from "../service.js";
@@ -30,9 +31,10 @@ export async function stdio(args: string[]): Promise<number> {
   const logger = createLogger(config.logLevel);
   // Beside a running `serve` on the same file, serve that file read-only instead of syncing it twice.
   const service = await startService({ config, logger, demo: args.includes("--demo"), http: false, whenSnapshotInUse: "follow" });
-  // A local process spawned by its user: the user is the principal, with the observe scope. Its tool
-  // calls are audited like HTTP ones (stdout is the protocol here, so the stream sink is stderr).
-  const principal: Principal = { subject: `local:${localUser()}`, authMode: "none", scopes: ["observe"] };
+  // A local process spawned by its user: the user is the principal, with the observe scope (and query
+  // with KAFSCALE_MCP_ENABLE_QUERY=true). Its tool calls are audited like HTTP ones (stdout is the
+  // protocol here, so the stream sink is stderr).
+  const principal: Principal = { subject: `local:${localUser()}`, authMode: "none", scopes: scopelessGrant(config.query.enabled) };
   const server = createMcpServer({
     ctx: service.ctx,
     tools: selectTools(principal.scopes, config.enabledTools),

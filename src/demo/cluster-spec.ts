@@ -88,9 +88,49 @@ export function snapshotFor(spec: ClusterSpec): ClusterSnapshot {
   };
 }
 
+const DEFAULT_AT = "2026-11-24T08:00:00Z";
+
+/** A PartitionState value as Kafscale's CreatePartitions writes it (offsets 0, the leader's NodeID). */
+export function partitionStateValue(topic: string, partition: number, leader: number): Buffer {
+  return encodePartitionState({
+    topic,
+    partition,
+    leaderBroker: String(leader),
+    leaderEpoch: 0,
+    logStartOffset: 0,
+    logEndOffset: 0,
+    highWatermark: 0,
+    activeSegment: "",
+    segments: [],
+  });
+}
+
+/** The metadata value Kafscale's group coordinator writes for a group in `state` (its offsets aside). */
+export function groupMetadataValue(g: GroupSpec & { state: NonNullable<GroupSpec["state"]> }, at = DEFAULT_AT): Buffer {
+  const members: GroupMemberRecord[] = (g.members ?? []).map((m) => ({
+    memberId: m.id,
+    clientId: "",
+    clientHost: "",
+    heartbeatAt: m.heartbeatAt ?? at,
+    assignments: Object.entries(m.assignments).map(([topic, partitions]) => ({ topic, partitions })),
+    subscriptions: Object.keys(m.assignments),
+    sessionTimeoutMs: 45_000,
+  }));
+  return encodeConsumerGroup({
+    groupId: g.id,
+    state: g.state,
+    protocolType: "consumer",
+    protocol: members.length > 0 ? "range" : "",
+    leader: members[0]?.memberId ?? "",
+    generationId: g.generation ?? 1,
+    rebalanceTimeoutMs: 60_000,
+    members,
+  });
+}
+
 /** Every key/value the spec implies, in a stable order. */
 export function buildClusterKvs(spec: ClusterSpec): KeyValue[] {
-  const at = spec.at ?? "2026-11-24T08:00:00Z";
+  const at = spec.at ?? DEFAULT_AT;
   const out: KeyValue[] = [{ key: keys.snapshot(), value: encodeSnapshot(snapshotFor(spec)) }];
   for (const t of spec.topics) {
     if (t.config) {
@@ -110,20 +150,7 @@ export function buildClusterKvs(spec: ClusterSpec): KeyValue[] {
     }
     for (let p = 0; p < t.partitions; p++) {
       if (t.partitionStates) {
-        out.push({
-          key: keys.partitionState(t.name, p),
-          value: encodePartitionState({
-            topic: t.name,
-            partition: p,
-            leaderBroker: String(p % spec.brokers),
-            leaderEpoch: 0,
-            logStartOffset: 0,
-            logEndOffset: 0,
-            highWatermark: 0,
-            activeSegment: "",
-            segments: [],
-          }),
-        });
+        out.push({ key: keys.partitionState(t.name, p), value: partitionStateValue(t.name, p, p % spec.brokers) });
       }
       const end = t.endOffsets?.[p];
       if (end !== undefined) out.push({ key: keys.nextOffset(t.name, p), value: encodeNextOffset(end) });
@@ -134,30 +161,7 @@ export function buildClusterKvs(spec: ClusterSpec): KeyValue[] {
     }
   }
   for (const g of spec.groups) {
-    if (g.state) {
-      const members: GroupMemberRecord[] = (g.members ?? []).map((m) => ({
-        memberId: m.id,
-        clientId: "",
-        clientHost: "",
-        heartbeatAt: m.heartbeatAt ?? at,
-        assignments: Object.entries(m.assignments).map(([topic, partitions]) => ({ topic, partitions })),
-        subscriptions: Object.keys(m.assignments),
-        sessionTimeoutMs: 45_000,
-      }));
-      out.push({
-        key: keys.groupMetadata(g.id),
-        value: encodeConsumerGroup({
-          groupId: g.id,
-          state: g.state,
-          protocolType: "consumer",
-          protocol: members.length > 0 ? "range" : "",
-          leader: members[0]?.memberId ?? "",
-          generationId: g.generation ?? 1,
-          rebalanceTimeoutMs: 60_000,
-          members,
-        }),
-      });
-    }
+    if (g.state) out.push({ key: keys.groupMetadata(g.id), value: groupMetadataValue({ ...g, state: g.state }, at) });
     for (const [topic, offsets] of Object.entries(g.offsets ?? {})) {
       offsets.forEach((offset, partition) => {
         if (offset === null) return;

@@ -19,6 +19,8 @@
 import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { createAuditStore, type AuditStore } from "./audit-store.js";
+import { createChangeFeed, type ChangeFeedOptions } from "./change-feed.js";
+import { createChangeReads, type ChangeReads } from "./change-reads.js";
 import { assertCurrentSchema, openDatabase, type Db, type OpenOptions } from "./database.js";
 import { createKvMirror, type KvMirror } from "./kv-mirror.js";
 import { createLagChartReads, type LagChartReads } from "./lag-chart.js";
@@ -45,6 +47,8 @@ export interface GenerationSettings {
   lag: LagSettings;
   /** Stamps changes applied without an explicit time, and lag verdicts. */
   clock: () => number;
+  /** Retention and row cap of the change events (src/store/change-feed.ts). */
+  events: ChangeFeedOptions;
 }
 
 /** Everything prepared over one connection. */
@@ -57,6 +61,7 @@ export interface ConnectionApis {
   tables: TableDump;
   audit: AuditStore;
   undecodable: UndecodableKeys;
+  changes: ChangeReads;
   lag: { reads: LagReads; chart: LagChartReads; series: LagMetricReads };
 }
 
@@ -89,6 +94,7 @@ function apisOver(db: Db, settings: GenerationSettings): ConnectionApis {
     tables: createTableDump(db),
     audit: createAuditStore(db),
     undecodable: createUndecodableKeys(db),
+    changes: createChangeReads(db),
     lag: { reads: createLagReads(db, settings.lag), chart: createLagChartReads(db), series: createLagMetricReads(db) },
   };
 }
@@ -109,7 +115,14 @@ function assemble(
     read,
     onWrite: apisOver(write, settings),
     onRead: read === null ? null : apisOver(read, settings),
-    writer: createSyncWriter(write, settings.historyLimit, { gate, checkpoints }, lagHistory, settings.clock),
+    writer: createSyncWriter(
+      write,
+      settings.historyLimit,
+      { gate, checkpoints },
+      lagHistory,
+      createChangeFeed(write, settings.events),
+      settings.clock,
+    ),
     lagEvaluator: createLagEvaluator(write, lagHistory, settings.lag, settings.clock, () => gate.assertWritable()),
     gate,
     checkpoints,

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AuditStore } from "./audit-store.js";
+import type { ChangeReads } from "./change-reads.js";
 import { DEFAULT_WAL_SIZE_LIMIT_BYTES } from "./database.js";
 import { openFollowerGeneration, openGeneration, type ConnectionApis, type Generation } from "./generation.js";
 import type { KvMirror } from "./kv-mirror.js";
@@ -31,6 +32,7 @@ import type { UndecodableKeys } from "./undecodable-keys.js";
 import { createWalProbe, fileSize, type WalProbe } from "./wal-health.js";
 import type { LargeApply, ResyncSession, SyncWriter } from "./writer.js";
 import { DEFAULT_LAG_SETTINGS, type LagSettings } from "../kafscale/lag-status.js";
+import { describeSchema, type RelationSchema } from "./schema-docs.js";
 
 export type { SyncWriter, ResyncSession, ApplyResult, ResyncResult, LargeApply, DecodeProblem, DecodeReport } from "./writer.js";
 export type { KeyDependencies, UndecodableKey, UndecodableKeys, LastGoodValue } from "./undecodable-keys.js";
@@ -48,6 +50,10 @@ export { compareGroups, matchesFilter } from "./lag-reads.js";
 export type { LagEvaluator, EvaluationRun } from "./lag-evaluator.js";
 export type { LagChartReads, LagPoint } from "./lag-chart.js";
 export type * from "./lag-metrics.js";
+export type { ChangeReads, ChangeEventRow, ChangeFilter, ChangePage, FeedWindow } from "./change-reads.js";
+export type { QuerySandbox, QueryResult, QueryLimits } from "./query-sandbox.js";
+export { createQuerySandbox, QueryError } from "./query-sandbox.js";
+export type { RelationSchema, ColumnSchema } from "./schema-docs.js";
 export type { OpsCopyOptions, OpsCopyResult, OpsCopyStatus } from "./ops-copy.js";
 export { OpsCopyAborted, removeStaleOpsCopyFiles } from "./ops-copy.js";
 export type { WalProbe, WalStatus, WalLimits, WalTransition, WalHealth } from "./wal-health.js";
@@ -64,6 +70,10 @@ export interface StoreOptions {
   lag?: LagSettings;
   /** The clock for changes applied without an explicit time and for lag verdicts (Date.now by default). */
   now?: () => number;
+  /** How long change events are kept (default 7 days; 0 keeps them until the row cap). */
+  eventsRetentionMs?: number;
+  /** At most this many change events are kept (default 100,000). */
+  maxEvents?: number;
 }
 
 /** Consumer lag over time: the verdicts' reads, the evaluator that writes them, and the settings. */
@@ -102,8 +112,14 @@ export interface Store {
    * it again. Used to rebuild a corrupt snapshot (src/store/corruption.ts).
    */
   reopen(replace: (path: string) => void): void;
+  /** Calls `listener` after every `reopen` (what holds its own connection to the file reopens it); returns the unsubscribe. */
+  onReopen(listener: () => void): () => void;
   /** Resolves once background work (WAL checkpoints after large writes) is done. */
   idle(): Promise<void>;
+  /** Semantic change events (events table), newest first. */
+  readonly changes: ChangeReads;
+  /** Every public table and view with its columns and one-line meanings (kafscale://schema). */
+  schema(): RelationSchema[];
   /**
    * Publishes a consistent copy of the snapshot for readers at `options.target` (SQLite online
    * backup in steps, rollback-journal mode, atomic rename; see ops-copy.ts).
@@ -116,6 +132,11 @@ export interface Store {
   close(): void;
 }
 
+/** Change events are kept this long by default (KAFSCALE_MCP_EVENTS_RETENTION). */
+export const DEFAULT_EVENTS_RETENTION_MS = 7 * 24 * 3_600_000;
+/** At most this many change events by default (KAFSCALE_MCP_EVENTS_LIMIT). */
+export const DEFAULT_MAX_EVENTS = 100_000;
+
 /** How long a degraded store waits between attempts to open its file for writing again. */
 const REOPEN_BACKOFF = { firstMs: 1000, capMs: 30_000 };
 
@@ -127,6 +148,10 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
     historyLimit,
     lag: options.lag ?? DEFAULT_LAG_SETTINGS,
     clock: options.now ?? Date.now,
+    events: {
+      retentionMs: options.eventsRetentionMs ?? DEFAULT_EVENTS_RETENTION_MS,
+      maxEvents: options.maxEvents ?? DEFAULT_MAX_EVENTS,
+    },
   };
   // ":memory:" is a private temporary file: long writes need a second connection to the same data.
   const scratch = path === ":memory:" ? mkdtempSync(join(tmpdir(), "kafscale-mcp-memory-")) : null;
@@ -139,6 +164,8 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
 
   let gen = open();
   let closed = false;
+  let schema: RelationSchema[] | undefined;
+  const reopenListeners = new Set<() => void>();
   let reopenTimer: NodeJS.Timeout | null = null;
   /** The lag evaluator's schedule while started: a reopened file's evaluator takes it over. */
   let evaluating: { everyMs: number; onError: (err: unknown) => void } | null = null;
@@ -324,6 +351,9 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
       series: forwarding(() => readApis().lag.series, noticeCorruption),
     },
     undecodable: forwarding(() => readApis().undecodable, noticeCorruption),
+    changes: forwarding(() => readApis().changes, noticeCorruption),
+    // The schema only changes with a migration, which runs before a file is used: described once.
+    schema: () => (schema ??= describeSchema(gen.read ?? gen.write)),
     health,
     mode: () => gen.mode,
     reopen: (replace) => {
@@ -334,7 +364,12 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
         // A new file: what failed in the old one no longer does (a new failure reports itself).
         for (const path of ["sync", "metrics", "audit"] as const) health.succeeded(path);
         adopt(open());
+        for (const listener of reopenListeners) listener();
       }
+    },
+    onReopen: (listener) => {
+      reopenListeners.add(listener);
+      return () => reopenListeners.delete(listener);
     },
     idle: () => gen.checkpoints.idle(),
     // From the read-only connection when there is one: a backup through the write connection would

@@ -12,6 +12,7 @@ import type { KvChange } from "../kafscale/records.js";
 import { beginLongWrite, type LongWrite } from "./long-write.js";
 import { compareText } from "./table-dump.js";
 import { emptyDecodeReport } from "./decode-report.js";
+import type { FeedBatch } from "./change-feed.js";
 import type { ApplyResult, ResyncResult, ResyncSession, WriterCore } from "./writer.js";
 
 /** A batch of any size, applied in slices inside one transaction. */
@@ -41,6 +42,7 @@ export function beginLargeApply(core: WriterCore, now: number): LargeApply {
     return core.stored().revision;
   });
   const result: ApplyResult = { applied: 0, skipped: 0, ...emptyDecodeReport() };
+  const events = core.feed.batch("watch", now);
   return {
     apply: (changes) =>
       write.each(
@@ -50,12 +52,13 @@ export function beginLargeApply(core: WriterCore, now: number): LargeApply {
             result.skipped++;
             return;
           }
-          core.applyOne(change, now, true, result);
+          core.applyOne(change, now, true, result, events);
           result.applied++;
         },
         core.prune,
       ),
     commit: (revision) => {
+      events.commit();
       core.advance(revision, now);
       core.prune();
       write.commit();
@@ -98,6 +101,13 @@ export function beginMergeResync(core: WriterCore): ResyncSession {
   });
   const now = core.now();
   const result: ResyncResult = { puts: 0, deletes: 0, unchanged: 0, ...emptyDecodeReport() };
+  // A resync after the first load reports what it found as change events, stamped with the revision
+  // its range read is pinned to (known from the first page on).
+  let events: FeedBatch | null = null;
+  const eventsAt = (revision: number): FeedBatch | null => {
+    if (log && events === null) events = core.feed.batch("resync", now, revision);
+    return events;
+  };
   const escapedSeen = new Set<string>();
   // The last (valid UTF-8) key of the pages merged so far; "" sorts before every key.
   let mergedUpTo = "";
@@ -120,15 +130,16 @@ export function beginMergeResync(core: WriterCore): ResyncSession {
       now,
       log,
       result,
+      eventsAt(revision),
     );
     result.deletes++;
   };
-  const put = (kv: KvChange): void => {
+  const put = (kv: KvChange, revision: number): void => {
     if (q.unchanged.get(kv.key, kv.modRevision, kv.value) !== undefined) {
       result.unchanged++;
       return;
     }
-    core.applyOne(kv, now, log, result);
+    core.applyOne(kv, now, log, result, eventsAt(revision));
     result.puts++;
   };
 
@@ -149,7 +160,7 @@ export function beginMergeResync(core: WriterCore): ResyncSession {
         await write.each(gone, (key) => remove(key, revision), core.prune);
         mergedUpTo = last;
       }
-      await write.each(kvs, put, core.prune);
+      await write.each(kvs, (kv) => put(kv, revision), core.prune);
     },
     commit: async (revision, commitNow = now) => {
       const from = mergedUpTo;
@@ -157,6 +168,7 @@ export function beginMergeResync(core: WriterCore): ResyncSession {
       await write.each(trailing, (key) => remove(key, revision), core.prune);
       const escaped = missing((cursor) => q.escaped.all(cursor, ESCAPED_FROM, ESCAPED_TO), escapedSeen);
       await write.each(escaped, (key) => remove(key, revision), core.prune);
+      eventsAt(revision)?.commit();
       core.finishResync(revision, commitNow);
       core.prune();
       write.commit();

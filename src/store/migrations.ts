@@ -554,6 +554,43 @@ INSERT INTO lag_end_offset_points (topic, partition, at, end_offset)
 SELECT topic, partition, CAST(unixepoch('subsec') * 1000 AS INTEGER), next_offset FROM end_offsets;
 `;
 
+const changeEvents = `
+-- Semantic change events (src/kafscale/change-events.ts, src/store/change-feed.ts): what a change to
+-- the cluster's metadata meant, derived in the same transaction as the change. Bounded by
+-- KAFSCALE_MCP_EVENTS_RETENTION (time) and KAFSCALE_MCP_EVENTS_LIMIT (rows). Times are Unix ms.
+--   SELECT revision, datetime(at / 1000, 'unixepoch'), kind, summary FROM events ORDER BY id DESC LIMIT 20;
+CREATE TABLE events (
+  id        INTEGER PRIMARY KEY AUTOINCREMENT,
+  revision  INTEGER NOT NULL,  -- the change's etcd revision; for a resync, the revision it read
+  at        INTEGER NOT NULL,  -- when the service applied (watch) or found (resync) the change
+  kind      TEXT NOT NULL,     -- topic_created, group_rebalanced, ... (docs/SCHEMA.md)
+  source    TEXT NOT NULL CHECK (source IN ('watch', 'resync')),
+  topic     TEXT,
+  group_id  TEXT,
+  partition INTEGER,           -- set when the event is about exactly one partition
+  broker_id INTEGER,
+  summary   TEXT NOT NULL,     -- one readable line
+  details   TEXT NOT NULL      -- JSON object, fields by kind
+);
+CREATE INDEX events_revision ON events(revision);
+CREATE INDEX events_at ON events(at);
+CREATE INDEX events_topic ON events(topic) WHERE topic IS NOT NULL;
+CREATE INDEX events_group ON events(group_id) WHERE group_id IS NOT NULL;
+
+-- One row: from where the events table is complete. NULL until the first full load (which makes no
+-- events); pruning moves it forward to the newest pruned event.
+CREATE TABLE event_feed (
+  id                      INTEGER PRIMARY KEY CHECK (id = 1),
+  complete_after_revision INTEGER,
+  complete_after_at       INTEGER
+);
+INSERT INTO event_feed (id, complete_after_revision, complete_after_at)
+SELECT 1,
+       CASE WHEN initial_sync_done = 1 THEN revision END,
+       CASE WHEN initial_sync_done = 1 THEN CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) END
+FROM sync_state;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "read model", sql: readModel },
   { version: 2, name: "metrics", sql: metrics },
@@ -561,4 +598,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: "cluster counts", sql: clusterCounts },
   { version: 5, name: "decode truth", sql: decodeTruth },
   { version: 6, name: "lag history", sql: lagHistory },
+  { version: 7, name: "change events", sql: changeEvents },
 ];

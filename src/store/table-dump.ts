@@ -29,6 +29,8 @@ export const NOT_READ_MODEL: Readonly<Record<string, string>> = {
   lag_partition_status: "lag verdicts judged from this mirror's history",
   lag_group_status: "lag verdicts judged from this mirror's history",
   lag_evaluation: "the lag evaluator's bookkeeping",
+  events: "the semantic change events this mirror derived, bounded (a fresh read has none)",
+  event_feed: "from where this mirror's change events are complete",
 };
 
 /** A read-model table: any table of the schema not in {@link NOT_READ_MODEL}. */

@@ -7,6 +7,7 @@
  * empty store has nothing to diff and no reader to protect (tools refuse to answer until it is
  * done), so it writes each page straight into the tables, a slice per transaction.
  */
+import type { ChangeFeed, FeedBatch } from "./change-feed.js";
 import type { Db } from "./database.js";
 import { addDecodeProblem, emptyDecodeReport, type DecodeProblem, type DecodeReport } from "./decode-report.js";
 import { createDerivedWriter } from "./derived.js";
@@ -62,15 +63,18 @@ export interface WriterCore {
   beginTransaction(): void;
   /**
    * Applies one change (no transaction of its own). A value that does not decode keeps its key's
-   * last good rows; it and a value decoded with a warning are added to `report`.
+   * last good rows; it and a value decoded with a warning are added to `report`. `events`: the
+   * change events of the transaction (null: none, as in the first load).
    */
-  applyOne(change: KvChange, now: number, log: boolean, report: DecodeReport): void;
+  applyOne(change: KvChange, now: number, log: boolean, report: DecodeReport, events: FeedBatch | null): void;
+  /** Derives change events in the write transactions (src/store/change-feed.ts). */
+  feed: ChangeFeed;
   /** Trims change_log and decode_errors to the history limit. */
   prune(): void;
   stored(): { revision: number; initialSyncDone: boolean };
   /** Moves the stored revision forward (never back) and stamps synced_at. */
   advance(revision: number, now: number): void;
-  /** Records a completed full sync at `revision`. */
+  /** Records a completed full sync at `revision`; the change feed is complete from a first load on. */
   finishResync(revision: number, now: number): void;
 }
 
@@ -82,14 +86,15 @@ export interface LongWriteSupport {
 
 /**
  * Creates the write path over an open database. `historyLimit` bounds change_log and decode_errors;
- * `lag` records the lag history in the same transactions; `clock` stamps changes applied without an
- * explicit time.
+ * `lag` records the lag history in the same transactions; `feed` derives the semantic change events of
+ * watch batches and resyncs (change-feed.ts); `clock` stamps changes applied without an explicit time.
  */
 export function createSyncWriter(
   db: Db,
   historyLimit: number,
   longWrites: LongWriteSupport,
   lag: LagHistory,
+  feed: ChangeFeed,
   clock: () => number = Date.now,
 ): SyncWriter {
   const derived = createDerivedWriter(db);
@@ -137,16 +142,19 @@ export function createSyncWriter(
   /**
    * Applies one change. A value that does not decode leaves the key's derived rows as its last good
    * value made them (undecodable_keys remembers which), so answers keep the last truth and say it is
-   * held, rather than lose it silently.
+   * held, rather than lose it silently. `events`: the batch's change events, which read the key's
+   * rows before they change and diff them with a value that decodes (an undecodable one makes none).
    */
-  const applyOne = (change: KvChange, now: number, log: boolean, report: DecodeReport): void => {
+  const applyOne = (change: KvChange, now: number, log: boolean, report: DecodeReport, events: FeedBatch | null): void => {
     const key = parseKey(change.key);
+    const seen = events?.before(key, change) ?? null;
     if (log) s.log.run(change.modRevision, now, change.type, change.key, key.kind);
     if (change.type === "delete") {
       derived.remove(key);
       if (key.kind !== "unknown") undecodable.release(change.key);
       s.deleteKv.run(change.key);
       lag.forget(key);
+      if (seen) events?.after(seen, null);
       return;
     }
     let entry: DecodedEntry | undefined;
@@ -177,6 +185,7 @@ export function createSyncWriter(
       undecodable.release(change.key);
       lag.record(entry, now);
     }
+    if (seen && entry) events?.after(seen, entry);
     if (reason !== null) recordProblem(report, change, "error", reason, now);
     if (warning !== null) recordProblem(report, change, "warning", warning, now);
   };
@@ -186,12 +195,18 @@ export function createSyncWriter(
     s.pruneDecodeErrors.run(historyLimit);
   };
 
+  const finishResync = (revision: number, now: number): void => {
+    s.finishResync.run(revision, now);
+    feed.markStart(revision, now);
+  };
+
   const core: WriterCore = {
     db,
     ...longWrites,
     now: clock,
     beginTransaction: () => undecodable.begin(),
     applyOne,
+    feed,
     prune,
     stored: () => {
       const row = s.state.get();
@@ -200,9 +215,7 @@ export function createSyncWriter(
     advance: (revision, now) => {
       s.advance.run(revision, now);
     },
-    finishResync: (revision, now) => {
-      s.finishResync.run(revision, now);
-    },
+    finishResync: (revision, now) => finishResync(revision, now),
   };
 
   const applyChanges = db.transaction(
@@ -210,15 +223,17 @@ export function createSyncWriter(
       const stored = s.state.get()?.revision ?? 0;
       undecodable.begin();
       const result: ApplyResult = { applied: 0, skipped: 0, ...emptyDecodeReport() };
+      const events = feed.batch("watch", now);
       for (const change of changes) {
         // Exactly-once: a change at or below the stored revision is already in the mirror.
         if (change.modRevision <= stored) {
           result.skipped++;
           continue;
         }
-        applyOne(change, now, true, result);
+        applyOne(change, now, true, result, events);
         result.applied++;
       }
+      events.commit();
       s.advance.run(revision, now);
       prune();
       return result;
@@ -239,14 +254,14 @@ export function createSyncWriter(
       const started = performance.now();
       let i = from;
       while (i < kvs.length) {
-        applyOne(kvs[i++] as KvChange, now, false, result);
+        applyOne(kvs[i++] as KvChange, now, false, result, null);
         result.puts++;
         if (performance.now() - started >= SLICE_MS) break;
       }
       return i;
     });
     const commit = db.transaction((revision: number, now: number): ResyncResult => {
-      s.finishResync.run(revision, now);
+      finishResync(revision, now);
       prune();
       return result;
     });

@@ -1,5 +1,5 @@
-/** What every tool handler gets: the store, the freshness settings and the result budgets. Nothing else. */
-import type { Store } from "../store/index.js";
+/** What every tool handler gets: the store, the freshness settings, the result budgets and query_snapshot's sandbox. */
+import type { QuerySandbox, Store } from "../store/index.js";
 
 export interface ToolContext {
   store: Store;
@@ -16,4 +16,6 @@ export interface ToolContext {
    */
   results: { mcpMaxBytes: number; restMaxBytes: number };
   now: () => number;
+  /** query_snapshot's sandbox and row cap; absent when the snapshot is not a file (":memory:"). */
+  query?: { sandbox: QuerySandbox; maxRows: number };
 }

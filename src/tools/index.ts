@@ -1,6 +1,7 @@
 /**
  * The one list of tools. Registration, the allow-list and scopes all read from it, so a tool cannot
- * be served without its annotations and schemas. v1 is read-only: no mutation tool exists.
+ * be served without its annotations and schemas. v1 is read-only: no mutation tool exists;
+ * query_snapshot needs its own scope ("query").
  */
 import { clusterMetrics } from "./cluster-metrics.js";
 import { clusterStatus } from "./cluster-status.js";
@@ -11,6 +12,8 @@ import { describeTopics } from "./describe-topics.js";
 import { fetchOffsets } from "./fetch-offsets.js";
 import { listGroups } from "./list-groups.js";
 import { listTopics } from "./list-topics.js";
+import { querySnapshot } from "./query-snapshot.js";
+import { recentChanges } from "./recent-changes.js";
 import type { AnyToolDefinition, ToolScope } from "./tool.js";
 
 export const ALL_TOOLS: readonly AnyToolDefinition[] = [
@@ -23,6 +26,8 @@ export const ALL_TOOLS: readonly AnyToolDefinition[] = [
   fetchOffsets,
   consumerLag,
   describeConfigs,
+  recentChanges,
+  querySnapshot,
 ];
 
 export const TOOL_NAMES: readonly string[] = ALL_TOOLS.map((t) => t.name);

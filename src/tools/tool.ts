@@ -1,7 +1,7 @@
 /**
  * One MCP tool = one definition: name, terse description, zod input and output shapes, scope, and a
  * plain handler of (context, args) that returns data. `runTool` is the one path every transport
- * takes: it runs the handler in one read transaction, adds the `freshness` object, fits the answer
+ * takes: it awaits the definition's `load` step if it has one, runs the handler in one read transaction, adds the `freshness` object, fits the answer
  * into the result budget (budget.ts) and turns errors into `isError` results an agent can act on.
  * `registerDefinedTool` adds the read-only annotations and the portable JSON Schemas for MCP.
  */
@@ -19,10 +19,12 @@ import { etcdUnreachable, freshnessModeSchema, freshnessOf, freshnessSchema } fr
 import { toolJsonSchema } from "./json-schema.js";
 
 /**
- * Tool sets a caller may be granted. "observe": the read-only tools. "mutate" is reserved for
- * Kafscale's phase-2 mutation tools: v1 defines no tool with it, and no auth mode grants it.
+ * Tool sets a caller may be granted. "observe": the read-only tools. "query": query_snapshot, which
+ * reads every table of the snapshot with SQL, so it is granted on its own (never implied by observe).
+ * "mutate" is reserved for Kafscale's phase-2 mutation tools: v1 defines no tool with it, and no auth
+ * mode grants it.
  */
-export type ToolScope = "observe" | "mutate";
+export type ToolScope = "observe" | "query" | "mutate";
 
 export const READ_ONLY_ANNOTATIONS = {
   readOnlyHint: true,
@@ -50,6 +52,11 @@ export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape
   /** False for tools that answer without the etcd snapshot (cluster_metrics). */
   needsSnapshot: boolean;
   /**
+   * Work that cannot run on the service's thread (query_snapshot's sandbox process), awaited before
+   * the handler, which gets its result as `loaded`. Most tools have none.
+   */
+  load?(ctx: ToolContext, args: z.infer<z.ZodObject<I>>): Promise<unknown>;
+  /**
    * The etcd keys the answer depends on, from the arguments: any of them whose current value does not
    * decode makes the answer stale, with a reason naming it (src/store/undecodable-keys.ts).
    */
@@ -57,6 +64,7 @@ export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape
   handler(
     ctx: ToolContext,
     args: z.infer<z.ZodObject<I>>,
+    loaded?: unknown,
   ): z.infer<z.ZodObject<O>> | CuttableAnswer<z.infer<z.ZodObject<O>>>;
 }
 
@@ -123,24 +131,32 @@ function budgetFor(ctx: ToolContext, transport: Transport): ResultBudget {
 /**
  * Runs a definition's handler and shapes its answer (no server involved). The sync state, the
  * handler's reads and freshness share one read transaction, so the revision an answer reports is
- * the one its data comes from. `args.freshness` picks the freshness form; REST always gets the full one.
+ * the one its data comes from (a `load` step runs before it, so freshness is not older than what it
+ * loaded). `args.freshness` picks the freshness form; REST always gets the full one.
  */
-export function runTool(
+export async function runTool(
   def: AnyToolDefinition,
   ctx: ToolContext,
   args: Record<string, unknown>,
   logger: Logger,
   transport: Transport,
-): ToolRun {
+): Promise<ToolRun> {
   const { freshness: mode, ...toolArgs } = args;
   const full = transport === "rest" || mode === "full";
   let revision = 0;
   try {
+    let loaded: unknown;
+    if (def.load) {
+      const sync = ctx.store.syncState.get();
+      revision = sync.revision;
+      if (def.needsSnapshot && !sync.initialSyncDone) throw notReady(sync.revision, etcdUnreachable(sync));
+      loaded = await def.load(ctx, toolArgs as never);
+    }
     const { data, cut, freshness } = ctx.store.reads.consistent(() => {
       const sync = ctx.store.syncState.get();
       revision = sync.revision;
       if (def.needsSnapshot && !sync.initialSyncDone) throw notReady(sync.revision, etcdUnreachable(sync));
-      const answer = def.handler(ctx, toolArgs as never);
+      const answer = def.handler(ctx, toolArgs as never, loaded);
       return {
         ...(answer instanceof CuttableAnswer ? answer : { data: answer, cut: null }),
         freshness: freshnessOf(ctx, sync, full ? "full" : "compact", def.dependsOn?.(toolArgs as never)),
@@ -172,14 +188,14 @@ export function runTool(
  * Runs a tool for a caller and reports the call (audit, metrics) with its latency: the one path
  * shared by MCP registration and the REST routes.
  */
-export function runReported(
+export async function runReported(
   def: AnyToolDefinition,
   ctx: ToolContext,
   args: Record<string, unknown>,
   call: { context: CallContext; rpcId: string | number | null; logger: Logger; onToolCall?: (event: ToolCallEvent) => void },
-): ToolRun {
+): Promise<ToolRun> {
   const started = performance.now();
-  const run = runTool(def, ctx, args, call.logger, call.context.transport);
+  const run = await runTool(def, ctx, args, call.logger, call.context.transport);
   call.onToolCall?.({
     tool: def.name,
     args,
@@ -249,11 +265,13 @@ export function registerDefinedTool(
       annotations: READ_ONLY_ANNOTATIONS,
     },
     async (args: Record<string, unknown>, extra: McpRequestExtra) =>
-      runReported(def, ctx, args, {
-        context: options.contextOf(extra),
-        rpcId: extra.requestId,
-        logger: options.logger,
-        onToolCall: options.onToolCall,
-      }).result,
+      (
+        await runReported(def, ctx, args, {
+          context: options.contextOf(extra),
+          rpcId: extra.requestId,
+          logger: options.logger,
+          onToolCall: options.onToolCall,
+        })
+      ).result,
   );
 }

@@ -110,7 +110,7 @@ describe("OIDC access tokens", () => {
   it("accepts a valid token through the SDK client and audits each tool call with who, what and the revision", async () => {
     const token = await idp.sign();
     const client = await connectClient(url, bearer(token));
-    expect((await client.listTools()).tools).toHaveLength(ALL_TOOLS.length);
+    expect((await client.listTools()).tools).toHaveLength(ALL_TOOLS.filter((t) => t.scope === "observe").length);
     expect((await callTool<{ topics: unknown[] }>(client, "list_topics")).topics).toHaveLength(3);
     await callTool(client, "describe_group", { group_id: "billing" });
     await client.close();
@@ -225,7 +225,7 @@ describe("OIDC access tokens", () => {
       expect(await res.json()).toEqual({
         resource: `${url}/mcp`,
         authorization_servers: [idp.url],
-        scopes_supported: ["kafscale:observe"],
+        scopes_supported: ["kafscale:observe", "kafscale:query"],
         bearer_methods_supported: ["header"],
         resource_name: "kafscale-mcp",
       });
@@ -335,7 +335,7 @@ describe("scopes, allow-list and rate limits", () => {
     expect(res.status).toBe(403);
     expect(res.headers["www-authenticate"]).toContain('scope="kafscale:observe kafscale:prod", error="insufficient_scope"');
     const meta = (await (await fetch(`${url}/.well-known/oauth-protected-resource/mcp`)).json()) as Record<string, unknown>;
-    expect(meta.scopes_supported).toEqual(["kafscale:observe", "kafscale:prod"]);
+    expect(meta.scopes_supported).toEqual(["kafscale:observe", "kafscale:query", "kafscale:prod"]);
   });
 
   it("lists only the allowed tools and audits a call to a hidden one as denied", async () => {

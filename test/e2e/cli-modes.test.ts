@@ -39,7 +39,7 @@ describe("kafscale-mcp stdio", () => {
       }),
     );
     try {
-      expect((await client.listTools()).tools).toHaveLength(ALL_TOOLS.length);
+      expect((await client.listTools()).tools).toHaveLength(ALL_TOOLS.filter((t) => t.scope === "observe").length);
       const groups = await callToolWhenReady<{ groups: { group_id: string }[] }>(client, "list_groups");
       expect(groups.groups.map((g) => g.group_id)).toEqual(["billing", "nightly-report", "rebalancing"]);
     } finally {

@@ -161,7 +161,7 @@ describe("HTTP surface", () => {
     await init.text();
     const client = await connectClient(url);
     expect((await callTool<{ groups: unknown[] }>(client, "list_groups")).groups).toHaveLength(3);
-    expect((await client.listTools()).tools).toHaveLength(ALL_TOOLS.length);
+    expect((await client.listTools()).tools).toHaveLength(ALL_TOOLS.filter((t) => t.scope === "observe").length);
     await client.close();
     expect((await fetch(`${url}/mcp`, { method: "GET" })).status).toBe(405);
   });

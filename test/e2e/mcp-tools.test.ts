@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { keys } from "../../src/kafscale/keys.js";
 import { encodeNextOffset } from "../../src/kafscale/encode.js";
-import { TOOL_NAMES } from "../../src/tools/index.js";
+import { ALL_TOOLS } from "../../src/tools/index.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
 import { callTool, connectClient, startTestService, useClusterService } from "../support/service.js";
 import { startEtcd } from "../../bench/lib/etcd-process.js";
@@ -24,9 +24,11 @@ describe("MCP tools over streamable HTTP", () => {
     await client?.close();
   });
 
-  it("serves every registered tool, fully annotated, at /mcp", async () => {
+  it("serves every registered observe tool (query_snapshot needs its own scope), fully annotated, at /mcp", async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual([...TOOL_NAMES].sort());
+    const observe = ALL_TOOLS.filter((t) => t.scope === "observe").map((t) => t.name);
+    expect(observe).toContain("recent_changes");
+    expect(tools.map((t) => t.name).sort()).toEqual(observe.sort());
     for (const tool of tools) expect(tool.annotations, tool.name).toMatchObject({ readOnlyHint: true, destructiveHint: false });
   });
 

@@ -90,7 +90,7 @@ describe("ops copy", () => {
       published_at: clock.now,
       interval_ms: 60_000,
       includes_audit: 0,
-      schema_version: MIGRATIONS.length,
+      schema_version: (MIGRATIONS.at(-1) as { version: number }).version,
     });
 
     await writeRevision(store, 11, 50);

@@ -15,7 +15,7 @@ import { loadClusterSpec } from "../../src/demo/demo-cluster.js";
 import { brokerMetrics, type BrokerReadings } from "../../src/demo/demo-metrics.js";
 import { deriveBrokerView, deriveOperatorView } from "../../src/kafscale/broker-view.js";
 import { silentLogger } from "../../src/log.js";
-import { createStore, type ScrapeTarget, type Store } from "../../src/store/index.js";
+import { createQuerySandbox, createStore, type ScrapeTarget, type Store } from "../../src/store/index.js";
 import { parsePrometheusText } from "../../src/sync/metrics/prom-text.js";
 import type { CallContext } from "../../src/tools/call-context.js";
 import type { ToolContext } from "../../src/tools/context.js";
@@ -44,7 +44,7 @@ export interface ToolHarnessOptions {
   cluster?: ClusterSpec | null;
   /** Whether a metrics URL is "configured" (cluster_metrics answers, or says none is). Default false. */
   metricsConfigured?: boolean;
-  /** A database file instead of `:memory:` (for tests that open a second connection). */
+  /** A database file instead of `:memory:` (for tests that open a second connection); query_snapshot gets a sandbox on it. */
   path?: string;
 }
 
@@ -100,6 +100,9 @@ export async function openToolHarness(
     // The shipped result budget (the config's defaults).
     results: loadConfig({}).results,
   };
+  // query_snapshot's sandbox process opens the snapshot itself: only with a file.
+  const sandbox = options.path === undefined ? null : createQuerySandbox({ path: options.path, timeoutMs: 10_000 });
+  if (sandbox) ctx.query = { sandbox, maxRows: 500 };
   const calls: ToolCallEvent[] = [];
   const server = createMcpServer({
     ctx,
@@ -137,6 +140,7 @@ export async function openToolHarness(
     close: async () => {
       await client.close();
       await server.close();
+      sandbox?.close();
       store.close();
     },
   };

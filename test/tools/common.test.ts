@@ -19,10 +19,24 @@ const harness = useToolHarness();
 const REQUIRED_ARGS: Record<string, Record<string, unknown>> = {
   describe_group: { group_id: "billing" },
   fetch_offsets: { group_id: "billing" },
+  query_snapshot: { sql: "SELECT count(*) AS n FROM topics" },
 };
 const argsOf = (name: string): Record<string, unknown> => REQUIRED_ARGS[name] ?? {};
 
 const SNAPSHOT_TOOLS = ALL_TOOLS.filter((t) => t.needsSnapshot).map((t) => [t.name]);
+
+/** Temporary directories of snapshot files, removed after each test. */
+const snapshotDirs: string[] = [];
+afterEach(() => {
+  for (const dir of snapshotDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+/** A tool with a `load` step (query_snapshot's sandbox process) needs the snapshot in a file. */
+function storeFor(name: string): { path?: string } {
+  if (!ALL_TOOLS.find((t) => t.name === name)?.load) return {};
+  const dir = mkdtempSync(join(tmpdir(), "kafscale-mcp-tools-"));
+  snapshotDirs.push(dir);
+  return { path: join(dir, "snapshot.db") };
+}
 
 describe("every tool", () => {
   it.each(SNAPSHOT_TOOLS)("%s refuses to answer before the first etcd sync, saying when to retry", async (name) => {
@@ -38,7 +52,7 @@ describe("every tool", () => {
   });
 
   it.each(SNAPSHOT_TOOLS)("%s states its freshness, and turns stale when the snapshot is not confirmed current", async (name) => {
-    const { client, clock } = await harness();
+    const { client, clock } = await harness(storeFor(name));
     clock.now += 1_500;
     // By default the compact block; the full one on request.
     const compact = await callTool<Record<string, any>>(client, name, argsOf(name));

@@ -282,12 +282,12 @@ describe("result budget and paging", () => {
       topics: Array.from({ length: 2_000 }, (_, i) => ({ name: `t-${String(i).padStart(4, "0")}`, partitions: 1 })),
       groups: [],
     });
-    const rest = runTool(listTopics, ctx, { limit: 1_000 }, silentLogger, "rest");
+    const rest = await runTool(listTopics, ctx, { limit: 1_000 }, silentLogger, "rest");
     const body = rest.result.structuredContent as Record<string, any>;
     expect(body.topics).toHaveLength(1_000);
     expect(body).toMatchObject({ truncated: true, freshness: { etcd_link: "connected", decode_errors: 0 } });
     expect(body.left_out).toBeUndefined();
-    const mcp = runTool(listTopics, ctx, { limit: 1_000 }, silentLogger, "mcp-http");
+    const mcp = await runTool(listTopics, ctx, { limit: 1_000 }, silentLogger, "mcp-http");
     const cut = mcp.result.structuredContent as Record<string, any>;
     expect(Buffer.byteLength(JSON.stringify(mcp.result))).toBeLessThanOrEqual(BUDGET);
     expect(cut.topics.length + cut.left_out).toBe(1_000);

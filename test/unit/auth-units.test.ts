@@ -9,6 +9,7 @@ import { bearerToken, looksLikeJwt } from "../../src/http/auth/bearer.js";
 import { discoverJwksUri, discoveryUrlFor } from "../../src/http/auth/jwks-source.js";
 import { toolCallsIn } from "../../src/http/mcp/jsonrpc.js";
 import { principalFromClaims } from "../../src/http/auth/oidc-authenticator.js";
+import { openAuthenticator, staticTokenAuthenticator } from "../../src/http/auth/authenticator.js";
 import { createRateLimiter } from "../../src/http/rate-limit.js";
 import { metadataUrlFor } from "../../src/http/auth/resource-metadata.js";
 import { missingScopes, tokenScopes, toolScopesFrom } from "../../src/http/auth/scopes.js";
@@ -43,6 +44,7 @@ describe("auth configuration", () => {
       algorithms: ["RS256", "ES256", "PS256", "EdDSA"],
       clockToleranceMs: 5000,
       observeScope: "kafscale:observe",
+      queryScope: "kafscale:query",
       requiredScopes: ["kafscale:prod"],
       jwksCooldownMs: 30_000,
     });
@@ -151,18 +153,36 @@ describe("scopes and tool sets", () => {
     expect(tokenScopes(payload)).toEqual(scopes);
   });
 
-  it("maps only the observe scope to the observe tool set, and never grants mutate", () => {
+  it("maps the observe and query scopes each to its own tool set, and never grants mutate", () => {
     expect(toolScopesFrom(["kafscale:observe"], "kafscale:observe")).toEqual(["observe"]);
+    expect(toolScopesFrom(["kafscale:observe"], "kafscale:observe", "kafscale:query")).toEqual(["observe"]);
+    expect(toolScopesFrom(["kafscale:query"], "kafscale:observe", "kafscale:query")).toEqual(["query"]);
+    expect(toolScopesFrom(["kafscale:query", "kafscale:observe"], "kafscale:observe", "kafscale:query")).toEqual(["observe", "query"]);
     expect(toolScopesFrom(["kafscale:mutate", "admin"], "kafscale:observe")).toEqual([]);
     expect(missingScopes(["a"], ["a", "b"])).toEqual(["b"]);
   });
 
-  it("registers no mutate tool in v1, and narrows by the allow-list", () => {
-    expect(ALL_TOOLS.filter((t) => t.scope !== "observe")).toEqual([]);
+  it("registers no mutate tool in v1, keeps query_snapshot out of the observe set, and narrows by the allow-list", () => {
+    expect(ALL_TOOLS.filter((t) => t.scope !== "observe").map((t) => [t.name, t.scope])).toEqual([["query_snapshot", "query"]]);
     expect(selectTools(["mutate"], [])).toEqual([]);
-    expect(selectTools(["observe"], []).map((t) => t.name)).toEqual(TOOL_NAMES);
+    expect(selectTools(["observe"], []).map((t) => t.name)).toEqual(TOOL_NAMES.filter((n) => n !== "query_snapshot"));
+    expect(selectTools(["observe", "query"], []).map((t) => t.name)).toEqual(TOOL_NAMES);
+    expect(selectTools(["query"], []).map((t) => t.name)).toEqual(["query_snapshot"]);
     expect(selectTools(["observe"], ["list_topics"]).map((t) => t.name)).toEqual(["list_topics"]);
     expect(selectTools([], ["list_topics"])).toEqual([]);
+  });
+
+  it("grants query_snapshot to scopeless principals only with KAFSCALE_MCP_ENABLE_QUERY=true", async () => {
+    const req = { headers: { authorization: "Bearer t" } } as never;
+    const scopesOf = async (authenticator: ReturnType<typeof openAuthenticator>): Promise<unknown> => {
+      const result = await authenticator.authenticate(req);
+      return result.ok ? result.principal.scopes : result;
+    };
+    expect(await scopesOf(openAuthenticator())).toEqual(["observe"]);
+    expect(await scopesOf(openAuthenticator(true))).toEqual(["observe", "query"]);
+    expect(await scopesOf(staticTokenAuthenticator("t"))).toEqual(["observe"]);
+    expect(await scopesOf(staticTokenAuthenticator("t", true))).toEqual(["observe", "query"]);
+    expect(loadConfig({}).query).toEqual({ enabled: false, timeoutMs: 2000, maxRows: 500 });
   });
 
   it("derives the principal from the claims", () => {

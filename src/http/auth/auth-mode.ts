@@ -61,18 +61,25 @@ export function createAuth(config: Config, logger: Logger): AuthSetup {
       audience: oidc.audiences,
       algorithms: oidc.algorithms,
       observe_scope: oidc.observeScope,
+      query_scope: oidc.queryScope,
       static_fallback: token !== undefined,
     });
     return {
-      authenticator: oidcAuthenticator({ oidc, jwks, resourceUrl: config.auth.resourceUrl, staticToken: token }),
+      authenticator: oidcAuthenticator({
+        oidc,
+        jwks,
+        resourceUrl: config.auth.resourceUrl,
+        staticToken: token,
+        staticQuery: config.query.enabled,
+      }),
       jwks,
     };
   }
   if (token !== undefined) {
     if (config.env === "prod") logger.warn("auth mode: static (break-glass override KAFSCALE_MCP_ALLOW_STATIC_TOKEN_IN_PROD)");
     else logger.info("auth mode: static bearer token");
-    return { authenticator: staticTokenAuthenticator(token), jwks: null };
+    return { authenticator: staticTokenAuthenticator(token, config.query.enabled), jwks: null };
   }
   logger.warn("auth mode: none — /mcp is open; set KAFSCALE_MCP_OIDC_ISSUER or KAFSCALE_MCP_AUTH_TOKEN");
-  return { authenticator: openAuthenticator(), jwks: null };
+  return { authenticator: openAuthenticator(config.query.enabled), jwks: null };
 }

@@ -30,14 +30,23 @@ export interface Authenticator {
   authenticate(req: Request): Promise<AuthResult>;
 }
 
-/** The principal of a caller holding the static token. */
-export const STATIC_PRINCIPAL: Principal = { subject: "static-token", authMode: "static", scopes: ["observe"] };
+/**
+ * The tool sets of a principal that carries no OAuth scopes (static token, auth none, stdio): observe,
+ * plus query when KAFSCALE_MCP_ENABLE_QUERY=true.
+ */
+export const scopelessGrant = (query: boolean): Principal["scopes"] => (query ? ["observe", "query"] : ["observe"]);
 
-/** No authentication: every caller is "anonymous" with the observe scope. */
-export function openAuthenticator(): Authenticator {
+/** The principal of a caller holding the static token. */
+export function staticPrincipal(query = false): Principal {
+  return { subject: "static-token", authMode: "static", scopes: scopelessGrant(query) };
+}
+
+/** No authentication: every caller is "anonymous" with the observe scope (and query when enabled). */
+export function openAuthenticator(query = false): Authenticator {
+  const principal: Principal = { subject: "anonymous", authMode: "none", scopes: scopelessGrant(query) };
   return {
     mode: "none",
-    authenticate: async () => ({ ok: true, principal: { subject: "anonymous", authMode: "none", scopes: ["observe"] } }),
+    authenticate: async () => ({ ok: true, principal }),
   };
 }
 
@@ -45,13 +54,14 @@ export function openAuthenticator(): Authenticator {
  * The static bearer token (KAFSCALE_MCP_AUTH_TOKEN) alone. Its challenge stays the Go service's bare
  * realm: with no authorization server there is no resource metadata to point to.
  */
-export function staticTokenAuthenticator(token: string): Authenticator {
+export function staticTokenAuthenticator(token: string, query = false): Authenticator {
   const check = staticTokenChecker(token);
+  const principal = staticPrincipal(query);
   return {
     mode: "static",
     authenticate: async (req) => {
       const header = req.headers.authorization;
-      if (check(header)) return { ok: true, principal: STATIC_PRINCIPAL };
+      if (check(header)) return { ok: true, principal };
       const reason = header ? "invalid token" : "missing bearer token";
       return { ok: false, status: 401, wwwAuthenticate: bearerChallenge(header ? { error: "invalid_token" } : {}), reason };
     },

@@ -10,7 +10,7 @@
 import type { Request } from "express";
 import { jwtVerify, type JWTPayload } from "jose";
 import type { OidcConfig } from "../../config.js";
-import { STATIC_PRINCIPAL, type AuthFailure, type AuthResult, type Authenticator } from "./authenticator.js";
+import { staticPrincipal, type AuthFailure, type AuthResult, type Authenticator } from "./authenticator.js";
 import { bearerToken, looksLikeJwt } from "./bearer.js";
 import type { JwksSource } from "./jwks-source.js";
 import type { Principal } from "../../tools/call-context.js";
@@ -27,6 +27,8 @@ export interface OidcAuthenticatorOptions {
   resourceUrl?: string;
   /** KAFSCALE_MCP_AUTH_TOKEN, accepted alongside tokens when set. */
   staticToken?: string;
+  /** KAFSCALE_MCP_ENABLE_QUERY: grants query_snapshot to the static token (tokens need the query scope). */
+  staticQuery?: boolean;
 }
 
 /** How long a client should wait while the identity provider cannot be reached. */
@@ -35,13 +37,13 @@ const RETRY_AFTER_S = 5;
 const unavailable = (reason: string): AuthFailure => ({ ok: false, status: 503, reason, retryAfterSeconds: RETRY_AFTER_S });
 
 /** The principal of a verified token: subject "<iss>#<sub>", client from `azp` or `client_id`. */
-export function principalFromClaims(payload: JWTPayload, observeScope: string): Principal {
+export function principalFromClaims(payload: JWTPayload, observeScope: string, queryScope?: string): Principal {
   const clientId = typeof payload.azp === "string" ? payload.azp : payload.client_id;
   return {
     subject: `${payload.iss}#${payload.sub}`,
     authMode: "oidc",
     clientId: typeof clientId === "string" ? clientId : undefined,
-    scopes: toolScopesFrom(tokenScopes(payload), observeScope),
+    scopes: toolScopesFrom(tokenScopes(payload), observeScope, queryScope),
   };
 }
 
@@ -51,6 +53,7 @@ export function oidcAuthenticator(options: OidcAuthenticatorOptions): Authentica
   const needed = [oidc.observeScope, ...oidc.requiredScopes.filter((s) => s !== oidc.observeScope)];
   const scope = needed.join(" ");
   const checkStatic = options.staticToken !== undefined ? staticTokenChecker(options.staticToken) : null;
+  const staticCaller = staticPrincipal(options.staticQuery ?? false);
 
   const refuse = (req: Request, status: 401 | 403, reason: string, presented: boolean): AuthFailure => ({
     ok: false,
@@ -83,7 +86,7 @@ export function oidcAuthenticator(options: OidcAuthenticatorOptions): Authentica
       const refusal = describeTokenError(err);
       return refusal.status === 503 ? unavailable(refusal.reason) : refuse(req, 401, refusal.reason, true);
     }
-    const principal = principalFromClaims(payload, oidc.observeScope);
+    const principal = principalFromClaims(payload, oidc.observeScope, oidc.queryScope);
     const missing = missingScopes(tokenScopes(payload), needed);
     if (missing.length > 0) {
       return { ...refuse(req, 403, "insufficient scope", true), subject: principal.subject, clientId: principal.clientId };
@@ -101,12 +104,12 @@ export function oidcAuthenticator(options: OidcAuthenticatorOptions): Authentica
         return refuse(req, 401, presented ? "malformed authorization header" : "missing bearer token", presented);
       }
       if (checkStatic && !looksLikeJwt(token)) {
-        return checkStatic(header) ? { ok: true, principal: STATIC_PRINCIPAL } : refuse(req, 401, "invalid token", true);
+        return checkStatic(header) ? { ok: true, principal: staticCaller } : refuse(req, 401, "invalid token", true);
       }
       if (!looksLikeJwt(token)) return refuse(req, 401, "malformed token", true);
       const result = await verify(req, token);
       // A static token that happens to look like a JWT still works (constant-time compare, as always).
-      if (!result.ok && checkStatic?.(header)) return { ok: true, principal: STATIC_PRINCIPAL };
+      if (!result.ok && checkStatic?.(header)) return { ok: true, principal: staticCaller };
       return result;
     },
   };

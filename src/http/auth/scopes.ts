@@ -1,7 +1,8 @@
 /**
  * OAuth scopes → tool sets. A token's `scope` (RFC 8693/9068: space-separated string) or `scp`
  * (array, or a string in some providers) claim is read; the configured observe scope grants the
- * "observe" tool set. Nothing grants "mutate": v1 registers no mutation tool.
+ * "observe" tool set, the query scope (`kafscale:query`) grants "query" (query_snapshot) — each only
+ * by itself, neither implies the other. Nothing grants "mutate": v1 registers no mutation tool.
  */
 import type { JWTPayload } from "jose";
 import type { ToolScope } from "../../tools/tool.js";
@@ -17,8 +18,11 @@ export function tokenScopes(payload: JWTPayload): string[] {
 }
 
 /** The tool sets granted by `granted` OAuth scopes. */
-export function toolScopesFrom(granted: readonly string[], observeScope: string): ToolScope[] {
-  return granted.includes(observeScope) ? ["observe"] : [];
+export function toolScopesFrom(granted: readonly string[], observeScope: string, queryScope?: string): ToolScope[] {
+  const scopes: ToolScope[] = [];
+  if (granted.includes(observeScope)) scopes.push("observe");
+  if (queryScope !== undefined && granted.includes(queryScope)) scopes.push("query");
+  return scopes;
 }
 
 /** The scopes of `needed` that `granted` lacks. */

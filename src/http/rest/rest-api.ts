@@ -18,6 +18,7 @@ import { selectTools } from "../../tools/index.js";
 import { lagHistory } from "../../tools/lag-history.js";
 import { listGroups } from "../../tools/list-groups.js";
 import { listTopics } from "../../tools/list-topics.js";
+import { recentChanges } from "../../tools/recent-changes.js";
 import type { CallContext, Principal } from "../../tools/call-context.js";
 import { runReported, type AnyToolDefinition, type ToolCallEvent } from "../../tools/tool.js";
 import { principalOf } from "../auth/principal.js";
@@ -48,7 +49,7 @@ const int = (value: unknown): number | string | undefined =>
  * agent-sized pages (about 100 items); REST answers are bounded by their own, larger result budget
  * (KAFSCALE_MCP_REST_MAX_RESULT_BYTES) instead.
  */
-const REST_PAGE = { topics: 1000, groups: 1000, offsets: 5000, configs: 10_000, lag: 100 } as const;
+const REST_PAGE = { topics: 1000, groups: 1000, offsets: 5000, configs: 10_000, lag: 100, changes: 100 } as const;
 
 const paging = (req: Request, fallback: number): Record<string, unknown> => ({
   limit: int(req.query.limit) ?? fallback,
@@ -124,6 +125,18 @@ const ROUTES: Route[] = [
     }),
     query: ["group", "topic", "status", "min_lag", "sort", "limit", "cursor"],
   },
+  {
+    path: "/changes",
+    tool: recentChanges,
+    args: (r) => ({
+      since: r.query.since,
+      kinds: list(r.query.kinds),
+      topic: r.query.topic,
+      group: r.query.group,
+      ...paging(r, REST_PAGE.changes),
+    }),
+    query: ["since", "kinds", "topic", "group", "limit", "cursor"],
+  },
 ];
 
 /** Drops undefined values, so optional arguments are really absent. */
@@ -137,7 +150,7 @@ export function createRestApi(options: RestApiOptions): Router {
   for (const route of ROUTES) {
     const def = route.tool;
     const schema = z.object(def.input).strict();
-    router.get(route.path, (req: Request, res: Response) => {
+    router.get(route.path, async (req: Request, res: Response) => {
       const principal = principalOf(req) as Principal;
       const fail = (status: number, error: string, reason: string, args?: unknown): void => {
         options.deny({ req, reason, status, principal, tool: def.name, args });
@@ -167,7 +180,7 @@ export function createRestApi(options: RestApiOptions): Router {
         remoteAddr: remoteAddrOf(req),
         sessionId: null,
       };
-      const run = runReported(def, options.ctx, parsed.data, {
+      const run = await runReported(def, options.ctx, parsed.data, {
         context,
         rpcId: null,
         logger: options.logger,
