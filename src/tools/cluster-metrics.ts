@@ -72,7 +72,7 @@ export const clusterMetrics = defineTool({
           consecutive_failures: z.number(),
         }),
       ),
-      "per target: target, node_id, the metrics above (null until scraped), scraped_at, last_error, consecutive_failures",
+      "per target: target, node_id, the fields above (null until scraped), scraped_at, last_error, consecutive_failures",
     ),
     operator: inProse(
       z
@@ -86,8 +86,8 @@ export const clusterMetrics = defineTool({
           last_error: z.string().nullable(),
         })
         .nullable(),
-      "null without operator URL; else clusters, etcd_snapshot_age_seconds, etcd_snapshot_stale (1 = stale), " +
-        "etcd_snapshot_last_success, etcd_access_ok (0 = no etcd), scraped_at, last_error",
+      "null without operator URL; else clusters, etcd_snapshot_age_seconds, etcd_snapshot_stale (0/1), " +
+        "etcd_snapshot_last_success, etcd_access_ok (0/1), scraped_at, last_error",
     ),
   },
   handler: (ctx) => {

@@ -9,7 +9,7 @@ export const clusterStatus = defineTool({
   title: "Cluster status",
   description:
     "Brokers, controller, topic and partition totals, the first 20 topics, S3 health, etcd link. " +
-    "Use it first to get oriented (~4 KB); list_topics pages all topics.",
+    "Use first to get oriented (~4 KB).",
   scope: "observe",
   needsSnapshot: true,
   dependsOn: () => ({ snapshot: true }),
@@ -20,7 +20,7 @@ export const clusterStatus = defineTool({
       .min(0)
       .max(10_000)
       .optional()
-      .describe("Topics to list (default 20, max 10000)"),
+      .describe("Topics to list (default 20)"),
   },
   output: {
     cluster_name: z.string().optional(),

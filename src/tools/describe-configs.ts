@@ -21,8 +21,8 @@ export const describeConfigs = defineTool({
   name: "describe_configs",
   title: "Topic configs",
   description:
-    "Topic configs: retention, segment size, replication factor, other settings. Use to check retention or " +
-    "sizing. 100 a page (~40 KB); follow next_cursor.",
+    "Topic configs: retention, segment size, replication factor, others. Use to check retention or sizing. " +
+    "100 a page (~40 KB).",
   scope: "observe",
   needsSnapshot: true,
   dependsOn: (args) => ({ snapshot: true, topicConfigs: filterOf(args.topics) ?? "all" }),

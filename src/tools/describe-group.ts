@@ -27,8 +27,8 @@ export const describeGroup = defineTool({
   name: "describe_group",
   title: "Describe group",
   description:
-    "A group's state, protocol, generation, leader, members and their partitions. Use to see who consumes " +
-    "what or why it rebalances; lag is in fetch_offsets.",
+    "A group's state, protocol, generation, leader, members, their partitions and lag status. Use to see who " +
+    "consumes what or why it rebalances.",
   scope: "observe",
   needsSnapshot: true,
   dependsOn: (args) => ({ groupMetadata: args.group_id }),
@@ -44,19 +44,21 @@ export const describeGroup = defineTool({
     members: inProse(
       z.array(member),
       "member_id, client_id, client_host, heartbeat_at, assignments [{topic, partitions, status, time_lag_seconds " +
-        "(lag status and time lag per entry of partitions; null: not judged yet)}], subscriptions, session_timeout_ms",
+        "(per partition; null: not judged)}], subscriptions, session_timeout_ms",
     ),
-    has_metadata: z.boolean().describe("false: known only from its offsets"),
-    lag: z
-      .object({
-        status: z.enum(GROUP_STATUSES),
-        total_lag: z.number(),
-        time_lag_seconds: z.number().nullable(),
-        trend: z.enum(TRENDS),
-        evaluated_at: z.string(),
-      })
-      .nullable()
-      .describe("status, total_lag, time_lag_seconds, trend, evaluated_at (see consumer_lag); null: not judged yet"),
+    has_metadata: z.boolean().describe("false: known only from offsets"),
+    lag: inProse(
+      z
+        .object({
+          status: z.enum(GROUP_STATUSES),
+          total_lag: z.number(),
+          time_lag_seconds: z.number().nullable(),
+          trend: z.enum(TRENDS),
+          evaluated_at: z.string(),
+        })
+        .nullable(),
+      "status, total_lag, time_lag_seconds, trend, evaluated_at as in consumer_lag; null: not judged",
+    ),
   },
   handler: (ctx, args) => {
     const group = ctx.store.reads.describeGroup(args.group_id);

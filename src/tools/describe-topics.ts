@@ -56,8 +56,8 @@ export const describeTopics = defineTool({
   name: "describe_topics",
   title: "Describe topics",
   description:
-    "Per topic: partitions, leaders per broker, offline count; with partitions (default when names are given) " +
-    "each one's replicas and ISR. Use to check topic health. 100 topics a page (~25 KB); follow next_cursor.",
+    "Per topic: partitions, leaders per broker, offline count; with partitions, each one's replicas and ISR. " +
+    "Use to check topic health. 100 a page (~25 KB).",
   scope: "observe",
   needsSnapshot: true,
   dependsOn: () => ({ snapshot: true }),
@@ -66,7 +66,7 @@ export const describeTopics = defineTool({
     partitions: z
       .boolean()
       .optional()
-      .describe("Include partitions (default: true when names are given)"),
+      .describe("Include partitions (default: if names are given)"),
     limit: limitSchema(100, 1000, "Topics"),
     cursor: cursorSchema,
   },
@@ -81,7 +81,7 @@ export const describeTopics = defineTool({
         partitions: inProse(
           z.array(partition).optional(),
           "partition, leader_id, leader_epoch, replica_nodes, isr_nodes, offline_replicas, error_code; " +
-            "a topic can continue on the next page",
+            "may continue on the next page",
         ),
       }),
     ),

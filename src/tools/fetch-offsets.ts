@@ -22,8 +22,8 @@ const offset = z.object({
   committed_at: z.string().nullable(),
   end_offset: z.number(),
   in_snapshot: z.boolean().describe("false: not in the snapshot, no lag"),
-  lag: z.number().nullable().describe("max(0, end_offset - offset); null if not committed or not in_snapshot"),
-  status: partitionStatusSchema.nullable().describe("see consumer_lag; null: not judged yet"),
+  lag: z.number().nullable().describe("max(0, end_offset - offset); null: not committed or not in_snapshot"),
+  status: partitionStatusSchema.nullable().describe("as in consumer_lag; null: not judged"),
   time_lag_seconds: z.number().nullable(),
 });
 
@@ -56,14 +56,14 @@ export const fetchOffsets = defineTool({
   name: "fetch_offsets",
   title: "Group offsets and lag",
   description:
-    "A group's committed offsets, end offsets and lag, with total and per-topic lag. Use to diagnose lag. " +
-    `${HEAD_PARTITIONS} partitions a page (~38 KB), most-lagging first, then by topic; follow next_cursor.`,
+    "A group's committed offsets, end offsets and lag, with per-topic totals. Use to diagnose lag. " +
+    `${HEAD_PARTITIONS} partitions a page (~38 KB), most-lagging first.`,
   scope: "observe",
   needsSnapshot: true,
   dependsOn: (args) => ({ snapshot: true, groupOffsets: { groupId: args.group_id, topics: filterOf(args.topics) } }),
   input: {
     group_id: groupId,
-    topics: topicList("Topics to include (default: the group's topics)"),
+    topics: topicList("Topics (default: the group's)"),
     limit: limitSchema(100, 20_000, "Partitions"),
     cursor: cursorSchema,
   },
@@ -71,7 +71,7 @@ export const fetchOffsets = defineTool({
     group_id: z.string(),
     offsets: z.array(offset),
     unknown_topics: z.array(z.string()),
-    total_lag: z.number().describe("the group's lag over all pages"),
+    total_lag: z.number().describe("over all pages"),
     summary: inProse(
       z.object({
         partitions: z.number(),
@@ -80,8 +80,8 @@ export const fetchOffsets = defineTool({
         topic_count: z.number(),
         by_topic: z.array(topicLag),
       }),
-      "over all pages: partitions, committed, max_lag {topic, partition, lag}, topic_count, by_topic: top " +
-        `${SUMMARY_TOPICS} by lag [{topic, partitions, committed, total_lag, max_lag, max_lag_partition}]`,
+      "all pages: partitions, committed, max_lag {topic, partition, lag}, topic_count, by_topic (top " +
+        `${SUMMARY_TOPICS}) [{topic, partitions, committed, total_lag, max_lag, max_lag_partition}]`,
     ),
     ...pagingOutput,
   },

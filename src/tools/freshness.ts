@@ -10,7 +10,7 @@ import type { ToolContext } from "./context.js";
 import { inProse } from "./json-schema.js";
 
 /** The input flag every tool takes. */
-export const freshnessModeSchema = z.enum(["compact", "full"]).optional().describe("full: every freshness field");
+export const freshnessModeSchema = z.enum(["compact", "full"]).optional().describe("full: all freshness fields");
 
 export type FreshnessMode = "compact" | "full";
 

@@ -7,8 +7,8 @@ export const listGroups = defineTool({
   name: "list_groups",
   title: "List groups",
   description:
-    "Consumer groups with state and member count by id, 100 a page (~22 KB), with groups known only from " +
-    "offsets. Use to find a group; follow next_cursor.",
+    "Consumer groups (also those known only from offsets) with state and member count, 100 a page (~22 KB). " +
+    "Use to find a group.",
   scope: "observe",
   needsSnapshot: true,
   dependsOn: () => ({ groupMetadata: { all: true } }),

@@ -8,8 +8,7 @@ export const listTopics = defineTool({
   name: "list_topics",
   title: "List topics",
   description:
-    "Topic names and partition counts by name, 100 a page (~13 KB). Use to find topics; follow next_cursor. " +
-    "describe_topics has leaders.",
+    "Topic names and partition counts by name, 100 a page (~13 KB). Use to find topics.",
   scope: "observe",
   needsSnapshot: true,
   dependsOn: () => ({ snapshot: true }),

@@ -15,9 +15,9 @@ export const limitSchema = (fallback: number, max: number, what = "items") =>
     .min(1)
     .max(max)
     .optional()
-    .describe(`${what} per page (default ${fallback}, max ${max})`);
+    .describe(`${what} per page (default ${fallback})`);
 
-export const cursorSchema = z.string().max(4096).optional().describe("next_cursor of the previous page");
+export const cursorSchema = z.string().max(4096).optional().describe("last page's next_cursor");
 
 /** Encodes the key after which the next page starts. */
 export function encodeCursor(key: unknown): string {

@@ -2,7 +2,7 @@
 import { z } from "zod";
 
 export const topicName = z.string().min(1).max(249);
-export const groupId = z.string().min(1).max(1024).describe("Consumer group identifier");
+export const groupId = z.string().min(1).max(1024).describe("Consumer group id");
 
 /** Optional topic list; null or [] means "all", as in Kafscale's Go service. */
 export const topicList = (description: string) => z.array(topicName).max(1000).nullable().optional().describe(description);
