@@ -68,6 +68,14 @@ export interface QuerySandbox {
 const MAX_WAITING = 8;
 /** The sandbox process's data segment (KiB): SQLite's and V8's allocations beyond it fail. */
 const DATA_LIMIT_KIB = 256 * 1024;
+/**
+ * V8 flags of the sandbox process. `--jitless`: from Node 22 on V8 reserves a 509 MiB writable code
+ * range per isolate (the process and its watchdog thread each have one), which counts against the
+ * data limit, so under 256 MiB Node 24 aborts (SIGTRAP) before its first query, and even 1 GiB was
+ * not enough. Without a JIT there is no code range; the child's JavaScript only checks a statement
+ * and turns at most `maxRows` rows into JSON, and the query itself runs in SQLite's native code.
+ */
+const V8_FLAGS = ["--jitless", "--max-old-space-size=64"];
 const STARTUP_TIMEOUT_MS = 30_000;
 const IDLE_EXIT_MS = 60_000;
 
@@ -77,7 +85,7 @@ function childCommand(dbPath: string): { command: string; args: string[] } {
   const source = here.endsWith(".ts");
   const entry = fileURLToPath(new URL(source ? "./query-child.ts" : "./query-child.js", here));
   const loader = source ? [`--import=${pathToFileURL(createRequire(here).resolve("tsx")).href}`] : [];
-  const node = [...loader, "--max-old-space-size=64", entry, dbPath];
+  const node = [...loader, ...V8_FLAGS, entry, dbPath];
   if (process.platform === "win32") return { command: process.execPath, args: node };
   // The shell sets the limit and replaces itself with node (exec), keeping the IPC channel.
   return { command: "/bin/sh", args: ["-c", `ulimit -d ${DATA_LIMIT_KIB} 2>/dev/null; exec "$0" "$@"`, process.execPath, ...node] };
