@@ -87,6 +87,19 @@ export default tseslint.config(
     },
   },
   // Tests poke at loosely typed JSON answers; `any` there keeps assertions readable.
-  { files: ["test/**/*.ts"], rules: { "@typescript-eslint/no-explicit-any": "off" } },
+  {
+    files: ["test/**/*.ts"],
+    rules: {
+      "@typescript-eslint/no-explicit-any": "off",
+      // vi.waitFor's default deadline (1 s) fails under load: every wait names one (test/support/conditions.ts).
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "CallExpression[callee.object.name='vi'][callee.property.name=/^wait(For|Until)$/][arguments.length<2]",
+          message: "pass a deadline (UNTIL from test/support/conditions.ts, or { timeout }): the 1 s default flakes on a busy machine",
+        },
+      ],
+    },
+  },
   { files: ["test/**/*.ts", "bench/**/*.ts", "src/cli.ts", "src/cli/**/*.ts", "src/log.ts"], rules: { "no-console": "off" } },
 );

@@ -12,6 +12,7 @@ import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js
 import { startOffsetStream } from "../support/ops-data.js";
 import { callTool, connectClient, startTestService } from "../support/service.js";
 import { openSqliteSession, sqliteQuery } from "../support/sqlite-cli.js";
+import { UNTIL } from "../support/conditions.js";
 
 /** One metric's value from the /metrics text (NaN when absent). */
 function metric(text: string, name: string): number {
@@ -49,7 +50,7 @@ describe("the SQLite file as an ops interface", () => {
   it("publishes the copy and shows it on /metrics; a session left open on the copy changes nothing for agents", async () => {
     const copier = service.opsCopier;
     if (copier === null) throw new Error("the ops copy is configured");
-    await vi.waitFor(async () => expect((await copier.runOnce()).state).toBe("ok"));
+    await vi.waitFor(async () => expect((await copier.runOnce()).state).toBe("ok"), UNTIL);
     const published = copier.status().revision as number;
     expect(await sqliteQuery(copyPath, "SELECT revision = (SELECT revision FROM sync_state) FROM ops_copy; SELECT count(*) FROM v_group_lag;")).toBe(
       "1\n2",
@@ -69,7 +70,7 @@ describe("the SQLite file as an ops interface", () => {
         await vi.waitFor(async () => {
           const answer = await callTool<any>(client, "fetch_offsets", { group_id: "billing", topics: ["orders"] });
           expect(answer.offsets[0].offset).toBe(95);
-        });
+        }, UNTIL);
       } finally {
         await client.close();
       }

@@ -19,6 +19,7 @@ import { useCleanups } from "../support/harness.js";
 import { manualTimer, type ManualTimer } from "../support/manual-timer.js";
 import { auditRow, REVISION_CHECK_SQL, writeRevision } from "../support/ops-data.js";
 import { NOBODY, openSqliteSession, sqliteQuery } from "../support/sqlite-cli.js";
+import { UNTIL } from "../support/conditions.js";
 
 const { defer, tempDir, openStore } = useCleanups();
 
@@ -78,7 +79,7 @@ describe("ops copy", () => {
     await writeRevision(store, 10, 50);
 
     copier.start();
-    await vi.waitFor(() => expect(copier.status().state).toBe("ok"));
+    await vi.waitFor(() => expect(copier.status().state).toBe("ok"), UNTIL);
     expect(timer.pendingDelay()).toBe(60_000);
     const first = readCopy(copyPath);
     expect(first).toMatchObject({ revision: 10, whole: true });
@@ -96,7 +97,7 @@ describe("ops copy", () => {
     await writeRevision(store, 11, 50);
     clock.now += 60_000;
     timer.fire();
-    await vi.waitFor(() => expect(copier.status().revision).toBe(11));
+    await vi.waitFor(() => expect(copier.status().revision).toBe(11), UNTIL);
     expect(readCopy(copyPath)).toMatchObject({ revision: 11, whole: true, copy: { copied_at: clock.now } });
     expect(timer.pendingDelay()).toBe(60_000);
 
@@ -117,13 +118,13 @@ describe("ops copy", () => {
     const { store, copier, timer } = setup(dir, copyPath);
 
     copier.start();
-    await vi.waitFor(() => expect(timer.pendingDelay()).toBe(1000));
+    await vi.waitFor(() => expect(timer.pendingDelay()).toBe(1000), UNTIL);
     expect(copier.status()).toMatchObject({ state: "waiting", lastAttemptAt: null });
     expect(readdirSync(dir).filter((name) => name.startsWith("ops"))).toEqual([]);
 
     await writeRevision(store, 5, 10);
     timer.fire();
-    await vi.waitFor(() => expect(copier.status().state).toBe("ok"));
+    await vi.waitFor(() => expect(copier.status().state).toBe("ok"), UNTIL);
     expect(readCopy(copyPath).revision).toBe(5);
   });
 
@@ -170,9 +171,9 @@ describe("ops copy", () => {
       publishing = true;
       await publish();
       publishing = false;
-      await vi.waitFor(() => expect(seen.has(revision) || problems.length > 0).toBe(true));
+      await vi.waitFor(() => expect(seen.has(revision) || problems.length > 0).toBe(true), UNTIL);
     }
-    await vi.waitFor(() => expect(outside.output()).toContain("104|1"));
+    await vi.waitFor(() => expect(outside.output()).toContain("104|1"), UNTIL);
     done = true;
     await inside;
     // Every complete read (the last one may have been cut off by the kill).
@@ -230,7 +231,7 @@ describe("ops copy", () => {
     const { store, copier, timer } = setup(dir, copyPath);
     await writeRevision(store, 20, 500);
     copier.start();
-    await vi.waitFor(() => expect(copier.status().revision).toBe(20));
+    await vi.waitFor(() => expect(copier.status().revision).toBe(20), UNTIL);
 
     const reader = openSqliteSession(copyPath);
     defer(() => reader.close());
@@ -242,7 +243,7 @@ describe("ops copy", () => {
       // The live file does not notice the reader: every checkpoint completes, the WAL stays small.
       expect(probe()).toMatchObject({ complete: true });
       timer.fire();
-      await vi.waitFor(() => expect(copier.status().revision).toBe(revision));
+      await vi.waitFor(() => expect(copier.status().revision).toBe(revision), UNTIL);
     }
     expect(probe().walBytes).toBeLessThanOrEqual(16 * 2 ** 20);
     expect(copier.status()).toMatchObject({ state: "ok", failuresTotal: 0 });

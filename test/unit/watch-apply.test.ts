@@ -11,6 +11,7 @@ import type { DecodeReport } from "../../src/store/index.js";
 import { createWatchApplier, LARGE_BATCH, type ApplyFailed } from "../../src/sync/etcd/watch-apply.js";
 import type { WatchFrame } from "../../src/sync/etcd/watch-wire.js";
 import { useCleanups } from "../support/harness.js";
+import { UNTIL } from "../support/conditions.js";
 
 const { openStore } = useCleanups();
 
@@ -63,7 +64,7 @@ describe("the watch applier", () => {
       onError: (err) => failures.push(err),
     });
     applier.push(frameOf(5, revisionWithOneBadValue(5, count)));
-    await vi.waitFor(() => expect(applied).toEqual([5]));
+    await vi.waitFor(() => expect(applied).toEqual([5]), UNTIL);
     expect(failures).toEqual([]);
     expect(reports).toHaveLength(1);
     expect(reports[0]).toMatchObject({
