@@ -17,8 +17,9 @@
  *
  *   npx tsx bench/lag-cost.ts                      # size L, 30 rounds; rewrites its docs section
  *   npx tsx bench/lag-cost.ts --size M --no-docs
+ *   npx tsx bench/lag-cost.ts --size M --jitter    # uneven steps: second deltas not all zero
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -40,6 +41,7 @@ const INTERVAL_MS = 5_000;
 /** Changes per write batch: about what the watch applies in one transaction under a burst. */
 const BATCH = 5_000;
 const n = (v: number): string => v.toLocaleString("en-US");
+const loadAverage = (): string => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MB`;
 
 interface Timed {
@@ -81,16 +83,33 @@ function seriesOf(cluster: GeneratedCluster): Series[] {
   return series;
 }
 
-/** Round `r`: producers add 100 offsets per partition, consumers commit 90 more (lag grows slowly). */
-function roundChanges(series: readonly Series[], r: number, at: number, revision: number): KvChange[] {
+/** A deterministic pseudo-random integer in [0, range) for series `i` in round `r`. */
+function noise(i: number, r: number, range: number): number {
+  let h = Math.imul(i ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(r + 1, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+  return ((h ^ (h >>> 13)) >>> 0) % range;
+}
+
+/**
+ * Round `r`: producers add 100 offsets per partition, consumers commit 90 more (lag grows slowly).
+ * With `jitter`, each series moves by its own uneven steps (±50% around those, fixed by series and
+ * round), so the history's second deltas are not all zero as with even steps.
+ */
+function roundChanges(series: readonly Series[], r: number, at: number, revision: number, jitter: boolean): KvChange[] {
   const committedAt = new Date(at).toISOString();
-  return series.map((s) => ({
+  const moved = (i: number, step: number): number => {
+    if (!jitter) return step * r;
+    let sum = 0;
+    for (let k = 1; k <= r; k++) sum += step / 2 + noise(i, k, step + 1);
+    return sum;
+  };
+  return series.map((s, i) => ({
     type: "put",
     key: s.key,
     value:
       s.kind === "end"
-        ? encodeNextOffset(s.base + 100 * r)
-        : encodeCommittedOffset({ offset: s.base + 90 * r, metadata: "", committedAt }),
+        ? encodeNextOffset(s.base + moved(i, 100))
+        : encodeCommittedOffset({ offset: s.base + moved(i, 90), metadata: "", committedAt }),
     modRevision: revision,
     createRevision: 1,
     version: r + 1,
@@ -155,6 +174,7 @@ async function main(): Promise<void> {
       size: { type: "string", default: "L" },
       rounds: { type: "string", default: "30" },
       calls: { type: "string", default: "200" },
+      jitter: { type: "boolean", default: false },
       "no-docs": { type: "boolean", default: false },
     },
   });
@@ -162,10 +182,12 @@ async function main(): Promise<void> {
   if (!isSizeName(size)) throw new Error(`unknown size ${size} (S, M or L)`);
   const rounds = Number(values.rounds);
   const calls = Number(values.calls);
+  const jitter = values.jitter === true;
   const started = performance.now();
   const log = (line: string): void => console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}`);
 
-  log(`size ${size}: generating`);
+  const loadStart = loadAverage();
+  log(`size ${size}: generating (load ${loadStart})`);
   const cluster = generateCluster(SHAPES[size as SizeName]);
   const dir = mkdtempSync(join(tmpdir(), "kafscale-lag-cost-"));
   const path = join(dir, "snapshot.db");
@@ -188,8 +210,9 @@ async function main(): Promise<void> {
     let writeMs = 0;
     const writeCpu = process.cpuUsage();
     for (let r = 1; r <= rounds; r++) {
-      clock.now = T0 + r * INTERVAL_MS;
-      const changes = roundChanges(series, r, clock.now, 0);
+      // With jitter, rounds are 5.0-5.3 s apart (never less: each change keeps a point).
+      clock.now += INTERVAL_MS + (jitter ? noise(-1, r, 300) : 0);
+      const changes = roundChanges(series, r, clock.now, 0, jitter);
       const writeStarted = performance.now();
       for (let i = 0; i < changes.length; i += BATCH) {
         revision++;
@@ -208,7 +231,8 @@ async function main(): Promise<void> {
     const fullSize = lagHistorySize(path);
     log(`full windows: ${sizeLine(fullSize)}`);
 
-    const command = `npx tsx bench/lag-cost.ts${size === "L" ? "" : ` --size ${size}`}${rounds === 30 ? "" : ` --rounds ${rounds}`}`;
+    const loadEnd = loadAverage();
+    const command = `npx tsx bench/lag-cost.ts${size === "L" ? "" : ` --size ${size}`}${rounds === 30 ? "" : ` --rounds ${rounds}`}${jitter ? " --jitter" : ""}`;
     const section = [
       `## Consumer lag cost — size ${size}, ${new Date().toISOString().slice(0, 10)}`,
       "",
@@ -217,7 +241,8 @@ async function main(): Promise<void> {
         `committed offset (+90) in batches of ${n(BATCH)} changes; calls through the SDK client and server in memory).`,
       `- Dataset: ${n(cluster.spec.topics.length)} topics, ${n(cluster.keyCounts.next_offset ?? 0)} partitions, ` +
         `${n(cluster.spec.groups.length)} groups, ${n(cluster.keyCounts.committed_offset ?? 0)} committed offsets; digest \`${cluster.digest.slice(0, 16)}\`.`,
-      `- Machine: ${process.arch}, Node ${process.version}; the machine is shared, other processes ran meanwhile.`,
+      `- Machine: ${process.arch}, Node ${process.version}; the machine is shared, other processes ran meanwhile: load average ${loadStart} at the start, ${loadEnd} at the end (\`/proc/loadavg\`, 1/5/15 min).`,
+      `- Steps: ${jitter ? "uneven (\`--jitter\`: every series' steps vary ±50% round to round, rounds 5.0-5.3 s apart)" : "even (every round +100 / +90, exactly 5 s apart)"}.`,
       "",
       `| Measure | After the load (1 point a series) | After ${rounds} rounds (${Math.min(rounds + 1, settings.windowPoints)} points a series) |`,
       "|---|---:|---:|",
@@ -231,7 +256,9 @@ async function main(): Promise<void> {
       }),
       `| Lag tables and indexes | ${mb(loadSize.lagBytes)} | ${mb(fullSize.lagBytes)} |`,
       `| Everything else in the file | ${mb(loadSize.restBytes)} | ${mb(fullSize.restBytes)} |`,
-      `| What the history adds to the database | +${(loadSize.share * 100).toFixed(1)}% | +${(fullSize.share * 100).toFixed(1)}% |`,
+      `| History tables (\`lag_end_offset_series\`, \`lag_commit_series\`) | ${mb(loadSize.historyBytes)} | ${mb(fullSize.historyBytes)} |`,
+      `| What the history adds to the database (history tables / everything else) | +${(loadSize.historyShare * 100).toFixed(1)}% | +${(fullSize.historyShare * 100).toFixed(1)}% |`,
+      `| What all lag tables add (history and verdicts) | +${(loadSize.share * 100).toFixed(1)}% | +${(fullSize.share * 100).toFixed(1)}% |`,
       `| Points kept (series) | ${n(loadSize.points)} (${n(loadSize.series)}) | ${n(fullSize.points)} (${n(fullSize.series)}) |`,
       `| Points tables if every series held a full window (bytes a point × series × ${settings.windowPoints}; an estimate) | ` +
         `${mb(loadSize.fullWindowBytes)} | ${mb(fullSize.fullWindowBytes)} |`,
@@ -248,14 +275,14 @@ async function main(): Promise<void> {
     console.log(`\n${section}\n`);
     const outDir = join(REPO_ROOT, "bench", "results");
     mkdirSync(outDir, { recursive: true });
-    const file = join(outDir, `lag-cost-${size}-${new Date().toISOString().slice(0, 10)}.json`);
+    const file = join(outDir, `lag-cost-${size}${jitter ? "-jitter" : ""}-${new Date().toISOString().slice(0, 10)}.json`);
     writeFileSync(
       file,
-      `${JSON.stringify({ command, digest: cluster.digest, rounds, first, full, afterLoad, fullWindow, loadSize, fullSize, writeMs, writeCpuMs }, null, 2)}\n`,
+      `${JSON.stringify({ command, digest: cluster.digest, rounds, jitter, loadStart, loadEnd, first, full, afterLoad, fullWindow, loadSize, fullSize, writeMs, writeCpuMs }, null, 2)}\n`,
     );
     log(`wrote ${file}`);
     if (!values["no-docs"]) {
-      writeSection(join(REPO_ROOT, "docs", "BENCHMARKS.md"), `lag-cost-${size}`, section);
+      writeSection(join(REPO_ROOT, "docs", "BENCHMARKS.md"), `lag-cost-${size}${jitter ? "-jitter" : ""}`, section);
       log("updated docs/BENCHMARKS.md");
     }
   } finally {
