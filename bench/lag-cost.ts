@@ -27,6 +27,8 @@ import { encodeCommittedOffset, encodeNextOffset } from "../src/kafscale/encode.
 import { keys } from "../src/kafscale/keys.js";
 import type { KvChange } from "../src/kafscale/records.js";
 import { createStore, type EvaluationRun, type Store } from "../src/store/index.js";
+import { decodeSeries, encodeSeries } from "../src/store/lag-history-codec.js";
+import { Database } from "../src/store/sqlite-driver.js";
 import { REPO_ROOT } from "./lib/child.js";
 import { generateCluster, type GeneratedCluster } from "./lib/generator.js";
 import { connectInMemory } from "./lib/in-memory-tools.js";
@@ -65,18 +67,22 @@ interface Series {
   key: string;
   base: number;
   kind: "end" | "commit";
+  /** The history row's key: [topic, partition] or [group, topic, partition]. */
+  row: (string | number)[];
 }
 
 /** Every end offset and committed offset of the generated cluster. */
 function seriesOf(cluster: GeneratedCluster): Series[] {
   const series: Series[] = [];
   for (const t of cluster.spec.topics) {
-    for (let p = 0; p < t.partitions; p++) series.push({ key: keys.nextOffset(t.name, p), base: t.endOffsets?.[p] ?? 0, kind: "end" });
+    for (let p = 0; p < t.partitions; p++) series.push({ key: keys.nextOffset(t.name, p), base: t.endOffsets?.[p] ?? 0, kind: "end", row: [t.name, p] });
   }
   for (const g of cluster.spec.groups) {
     for (const [topic, offsets] of Object.entries(g.offsets ?? {})) {
       offsets.forEach((offset, p) => {
-        if (offset !== null) series.push({ key: keys.committedOffset(g.id, topic, p), base: offset, kind: "commit" });
+        if (offset !== null) {
+          series.push({ key: keys.committedOffset(g.id, topic, p), base: offset, kind: "commit", row: [g.id, topic, p] });
+        }
       });
     }
   }
@@ -90,6 +96,57 @@ function noise(i: number, r: number, range: number): number {
   return ((h ^ (h >>> 13)) >>> 0) % range;
 }
 
+/** Series `i`'s value after round `r`: +100 a round for end offsets, +90 for commits (uneven with jitter). */
+function valueAt(s: Series, i: number, r: number, jitter: boolean): number {
+  const step = s.kind === "end" ? 100 : 90;
+  if (!jitter) return s.base + step * r;
+  let sum = s.base;
+  for (let k = 1; k <= r; k++) sum += step / 2 + noise(i, k, step + 1);
+  return sum;
+}
+
+/** When each round 1..rounds is written (index 0: the load). */
+function roundTimes(rounds: number, jitter: boolean): number[] {
+  const times = [T0];
+  for (let r = 1; r <= rounds; r++) times.push((times[r - 1] as number) + INTERVAL_MS + (jitter ? noise(-1, r, 300) : 0));
+  return times;
+}
+
+/**
+ * `--direct`: every series' window written straight into the history tables, exactly the points the
+ * writer keeps for these rounds (each round changes every value at least one interval after the
+ * last), after the writer has applied the last round (so the current values and its points are the
+ * writer's own). For size L, where writing 30 rounds of 300k changes through the writer takes longer
+ * than this shared machine allows; size M measures the writer path.
+ */
+function fillWindows(path: string, series: readonly Series[], times: readonly number[], windowPoints: number, jitter: boolean): void {
+  const db = new Database(path);
+  try {
+    const rounds = times.length - 1;
+    const tables = { end: "lag_end_offset_series", commit: "lag_commit_series" };
+    const get = {
+      end: db.prepare("SELECT points FROM lag_end_offset_series WHERE topic = ? AND partition = ?"),
+      commit: db.prepare("SELECT points FROM lag_commit_series WHERE group_id = ? AND topic = ? AND partition = ?"),
+    };
+    const put = {
+      end: db.prepare(`INSERT OR REPLACE INTO ${tables.end} (topic, partition, points) VALUES (?, ?, ?)`),
+      commit: db.prepare(`INSERT OR REPLACE INTO ${tables.commit} (group_id, topic, partition, points) VALUES (?, ?, ?, ?)`),
+    };
+    db.transaction(() => {
+      series.forEach((s, i) => {
+        const stored = get[s.kind].get(...s.row) as { points: Buffer } | undefined;
+        const first = stored === undefined ? undefined : decodeSeries(stored.points)[0];
+        if (first === undefined) throw new Error(`no history for ${s.key}`);
+        const points = [first];
+        for (let r = 1; r <= rounds; r++) points.push({ at: times[r] as number, value: valueAt(s, i, r, jitter) });
+        put[s.kind].run(...s.row, encodeSeries(points.slice(Math.max(0, points.length - windowPoints))));
+      });
+    })();
+  } finally {
+    db.close();
+  }
+}
+
 /**
  * Round `r`: producers add 100 offsets per partition, consumers commit 90 more (lag grows slowly).
  * With `jitter`, each series moves by its own uneven steps (±50% around those, fixed by series and
@@ -97,19 +154,13 @@ function noise(i: number, r: number, range: number): number {
  */
 function roundChanges(series: readonly Series[], r: number, at: number, revision: number, jitter: boolean): KvChange[] {
   const committedAt = new Date(at).toISOString();
-  const moved = (i: number, step: number): number => {
-    if (!jitter) return step * r;
-    let sum = 0;
-    for (let k = 1; k <= r; k++) sum += step / 2 + noise(i, k, step + 1);
-    return sum;
-  };
   return series.map((s, i) => ({
     type: "put",
     key: s.key,
     value:
       s.kind === "end"
-        ? encodeNextOffset(s.base + moved(i, 100))
-        : encodeCommittedOffset({ offset: s.base + moved(i, 90), metadata: "", committedAt }),
+        ? encodeNextOffset(valueAt(s, i, r, jitter))
+        : encodeCommittedOffset({ offset: valueAt(s, i, r, jitter), metadata: "", committedAt }),
     modRevision: revision,
     createRevision: 1,
     version: r + 1,
@@ -175,6 +226,7 @@ async function main(): Promise<void> {
       rounds: { type: "string", default: "30" },
       calls: { type: "string", default: "200" },
       jitter: { type: "boolean", default: false },
+      direct: { type: "boolean", default: false },
       "no-docs": { type: "boolean", default: false },
     },
   });
@@ -183,6 +235,8 @@ async function main(): Promise<void> {
   const rounds = Number(values.rounds);
   const calls = Number(values.calls);
   const jitter = values.jitter === true;
+  const direct = values.direct === true;
+  const times = roundTimes(rounds, jitter);
   const started = performance.now();
   const log = (line: string): void => console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}`);
 
@@ -209,9 +263,9 @@ async function main(): Promise<void> {
     const series = seriesOf(cluster);
     let writeMs = 0;
     const writeCpu = process.cpuUsage();
-    for (let r = 1; r <= rounds; r++) {
-      // With jitter, rounds are 5.0-5.3 s apart (never less: each change keeps a point).
-      clock.now += INTERVAL_MS + (jitter ? noise(-1, r, 300) : 0);
+    // With jitter, rounds are 5.0-5.3 s apart (never less: each change keeps a point).
+    for (let r = direct ? rounds : 1; r <= rounds; r++) {
+      clock.now = times[r] as number;
       const changes = roundChanges(series, r, clock.now, 0, jitter);
       const writeStarted = performance.now();
       for (let i = 0; i < changes.length; i += BATCH) {
@@ -223,6 +277,12 @@ async function main(): Promise<void> {
       if (r % 5 === 0) log(`round ${r}/${rounds}: ${n(changes.length)} changes`);
     }
     const writeCpuUsed = process.cpuUsage(writeCpu);
+    if (direct) {
+      store.close();
+      fillWindows(path, series, times, settings.windowPoints, jitter);
+      log("windows written directly");
+      store = createStore(path, { lag: settings, now: () => clock.now });
+    }
     const writeCpuMs = (writeCpuUsed.user + writeCpuUsed.system) / 1000;
     const full = await timed(store);
     log(`evaluation with full windows: ${full.wallMs.toFixed(0)} ms wall, ${full.cpuMs.toFixed(0)} ms CPU, ${n(full.run.partitions)} partitions`);
@@ -232,7 +292,7 @@ async function main(): Promise<void> {
     log(`full windows: ${sizeLine(fullSize)}`);
 
     const loadEnd = loadAverage();
-    const command = `npx tsx bench/lag-cost.ts${size === "L" ? "" : ` --size ${size}`}${rounds === 30 ? "" : ` --rounds ${rounds}`}${jitter ? " --jitter" : ""}`;
+    const command = `npx tsx bench/lag-cost.ts${size === "L" ? "" : ` --size ${size}`}${rounds === 30 ? "" : ` --rounds ${rounds}`}${jitter ? " --jitter" : ""}${direct ? " --direct" : ""}`;
     const section = [
       `## Consumer lag cost — size ${size}, ${new Date().toISOString().slice(0, 10)}`,
       "",
@@ -263,7 +323,10 @@ async function main(): Promise<void> {
       `| Points tables if every series held a full window (bytes a point × series × ${settings.windowPoints}; an estimate) | ` +
         `${mb(loadSize.fullWindowBytes)} | ${mb(fullSize.fullWindowBytes)} |`,
       "",
-      `Writing the ${rounds} rounds (${n(series.length)} changes each) took ${(writeMs / 1000).toFixed(1)} s wall, ` +
+      direct
+        ? `\`--direct\`: the writer applied round ${rounds} only (${n(series.length)} changes: ${(writeMs / 1000).toFixed(1)} s wall, ` +
+          `${(writeCpuMs / 1000).toFixed(1)} s CPU, history included); every series' window was then written straight into the history tables.`
+        : `Writing the ${rounds} rounds (${n(series.length)} changes each) took ${(writeMs / 1000).toFixed(1)} s wall, ` +
         `${(writeCpuMs / 1000).toFixed(1)} s CPU in all (${n(Math.round((rounds * series.length) / (writeCpuMs / 1000)))} changes per CPU second), history included.`,
       "",
       `Lag tables after ${rounds} rounds:`,

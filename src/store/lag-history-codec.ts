@@ -3,8 +3,8 @@
  * costs one row instead of one row (and one primary-key entry) per point.
  *
  * Layout: byte 0 is the format (1), byte 1 a check byte over the rest, then per point, oldest first,
- * two zigzag LEB128 varints: the delta of delta of `at` and of `value` (the state starts at 0, so the
- * first point's two varints are its absolute values). Points are sampled about one interval apart and
+ * two zigzag LEB128 varints: the first point's `at` and `value`, the second's deltas from the first,
+ * then the delta of delta of each (this point's delta minus the previous point's). Points are sampled about one interval apart and
  * offsets move at about the same rate, so both second deltas are usually small: 1 or 2 bytes each.
  * The same layout is decoded in SQL by the views lag_end_offset_points and lag_commit_points
  * (LAG_POINTS_SQL below), so ops read points with plain SQL.
@@ -42,15 +42,21 @@ export function storable(point: SeriesPoint): boolean {
 const zigzag = (n: number): number => (n >= 0 ? 2 * n : -2 * n - 1);
 const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
 
-/** A check byte over `bytes` from `start`: cheap, and catches any single changed or dropped byte. */
-function check(bytes: Uint8Array, start: number, end: number): number {
-  let a = 1;
-  let b = 0;
-  for (let i = start; i < end; i++) {
-    a = (a + (bytes[i] as number)) % 251;
-    b = (b + a) % 251;
-  }
-  return (a ^ (b << 3)) & 0xff;
+/** CRC-8 (polynomial 0x07) table. */
+const CRC8 = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 0x80 ? ((c << 1) ^ 0x07) & 0xff : (c << 1) & 0xff;
+  return c;
+});
+
+/**
+ * The check byte of a series: CRC-8 of its points, seeded with their length. It catches every single
+ * changed byte (any burst of up to 8 bits) and other damage with probability 255/256.
+ */
+export function checkByte(bytes: Uint8Array, start = HEADER): number {
+  let c = (bytes.length - start) & 0xff;
+  for (let i = start; i < bytes.length; i++) c = CRC8[c ^ (bytes[i] as number)] as number;
+  return c;
 }
 
 /** Encodes a series (strictly increasing times, every point storable) in its compact form. */
@@ -68,18 +74,19 @@ export function encodeSeries(points: readonly SeriesPoint[]): Buffer {
   let dAt = 0;
   let value = 0;
   let dValue = 0;
-  for (const p of points) {
+  points.forEach((p, i) => {
     if (!storable(p)) throw new RangeError(`lag history point out of range: ${p.at}, ${p.value}`);
-    if (p.at <= at && out.length > HEADER) throw new RangeError("lag history points must have increasing times");
+    if (i > 0 && p.at <= at) throw new RangeError("lag history points must have increasing times");
     put(p.at - at - dAt);
     put(p.value - value - dValue);
-    dAt = p.at - at;
+    // The first point's varints are absolute; the deltas start after it.
+    dAt = i === 0 ? 0 : p.at - at;
+    dValue = i === 0 ? 0 : p.value - value;
     at = p.at;
-    dValue = p.value - value;
     value = p.value;
-  }
+  });
   const bytes = Buffer.from(out);
-  bytes[1] = check(bytes, HEADER, bytes.length);
+  bytes[1] = checkByte(bytes);
   return bytes;
 }
 
@@ -88,7 +95,7 @@ export function decodeSeries(bytes: Uint8Array): SeriesPoint[] {
   if (bytes.length < HEADER || bytes[0] !== LAG_SERIES_FORMAT) {
     throw new LagSeriesCorrupt(`lag history series: unknown format ${bytes[0] ?? "(empty)"}`);
   }
-  if (bytes[1] !== check(bytes, HEADER, bytes.length)) throw new LagSeriesCorrupt("lag history series: check byte mismatch");
+  if (bytes[1] !== checkByte(bytes)) throw new LagSeriesCorrupt("lag history series: check byte mismatch");
   let i = HEADER;
   const next = (): number => {
     let z = 0;
@@ -108,11 +115,12 @@ export function decodeSeries(bytes: Uint8Array): SeriesPoint[] {
   let value = 0;
   let dValue = 0;
   while (i < bytes.length) {
-    dAt += next();
-    dValue += next();
-    const point = { at: at + dAt, value: value + dValue };
+    const first = points.length === 0;
+    const point = { at: at + dAt + next(), value: value + dValue + next() };
     if (!storable(point)) throw new LagSeriesCorrupt("lag history series: a point out of range");
-    if (points.length > 0 && point.at <= at) throw new LagSeriesCorrupt("lag history series: times not increasing");
+    if (!first && point.at <= at) throw new LagSeriesCorrupt("lag history series: times not increasing");
+    dAt = first ? 0 : point.at - at;
+    dValue = first ? 0 : point.value - value;
     at = point.at;
     value = point.value;
     points.push(point);
@@ -145,17 +153,20 @@ export function lagPointsSql(blob: string): string {
   const z = "(d.acc + ((d.b & 127) << d.sh))";
   const delta = `(CASE WHEN ${z} & 1 THEN -((${z} + 1) >> 1) ELSE ${z} >> 1 END)`;
   const ends = "d.b < 128";
-  return `(WITH RECURSIVE d(i, b, acc, sh, f, at, da, v, dv, emit) AS (
-      SELECT 3, ${byte("3")}, 0, 0, 0, 0, 0, 0, 0, 0 WHERE substr(${blob}, 1, 1) = x'01'
+  // State: byte index i and its value b, the varint so far (acc, sh), which field it is (f: 0 time,
+  // 1 value), points done (n), the last point (at, v) and its deltas (da, dv; 0 after the first).
+  return `(WITH RECURSIVE d(i, b, acc, sh, f, n, at, da, v, dv, emit) AS (
+      SELECT 3, ${byte("3")}, 0, 0, 0, 0, 0, 0, 0, 0, 0 WHERE substr(${blob}, 1, 1) = x'01'
       UNION ALL
       SELECT d.i + 1, ${byte("d.i + 1")},
              CASE WHEN ${ends} THEN 0 ELSE ${z} END,
              CASE WHEN ${ends} THEN 0 ELSE d.sh + 7 END,
              CASE WHEN ${ends} THEN 1 - d.f ELSE d.f END,
+             CASE WHEN ${ends} AND d.f = 1 THEN d.n + 1 ELSE d.n END,
              CASE WHEN ${ends} AND d.f = 0 THEN d.at + d.da + ${delta} ELSE d.at END,
-             CASE WHEN ${ends} AND d.f = 0 THEN d.da + ${delta} ELSE d.da END,
+             CASE WHEN ${ends} AND d.f = 0 THEN (CASE WHEN d.n = 0 THEN 0 ELSE d.da + ${delta} END) ELSE d.da END,
              CASE WHEN ${ends} AND d.f = 1 THEN d.v + d.dv + ${delta} ELSE d.v END,
-             CASE WHEN ${ends} AND d.f = 1 THEN d.dv + ${delta} ELSE d.dv END,
+             CASE WHEN ${ends} AND d.f = 1 THEN (CASE WHEN d.n = 0 THEN 0 ELSE d.dv + ${delta} END) ELSE d.dv END,
              ${ends} AND d.f = 1
       FROM d WHERE d.i <= length(${blob}) AND d.sh < 56)
     SELECT json_group_array(json_array(at, v)) FROM d WHERE emit)`;

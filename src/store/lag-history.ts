@@ -63,6 +63,11 @@ export function commitTime(committedAt: string, appliedAt: number): number {
 /** Decodes a stored series; one that does not decode is reported to `onCorrupt` and reads as no points. */
 export function readSeries(blob: Buffer | undefined, onCorrupt: (err: LagSeriesCorrupt) => void): SeriesPoint[] {
   if (blob === undefined) return [];
+  // The column is BLOB by declaration only: a hand-edited row may hold text or a number.
+  if (!(blob instanceof Uint8Array)) {
+    onCorrupt(new LagSeriesCorrupt("lag history series: not a BLOB"));
+    return [];
+  }
   try {
     return decodeSeries(blob);
   } catch (err) {
