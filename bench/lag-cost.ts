@@ -320,8 +320,6 @@ async function main(): Promise<void> {
       `| What the history adds to the database (history tables / everything else) | +${(loadSize.historyShare * 100).toFixed(1)}% | +${(fullSize.historyShare * 100).toFixed(1)}% |`,
       `| What all lag tables add (history and verdicts) | +${(loadSize.share * 100).toFixed(1)}% | +${(fullSize.share * 100).toFixed(1)}% |`,
       `| Points kept (series) | ${n(loadSize.points)} (${n(loadSize.series)}) | ${n(fullSize.points)} (${n(fullSize.series)}) |`,
-      `| Points tables if every series held a full window (bytes a point × series × ${settings.windowPoints}; an estimate) | ` +
-        `${mb(loadSize.fullWindowBytes)} | ${mb(fullSize.fullWindowBytes)} |`,
       "",
       direct
         ? `\`--direct\`: the writer applied round ${rounds} only (${n(series.length)} changes: ${(writeMs / 1000).toFixed(1)} s wall, ` +

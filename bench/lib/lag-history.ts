@@ -28,9 +28,8 @@ export interface LagHistorySize {
   /** Commit and end-offset series, and the points they hold now. */
   series: number;
   points: number;
-  /** Bytes per kept point now, and the points tables' size if every series held a full window (an estimate). */
+  /** History bytes per kept point now (series keys included). */
   bytesPerPoint: number;
-  fullWindowBytes: number;
 }
 
 const LAG_OBJECTS = /^(lag_|sqlite_autoindex_lag_)/;
@@ -90,7 +89,6 @@ export function lagHistorySize(dbPath: string): LagHistorySize {
       series,
       points,
       bytesPerPoint: Math.round(bytesPerPoint * 10) / 10,
-      fullWindowBytes: Math.round(bytesPerPoint * series * windowPoints),
     };
   } finally {
     db.close();
