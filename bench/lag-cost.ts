@@ -17,8 +17,9 @@
  *
  *   npx tsx bench/lag-cost.ts                      # size L, 30 rounds; rewrites its docs section
  *   npx tsx bench/lag-cost.ts --size M --no-docs
+ *   npx tsx bench/lag-cost.ts --size M --jitter    # uneven steps: second deltas not all zero
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -26,6 +27,8 @@ import { encodeCommittedOffset, encodeNextOffset } from "../src/kafscale/encode.
 import { keys } from "../src/kafscale/keys.js";
 import type { KvChange } from "../src/kafscale/records.js";
 import { createStore, type EvaluationRun, type Store } from "../src/store/index.js";
+import { decodeSeries, encodeSeries } from "../src/store/lag-history-codec.js";
+import { Database } from "../src/store/sqlite-driver.js";
 import { REPO_ROOT } from "./lib/child.js";
 import { generateCluster, type GeneratedCluster } from "./lib/generator.js";
 import { connectInMemory } from "./lib/in-memory-tools.js";
@@ -40,6 +43,7 @@ const INTERVAL_MS = 5_000;
 /** Changes per write batch: about what the watch applies in one transaction under a burst. */
 const BATCH = 5_000;
 const n = (v: number): string => v.toLocaleString("en-US");
+const loadAverage = (): string => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MB`;
 
 interface Timed {
@@ -63,34 +67,100 @@ interface Series {
   key: string;
   base: number;
   kind: "end" | "commit";
+  /** The history row's key: [topic, partition] or [group, topic, partition]. */
+  row: (string | number)[];
 }
 
 /** Every end offset and committed offset of the generated cluster. */
 function seriesOf(cluster: GeneratedCluster): Series[] {
   const series: Series[] = [];
   for (const t of cluster.spec.topics) {
-    for (let p = 0; p < t.partitions; p++) series.push({ key: keys.nextOffset(t.name, p), base: t.endOffsets?.[p] ?? 0, kind: "end" });
+    for (let p = 0; p < t.partitions; p++) series.push({ key: keys.nextOffset(t.name, p), base: t.endOffsets?.[p] ?? 0, kind: "end", row: [t.name, p] });
   }
   for (const g of cluster.spec.groups) {
     for (const [topic, offsets] of Object.entries(g.offsets ?? {})) {
       offsets.forEach((offset, p) => {
-        if (offset !== null) series.push({ key: keys.committedOffset(g.id, topic, p), base: offset, kind: "commit" });
+        if (offset !== null) {
+          series.push({ key: keys.committedOffset(g.id, topic, p), base: offset, kind: "commit", row: [g.id, topic, p] });
+        }
       });
     }
   }
   return series;
 }
 
-/** Round `r`: producers add 100 offsets per partition, consumers commit 90 more (lag grows slowly). */
-function roundChanges(series: readonly Series[], r: number, at: number, revision: number): KvChange[] {
+/** A deterministic pseudo-random integer in [0, range) for series `i` in round `r`. */
+function noise(i: number, r: number, range: number): number {
+  let h = Math.imul(i ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(r + 1, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+  return ((h ^ (h >>> 13)) >>> 0) % range;
+}
+
+/** Series `i`'s value after round `r`: +100 a round for end offsets, +90 for commits (uneven with jitter). */
+function valueAt(s: Series, i: number, r: number, jitter: boolean): number {
+  const step = s.kind === "end" ? 100 : 90;
+  if (!jitter) return s.base + step * r;
+  let sum = s.base;
+  for (let k = 1; k <= r; k++) sum += step / 2 + noise(i, k, step + 1);
+  return sum;
+}
+
+/** When each round 1..rounds is written (index 0: the load). */
+function roundTimes(rounds: number, jitter: boolean): number[] {
+  const times = [T0];
+  for (let r = 1; r <= rounds; r++) times.push((times[r - 1] as number) + INTERVAL_MS + (jitter ? noise(-1, r, 300) : 0));
+  return times;
+}
+
+/**
+ * `--direct`: every series' window written straight into the history tables, exactly the points the
+ * writer keeps for these rounds (each round changes every value at least one interval after the
+ * last), after the writer has applied the last round (so the current values and its points are the
+ * writer's own). For size L, where writing 30 rounds of 300k changes through the writer takes longer
+ * than this shared machine allows; size M measures the writer path.
+ */
+function fillWindows(path: string, series: readonly Series[], times: readonly number[], windowPoints: number, jitter: boolean): void {
+  const db = new Database(path);
+  try {
+    const rounds = times.length - 1;
+    const tables = { end: "lag_end_offset_series", commit: "lag_commit_series" };
+    const get = {
+      end: db.prepare("SELECT points FROM lag_end_offset_series WHERE topic = ? AND partition = ?"),
+      commit: db.prepare("SELECT points FROM lag_commit_series WHERE group_id = ? AND topic = ? AND partition = ?"),
+    };
+    const put = {
+      end: db.prepare(`INSERT OR REPLACE INTO ${tables.end} (topic, partition, points) VALUES (?, ?, ?)`),
+      commit: db.prepare(`INSERT OR REPLACE INTO ${tables.commit} (group_id, topic, partition, points) VALUES (?, ?, ?, ?)`),
+    };
+    db.transaction(() => {
+      series.forEach((s, i) => {
+        const stored = get[s.kind].get(...s.row) as { points: Buffer } | undefined;
+        const first = stored === undefined ? undefined : decodeSeries(stored.points)[0];
+        if (first === undefined) throw new Error(`no history for ${s.key}`);
+        const points = [first];
+        for (let r = 1; r <= rounds; r++) points.push({ at: times[r] as number, value: valueAt(s, i, r, jitter) });
+        put[s.kind].run(...s.row, encodeSeries(points.slice(Math.max(0, points.length - windowPoints))));
+      });
+    })();
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Round `r`: producers add 100 offsets per partition, consumers commit 90 more (lag grows slowly).
+ * With `jitter`, each series moves by its own uneven steps (±50% around those, fixed by series and
+ * round), so the history's second deltas are not all zero as with even steps.
+ */
+function roundChanges(series: readonly Series[], r: number, at: number, revision: number, jitter: boolean): KvChange[] {
   const committedAt = new Date(at).toISOString();
-  return series.map((s) => ({
+  return series.map((s, i) => ({
     type: "put",
     key: s.key,
     value:
       s.kind === "end"
-        ? encodeNextOffset(s.base + 100 * r)
-        : encodeCommittedOffset({ offset: s.base + 90 * r, metadata: "", committedAt }),
+        ? encodeNextOffset(valueAt(s, i, r, jitter))
+        : encodeCommittedOffset({ offset: valueAt(s, i, r, jitter), metadata: "", committedAt }),
     modRevision: revision,
     createRevision: 1,
     version: r + 1,
@@ -155,6 +225,8 @@ async function main(): Promise<void> {
       size: { type: "string", default: "L" },
       rounds: { type: "string", default: "30" },
       calls: { type: "string", default: "200" },
+      jitter: { type: "boolean", default: false },
+      direct: { type: "boolean", default: false },
       "no-docs": { type: "boolean", default: false },
     },
   });
@@ -162,10 +234,14 @@ async function main(): Promise<void> {
   if (!isSizeName(size)) throw new Error(`unknown size ${size} (S, M or L)`);
   const rounds = Number(values.rounds);
   const calls = Number(values.calls);
+  const jitter = values.jitter === true;
+  const direct = values.direct === true;
+  const times = roundTimes(rounds, jitter);
   const started = performance.now();
   const log = (line: string): void => console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}`);
 
-  log(`size ${size}: generating`);
+  const loadStart = loadAverage();
+  log(`size ${size}: generating (load ${loadStart})`);
   const cluster = generateCluster(SHAPES[size as SizeName]);
   const dir = mkdtempSync(join(tmpdir(), "kafscale-lag-cost-"));
   const path = join(dir, "snapshot.db");
@@ -187,9 +263,10 @@ async function main(): Promise<void> {
     const series = seriesOf(cluster);
     let writeMs = 0;
     const writeCpu = process.cpuUsage();
-    for (let r = 1; r <= rounds; r++) {
-      clock.now = T0 + r * INTERVAL_MS;
-      const changes = roundChanges(series, r, clock.now, 0);
+    // With jitter, rounds are 5.0-5.3 s apart (never less: each change keeps a point).
+    for (let r = direct ? rounds : 1; r <= rounds; r++) {
+      clock.now = times[r] as number;
+      const changes = roundChanges(series, r, clock.now, 0, jitter);
       const writeStarted = performance.now();
       for (let i = 0; i < changes.length; i += BATCH) {
         revision++;
@@ -200,6 +277,12 @@ async function main(): Promise<void> {
       if (r % 5 === 0) log(`round ${r}/${rounds}: ${n(changes.length)} changes`);
     }
     const writeCpuUsed = process.cpuUsage(writeCpu);
+    if (direct) {
+      store.close();
+      fillWindows(path, series, times, settings.windowPoints, jitter);
+      log("windows written directly");
+      store = createStore(path, { lag: settings, now: () => clock.now });
+    }
     const writeCpuMs = (writeCpuUsed.user + writeCpuUsed.system) / 1000;
     const full = await timed(store);
     log(`evaluation with full windows: ${full.wallMs.toFixed(0)} ms wall, ${full.cpuMs.toFixed(0)} ms CPU, ${n(full.run.partitions)} partitions`);
@@ -208,7 +291,8 @@ async function main(): Promise<void> {
     const fullSize = lagHistorySize(path);
     log(`full windows: ${sizeLine(fullSize)}`);
 
-    const command = `npx tsx bench/lag-cost.ts${size === "L" ? "" : ` --size ${size}`}${rounds === 30 ? "" : ` --rounds ${rounds}`}`;
+    const loadEnd = loadAverage();
+    const command = `npx tsx bench/lag-cost.ts${size === "L" ? "" : ` --size ${size}`}${rounds === 30 ? "" : ` --rounds ${rounds}`}${jitter ? " --jitter" : ""}${direct ? " --direct" : ""}`;
     const section = [
       `## Consumer lag cost — size ${size}, ${new Date().toISOString().slice(0, 10)}`,
       "",
@@ -217,7 +301,8 @@ async function main(): Promise<void> {
         `committed offset (+90) in batches of ${n(BATCH)} changes; calls through the SDK client and server in memory).`,
       `- Dataset: ${n(cluster.spec.topics.length)} topics, ${n(cluster.keyCounts.next_offset ?? 0)} partitions, ` +
         `${n(cluster.spec.groups.length)} groups, ${n(cluster.keyCounts.committed_offset ?? 0)} committed offsets; digest \`${cluster.digest.slice(0, 16)}\`.`,
-      `- Machine: ${process.arch}, Node ${process.version}; the machine is shared, other processes ran meanwhile.`,
+      `- Machine: ${process.arch}, Node ${process.version}; the machine is shared, other processes ran meanwhile: load average ${loadStart} at the start, ${loadEnd} at the end (\`/proc/loadavg\`, 1/5/15 min).`,
+      `- Steps: ${jitter ? "uneven (\`--jitter\`: every series' steps vary ±50% round to round, rounds 5.0-5.3 s apart)" : "even (every round +100 / +90, exactly 5 s apart)"}.`,
       "",
       `| Measure | After the load (1 point a series) | After ${rounds} rounds (${Math.min(rounds + 1, settings.windowPoints)} points a series) |`,
       "|---|---:|---:|",
@@ -231,12 +316,15 @@ async function main(): Promise<void> {
       }),
       `| Lag tables and indexes | ${mb(loadSize.lagBytes)} | ${mb(fullSize.lagBytes)} |`,
       `| Everything else in the file | ${mb(loadSize.restBytes)} | ${mb(fullSize.restBytes)} |`,
-      `| What the history adds to the database | +${(loadSize.share * 100).toFixed(1)}% | +${(fullSize.share * 100).toFixed(1)}% |`,
+      `| History tables (\`lag_end_offset_series\`, \`lag_commit_series\`) | ${mb(loadSize.historyBytes)} | ${mb(fullSize.historyBytes)} |`,
+      `| What the history adds to the database (history tables / everything else) | +${(loadSize.historyShare * 100).toFixed(1)}% | +${(fullSize.historyShare * 100).toFixed(1)}% |`,
+      `| What all lag tables add (history and verdicts) | +${(loadSize.share * 100).toFixed(1)}% | +${(fullSize.share * 100).toFixed(1)}% |`,
       `| Points kept (series) | ${n(loadSize.points)} (${n(loadSize.series)}) | ${n(fullSize.points)} (${n(fullSize.series)}) |`,
-      `| Points tables if every series held a full window (bytes a point × series × ${settings.windowPoints}; an estimate) | ` +
-        `${mb(loadSize.fullWindowBytes)} | ${mb(fullSize.fullWindowBytes)} |`,
       "",
-      `Writing the ${rounds} rounds (${n(series.length)} changes each) took ${(writeMs / 1000).toFixed(1)} s wall, ` +
+      direct
+        ? `\`--direct\`: the writer applied round ${rounds} only (${n(series.length)} changes: ${(writeMs / 1000).toFixed(1)} s wall, ` +
+          `${(writeCpuMs / 1000).toFixed(1)} s CPU, history included); every series' window was then written straight into the history tables.`
+        : `Writing the ${rounds} rounds (${n(series.length)} changes each) took ${(writeMs / 1000).toFixed(1)} s wall, ` +
         `${(writeCpuMs / 1000).toFixed(1)} s CPU in all (${n(Math.round((rounds * series.length) / (writeCpuMs / 1000)))} changes per CPU second), history included.`,
       "",
       `Lag tables after ${rounds} rounds:`,
@@ -248,14 +336,14 @@ async function main(): Promise<void> {
     console.log(`\n${section}\n`);
     const outDir = join(REPO_ROOT, "bench", "results");
     mkdirSync(outDir, { recursive: true });
-    const file = join(outDir, `lag-cost-${size}-${new Date().toISOString().slice(0, 10)}.json`);
+    const file = join(outDir, `lag-cost-${size}${jitter ? "-jitter" : ""}-${new Date().toISOString().slice(0, 10)}.json`);
     writeFileSync(
       file,
-      `${JSON.stringify({ command, digest: cluster.digest, rounds, first, full, afterLoad, fullWindow, loadSize, fullSize, writeMs, writeCpuMs }, null, 2)}\n`,
+      `${JSON.stringify({ command, digest: cluster.digest, rounds, jitter, loadStart, loadEnd, first, full, afterLoad, fullWindow, loadSize, fullSize, writeMs, writeCpuMs }, null, 2)}\n`,
     );
     log(`wrote ${file}`);
     if (!values["no-docs"]) {
-      writeSection(join(REPO_ROOT, "docs", "BENCHMARKS.md"), `lag-cost-${size}`, section);
+      writeSection(join(REPO_ROOT, "docs", "BENCHMARKS.md"), `lag-cost-${size}${jitter ? "-jitter" : ""}`, section);
       log("updated docs/BENCHMARKS.md");
     }
   } finally {

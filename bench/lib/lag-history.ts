@@ -3,6 +3,7 @@
  * and how much the lag history and verdicts add to the database, table by table, read from
  * SQLite's own page accounting (the dbstat virtual table) once the service has stopped.
  */
+import { decodeSeries } from "../../src/store/lag-history-codec.js";
 import { Database } from "../../src/store/sqlite-driver.js";
 import { call, closeAll, connect } from "./mcp.js";
 
@@ -18,15 +19,17 @@ export interface LagHistorySize {
   lagBytes: number;
   /** Everything else in the database file, bytes. */
   restBytes: number;
-  /** lagBytes / restBytes: what the history adds to the database. */
+  /** lagBytes / restBytes: what the lag tables (history and verdicts) add to the database. */
   share: number;
+  /** The history tables alone (lag_end_offset_series, lag_commit_series), bytes, and their share of the rest. */
+  historyBytes: number;
+  historyShare: number;
   windowPoints: number;
   /** Commit and end-offset series, and the points they hold now. */
   series: number;
   points: number;
-  /** Bytes per kept point now, and the points tables' size if every series held a full window (an estimate). */
+  /** History bytes per kept point now (series keys included). */
   bytesPerPoint: number;
-  fullWindowBytes: number;
 }
 
 const LAG_OBJECTS = /^(lag_|sqlite_autoindex_lag_)/;
@@ -63,11 +66,16 @@ export function lagHistorySize(dbPath: string): LagHistorySize {
     const lagBytes = tables.reduce((sum, t) => sum + t.bytes, 0);
     const restBytes = pages.filter((p) => !LAG_OBJECTS.test(p.name)).reduce((sum, p) => sum + p.bytes, 0);
     const windowPoints = (db.prepare("SELECT window_points AS w FROM lag_evaluation").get() as { w: number | null }).w ?? 30;
-    const pointTables = tables.filter((t) => t.name === "lag_commit_points" || t.name === "lag_end_offset_points");
-    const points = pointTables.reduce((sum, t) => sum + (t.rows ?? 0), 0);
-    const series =
-      (db.prepare("SELECT count(*) AS n FROM (SELECT DISTINCT group_id, topic, partition FROM lag_commit_points)").get() as { n: number }).n +
-      (db.prepare("SELECT count(*) AS n FROM (SELECT DISTINCT topic, partition FROM lag_end_offset_points)").get() as { n: number }).n;
+    // The history tables (migration 8: one row per series, the window in a BLOB); points counted by
+    // decoding each series, as the service does (the SQL views decode too, but far more slowly).
+    const pointTables = tables.filter((t) => t.name === "lag_commit_series" || t.name === "lag_end_offset_series");
+    const series = pointTables.reduce((sum, t) => sum + (t.rows ?? 0), 0);
+    let points = 0;
+    for (const table of ["lag_commit_series", "lag_end_offset_series"]) {
+      for (const row of db.prepare(`SELECT points FROM ${table}`).iterate() as Iterable<{ points: Buffer }>) {
+        points += decodeSeries(row.points).length;
+      }
+    }
     const pointBytes = pointTables.reduce((sum, t) => sum + t.bytes, 0);
     const bytesPerPoint = points > 0 ? pointBytes / points : 0;
     return {
@@ -75,11 +83,12 @@ export function lagHistorySize(dbPath: string): LagHistorySize {
       lagBytes,
       restBytes,
       share: restBytes > 0 ? lagBytes / restBytes : 0,
+      historyBytes: pointBytes,
+      historyShare: restBytes > 0 ? pointBytes / restBytes : 0,
       windowPoints,
       series,
       points,
       bytesPerPoint: Math.round(bytesPerPoint * 10) / 10,
-      fullWindowBytes: Math.round(bytesPerPoint * series * windowPoints),
     };
   } finally {
     db.close();

@@ -216,15 +216,16 @@ export function checkTargets(r: Omit<BenchResult, "targets">): TargetCheck[] {
     id: "lag-history-size",
     target: "the lag history adds ≤ 30% to the database",
     measured: history
-      ? `${mb(history.lagBytes)} of lag tables next to ${mb(history.restBytes)}: +${(history.share * 100).toFixed(1)}% ` +
-        `(${n(history.points)} points in ${n(history.series)} series)`
+      ? `${mb(history.historyBytes)} of history tables next to ${mb(history.restBytes)}: +${(history.historyShare * 100).toFixed(1)}% ` +
+        `(${n(history.points)} points in ${n(history.series)} series); all lag tables, verdicts included: ` +
+        `${mb(history.lagBytes)}, +${(history.share * 100).toFixed(1)}%`
       : "not measured",
-    met: history && atL ? history.share <= 0.3 : null,
+    met: history && atL ? history.historyShare <= 0.3 : null,
     ...(history
       ? {
           note:
-            `with every series at its full window of ${history.windowPoints} points the points tables would take about ` +
-            `${mb(history.fullWindowBytes)} (${history.bytesPerPoint} bytes per point now; an estimate)${sizeNote ? `; ${sizeNote}` : ""}`,
+            `${history.bytesPerPoint} bytes a point now (key included); windows fill to ${history.windowPoints} points over time: ` +
+            `full windows are measured by bench/lag-cost.ts${sizeNote ? `; ${sizeNote}` : ""}`,
         }
       : sizeNote
         ? { note: sizeNote }

@@ -92,6 +92,7 @@ function migrate(db: Db, migrations: readonly Migration[]): void {
     if (migration.version <= current) continue;
     db.transaction(() => {
       db.exec(migration.sql);
+      migration.data?.(db);
       db.pragma(`user_version = ${migration.version}`);
     })();
   }

@@ -10,7 +10,7 @@
  * them, so tool calls and the watch keep flowing while a large cluster is judged.
  */
 import type { Db } from "./database.js";
-import { committedAtMs, type LagHistory } from "./lag-history.js";
+import { committedAtMs, lagHistoryErrorRecorder, readSeries, type LagHistory } from "./lag-history.js";
 import { JUDGED_COLUMNS, judgedOf, worstToJson, type JudgedRow } from "./lag-rows.js";
 import {
   evaluatePartition,
@@ -60,25 +60,14 @@ interface FactsRow {
   next_offset: number | null;
 }
 
+/** A stored history series (src/store/lag-history-codec.ts). */
 interface SeriesRow {
   topic: string;
   partition: number;
-  at: number;
-  value: number;
+  points: Buffer;
 }
 
 const seriesKey = (topic: string, partition: number): string => JSON.stringify([topic, partition]);
-
-function bySeries(rows: readonly SeriesRow[]): Map<string, SeriesPoint[]> {
-  const map = new Map<string, SeriesPoint[]>();
-  for (const r of rows) {
-    const key = seriesKey(r.topic, r.partition);
-    let points = map.get(key);
-    if (points === undefined) map.set(key, (points = []));
-    points.push({ at: r.at, value: r.value });
-  }
-  return map;
-}
 
 
 /** Prepares the evaluator's statements once over an open database. */
@@ -116,14 +105,11 @@ export function createLagEvaluator(
          AND NOT EXISTS (SELECT 1 FROM partitions p WHERE p.topic = co.topic AND p.partition = co.partition)`,
     ),
     groupCommitPoints: db.prepare<[string], SeriesRow>(
-      `SELECT topic, partition, at, committed_offset AS value FROM lag_commit_points WHERE group_id = ?
-       ORDER BY topic, partition, at`,
+      "SELECT topic, partition, points FROM lag_commit_series WHERE group_id = ?",
     ),
     groupEndPoints: db.prepare<[{ group: string }], SeriesRow>(
       `WITH ${groupTopics}
-       SELECT e.topic, e.partition, e.at, e.end_offset AS value
-       FROM selected CROSS JOIN lag_end_offset_points e ON e.topic = selected.topic
-       ORDER BY e.topic, e.partition, e.at`,
+       SELECT e.topic, e.partition, e.points FROM selected CROSS JOIN lag_end_offset_series e ON e.topic = selected.topic`,
     ),
     partitionFacts: db.prepare<[{ group: string; topic: string; partition: number }], FactsRow>(
       `SELECT @topic AS topic, @partition AS partition,
@@ -133,12 +119,11 @@ export function createLagEvaluator(
        FROM (SELECT 1) LEFT JOIN committed_offsets co
          ON co.group_id = @group AND co.topic = @topic AND co.partition = @partition`,
     ),
-    commitPoints: db.prepare<[string, string, number], SeriesPoint>(
-      `SELECT at, committed_offset AS value FROM lag_commit_points WHERE group_id = ? AND topic = ? AND partition = ?
-       ORDER BY at`,
+    commitPoints: db.prepare<[string, string, number], { points: Buffer }>(
+      "SELECT points FROM lag_commit_series WHERE group_id = ? AND topic = ? AND partition = ?",
     ),
-    endPoints: db.prepare<[string, number], SeriesPoint>(
-      "SELECT at, end_offset AS value FROM lag_end_offset_points WHERE topic = ? AND partition = ? ORDER BY at",
+    endPoints: db.prepare<[string, number], { points: Buffer }>(
+      "SELECT points FROM lag_end_offset_series WHERE topic = ? AND partition = ?",
     ),
     hasStatus: db.prepare<[string, string, number], { one: number }>(
       "SELECT 1 AS one FROM lag_partition_status WHERE group_id = ? AND topic = ? AND partition = ?",
@@ -172,24 +157,18 @@ export function createLagEvaluator(
     ),
     deleteGroup: db.prepare("DELETE FROM lag_group_status WHERE group_id = ?"),
     settingsUsed: db.prepare<[], { window_points: number | null }>("SELECT window_points FROM lag_evaluation WHERE id = 1"),
-    trimCommits: db.prepare(
-      `DELETE FROM lag_commit_points WHERE (group_id, topic, partition, at) IN (
-         SELECT group_id, topic, partition, at FROM (
-           SELECT group_id, topic, partition, at,
-                  row_number() OVER (PARTITION BY group_id, topic, partition ORDER BY at DESC) AS n
-           FROM lag_commit_points) WHERE n > ?)`,
-    ),
-    trimEnds: db.prepare(
-      `DELETE FROM lag_end_offset_points WHERE (topic, partition, at) IN (
-         SELECT topic, partition, at FROM (
-           SELECT topic, partition, at, row_number() OVER (PARTITION BY topic, partition ORDER BY at DESC) AS n
-           FROM lag_end_offset_points) WHERE n > ?)`,
-    ),
     finish: db.prepare(
       `UPDATE lag_evaluation SET evaluated_at = ?, revision = ?, sample_interval_ms = ?, window_points = ?
        WHERE id = 1`,
     ),
   };
+
+  // A stored series that does not decode is recorded and judged as no history (never as wrong points).
+  const recordError = lagHistoryErrorRecorder(db);
+  const decoded = (series: string, blob: Buffer | undefined): SeriesPoint[] =>
+    readSeries(blob, (err) => recordError(series, err));
+  const bySeries = (rows: readonly SeriesRow[], series: (r: SeriesRow) => string): Map<string, SeriesPoint[]> =>
+    new Map(rows.map((r) => [seriesKey(r.topic, r.partition), decoded(series(r), r.points)]));
 
   const factsOf = (row: FactsRow, commits: readonly SeriesPoint[], ends: readonly SeriesPoint[]) => ({
     inSnapshot: row.in_snapshot === 1,
@@ -229,8 +208,11 @@ export function createLagEvaluator(
   /** Judges every partition of the group again (its partition set may have changed). Returns partitions judged. */
   const judgeGroup = (group: string, now: number): number => {
     const rows = s.groupFacts.all({ group });
-    const commits = bySeries(s.groupCommitPoints.all(group));
-    const ends = rows.length === 0 ? new Map<string, SeriesPoint[]>() : bySeries(s.groupEndPoints.all({ group }));
+    const commits = bySeries(s.groupCommitPoints.all(group), (r) => `commits of ${group} on ${r.topic}/${r.partition}`);
+    const ends =
+      rows.length === 0
+        ? new Map<string, SeriesPoint[]>()
+        : bySeries(s.groupEndPoints.all({ group }), (r) => `end offset ${r.topic}/${r.partition}`);
     s.clearGroup.run(group);
     const judged: JudgedPartition[] = [];
     for (const row of rows) {
@@ -251,7 +233,11 @@ export function createLagEvaluator(
       const row = s.partitionFacts.get({ group, topic, partition }) as FactsRow;
       // A commit gone since it was noted: the set may have shrunk, judge the whole group.
       if (row.committed_offset === null) return null;
-      const facts = factsOf(row, s.commitPoints.all(group, topic, partition), s.endPoints.all(topic, partition));
+      const facts = factsOf(
+        row,
+        decoded(`commits of ${group} on ${topic}/${partition}`, s.commitPoints.get(group, topic, partition)?.points),
+        decoded(`end offset ${topic}/${partition}`, s.endPoints.get(topic, partition)?.points),
+      );
       put(group, topic, partition, evaluatePartition(facts, settings, now));
       judged++;
     }
@@ -298,10 +284,7 @@ export function createLagEvaluator(
   /** A shrunk window setting: trim every series to the new size once. */
   const applySettings = (): void => {
     const used = s.settingsUsed.get()?.window_points ?? null;
-    if (used !== null && used > settings.windowPoints) {
-      s.trimCommits.run(settings.windowPoints);
-      s.trimEnds.run(settings.windowPoints);
-    }
+    if (used !== null && used > settings.windowPoints) history.trim(settings.windowPoints);
   };
 
   /**

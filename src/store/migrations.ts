@@ -3,10 +3,16 @@
  * The tables and the `v_*` views are a public interface (docs/SCHEMA.md): add migrations, never edit
  * a released one.
  */
+import type { Db } from "./database.js";
+import { encodeSeries, lagPointsSql, storable } from "./lag-history-codec.js";
+import type { SeriesPoint } from "../kafscale/lag-series.js";
+
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** Runs after `sql`, in the same transaction: for data SQL alone cannot convert. */
+  data?: (db: Db) => void;
 }
 
 const readModel = `
@@ -591,6 +597,88 @@ SELECT 1,
 FROM sync_state;
 `;
 
+const lagHistoryCompact = `
+-- The lag history in compact form (docs/LAG.md, docs/SCHEMA.md): one row per series holding its
+-- whole window as a BLOB (src/store/lag-history-codec.ts: delta-of-delta varints, 2-4 bytes a point)
+-- instead of one row per point, which cost about 50 bytes a point and nearly quadrupled a database
+-- with full windows. lag_end_offset_points and lag_commit_points become views with the same columns
+-- that decode the BLOBs in SQL, so every query on the points keeps working.
+CREATE TABLE lag_end_offset_series (
+  topic     TEXT NOT NULL,
+  partition INTEGER NOT NULL,
+  points    BLOB NOT NULL,  -- the kept points, oldest first (read them through lag_end_offset_points)
+  PRIMARY KEY (topic, partition)
+) WITHOUT ROWID;
+CREATE TABLE lag_commit_series (
+  group_id  TEXT NOT NULL,
+  topic     TEXT NOT NULL,
+  partition INTEGER NOT NULL,
+  points    BLOB NOT NULL,  -- the kept points, oldest first (read them through lag_commit_points)
+  PRIMARY KEY (group_id, topic, partition)
+) WITHOUT ROWID;
+-- A stored series that did not decode is never read as points: the service restarts that series and
+-- counts it here (docs/RELIABILITY.md).
+ALTER TABLE lag_evaluation ADD COLUMN history_errors INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE lag_evaluation ADD COLUMN history_error TEXT;
+`;
+
+/** The points views: the compact series decoded in SQL, one row per point, as migration 6's tables were. */
+const lagPointViews = `
+DROP TABLE lag_end_offset_points;
+DROP TABLE lag_commit_points;
+CREATE VIEW lag_end_offset_points AS
+SELECT s.topic, s.partition, json_extract(p.value, '$[0]') AS at, json_extract(p.value, '$[1]') AS end_offset
+FROM lag_end_offset_series s, json_each(${lagPointsSql("s.points")}) p;
+CREATE VIEW lag_commit_points AS
+SELECT s.group_id, s.topic, s.partition,
+       json_extract(p.value, '$[0]') AS at, json_extract(p.value, '$[1]') AS committed_offset
+FROM lag_commit_series s, json_each(${lagPointsSql("s.points")}) p;
+`;
+
+/**
+ * Moves migration 6's points into the compact series (every point kept; a point beyond the range
+ * the codec stores exactly, which no real offset reaches, is left out), then replaces the tables
+ * with the views.
+ */
+function compactLagHistory(db: Db): void {
+  /** Rows read a page at a time (better-sqlite3 runs no insert while a read iterates; a large history must not sit in memory at once). */
+  const PAGE = 20_000;
+  const copy = (table: string, keyColumns: string[], value: string, series: string): void => {
+    const pk = [...keyColumns, "at"].join(", ");
+    const read = db.prepare(
+      `SELECT ${pk}, ${value} AS value FROM ${table} WHERE (${pk}) > (${pk.replace(/\w+/g, "?")}) ORDER BY ${pk} LIMIT ${PAGE}`,
+    );
+    const put = db.prepare(`INSERT INTO ${series} (${keyColumns.join(", ")}, points) VALUES (${keyColumns.map(() => "?").join(", ")}, ?)`);
+    let key: unknown[] | null = null;
+    let points: SeriesPoint[] = [];
+    const flush = (): void => {
+      if (key !== null && points.length > 0) put.run(...key, encodeSeries(points));
+    };
+    let after: unknown[] = [...keyColumns.map(() => ""), 0];
+    after[keyColumns.indexOf("partition")] = -1;
+    for (;;) {
+      const rows = read.all(...after) as Record<string, unknown>[];
+      for (const row of rows) {
+        const next = keyColumns.map((c) => row[c]);
+        if (key === null || next.some((part, i) => part !== key?.[i])) {
+          flush();
+          key = next;
+          points = [];
+        }
+        const point = { at: Number(row.at), value: Number(row.value) };
+        if (storable(point)) points.push(point);
+      }
+      const last = rows.at(-1);
+      if (last === undefined || rows.length < PAGE) break;
+      after = [...keyColumns, "at"].map((c) => last[c]);
+    }
+    flush();
+  };
+  copy("lag_end_offset_points", ["topic", "partition"], "end_offset", "lag_end_offset_series");
+  copy("lag_commit_points", ["group_id", "topic", "partition"], "committed_offset", "lag_commit_series");
+  db.exec(lagPointViews);
+}
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "read model", sql: readModel },
   { version: 2, name: "metrics", sql: metrics },
@@ -599,4 +687,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: "decode truth", sql: decodeTruth },
   { version: 6, name: "lag history", sql: lagHistory },
   { version: 7, name: "change events", sql: changeEvents },
+  { version: 8, name: "lag history compact", sql: lagHistoryCompact, data: compactLagHistory },
 ];

@@ -244,12 +244,25 @@ export const SCHEMA_DOCS: Record<string, RelationDoc> = {
       complete_after_at: "every change after this time (Unix ms) is in events",
     },
   },
+  lag_end_offset_series: {
+    description: "each partition's kept end-offset points in compact form (read them through lag_end_offset_points)",
+    columns: { topic: "topic name", partition: "partition number", points: "BLOB: the window, delta-of-delta varints (docs/SCHEMA.md)" },
+  },
+  lag_commit_series: {
+    description: "each group's kept commit points per partition in compact form (read them through lag_commit_points)",
+    columns: {
+      group_id: "group id",
+      topic: "topic name",
+      partition: "partition number",
+      points: "BLOB: the window, delta-of-delta varints (docs/SCHEMA.md)",
+    },
+  },
   lag_end_offset_points: {
-    description: "kept points of each partition's end offset (docs/LAG.md); times Unix ms",
+    description: "view: kept points of each partition's end offset (docs/LAG.md), decoded from lag_end_offset_series; times Unix ms",
     columns: { topic: "topic name", partition: "partition number", at: "when the change was applied", end_offset: "next_offset then" },
   },
   lag_commit_points: {
-    description: "kept points of each group's committed offsets (docs/LAG.md); times Unix ms",
+    description: "view: kept points of each group's committed offsets (docs/LAG.md), decoded from lag_commit_series; times Unix ms",
     columns: {
       group_id: "group id",
       topic: "topic name",
@@ -313,6 +326,8 @@ export const SCHEMA_DOCS: Record<string, RelationDoc> = {
       revision: "etcd revision judged up to",
       sample_interval_ms: "KAFSCALE_MCP_LAG_SAMPLE_INTERVAL judged with",
       window_points: "KAFSCALE_MCP_LAG_WINDOW judged with",
+      history_errors: "stored history series that did not decode (each restarted) or points out of the stored range",
+      history_error: "NULL, or the latest of those errors",
     },
   },
   scrape_targets: {

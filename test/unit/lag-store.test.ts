@@ -149,6 +149,32 @@ describe("history: what is kept", () => {
     expect(commitPoints(s)).toHaveLength(5);
   });
 
+  it("stays bounded in bytes: many samples later the history tables hold as many bytes and pages", async () => {
+    const s = await scripted({ windowPoints: 30 });
+    const bytes = () =>
+      s.sql(`SELECT (SELECT sum(length(points)) FROM lag_end_offset_series) + (SELECT sum(length(points)) FROM lag_commit_series) AS b,
+                    (SELECT count(*) FROM dbstat WHERE name IN ('lag_end_offset_series', 'lag_commit_series')) AS pages`)[0];
+    // Uneven steps, as real producers and consumers make them: second deltas are not all zero.
+    const sample = (i: number) =>
+      s.write(
+        i * 5 + (i % 3),
+        endWrite("orders", 0, i * 100 + ((i * 37) % 50)),
+        endWrite("orders", 1, i * 1000 + ((i * 53) % 500)),
+        commitWrite("billing", "orders", 0, i * 90, at(i * 5)),
+        commitWrite("billing", "orders", 1, i * 900 + ((i * 17) % 400), at(i * 5)),
+      );
+    for (let i = 1; i <= 40; i++) sample(i);
+    const full = bytes() as { b: number; pages: number };
+    for (let i = 41; i <= 1000; i++) sample(i);
+    const later = bytes() as { b: number; pages: number };
+    expect(later.pages).toBe(full.pages);
+    // Within a few bytes: larger first values take a varint byte more, never more points; at most 6 bytes a point.
+    expect(later.b).toBeLessThanOrEqual(full.b + 4 * 8);
+    const series = s.sql("SELECT length(points) AS n FROM lag_commit_series UNION ALL SELECT length(points) FROM lag_end_offset_series");
+    for (const { n } of series as { n: number }[]) expect(n).toBeLessThanOrEqual(2 + 14 + 29 * 6);
+    expect(endPoints(s)).toHaveLength(30);
+  });
+
   it("a deleted key takes its series with it; the evaluator drops the verdicts", async () => {
     const s = await scripted();
     await s.store.lag.evaluator.run();
@@ -220,6 +246,57 @@ describe("history across resyncs, restarts and upgrades", () => {
     const [{ at: migratedAt }] = s.sql("SELECT at FROM lag_end_offset_points") as [{ at: number }];
     expect(migratedAt).toBeGreaterThanOrEqual(before - 1000);
     expect(migratedAt).toBeLessThanOrEqual(Date.now() + 1000);
+  });
+
+  it("migration 8 moves migration 6's points into the compact series; the points views read them back", async () => {
+    const path = tempDbPath();
+    const old = openDatabase(path, MIGRATIONS.filter((m) => m.version <= 7));
+    old.exec(`INSERT INTO lag_end_offset_points VALUES ('t', 0, ${at(0)}, 10), ('t', 0, ${at(5)}, 20), ('t', 0, ${at(11)}, 35),
+                ('t', 1, ${at(0)}, 7), ('u', 0, ${at(3)}, 1);
+              INSERT INTO lag_commit_points VALUES ('g', 't', 0, ${at(1)}, 5), ('g', 't', 0, ${at(6)}, 18), ('h', 't', 0, ${at(2)}, 9);`);
+    const before = {
+      ends: old.prepare("SELECT * FROM lag_end_offset_points ORDER BY topic, partition, at").all(),
+      commits: old.prepare("SELECT * FROM lag_commit_points ORDER BY group_id, topic, partition, at").all(),
+    };
+    old.close();
+    const s = await scripted({ path });
+    expect(s.sql("SELECT * FROM lag_end_offset_points ORDER BY topic, partition, at")).toEqual(before.ends);
+    expect(s.sql("SELECT * FROM lag_commit_points ORDER BY group_id, topic, partition, at")).toEqual(before.commits);
+    expect(s.sql("SELECT count(*) AS n FROM lag_end_offset_series")).toEqual([{ n: 3 }]);
+    expect(s.sql("SELECT type FROM sqlite_schema WHERE name IN ('lag_end_offset_points', 'lag_commit_points')")).toEqual([
+      { type: "view" },
+      { type: "view" },
+    ]);
+  });
+
+  it("a stored series that does not decode is recorded and starts again, never read as points", async () => {
+    const s = await scripted();
+    s.write(5, endWrite("orders", 0, 50), commitWrite("billing", "orders", 0, 40, at(5)));
+    await s.store.lag.evaluator.run();
+    // Damage on disk: a series stored as text (|| makes text), and one with a changed format byte.
+    const raw = new Database(s.path);
+    defer(() => {
+      raw.close();
+    });
+    raw.exec(`UPDATE lag_end_offset_series SET points = substr(points, 1, 4) || x'7f' || substr(points, 6) WHERE topic = 'orders' AND partition = 0;
+              UPDATE lag_commit_series SET points = x'09' || substr(points, 2) WHERE group_id = 'billing' AND partition = 0;`);
+    // The chart leaves the damaged series out; the evaluator judges them as no history and records both.
+    expect(() => s.store.lag.chart.groupHistory("billing", 100)).not.toThrow();
+    const r = s.reopen(); // a start judges everything
+    await r.store.lag.evaluator.run();
+    expect(r.sql("SELECT history_errors, history_error FROM lag_evaluation")).toEqual([
+      { history_errors: 2, history_error: expect.stringMatching(/^(commits of billing on orders\/0: .*unknown format 9|end offset orders\/0: .*not a BLOB)$/) },
+    ]);
+    // Judged from the current offsets alone, as after a fresh start: no point of either damaged series.
+    expect(r.sql("SELECT status, lag, points FROM lag_partition_status WHERE group_id = 'billing' AND partition = 0")).toEqual([
+      { status: "OK", lag: 10, points: 0 },
+    ]);
+    // The next change starts the series again from its own point.
+    r.write(20, endWrite("orders", 0, 70));
+    expect(endPoints(r)).toEqual([{ at: at(20), end_offset: 70 }]);
+    expect(r.sql("SELECT history_errors, history_error FROM lag_evaluation")).toEqual([
+      { history_errors: 3, history_error: "end offset orders/0: lag history series: not a BLOB" },
+    ]);
   });
 
   it("a smaller window setting trims every series once", async () => {
