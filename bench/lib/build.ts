@@ -7,7 +7,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { REPO_ROOT } from "./child.js";
@@ -20,6 +20,7 @@ export interface BuiltCode {
   cleanup(): void;
 }
 
+/** What `npm run build` does: tsc, then the web view's static files beside the compiled code. */
 function tsc(cwd: string): void {
   const out = spawnSync(join(REPO_ROOT, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.build.json"], {
     cwd,
@@ -28,6 +29,8 @@ function tsc(cwd: string): void {
   if (out.status !== 0) {
     throw new Error(`build failed in ${cwd} (use --no-build to run the existing dist/, or --runtime tsx):\n${out.stdout}${out.stderr}`);
   }
+  const ui = join(cwd, "src", "http", "ui");
+  if (existsSync(ui)) cpSync(ui, join(cwd, "dist", "http", "ui"), { recursive: true });
 }
 
 function git(args: string[]): string {
@@ -50,7 +53,9 @@ function exportTree(ref: string | undefined): { root: string; code: CodeInfo } {
   const code: CodeInfo = ref ? { commit: git(["rev-parse", "--short", `${ref}^{commit}`]), srcDirty: false } : codeInfo();
   const root = mkdtempSync(join(tmpdir(), `kafscale-mcp-bench-${code.commit}-`));
   if (ref) {
-    const archive = spawnSync("git", ["archive", "--format=tar", code.commit, ...TREE], {
+    // Only the entries that commit has (proto/ was folded into src/ later; older refs still have it).
+    const present = new Set(git(["ls-tree", "--name-only", code.commit]).split("\n"));
+    const archive = spawnSync("git", ["archive", "--format=tar", code.commit, ...TREE.filter((entry) => present.has(entry))], {
       cwd: REPO_ROOT,
       maxBuffer: 256 * 1024 * 1024,
     });
@@ -58,7 +63,7 @@ function exportTree(ref: string | undefined): { root: string; code: CodeInfo } {
     const untar = spawnSync("tar", ["-x", "-C", root], { input: archive.stdout });
     if (untar.status !== 0) throw new Error(`tar failed: ${untar.stderr.toString()}`);
   } else {
-    for (const entry of TREE) cpSync(join(REPO_ROOT, entry), join(root, entry), { recursive: true });
+    for (const entry of TREE.filter((name) => existsSync(join(REPO_ROOT, name)))) cpSync(join(REPO_ROOT, entry), join(root, entry), { recursive: true });
   }
   // The exported tree resolves its dependencies from the repository's node_modules.
   symlinkSync(join(REPO_ROOT, "node_modules"), join(root, "node_modules"));
