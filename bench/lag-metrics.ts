@@ -33,7 +33,7 @@ const at = Date.now();
 const shape = SHAPES[size];
 const cluster = generateCluster(shape);
 const store = createStore(join(dir, "snapshot.db"), { now: () => at });
-loadKeys(store, cluster.kvs, at);
+await loadKeys(store, cluster.kvs, at);
 const evaluated = performance.now();
 await store.lag.evaluator.run();
 const evaluationMs = performance.now() - evaluated;

@@ -1,7 +1,7 @@
 /**
  * The rows behind /metrics/lag (kafka-lag-exporter's series), read per scrape. Group-level rows come
- * from the lag evaluator's verdict tables (lag_group_status, lag_partition_status: judged at most one
- * sample interval ago, the numbers consumer_lag answers): a scan of small tables, no join. Partition
+ * from the lag evaluator's tables (lag_group_status, lag_topic_status: judged at most one sample
+ * interval ago, the numbers consumer_lag answers): a scan of small tables, no join, no aggregate. Partition
  * rows are the current snapshot's (the lag rule of v_partition_lag: end offset minus committed
  * offset, never below 0) with the verdict's time lag.
  *
@@ -71,11 +71,11 @@ export function createLagMetricReads(db: Db): LagMetricReads {
   );
   const synced = db.prepare<[], { synced_at: number | null }>("SELECT synced_at FROM sync_state WHERE id = 1");
   // In the primary key's order: the aggregate streams without a sort.
+  // The evaluator's per-topic sums (22k rows at size L, not 200k verdicts to aggregate per scrape).
   const topicLags = db.prepare<[], TopicLagRow>(`
-    SELECT group_id, topic, sum(lag) AS sum_lag, max(lag) AS max_lag, count(*) AS known
-    FROM lag_partition_status
-    WHERE lag IS NOT NULL
-    GROUP BY group_id, topic
+    SELECT group_id, topic, total_lag AS sum_lag, max_lag, known
+    FROM lag_topic_status
+    WHERE known > 0
     ORDER BY group_id, topic`);
   const verdicts = db.prepare<[], GroupVerdictRow>(`
     SELECT group_id, status, total_lag, max_lag, behind_since, partitions - unknown AS known
