@@ -62,10 +62,9 @@ async function loaded(path = ":memory:", clock: () => number = () => T0): Promis
 }
 
 function scrape(store: Store, config: Partial<LagMetricsConfig> = {}, now = T0 + 4000): { text: string; samples: Sample[] } {
-  const chunks: string[] = [];
-  const reads = store.lag.series;
-  reads.consistent(() => renderLagMetrics(reads, { partitions: false, auth: "none", ...config }, now, (c) => chunks.push(c)));
-  const text = chunks.join("");
+  const chunks: Buffer[] = [];
+  renderLagMetrics(store.lag.series, { partitions: false, auth: "none", ...config }, now, (c) => chunks.push(c));
+  const text = Buffer.concat(chunks).toString("utf8");
   const parsed = parsePrometheusText(text);
   expect(parsed.errors).toEqual([]);
   expect(parsed.documentError).toBeNull();
@@ -147,7 +146,9 @@ describe("/metrics/lag text", () => {
     let now = T0;
     const store = await loaded(path, () => now);
     const reader = new Database(path, { readonly: true });
-    defer(() => reader.close());
+    defer(() => {
+      reader.close();
+    });
     let revision = 1;
     const write = (...writes: Parameters<typeof applyToStore>[1]): void => {
       now += 5000;
