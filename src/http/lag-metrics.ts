@@ -223,20 +223,28 @@ export function lagMetricsHandler(
       return;
     }
     res.status(200).type(LAG_METRICS_CONTENT_TYPE);
+    // Counted across 'drain's too: a socket the kernel empties at once signals drain on the next
+    // tick, before any other I/O, so only a setImmediate lets other requests in.
+    let sinceYield = 0;
     const pump = (): void => {
       try {
-        for (let written = 0; written < CHUNKS_PER_TURN; written++) {
+        for (;;) {
+          if (sinceYield >= CHUNKS_PER_TURN) {
+            sinceYield = 0;
+            setImmediate(pump);
+            return;
+          }
           const next = chunks.next();
           if (next.done === true) {
             res.end();
             return;
           }
+          sinceYield++;
           if (!res.write(next.value)) {
             res.once("drain", pump);
             return;
           }
         }
-        setImmediate(pump);
       } catch (err) {
         onError(err as Error);
         res.destroy(err as Error);

@@ -4,10 +4,12 @@
  * without an end offset, the group status as a number, the allow/deny filters, partition series
  * only when asked, escaped label values, and text Prometheus parses (the service's own parser).
  */
+import type { AddressInfo } from "node:net";
+import express, { type Response } from "express";
 import { describe, expect, it } from "vitest";
 import { buildClusterKvs, type ClusterSpec } from "../../src/demo/cluster-spec.js";
 import type { LagMetricsConfig } from "../../src/config.js";
-import { GROUP_STATUS_VALUE, renderLagMetrics } from "../../src/http/lag-metrics.js";
+import { GROUP_STATUS_VALUE, lagMetricsHandler, renderLagMetrics } from "../../src/http/lag-metrics.js";
 import { createStore, type Store } from "../../src/store/index.js";
 import { parsePrometheusText } from "../../src/sync/metrics/prom-text.js";
 import type { Sample } from "../../src/kafscale/samples.js";
@@ -202,5 +204,52 @@ describe("/metrics/lag text", () => {
     expect(seen.rows).toContainEqual({ group_id: "archiver", topic: "raw", partitions: 2, known: 0, total_lag: 0, max_lag: null });
     // The resync also put back the spec's commits and end offsets: billing is 10 + 50 behind again.
     expect(sum(seen.topics, "billing", "orders")).toBe(60);
+  });
+});
+
+describe("/metrics/lag over HTTP", () => {
+  it("streams a large partition-level scrape in bursts, yielding to the event loop, and it arrives whole", { timeout: 60_000 }, async () => {
+    // 3 groups on one topic of 4,000 partitions: 12k committed partitions, about 3.5 MB of text,
+    // so more than the handler writes in one turn (16 chunks of 64 KiB).
+    const partitions = 4000;
+    const big: ClusterSpec = {
+      ...spec,
+      topics: [{ name: "firehose", partitions, endOffsets: Array.from({ length: partitions }, (_, p) => 1000 + p) }],
+      groups: ["a", "b", "c"].map((id) => ({ id, offsets: { firehose: Array.from({ length: partitions }, (_, p) => 900 + p) } })),
+    };
+    const store = createStore(":memory:", { now: () => T0 });
+    defer(() => store.close());
+    await resync(store, big, 1, T0);
+    store.syncState.markSynced(T0);
+    await store.lag.evaluator.run();
+    const config: LagMetricsConfig = { partitions: true, auth: "none" };
+
+    // Before the old handler's fix it wrote the whole body and ended the response in one go: the
+    // event loop was blocked for all of it (at size L 2.75 s of CPU, 14 s under load), long enough for
+    // idle keep-alive sockets to time out with a request waiting on them (ECONNRESET).
+    const endedBeforeNextTurn: boolean[] = [];
+    const errors: Error[] = [];
+    const app = express();
+    app.get("/metrics/lag", (_req, res: Response, next) => {
+      setImmediate(() => endedBeforeNextTurn.push(res.writableEnded));
+      next();
+    }, lagMetricsHandler(store.lag.series, config, () => T0 + 4000, (err) => errors.push(err)));
+    const server = app.listen(0, "127.0.0.1");
+    defer(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    await new Promise((resolve) => server.once("listening", resolve));
+    const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics/lag`);
+    expect(response.status).toBe(200);
+    const body = Buffer.from(await response.arrayBuffer());
+
+    expect(endedBeforeNextTurn).toEqual([false]);
+    expect(errors).toEqual([]);
+    const expected: Buffer[] = [];
+    renderLagMetrics(store.lag.series, config, T0 + 4000, (c) => expected.push(c));
+    expect(body.length).toBeGreaterThan(16 * 64 * 1024);
+    expect(body.equals(Buffer.concat(expected))).toBe(true);
+    const parsed = parsePrometheusText(body.toString("utf8"));
+    expect(parsed.errors).toEqual([]);
+    expect(named(parsed.samples, "kafka_consumergroup_group_offset")).toHaveLength(3 * partitions);
+    expect(named(parsed.samples, "kafka_partition_latest_offset")).toHaveLength(partitions);
   });
 });
