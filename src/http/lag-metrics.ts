@@ -101,16 +101,15 @@ export function lagMetricsBody(reads: LagMetricReads, config: LagMetricsConfig, 
     for (const v of verdicts) line(`kafscale_consumergroup_group_status{${groupLabels(v.group_id)}} ${GROUP_STATUS_VALUE[v.status as GroupStatus] ?? -1}`);
     const topics = new Set<string>();
     family("kafka_consumergroup_group_topic_sum_lag", "Sum of the group's lag over the topic's partitions (as of the last lag evaluation).");
-    let group = "";
-    let prefix = "";
-    for (const row of reads.topicLags()) {
-      if (!allowed(row.group_id)) continue;
-      if (row.group_id !== group) {
-        group = row.group_id;
-        prefix = `kafka_consumergroup_group_topic_sum_lag{${groupLabels(group)},topic="`;
+    for (const [group, rows] of reads.topicLags()) {
+      if (!allowed(group)) continue;
+      const prefix = `kafka_consumergroup_group_topic_sum_lag{${groupLabels(group)},topic="`;
+      let lines = "";
+      for (const [topic, sum] of rows) {
+        topics.add(topic);
+        lines += `${prefix}${esc(topic)}"} ${sum}\n`;
       }
-      topics.add(row.topic);
-      line(`${prefix}${esc(row.topic)}"} ${row.sum_lag}`);
+      out.text(lines);
     }
     const head = out.end();
     if (!config.partitions) return head;

@@ -11,15 +11,8 @@
  */
 import type { Db } from "./database.js";
 
-/** Per group and topic: the judged lag of the partitions whose lag is known. */
-export interface TopicLagRow {
-  group_id: string;
-  topic: string;
-  sum_lag: number;
-  max_lag: number;
-  /** Partitions with a known lag (0: no lag known for this topic). */
-  known: number;
-}
+/** Per group: its topics with a known lag, each with the summed judged lag of its partitions. */
+export type TopicLagRun = [group: string, topics: [topic: string, sumLag: number][]];
 
 /** Per group: the evaluator's verdict. */
 export interface GroupVerdictRow {
@@ -53,7 +46,8 @@ export interface LagMetricReads {
   clusterLabel(): string | null;
   /** When the snapshot was last confirmed current (Unix ms; null before the first sync). */
   syncedAt(): number | null;
-  topicLags(): IterableIterator<TopicLagRow>;
+  /** In group order. */
+  topicLags(): Iterable<TopicLagRun>;
   groupVerdicts(): IterableIterator<GroupVerdictRow>;
   /** Per group and topic, in that order: its committed partitions (a negative offset is no commit). */
   partitionLags(): Iterable<PartitionLagRun>;
@@ -66,12 +60,14 @@ export function createLagMetricReads(db: Db): LagMetricReads {
     "SELECT COALESCE(NULLIF(cluster_name, ''), NULLIF(cluster_id, '')) AS label FROM cluster WHERE id = 1",
   );
   const synced = db.prepare<[], { synced_at: number | null }>("SELECT synced_at FROM sync_state WHERE id = 1");
-  // The evaluator's per-topic sums (22k rows at size L, not 200k verdicts to aggregate per scrape).
-  const topicLags = db.prepare<[], TopicLagRow>(`
-    SELECT group_id, topic, total_lag AS sum_lag, max_lag, known
+  // The evaluator's per-topic sums (21k rows at size L, not 200k verdicts to aggregate per scrape),
+  // one row per group with its topics as JSON: 2,000 group strings, not 21k (a third of the cost).
+  const topicLags = db.prepare<[], [string, string]>(`
+    SELECT group_id, json_group_array(json_array(topic, total_lag))
     FROM lag_topic_status
     WHERE known > 0
-    ORDER BY group_id, topic`);
+    GROUP BY group_id
+    ORDER BY group_id`).raw(true);
   const verdicts = db.prepare<[], GroupVerdictRow>(`
     SELECT group_id, status, total_lag, max_lag, behind_since, partitions - unknown AS known
     FROM lag_group_status
@@ -97,7 +93,9 @@ export function createLagMetricReads(db: Db): LagMetricReads {
     consistent: (fn) => db.transaction(fn).deferred(),
     clusterLabel: () => cluster.get()?.label ?? null,
     syncedAt: () => synced.get()?.synced_at ?? null,
-    topicLags: () => topicLags.iterate(),
+    topicLags: function* () {
+      for (const [group, json] of topicLags.iterate()) yield [group, JSON.parse(json) as TopicLagRun[1]];
+    },
     groupVerdicts: () => verdicts.iterate(),
     partitionLags: function* () {
       for (const [group, topic, json] of partitionLags.iterate()) yield [group, topic, JSON.parse(json) as PartitionLag[]];
