@@ -1,7 +1,8 @@
 /**
  * The lag evaluator: judges partitions with the rules of src/kafscale/lag-status.ts and keeps the
- * verdicts in lag_partition_status and the group sums in lag_group_status, so consumer_lag answers
- * from one small table instead of judging 200k partitions per call.
+ * verdicts in lag_partition_status, the group sums in lag_group_status and the per-topic sums in
+ * lag_topic_status, so consumer_lag and /metrics/lag answer from small tables instead of judging (or
+ * summing) 200k partitions per call.
  *
  * It judges only what can have changed: partitions whose commit or end offset was written (noted by
  * src/store/lag-history.ts), groups whose partition set may have changed, and partitions whose time
@@ -65,6 +66,14 @@ interface SeriesRow {
   topic: string;
   partition: number;
   points: Buffer;
+}
+
+/** One topic's sums while a group is summarized (a lag_topic_status row). */
+interface TopicSums {
+  partitions: number;
+  known: number;
+  total: number;
+  max: number | null;
 }
 
 const seriesKey = (topic: string, partition: number): string => JSON.stringify([topic, partition]);
@@ -156,6 +165,10 @@ export function createLagEvaluator(
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     deleteGroup: db.prepare("DELETE FROM lag_group_status WHERE group_id = ?"),
+    clearTopics: db.prepare("DELETE FROM lag_topic_status WHERE group_id = ?"),
+    putTopic: db.prepare(
+      "INSERT INTO lag_topic_status (group_id, topic, partitions, known, total_lag, max_lag) VALUES (?, ?, ?, ?, ?, ?)",
+    ),
     settingsUsed: db.prepare<[], { window_points: number | null }>("SELECT window_points FROM lag_evaluation WHERE id = 1"),
     finish: db.prepare(
       `UPDATE lag_evaluation SET evaluated_at = ?, revision = ?, sample_interval_ms = ?, window_points = ?
@@ -186,12 +199,31 @@ export function createLagEvaluator(
     );
   };
 
+  /** Rewrites the group's lag_topic_status rows: the per-topic sums of its judged partitions. */
+  const sumTopics = (group: string, rows: readonly JudgedPartition[]): void => {
+    s.clearTopics.run(group);
+    const topics = new Map<string, TopicSums>();
+    for (const r of rows) {
+      let t = topics.get(r.topic);
+      if (t === undefined) topics.set(r.topic, (t = { partitions: 0, known: 0, total: 0, max: null }));
+      t.partitions++;
+      if (r.lag !== null) {
+        t.known++;
+        t.total += r.lag;
+        t.max = t.max === null ? r.lag : Math.max(t.max, r.lag);
+      }
+    }
+    for (const [topic, t] of topics) s.putTopic.run(group, topic, t.partitions, t.known, t.total, t.max);
+  };
+
   /**
    * Sums the group's judged partitions (read back from lag_partition_status unless given) into its
-   * lag_group_status row, or removes the row when none is left.
+   * lag_group_status row and its lag_topic_status rows, or removes them when none is left. Every
+   * change to a group's verdicts ends here, in the same transaction: the sums never disagree with them.
    */
   const summarize = (group: string, now: number, judged?: JudgedPartition[]): void => {
     const rows = judged ?? s.statusRows.all(group).map(judgedOf);
+    sumTopics(group, rows);
     if (rows.length === 0) {
       s.deleteGroup.run(group);
       return;

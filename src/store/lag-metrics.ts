@@ -1,25 +1,18 @@
 /**
  * The rows behind /metrics/lag (kafka-lag-exporter's series), read per scrape. Group-level rows come
- * from the lag evaluator's verdict tables (lag_group_status, lag_partition_status: judged at most one
- * sample interval ago, the numbers consumer_lag answers): a scan of small tables, no join. Partition
- * rows are the current snapshot's (the lag rule of v_partition_lag: end offset minus committed
- * offset, never below 0) with the verdict's time lag.
+ * from the lag evaluator's tables (lag_group_status, lag_topic_status: judged at most one sample
+ * interval ago, the numbers consumer_lag answers): a scan of small tables, no join, no aggregate.
+ * Partition rows are the current snapshot's (the lag rule of v_partition_lag: end offset minus committed
+ * offset, never below 0) with the verdict's time lag, grouped by group and topic.
  *
  * A committed_offsets row with a negative offset is "never committed" (contract §4): it gives no row
  * here. A partition without an end offset has a committed offset but no lag. Every read is a single
- * pass over a primary-key order (no sort step), so a caller can stream it.
+ * pass over a primary-key order (no sort step).
  */
 import type { Db } from "./database.js";
 
-/** Per group and topic: the judged lag of the partitions whose lag is known. */
-export interface TopicLagRow {
-  group_id: string;
-  topic: string;
-  sum_lag: number;
-  max_lag: number;
-  /** Partitions with a known lag (0: no lag known for this topic). */
-  known: number;
-}
+/** Per group: its topics with a known lag, each with the summed judged lag of its partitions. */
+export type TopicLagRun = [group: string, topics: [topic: string, sumLag: number][]];
 
 /** Per group: the evaluator's verdict. */
 export interface GroupVerdictRow {
@@ -33,23 +26,18 @@ export interface GroupVerdictRow {
   behind_since: number | null;
 }
 
-/** One committed partition of a group. */
-export interface PartitionLagRow {
-  group_id: string;
-  topic: string;
-  partition: number;
-  committed_offset: number;
-  /** Null without an end offset (no lag known). */
-  lag: number | null;
-  status: string | null;
-  behind_since: number | null;
-}
+/**
+ * One committed partition, as an array (200k at size L: no object per row): partition, committed
+ * offset, lag (null without an end offset), the verdict's status and behind_since (null until the
+ * evaluator judged the partition).
+ */
+export type PartitionLag = [partition: number, committedOffset: number, lag: number | null, status: string | null, behindSince: number | null];
 
-export interface EndOffsetRow {
-  topic: string;
-  partition: number;
-  end_offset: number;
-}
+/** A group's committed partitions of one topic (21k runs at size L, so 21k label prefixes, not 200k). */
+export type PartitionLagRun = [group: string, topic: string, partitions: PartitionLag[]];
+
+/** A topic's end offsets: [partition, end offset] each. */
+export type EndOffsetRun = [topic: string, ends: [partition: number, endOffset: number][]];
 
 export interface LagMetricReads {
   /** Runs `fn` in one read transaction: every read inside sees the same snapshot. */
@@ -58,11 +46,13 @@ export interface LagMetricReads {
   clusterLabel(): string | null;
   /** When the snapshot was last confirmed current (Unix ms; null before the first sync). */
   syncedAt(): number | null;
-  topicLags(): IterableIterator<TopicLagRow>;
+  /** In group order. */
+  topicLags(): Iterable<TopicLagRun>;
   groupVerdicts(): IterableIterator<GroupVerdictRow>;
-  partitionLags(): IterableIterator<PartitionLagRow>;
-  /** End offsets of the partitions some group has committed on. */
-  endOffsets(): IterableIterator<EndOffsetRow>;
+  /** Per group and topic, in that order: its committed partitions (a negative offset is no commit). */
+  partitionLags(): Iterable<PartitionLagRun>;
+  /** Per topic: the end offsets of its partitions some group has committed on. */
+  endOffsets(): Iterable<EndOffsetRun>;
 }
 
 export function createLagMetricReads(db: Db): LagMetricReads {
@@ -70,39 +60,48 @@ export function createLagMetricReads(db: Db): LagMetricReads {
     "SELECT COALESCE(NULLIF(cluster_name, ''), NULLIF(cluster_id, '')) AS label FROM cluster WHERE id = 1",
   );
   const synced = db.prepare<[], { synced_at: number | null }>("SELECT synced_at FROM sync_state WHERE id = 1");
-  // In the primary key's order: the aggregate streams without a sort.
-  const topicLags = db.prepare<[], TopicLagRow>(`
-    SELECT group_id, topic, sum(lag) AS sum_lag, max(lag) AS max_lag, count(*) AS known
-    FROM lag_partition_status
-    WHERE lag IS NOT NULL
-    GROUP BY group_id, topic
-    ORDER BY group_id, topic`);
+  // The evaluator's per-topic sums (21k rows at size L, not 200k verdicts to aggregate per scrape),
+  // one row per group with its topics as JSON: 2,000 group strings, not 21k (a third of the cost).
+  const topicLags = db.prepare<[], [string, string]>(`
+    SELECT group_id, json_group_array(json_array(topic, total_lag))
+    FROM lag_topic_status
+    WHERE known > 0
+    GROUP BY group_id
+    ORDER BY group_id`).raw(true);
   const verdicts = db.prepare<[], GroupVerdictRow>(`
     SELECT group_id, status, total_lag, max_lag, behind_since, partitions - unknown AS known
     FROM lag_group_status
     ORDER BY group_id`);
-  const partitionLags = db.prepare<[], PartitionLagRow>(`
-    SELECT co.group_id, co.topic, co.partition, co.committed_offset,
-           max(0, eo.next_offset - co.committed_offset) AS lag,
-           s.status, s.behind_since
-    FROM committed_offsets co
-    LEFT JOIN end_offsets eo ON eo.topic = co.topic AND eo.partition = co.partition
-    LEFT JOIN lag_partition_status s
-      ON s.group_id = co.group_id AND s.topic = co.topic AND s.partition = co.partition
-    WHERE co.committed_offset >= 0
-    ORDER BY co.group_id, co.topic, co.partition`);
-  const endOffsets = db.prepare<[], EndOffsetRow>(`
-    SELECT eo.topic, eo.partition, eo.next_offset AS end_offset
+  // One row per (group, topic) with its partitions as a JSON array, made by SQLite: 21k rows, not
+  // 200k, so 21k group and topic strings, not 400k (half the cost of a partition-level scrape).
+  const partitionLags = db.prepare<[], [string, string, string]>(`
+    SELECT g.group_id, g.topic, (
+      SELECT json_group_array(json_array(co.partition, co.committed_offset,
+                                         max(0, eo.next_offset - co.committed_offset), s.status, s.behind_since))
+      FROM committed_offsets co
+      LEFT JOIN end_offsets eo ON eo.topic = co.topic AND eo.partition = co.partition
+      LEFT JOIN lag_partition_status s
+        ON s.group_id = co.group_id AND s.topic = co.topic AND s.partition = co.partition
+      WHERE co.group_id = g.group_id AND co.topic = g.topic AND co.committed_offset >= 0)
+    FROM (SELECT DISTINCT group_id, topic FROM committed_offsets ORDER BY group_id, topic) g`).raw(true);
+  const endOffsets = db.prepare<[], [string, string]>(`
+    SELECT eo.topic, json_group_array(json_array(eo.partition, eo.next_offset))
     FROM end_offsets eo
     WHERE EXISTS (SELECT 1 FROM committed_offsets co WHERE co.topic = eo.topic AND co.partition = eo.partition)
-    ORDER BY eo.topic, eo.partition`);
+    GROUP BY eo.topic`).raw(true);
   return {
     consistent: (fn) => db.transaction(fn).deferred(),
     clusterLabel: () => cluster.get()?.label ?? null,
     syncedAt: () => synced.get()?.synced_at ?? null,
-    topicLags: () => topicLags.iterate(),
+    topicLags: function* () {
+      for (const [group, json] of topicLags.iterate()) yield [group, JSON.parse(json) as TopicLagRun[1]];
+    },
     groupVerdicts: () => verdicts.iterate(),
-    partitionLags: () => partitionLags.iterate(),
-    endOffsets: () => endOffsets.iterate(),
+    partitionLags: function* () {
+      for (const [group, topic, json] of partitionLags.iterate()) yield [group, topic, JSON.parse(json) as PartitionLag[]];
+    },
+    endOffsets: function* () {
+      for (const [topic, json] of endOffsets.iterate()) yield [topic, JSON.parse(json) as EndOffsetRun[1]];
+    },
   };
 }

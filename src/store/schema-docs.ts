@@ -318,6 +318,17 @@ export const SCHEMA_DOCS: Record<string, RelationDoc> = {
       evaluated_at: "when judged",
     },
   },
+  lag_topic_status: {
+    description: "per group and topic, the sums of its lag_partition_status rows (written with them)",
+    columns: {
+      group_id: "group id",
+      topic: "topic name",
+      partitions: "judged partitions of the topic",
+      known: "of them, with a known lag",
+      total_lag: "sum of the known lags (0 when none is known)",
+      max_lag: "largest known lag; NULL when none is known",
+    },
+  },
   lag_evaluation: {
     description: "one row (id 1): where the lag evaluator stands",
     columns: {

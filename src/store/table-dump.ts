@@ -28,6 +28,7 @@ export const NOT_READ_MODEL: Readonly<Record<string, string>> = {
   lag_commit_series: "lag history: when this mirror saw each commit",
   lag_partition_status: "lag verdicts judged from this mirror's history",
   lag_group_status: "lag verdicts judged from this mirror's history",
+  lag_topic_status: "lag verdicts judged from this mirror's history",
   lag_evaluation: "the lag evaluator's bookkeeping",
   events: "the semantic change events this mirror derived, bounded (a fresh read has none)",
   event_feed: "from where this mirror's change events are complete",

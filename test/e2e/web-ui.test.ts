@@ -3,6 +3,8 @@
  * `demo` CLI with a static token. The page loads with no console errors (a CSP violation or a
  * script error would be one), asks for the token, shows the demo's groups with their statuses,
  * opens a group and draws its lag chart (the series' own colour on the canvas, not just axes).
+ * The "Recent changes" page shows a real change: a topic created in a real etcd, seen by the
+ * service's watch, derived into the change feed and read through /api/v1/changes.
  * Screenshots are kept in a temp dir; with KAFSCALE_MCP_UPDATE_SCREENSHOTS=1 they also replace
  * docs/ui.png and docs/ui-group.png (the README's).
  */
@@ -13,6 +15,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { GROUP_STATUSES } from "../../src/kafscale/lag-status.js";
 import { REPO_ROOT, startDemo, type RunningDemo } from "../support/cli.js";
+import { changeScript, scriptCluster } from "../support/change-script.js";
+import { testEtcd, writeCluster } from "../support/fixtures.js";
+import { startTestService } from "../support/service.js";
 
 const TOKEN = "web-ui-test-token-0123456789";
 const DEMO_GROUPS = ["analytics-etl", "billing-service", "fraud-detector", "inventory-sync", "nightly-report"];
@@ -144,6 +149,42 @@ describe("the web view in Chromium", () => {
       expect(await authed.text()).toContain("kafscale_consumergroup_group_status{");
     } finally {
       expect(await guarded.stop()).toBe(0);
+    }
+  });
+
+  it("shows a topic created in etcd on the Recent changes page", { timeout: 120_000 }, async () => {
+    const etcd = testEtcd();
+    await writeCluster(etcd.keyspace, scriptCluster);
+    const service = await startTestService(etcd.endpoint, etcd.namespace, { KAFSCALE_MCP_AUTH_TOKEN: TOKEN });
+    const page = await context.newPage();
+    try {
+      await service.sync?.ready();
+      const [createTopic] = changeScript;
+      const revision = await (createTopic as (typeof changeScript)[number]).run(etcd.keyspace);
+      await service.sync?.waitForRevision(revision);
+
+      await page.goto(`${service.url}/ui/`);
+      await page.fill("#token", TOKEN);
+      await page.click("#token-form button[type=submit]");
+      // From here on (the token set), not one console error.
+      const errors = watchErrors(page);
+      page.on("response", (r) => {
+        if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`);
+      });
+      await page.reload();
+      await page.click('nav a[href="#/changes"]');
+      const row = page.locator("main tr", { hasText: "topic_created" });
+      await expect.poll(() => row.count(), { timeout: 30_000 }).toBe(1);
+      expect(await row.textContent()).toContain("payments");
+      const shownRevision = Number((await row.locator("td").nth(1).textContent())?.replace(/,/g, ""));
+      expect(shownRevision).toBeGreaterThan(0);
+      expect(shownRevision).toBeLessThanOrEqual(revision);
+      await page.screenshot({ path: join(shots, "ui-changes.png"), fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      await service.close();
+      etcd.client.close();
     }
   });
 });

@@ -299,6 +299,21 @@ describe("history across resyncs, restarts and upgrades", () => {
     ]);
   });
 
+  it("migration 9 sums the verdicts of a database judged before it", async () => {
+    const path = tempDbPath();
+    const old = openDatabase(path, MIGRATIONS.filter((m) => m.version <= 7));
+    old.exec(`INSERT INTO lag_partition_status (group_id, topic, partition, status, lag, points) VALUES
+                ('g', 't', 0, 'OK', 5, 1), ('g', 't', 1, 'OK', 7, 1), ('g', 't', 2, 'UNKNOWN', NULL, 0),
+                ('g', 'u', 0, 'UNKNOWN', NULL, 0), ('h', 't', 0, 'OK', 0, 1);`);
+    old.close();
+    const s = await scripted({ path });
+    expect(s.sql("SELECT * FROM lag_topic_status ORDER BY group_id, topic")).toEqual([
+      { group_id: "g", topic: "t", partitions: 3, known: 2, total_lag: 12, max_lag: 7 },
+      { group_id: "g", topic: "u", partitions: 1, known: 0, total_lag: 0, max_lag: null },
+      { group_id: "h", topic: "t", partitions: 1, known: 1, total_lag: 0, max_lag: 0 },
+    ]);
+  });
+
   it("a smaller window setting trims every series once", async () => {
     const s = await scripted();
     for (let i = 1; i <= 10; i++) s.write(i * 5, endWrite("orders", 0, i));
