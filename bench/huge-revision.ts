@@ -6,11 +6,15 @@
  * peak RSS of the process; then `verify` on both files. The regression test runs the same scenario
  * smaller (test/integration/huge-revision.test.ts).
  *
- *   npx tsx bench/huge-revision.ts [--topics 100] [--partitions 100] [--groups 39]
+ *   npx tsx bench/huge-revision.ts [--topics 100] [--partitions 100] [--groups 39] [--profile DIR]
+ *
+ * --profile DIR: each service writes a V8 CPU profile into DIR and notes every event-loop stall over
+ * 200 ms (bench/lib/stall-log.mjs); `npx tsx bench/profile-summary.ts --stalls DIR/stalls-PID.jsonl
+ * DIR/CPU.*.PID.*.cpuprofile` then says what ran during each stall.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { keyCount, runHugeRevision, SHAPE_400K, type PhaseResult } from "./lib/huge-revision.js";
 
@@ -19,13 +23,21 @@ const { values } = parseArgs({
     topics: { type: "string", default: String(SHAPE_400K.topics) },
     partitions: { type: "string", default: String(SHAPE_400K.partitions) },
     groups: { type: "string", default: String(SHAPE_400K.groups) },
+    profile: { type: "string" },
   },
 });
 const shape = { topics: Number(values.topics), partitions: Number(values.partitions), groups: Number(values.groups) };
 const dir = mkdtempSync(join(tmpdir(), "kafscale-mcp-huge-bench-"));
 console.log(`huge revision: ${keyCount(shape)} keys (${JSON.stringify(shape)}), work dir ${dir}`);
 try {
-  const result = await runHugeRevision(shape, dir);
+  const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
+  if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
+  const result = await runHugeRevision(
+    shape,
+    dir,
+    profileDir === undefined ? {} : { KAFSCALE_MCP_BENCH_STALL_DIR: profileDir },
+    profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, "--import", resolve("bench/lib/stall-log.mjs")],
+  );
   const row = (name: string, phase: PhaseResult): string =>
     `${name.padEnd(16)} ${(phase.ms / 1000).toFixed(1).padStart(7)} s   longest /healthz ${Math.round(phase.worstHealthzMs)
       .toString()

@@ -178,19 +178,21 @@ async function appliedAtLeast(service: ServiceProcess, revision: number): Promis
 
 /**
  * Runs the scenario in `workDir` (two database files) and returns what it saw. `env` is added to
- * both services' environment (e.g. a small KAFSCALE_MCP_ETCD_PAGE_SIZE for a multi-page resync).
+ * both services' environment (e.g. a small KAFSCALE_MCP_ETCD_PAGE_SIZE for a multi-page resync),
+ * `nodeArgs` to their Node.js flags (e.g. a CPU profiler's).
  */
 export async function runHugeRevision(
   shape: HugeClusterShape,
   workDir: string,
   env: Record<string, string> = {},
+  nodeArgs: string[] = [],
 ): Promise<HugeRevisionResult> {
   const etcd = await startEtcd({ extraArgs: ["--max-txn-ops", "10000", "--quota-backend-bytes", String(4 * 1024 ** 3)] });
   const client = createEtcdClient({ endpoints: [etcd.endpoint], namespace: "", dialTimeoutMs: 5000, pageSize: 1000, backoffMaxMs: 15_000 });
   const running = new Set<ServiceProcess>();
   const exits: HugeRevisionResult["exits"] = [];
   const start = async (name: string, db: string): Promise<ServiceProcess> => {
-    const service = await startServiceProcess(name, { KAFSCALE_MCP_ETCD_ENDPOINTS: etcd.endpoint, KAFSCALE_MCP_DB_PATH: db, ...env });
+    const service = await startServiceProcess(name, { KAFSCALE_MCP_ETCD_ENDPOINTS: etcd.endpoint, KAFSCALE_MCP_DB_PATH: db, ...env }, nodeArgs);
     running.add(service);
     return service;
   };
