@@ -39,6 +39,30 @@ function cell(value: unknown): Cell {
   return text.length > MAX_CELL_CHARS ? `${text.slice(0, MAX_CELL_CHARS)}… [${text.length} chars]` : text;
 }
 
+/** Sent instead of `{ ready: true }` when the snapshot cannot be opened for reading. */
+export interface StartFailure {
+  ready: false;
+  error: string;
+}
+
+/** The read-only connection, the statement guard and the revision query. Throws when the file cannot be read. */
+function open(path: string) {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma("query_only = ON");
+    db.pragma("trusted_schema = OFF");
+    // Sorts and temporary results in memory (bounded by the process's data limit), never in files.
+    db.pragma("temp_store = MEMORY");
+    db.pragma("busy_timeout = 1000");
+    const guard = createQueryGuard(db, new Set(Object.keys(SCHEMA_DOCS)));
+    const revision = db.prepare<[], { revision: number }>("SELECT revision FROM sync_state WHERE id = 1");
+    return { db, guard, revision };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
 function main(): void {
   const path = process.argv[2];
   if (path === undefined || typeof process.send !== "function") throw new Error("query-child: start it through query-sandbox.ts");
@@ -50,14 +74,18 @@ function main(): void {
   );
   watchdog.unref();
 
-  const db = new Database(path, { readonly: true, fileMustExist: true });
-  db.pragma("query_only = ON");
-  db.pragma("trusted_schema = OFF");
-  // Sorts and temporary results in memory (bounded by the process's data limit), never in files.
-  db.pragma("temp_store = MEMORY");
-  db.pragma("busy_timeout = 1000");
-  const guard = createQueryGuard(db, new Set(Object.keys(SCHEMA_DOCS)));
-  const revision = db.prepare<[], { revision: number }>("SELECT revision FROM sync_state WHERE id = 1");
+  let opened: ReturnType<typeof open>;
+  try {
+    opened = open(path);
+  } catch (err) {
+    // The file cannot be read from here (e.g. a degraded service holds it exclusively: disk full):
+    // one line for the service to pass on, not a stack trace.
+    const { code } = err as { code?: unknown };
+    const failure: StartFailure = { ready: false, error: `${(err as Error).message}${typeof code === "string" ? ` (${code})` : ""}` };
+    process.send(failure, () => process.exit(0));
+    return;
+  }
+  const { db, guard, revision } = opened;
 
   const run = (req: QueryRequest): QueryReply => {
     let stmt: ReturnType<typeof guard>;
