@@ -47,6 +47,8 @@ try {
   console.log(row("live delete", result.liveDelete));
   console.log(row("replayed delete", result.replayedDelete));
   console.log(`exits: ${JSON.stringify(result.exits)}`);
+  const events = result.deleteEvents.map((e) => `${e.kind} ${e.rows} rows / ${e.bytes} bytes`).join(", ");
+  console.log(`change events of the live delete: ${events || "none"}`);
   for (const verify of result.verify) console.log(`verify: exit ${verify.status}; ${verify.out.trim().split("\n").at(-1)}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -19,6 +19,7 @@ import { join } from "node:path";
 import type { Etcd3 } from "etcd3";
 import { buildClusterKvs, type ClusterSpec, type KeyValue } from "../../src/demo/cluster-spec.js";
 import { createEtcdClient } from "../../src/sync/etcd/etcd-client.js";
+import { Database } from "../../src/store/sqlite-driver.js";
 import { REPO_ROOT } from "./child.js";
 import { startEtcd } from "./etcd-process.js";
 import { logOf, probeHealth, startServiceProcess, type ServiceProcess } from "./service-process.js";
@@ -61,8 +62,13 @@ export interface HugeRevisionResult {
   liveDelete: PhaseResult;
   /** The same delete, replayed by B after a restart. */
   replayedDelete: PhaseResult;
-  /** Exit of each stopped service (all expected 0). */
-  exits: { code: number | null; signal: string | null }[];
+  /** Exit of each stopped service (all expected 0); an unclean one with its last warnings and errors. */
+  exits: { code: number | null; signal: string | null; errors?: string[] }[];
+  /**
+   * The change events the live delete made (one transaction derives them all before its commit):
+   * rows and bytes (summary + details JSON) per kind, read from A's file afterwards.
+   */
+  deleteEvents: { kind: string; rows: number; bytes: number }[];
   /** `kafscale-mcp verify` on both files afterwards. */
   verify: { status: number | null; out: string }[];
 }
@@ -199,7 +205,13 @@ export async function runHugeRevision(
   const stop = async (service: ServiceProcess): Promise<void> => {
     running.delete(service);
     await service.stop();
-    exits.push(await service.child.exited);
+    const exit = await service.child.exited;
+    // Why a process did not exit cleanly: its last warnings and errors.
+    const errors = service.child.logs
+      .filter((r) => r.level === "warn" || r.level === "error")
+      .slice(-3)
+      .map((r) => `${String(r.msg)}${r.error === undefined ? "" : `: ${String(r.error)}`}`);
+    exits.push(exit.code === 0 ? exit : { ...exit, errors });
   };
   /** Runs `phase` on `service` with a /healthz prober and a group-count reader around it. */
   const measured = async (service: ServiceProcess, phase: () => Promise<void>): Promise<PhaseResult> => {
@@ -260,6 +272,14 @@ export async function runHugeRevision(
     await stop(a);
     await stop(b);
 
+    const events = new Database(dbA, { readonly: true });
+    const deleteEvents = events
+      .prepare<[number], { kind: string; rows: number; bytes: number }>(
+        "SELECT kind, count(*) AS rows, sum(length(summary) + length(details)) AS bytes FROM events WHERE revision >= ? GROUP BY kind ORDER BY kind",
+      )
+      .all(deleteRevision);
+    events.close();
+
     return {
       keys: kvs.length,
       loadMs,
@@ -268,6 +288,7 @@ export async function runHugeRevision(
       liveDelete,
       replayedDelete,
       exits,
+      deleteEvents,
       verify: [dbA, dbB].map((db) => verifyCli(db, etcd.endpoint)),
     };
   } finally {

@@ -7,6 +7,11 @@
  * Should the service die first, a watchdog thread ends this process within half a second.
  */
 import { Worker } from "node:worker_threads";
+import { accessSync, constants } from "node:fs";
+import { dirname } from "node:path";
+import type { Statement } from "better-sqlite3";
+import type { Db } from "./database.js";
+import { inMemoryCopy } from "./in-memory-copy.js";
 import { Database } from "./sqlite-driver.js";
 import { createQueryGuard, QueryRefused } from "./query-guard.js";
 import { SCHEMA_DOCS } from "./schema-docs.js";
@@ -45,9 +50,14 @@ export interface StartFailure {
   error: string;
 }
 
-/** The read-only connection, the statement guard and the revision query. Throws when the file cannot be read. */
-function open(path: string) {
-  const db = new Database(path, { readonly: true, fileMustExist: true });
+interface Opened {
+  db: Db;
+  guard: (sql: string) => ReturnType<Db["prepare"]>;
+  revision: Statement<[], { revision: number }>;
+}
+
+/** Sets up a connection for queries (closing it if that fails): pragmas, the guard, the revision query. */
+function prepare(db: Db): Opened {
   try {
     db.pragma("query_only = ON");
     db.pragma("trusted_schema = OFF");
@@ -63,6 +73,31 @@ function open(path: string) {
   }
 }
 
+/** True when `dir` cannot be written (a read-only filesystem: nobody changes the file there). */
+function unwritable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * The snapshot, read-only. On a read-only filesystem a WAL database cannot be read in place (SQLite
+ * cannot create its -shm file): then an in-memory copy, as the degraded store reads it. Throws when
+ * the file cannot be read at all (e.g. a degraded store on a full disk holds it exclusively).
+ */
+function open(path: string): Opened {
+  try {
+    return prepare(new Database(path, { readonly: true, fileMustExist: true }));
+  } catch (err) {
+    const { code } = err as { code?: unknown };
+    if (typeof code !== "string" || !code.startsWith("SQLITE_CANTOPEN") || !unwritable(dirname(path))) throw err;
+    return prepare(inMemoryCopy(path));
+  }
+}
+
 function main(): void {
   const path = process.argv[2];
   if (path === undefined || typeof process.send !== "function") throw new Error("query-child: start it through query-sandbox.ts");
@@ -74,7 +109,7 @@ function main(): void {
   );
   watchdog.unref();
 
-  let opened: ReturnType<typeof open>;
+  let opened: Opened;
   try {
     opened = open(path);
   } catch (err) {

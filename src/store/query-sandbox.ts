@@ -146,8 +146,10 @@ export function createQuerySandbox(options: QuerySandboxOptions): QuerySandbox {
         if (ready === undefined) return;
         clearTimeout(timer);
         child.off("message", onMessage);
-        if (ready) resolve();
-        else reject(new QueryError("unreadable", `the query sandbox cannot read the snapshot file: ${(message as StartFailure).error}`));
+        if (ready) return resolve();
+        // The next query starts a fresh process, which may find the file readable again.
+        stop(sandbox);
+        reject(new QueryError("unreadable", `the query sandbox cannot read the snapshot file: ${(message as StartFailure).error}`));
       };
       child.on("message", onMessage);
       child.once("exit", (code, signal) => {
