@@ -41,7 +41,7 @@ try {
   const row = (name: string, phase: PhaseResult): string =>
     `${name.padEnd(16)} ${(phase.ms / 1000).toFixed(1).padStart(7)} s   longest /healthz ${Math.round(phase.worstHealthzMs)
       .toString()
-      .padStart(5)} ms   peak RSS ${Math.round(phase.peakRssBytes / 2 ** 20)} MiB   group counts seen ${phase.groupCounts.join(",")}`;
+      .padStart(5)} ms   peak RSS ${Math.round(phase.peakRssBytes / 2 ** 20)} MiB   group counts seen ${phase.groupCounts.join(",")}   load ${phase.load1}`;
   console.log(`etcd load ${(result.loadMs / 1000).toFixed(1)} s; service initial load ${(result.initialLoadMs / 1000).toFixed(1)} s`);
   console.log(row("resync", result.resync));
   console.log(row("live delete", result.liveDelete));

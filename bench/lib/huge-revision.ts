@@ -14,7 +14,7 @@
  * happens and started again afterwards (the replayed revision).
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync } from "node:fs";
+import { copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Etcd3 } from "etcd3";
 import { buildClusterKvs, type ClusterSpec, type KeyValue } from "../../src/demo/cluster-spec.js";
@@ -49,6 +49,8 @@ export interface PhaseResult {
   peakRssBytes: number;
   /** Consumer-group counts readers saw during the phase (a half-applied revision would show others). */
   groupCounts: number[];
+  /** The machine's 1-minute load average at the end of the phase (/proc/loadavg). */
+  load1: number;
 }
 
 export interface HugeRevisionResult {
@@ -229,6 +231,7 @@ export async function runHugeRevision(
       worstHealthzMs: health.worstMs(),
       peakRssBytes: service.child.memory().peakRss,
       groupCounts: [...groups.counts].sort((x, y) => x - y),
+      load1: Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]),
     };
   };
 

@@ -28,14 +28,14 @@ const HINTS: Record<QueryError["reason"], string> = {
 };
 
 /**
- * A sandbox failure as an error the agent can act on. While the snapshot's storage is failing (a
- * degraded store may hold the file exclusively, so a second process cannot read it), a query that
- * could not run says why.
+ * A sandbox failure as an error the agent can act on. A snapshot the sandbox cannot read says why
+ * when the snapshot's storage is failing (a degraded store may hold the file exclusively).
+ * Exported for its unit test.
  */
-function toolErrorOf(err: QueryError, storageProblem: string | null): ToolError {
+export function toolErrorOf(err: QueryError, storageProblem: string | null): ToolError {
   const prefix = err.reason === "refused" ? "query refused: " : err.reason === "failed" ? "query failed: " : "";
   const status = err.reason === "busy" || err.reason === "unavailable" || err.reason === "unreadable" ? 503 : 400;
-  const why = storageProblem !== null && (err.reason === "failed" || err.reason === "unreadable") ? ` (${storageProblem})` : "";
+  const why = storageProblem !== null && err.reason === "unreadable" ? ` (${storageProblem})` : "";
   return new ToolError(`${prefix}${err.message}${why}`, HINTS[err.reason], status);
 }
 
