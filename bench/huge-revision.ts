@@ -2,14 +2,14 @@
  * The 400k-key huge revision and resync of issue 11 item 2, measured: the service as deployed (child
  * processes with the image's heap flags), a real etcd of its own. Prints, per phase (a 400k-key
  * resync after a compaction, the prefix delete applied live, the same delete replayed after a
- * restart), the wall time, the longest /healthz answer (probed back to back, 50 ms apart) and the
- * peak RSS of the process; then `verify` on both files. The regression test runs the same scenario
- * smaller (test/integration/huge-revision.test.ts).
+ * restart), the wall time, the longest /healthz answer (probed back to back, 50 ms apart), the
+ * longest event-loop stall inside the service (bench/lib/stall-log.mjs), the peak RSS of the
+ * process and the load average; then `verify` on both files, and the change events of the delete.
+ * The regression test runs the same scenario smaller (test/integration/huge-revision.test.ts).
  *
  *   npx tsx bench/huge-revision.ts [--topics 100] [--partitions 100] [--groups 39] [--profile DIR]
  *
- * --profile DIR: each service writes a V8 CPU profile into DIR and notes every event-loop stall over
- * 200 ms (bench/lib/stall-log.mjs); `npx tsx bench/profile-summary.ts --stalls DIR/stalls-PID.jsonl
+ * --profile DIR: each service writes a V8 CPU profile into DIR, and its stall log there too; `npx tsx bench/profile-summary.ts --stalls DIR/stalls-PID.jsonl
  * DIR/CPU.*.PID.*.cpuprofile` then says what ran during each stall.
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -36,12 +36,12 @@ try {
     shape,
     dir,
     profileDir === undefined ? {} : { KAFSCALE_MCP_BENCH_STALL_DIR: profileDir },
-    profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, "--import", resolve("bench/lib/stall-log.mjs")],
+    profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`],
   );
   const row = (name: string, phase: PhaseResult): string =>
     `${name.padEnd(16)} ${(phase.ms / 1000).toFixed(1).padStart(7)} s   longest /healthz ${Math.round(phase.worstHealthzMs)
       .toString()
-      .padStart(5)} ms   peak RSS ${Math.round(phase.peakRssBytes / 2 ** 20)} MiB   group counts seen ${phase.groupCounts.join(",")}   load ${phase.load1}`;
+      .padStart(5)} ms   longest stall in the service ${Math.round(phase.worstStallMs)} ms   peak RSS ${Math.round(phase.peakRssBytes / 2 ** 20)} MiB   group counts seen ${phase.groupCounts.join(",")}   load ${phase.load1}`;
   console.log(`etcd load ${(result.loadMs / 1000).toFixed(1)} s; service initial load ${(result.initialLoadMs / 1000).toFixed(1)} s`);
   console.log(row("resync", result.resync));
   console.log(row("live delete", result.liveDelete));

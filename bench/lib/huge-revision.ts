@@ -14,7 +14,7 @@
  * happens and started again afterwards (the replayed revision).
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Etcd3 } from "etcd3";
 import { buildClusterKvs, type ClusterSpec, type KeyValue } from "../../src/demo/cluster-spec.js";
@@ -49,6 +49,12 @@ export interface PhaseResult {
   peakRssBytes: number;
   /** Consumer-group counts readers saw during the phase (a half-applied revision would show others). */
   groupCounts: number[];
+  /**
+   * Longest stretch in which the service's event loop did not turn during the phase, ms, as the
+   * service itself saw it (bench/lib/stall-log.mjs, stalls over 100 ms; 0 when none): unlike the
+   * /healthz time it leaves out the prober's and the kernel's delays on a busy machine.
+   */
+  worstStallMs: number;
   /** The machine's 1-minute load average at the end of the phase (/proc/loadavg). */
   load1: number;
 }
@@ -135,6 +141,23 @@ async function deleteEverything(client: Etcd3): Promise<number> {
   }
 }
 
+/** The stall log a service preloads (see bench/lib/stall-log.mjs). */
+const STALL_LOG = join(REPO_ROOT, "bench/lib/stall-log.mjs");
+
+/** The monotonic clock in µs: the clock of the stall log, shared by every process of the machine. */
+const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+/** The longest stall in `file` that overlaps [fromUs, toUs], ms (0 when none). */
+function worstStall(file: string, fromUs: number, toUs: number): number {
+  if (!existsSync(file)) return 0;
+  const stalls = readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => JSON.parse(line) as { startUs: number; endUs: number; ms: number })
+    .filter((stall) => stall.endUs >= fromUs && stall.startUs <= toUs);
+  return Math.max(0, ...stalls.map((stall) => stall.ms));
+}
+
 /** `kafscale-mcp verify` as a user runs it. */
 function verifyCli(db: string, endpoint: string): { status: number | null; out: string } {
   const res = spawnSync(process.execPath, ["--import", "tsx", "src/cli.ts", "verify", "--db", db], {
@@ -199,8 +222,14 @@ export async function runHugeRevision(
   const client = createEtcdClient({ endpoints: [etcd.endpoint], namespace: "", dialTimeoutMs: 5000, pageSize: 1000, backoffMaxMs: 15_000 });
   const running = new Set<ServiceProcess>();
   const exits: HugeRevisionResult["exits"] = [];
+  const stallDir = env.KAFSCALE_MCP_BENCH_STALL_DIR ?? join(workDir, "stalls");
+  mkdirSync(stallDir, { recursive: true });
   const start = async (name: string, db: string): Promise<ServiceProcess> => {
-    const service = await startServiceProcess(name, { KAFSCALE_MCP_ETCD_ENDPOINTS: etcd.endpoint, KAFSCALE_MCP_DB_PATH: db, ...env }, nodeArgs);
+    const service = await startServiceProcess(
+      name,
+      { KAFSCALE_MCP_ETCD_ENDPOINTS: etcd.endpoint, KAFSCALE_MCP_DB_PATH: db, KAFSCALE_MCP_BENCH_STALL_DIR: stallDir, KAFSCALE_MCP_BENCH_STALL_MS: "100", ...env },
+      [...nodeArgs, "--import", STALL_LOG],
+    );
     running.add(service);
     return service;
   };
@@ -220,6 +249,7 @@ export async function runHugeRevision(
     const health = probeHealth(service.url);
     const groups = watchGroupCounts(service.url);
     const started = performance.now();
+    const fromUs = monotonicUs();
     try {
       await phase();
     } finally {
@@ -231,6 +261,7 @@ export async function runHugeRevision(
       worstHealthzMs: health.worstMs(),
       peakRssBytes: service.child.memory().peakRss,
       groupCounts: [...groups.counts].sort((x, y) => x - y),
+      worstStallMs: worstStall(join(stallDir, `stalls-${service.child.pid}.jsonl`), fromUs, monotonicUs()),
       load1: Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]),
     };
   };
