@@ -147,15 +147,18 @@ const STALL_LOG = join(REPO_ROOT, "bench/lib/stall-log.mjs");
 /** The monotonic clock in µs: the clock of the stall log, shared by every process of the machine. */
 const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
-/** The longest stall in `file` that overlaps [fromUs, toUs], ms (0 when none). */
+/**
+ * The longest part of a stall in `file` within [fromUs, toUs], ms (0 when none): clipped, so that a
+ * process's start (loading its modules, before it listens) does not count for the phase after it.
+ */
 function worstStall(file: string, fromUs: number, toUs: number): number {
   if (!existsSync(file)) return 0;
-  const stalls = readFileSync(file, "utf8")
+  const inPhase = readFileSync(file, "utf8")
     .split("\n")
     .filter((line) => line !== "")
-    .map((line) => JSON.parse(line) as { startUs: number; endUs: number; ms: number })
-    .filter((stall) => stall.endUs >= fromUs && stall.startUs <= toUs);
-  return Math.max(0, ...stalls.map((stall) => stall.ms));
+    .map((line) => JSON.parse(line) as { startUs: number; endUs: number })
+    .map((stall) => (Math.min(stall.endUs, toUs) - Math.max(stall.startUs, fromUs)) / 1000);
+  return Math.max(0, ...inPhase);
 }
 
 /** `kafscale-mcp verify` as a user runs it. */
