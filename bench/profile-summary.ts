@@ -8,6 +8,8 @@
  * --from/--to keep the samples of a time window (seconds since the profile started, which is about
  * when the process started): e.g. --to <cold sync seconds> for the initial load, --from after it
  * for tool calls.
+ * --stalls FILE (lines of bench/lib/stall-log.mjs: event-loop stalls on the profile's clock) summarises
+ * each stall's window instead: what kept the event loop busy.
  * --match selects the functions with an inclusive-time row ("name file:line"); by default this
  * repository's own (dist/ or src/ — the SDK's dist/ files match too).
  */
@@ -97,11 +99,26 @@ const { values, positionals } = parseArgs({
     // A time window, in seconds from the start of the profile (e.g. the cold sync, or after it).
     from: { type: "string", default: "0" },
     to: { type: "string", default: "Infinity" },
+    stalls: { type: "string" },
   },
   allowPositionals: true,
 });
+/** The stalls noted by bench/lib/stall-log.mjs, as windows of `profile` (seconds from its start). */
+function stallWindows(profile: Profile, file: string): (Window & { ms: number })[] {
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => JSON.parse(line) as { startUs: number; endUs: number; ms: number })
+    .map((s) => ({ fromS: (s.startUs - profile.startTime) / 1e6, toS: (s.endUs - profile.startTime) / 1e6, ms: s.ms }));
+}
+
 for (const file of positionals) {
   console.log(`== ${file}`);
-  const window = { fromS: Number(values.from), toS: Number(values.to) };
-  console.log(summarize(JSON.parse(readFileSync(file, "utf8")) as Profile, Number(values.top), new RegExp(values.match), window));
+  const profile = JSON.parse(readFileSync(file, "utf8")) as Profile;
+  const windows =
+    values.stalls === undefined ? [{ fromS: Number(values.from), toS: Number(values.to), ms: 0 }] : stallWindows(profile, values.stalls);
+  for (const window of windows) {
+    if (values.stalls !== undefined) console.log(`\n=== stall of ${window.ms} ms at ${window.fromS.toFixed(2)} s`);
+    console.log(summarize(profile, Number(values.top), new RegExp(values.match), window));
+  }
 }

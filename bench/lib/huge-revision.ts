@@ -14,11 +14,12 @@
  * happens and started again afterwards (the replayed revision).
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Etcd3 } from "etcd3";
 import { buildClusterKvs, type ClusterSpec, type KeyValue } from "../../src/demo/cluster-spec.js";
 import { createEtcdClient } from "../../src/sync/etcd/etcd-client.js";
+import { Database } from "../../src/store/sqlite-driver.js";
 import { REPO_ROOT } from "./child.js";
 import { startEtcd } from "./etcd-process.js";
 import { logOf, probeHealth, startServiceProcess, type ServiceProcess } from "./service-process.js";
@@ -48,6 +49,14 @@ export interface PhaseResult {
   peakRssBytes: number;
   /** Consumer-group counts readers saw during the phase (a half-applied revision would show others). */
   groupCounts: number[];
+  /**
+   * Longest stretch in which the service's event loop did not turn during the phase, ms, as the
+   * service itself saw it (bench/lib/stall-log.mjs, stalls over 100 ms; 0 when none): unlike the
+   * /healthz time it leaves out the prober's and the kernel's delays on a busy machine.
+   */
+  worstStallMs: number;
+  /** The machine's 1-minute load average at the end of the phase (/proc/loadavg). */
+  load1: number;
 }
 
 export interface HugeRevisionResult {
@@ -61,8 +70,13 @@ export interface HugeRevisionResult {
   liveDelete: PhaseResult;
   /** The same delete, replayed by B after a restart. */
   replayedDelete: PhaseResult;
-  /** Exit of each stopped service (all expected 0). */
-  exits: { code: number | null; signal: string | null }[];
+  /** Exit of each stopped service (all expected 0); an unclean one with its last warnings and errors. */
+  exits: { code: number | null; signal: string | null; errors?: string[] }[];
+  /**
+   * The change events the live delete made (one transaction derives them all before its commit):
+   * rows and bytes (summary + details JSON) per kind, read from A's file afterwards.
+   */
+  deleteEvents: { kind: string; rows: number; bytes: number }[];
   /** `kafscale-mcp verify` on both files afterwards. */
   verify: { status: number | null; out: string }[];
 }
@@ -127,6 +141,26 @@ async function deleteEverything(client: Etcd3): Promise<number> {
   }
 }
 
+/** The stall log a service preloads (see bench/lib/stall-log.mjs). */
+const STALL_LOG = join(REPO_ROOT, "bench/lib/stall-log.mjs");
+
+/** The monotonic clock in µs: the clock of the stall log, shared by every process of the machine. */
+const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+/**
+ * The longest part of a stall in `file` within [fromUs, toUs], ms (0 when none): clipped, so that a
+ * process's start (loading its modules, before it listens) does not count for the phase after it.
+ */
+function worstStall(file: string, fromUs: number, toUs: number): number {
+  if (!existsSync(file)) return 0;
+  const inPhase = readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => JSON.parse(line) as { startUs: number; endUs: number })
+    .map((stall) => (Math.min(stall.endUs, toUs) - Math.max(stall.startUs, fromUs)) / 1000);
+  return Math.max(0, ...inPhase);
+}
+
 /** `kafscale-mcp verify` as a user runs it. */
 function verifyCli(db: string, endpoint: string): { status: number | null; out: string } {
   const res = spawnSync(process.execPath, ["--import", "tsx", "src/cli.ts", "verify", "--db", db], {
@@ -178,32 +212,47 @@ async function appliedAtLeast(service: ServiceProcess, revision: number): Promis
 
 /**
  * Runs the scenario in `workDir` (two database files) and returns what it saw. `env` is added to
- * both services' environment (e.g. a small KAFSCALE_MCP_ETCD_PAGE_SIZE for a multi-page resync).
+ * both services' environment (e.g. a small KAFSCALE_MCP_ETCD_PAGE_SIZE for a multi-page resync),
+ * `nodeArgs` to their Node.js flags (e.g. a CPU profiler's).
  */
 export async function runHugeRevision(
   shape: HugeClusterShape,
   workDir: string,
   env: Record<string, string> = {},
+  nodeArgs: string[] = [],
 ): Promise<HugeRevisionResult> {
   const etcd = await startEtcd({ extraArgs: ["--max-txn-ops", "10000", "--quota-backend-bytes", String(4 * 1024 ** 3)] });
   const client = createEtcdClient({ endpoints: [etcd.endpoint], namespace: "", dialTimeoutMs: 5000, pageSize: 1000, backoffMaxMs: 15_000 });
   const running = new Set<ServiceProcess>();
   const exits: HugeRevisionResult["exits"] = [];
+  const stallDir = env.KAFSCALE_MCP_BENCH_STALL_DIR ?? join(workDir, "stalls");
+  mkdirSync(stallDir, { recursive: true });
   const start = async (name: string, db: string): Promise<ServiceProcess> => {
-    const service = await startServiceProcess(name, { KAFSCALE_MCP_ETCD_ENDPOINTS: etcd.endpoint, KAFSCALE_MCP_DB_PATH: db, ...env });
+    const service = await startServiceProcess(
+      name,
+      { KAFSCALE_MCP_ETCD_ENDPOINTS: etcd.endpoint, KAFSCALE_MCP_DB_PATH: db, KAFSCALE_MCP_BENCH_STALL_DIR: stallDir, KAFSCALE_MCP_BENCH_STALL_MS: "100", ...env },
+      [...nodeArgs, "--import", STALL_LOG],
+    );
     running.add(service);
     return service;
   };
   const stop = async (service: ServiceProcess): Promise<void> => {
     running.delete(service);
     await service.stop();
-    exits.push(await service.child.exited);
+    const exit = await service.child.exited;
+    // Why a process did not exit cleanly: its last warnings and errors.
+    const errors = service.child.logs
+      .filter((r) => r.level === "warn" || r.level === "error")
+      .slice(-3)
+      .map((r) => `${String(r.msg)}${r.error === undefined ? "" : `: ${String(r.error)}`}`);
+    exits.push(exit.code === 0 ? exit : { ...exit, errors });
   };
   /** Runs `phase` on `service` with a /healthz prober and a group-count reader around it. */
   const measured = async (service: ServiceProcess, phase: () => Promise<void>): Promise<PhaseResult> => {
     const health = probeHealth(service.url);
     const groups = watchGroupCounts(service.url);
     const started = performance.now();
+    const fromUs = monotonicUs();
     try {
       await phase();
     } finally {
@@ -215,6 +264,8 @@ export async function runHugeRevision(
       worstHealthzMs: health.worstMs(),
       peakRssBytes: service.child.memory().peakRss,
       groupCounts: [...groups.counts].sort((x, y) => x - y),
+      worstStallMs: worstStall(join(stallDir, `stalls-${service.child.pid}.jsonl`), fromUs, monotonicUs()),
+      load1: Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]),
     };
   };
 
@@ -258,6 +309,14 @@ export async function runHugeRevision(
     await stop(a);
     await stop(b);
 
+    const events = new Database(dbA, { readonly: true });
+    const deleteEvents = events
+      .prepare<[number], { kind: string; rows: number; bytes: number }>(
+        "SELECT kind, count(*) AS rows, sum(length(summary) + length(details)) AS bytes FROM events WHERE revision >= ? GROUP BY kind ORDER BY kind",
+      )
+      .all(deleteRevision);
+    events.close();
+
     return {
       keys: kvs.length,
       loadMs,
@@ -266,6 +325,7 @@ export async function runHugeRevision(
       liveDelete,
       replayedDelete,
       exits,
+      deleteEvents,
       verify: [dbA, dbB].map((db) => verifyCli(db, etcd.endpoint)),
     };
   } finally {

@@ -18,9 +18,12 @@ export interface ServiceProcess {
 /** The Dockerfile's NODE_OPTIONS, e.g. ["--max-old-space-size=192", "--max-semi-space-size=16"]. */
 export const SHIPPED_NODE_ARGS = shippedNodeArgs(REPO_ROOT);
 
-/** Starts `kafscale-mcp serve` with the image's heap flags; resolves once it listens. */
-export async function startServiceProcess(name: string, env: Record<string, string>): Promise<ServiceProcess> {
-  const child = spawnChild(name, [...SHIPPED_NODE_ARGS, "--import", "tsx", "src/cli.ts", "serve"], {
+/**
+ * Starts `kafscale-mcp serve` with the image's heap flags (and `extraNodeArgs`, e.g. a profiler's);
+ * resolves once it listens.
+ */
+export async function startServiceProcess(name: string, env: Record<string, string>, extraNodeArgs: string[] = []): Promise<ServiceProcess> {
+  const child = spawnChild(name, [...SHIPPED_NODE_ARGS, ...extraNodeArgs, "--import", "tsx", "src/cli.ts", "serve"], {
     KAFSCALE_MCP_HTTP_ADDR: "127.0.0.1:0",
     KAFSCALE_MCP_AUDIT_STDOUT: "false",
     KAFSCALE_MCP_LINK_PROBE_INTERVAL: "500ms",

@@ -16,7 +16,7 @@
  * in memory (a full disk); an in-memory copy of the file (a read-only filesystem: costs its size in
  * memory, and only when no unfinished -wal would be left out).
  */
-import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { createAuditStore, type AuditStore } from "./audit-store.js";
 import { createChangeFeed, type ChangeFeedOptions } from "./change-feed.js";
@@ -28,6 +28,7 @@ import { createLagEvaluator, type LagEvaluator } from "./lag-evaluator.js";
 import { createLagHistory } from "./lag-history.js";
 import { createLagMetricReads, type LagMetricReads } from "./lag-metrics.js";
 import { createLagReads, type LagReads } from "./lag-reads.js";
+import { inMemoryCopy } from "./in-memory-copy.js";
 import { createCheckpointScheduler, createWriteGate, type CheckpointScheduler, type WriteGate } from "./long-write.js";
 import { createMetricsStore, type MetricsStore } from "./metrics-store.js";
 import { createReads, type Reads } from "./reads.js";
@@ -199,18 +200,6 @@ function openDegraded(file: string): Db {
     }
   }
   throw failure;
-}
-
-function inMemoryCopy(file: string): Db {
-  const wal = `${file}-wal`;
-  if (existsSync(wal) && statSync(wal).size > 0) {
-    throw new Error(`${file} cannot be read without its write-ahead log, which cannot be opened here`);
-  }
-  const image = readFileSync(file);
-  // Bytes 18–19 say "WAL"; an in-memory database cannot be one, and without a -wal the file is whole.
-  image[18] = 1;
-  image[19] = 1;
-  return new Database(image);
 }
 
 /** Throws an SQLITE_CORRUPT error when SQLite's quick integrity check finds damage. */

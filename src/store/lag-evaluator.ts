@@ -45,7 +45,7 @@ export interface LagEvaluator {
   stop(): Promise<void>;
 }
 
-/** Time one write transaction of the evaluator may take before it yields (one group is never split). */
+/** Time one write transaction of the evaluator may take before it yields (one topic of a group is never split). */
 const SLICE_MS = 8;
 /** How often the timer looks whether the first full sync is done. */
 const WAIT_FOR_LOAD_MS = 200;
@@ -101,25 +101,31 @@ export function createLagEvaluator(
     revision: db.prepare<[], { revision: number; initial_sync_done: number }>(
       "SELECT revision, initial_sync_done FROM sync_state WHERE id = 1",
     ),
-    groupFacts: db.prepare<[{ group: string }], FactsRow>(
-      `WITH ${groupTopics}
-       SELECT p.topic, p.partition, 1 AS in_snapshot, co.committed_offset, co.committed_at, eo.next_offset
-       FROM selected CROSS JOIN partitions p ON p.topic = selected.topic
+    groupTopics: db.prepare<[{ group: string }], { topic: string }>(`WITH ${groupTopics} SELECT topic FROM selected ORDER BY topic`),
+    // One topic of the group: the snapshot's partitions, then the group's commits on partitions of
+    // the topic that the snapshot does not list.
+    topicFacts: db.prepare<[{ group: string; topic: string }], FactsRow>(
+      `SELECT p.topic, p.partition, 1 AS in_snapshot, co.committed_offset, co.committed_at, eo.next_offset
+       FROM partitions p
        LEFT JOIN committed_offsets co ON co.group_id = @group AND co.topic = p.topic AND co.partition = p.partition
        LEFT JOIN end_offsets eo ON eo.topic = p.topic AND eo.partition = p.partition
+       WHERE p.topic = @topic
        UNION ALL
        SELECT co.topic, co.partition, 0, co.committed_offset, co.committed_at, eo.next_offset
        FROM committed_offsets co LEFT JOIN end_offsets eo ON eo.topic = co.topic AND eo.partition = co.partition
-       WHERE co.group_id = @group
+       WHERE co.group_id = @group AND co.topic = @topic
          AND NOT EXISTS (SELECT 1 FROM partitions p WHERE p.topic = co.topic AND p.partition = co.partition)`,
     ),
-    groupCommitPoints: db.prepare<[string], SeriesRow>(
-      "SELECT topic, partition, points FROM lag_commit_series WHERE group_id = ?",
+    topicCommitPoints: db.prepare<[string, string], SeriesRow>(
+      "SELECT topic, partition, points FROM lag_commit_series WHERE group_id = ? AND topic = ?",
     ),
-    groupEndPoints: db.prepare<[{ group: string }], SeriesRow>(
-      `WITH ${groupTopics}
-       SELECT e.topic, e.partition, e.points FROM selected CROSS JOIN lag_end_offset_series e ON e.topic = selected.topic`,
+    topicEndPoints: db.prepare<[string], SeriesRow>(
+      "SELECT topic, partition, points FROM lag_end_offset_series WHERE topic = ?",
     ),
+    statusKeys: db.prepare<[string], { topic: string; partition: number }>(
+      "SELECT topic, partition FROM lag_partition_status WHERE group_id = ?",
+    ),
+    clearPartition: db.prepare("DELETE FROM lag_partition_status WHERE group_id = ? AND topic = ? AND partition = ?"),
     partitionFacts: db.prepare<[{ group: string; topic: string; partition: number }], FactsRow>(
       `SELECT @topic AS topic, @partition AS partition,
               EXISTS (SELECT 1 FROM partitions WHERE topic = @topic AND partition = @partition) AS in_snapshot,
@@ -151,7 +157,6 @@ export function createLagEvaluator(
                               ORDER BY group_id LIMIT @limit))
        ORDER BY group_id LIMIT @limit`,
     ),
-    clearGroup: db.prepare("DELETE FROM lag_partition_status WHERE group_id = ?"),
     putPartition: db.prepare(
       `INSERT OR REPLACE INTO lag_partition_status (group_id, topic, partition, status, lag, behind_since,
          consumed_rate, produced_rate, since, detail, recheck_at, history_start, points)
@@ -237,24 +242,41 @@ export function createLagEvaluator(
     );
   };
 
-  /** Judges every partition of the group again (its partition set may have changed). Returns partitions judged. */
-  const judgeGroup = (group: string, now: number): number => {
-    const rows = s.groupFacts.all({ group });
-    const commits = bySeries(s.groupCommitPoints.all(group), (r) => `commits of ${group} on ${r.topic}/${r.partition}`);
-    const ends =
-      rows.length === 0
-        ? new Map<string, SeriesPoint[]>()
-        : bySeries(s.groupEndPoints.all({ group }), (r) => `end offset ${r.topic}/${r.partition}`);
-    s.clearGroup.run(group);
+  /**
+   * Judges every partition of the group again (its partition set may have changed), one topic per
+   * step so that a group of 10k partitions is spread over many slices (one slice per group kept the
+   * event loop for over a second). Verdicts are replaced in place, never cleared first: between
+   * slices readers see each partition's old or new verdict, and the group's sums change at the end
+   * with the verdicts of partitions no longer in its set removed.
+   */
+  const judgeGroup = (group: string, now: number): { step(): number | null } => {
+    const topics = s.groupTopics.all({ group }).map((t) => t.topic);
     const judged: JudgedPartition[] = [];
-    for (const row of rows) {
-      const key = seriesKey(row.topic, row.partition);
-      const verdict = evaluatePartition(factsOf(row, commits.get(key) ?? [], ends.get(key) ?? []), settings, now);
-      put(group, row.topic, row.partition, verdict);
-      judged.push({ topic: row.topic, partition: row.partition, ...verdict });
-    }
-    summarize(group, now, judged);
-    return rows.length;
+    const seen = new Set<string>();
+    return {
+      step: () => {
+        const topic = topics.shift();
+        if (topic === undefined) {
+          for (const row of s.statusKeys.all(group)) {
+            if (!seen.has(seriesKey(row.topic, row.partition))) s.clearPartition.run(group, row.topic, row.partition);
+          }
+          summarize(group, now, judged);
+          return null;
+        }
+        const rows = s.topicFacts.all({ group, topic });
+        if (rows.length === 0) return 0;
+        const commits = bySeries(s.topicCommitPoints.all(group, topic), (r) => `commits of ${group} on ${r.topic}/${r.partition}`);
+        const ends = bySeries(s.topicEndPoints.all(topic), (r) => `end offset ${r.topic}/${r.partition}`);
+        for (const row of rows) {
+          const key = seriesKey(row.topic, row.partition);
+          const verdict = evaluatePartition(factsOf(row, commits.get(key) ?? [], ends.get(key) ?? []), settings, now);
+          put(group, row.topic, row.partition, verdict);
+          seen.add(key);
+          judged.push({ topic: row.topic, partition: row.partition, ...verdict });
+        }
+        return rows.length;
+      },
+    };
   };
 
   /** Judges some partitions of a group whose set did not change; false when the set did change after all. */
@@ -343,17 +365,30 @@ export function createLagEvaluator(
       }
       return queue.shift();
     };
+    /** A whole group being judged topic by topic, possibly over several slices. */
+    let wholeGroup: ReturnType<typeof judgeGroup> | null = null;
     const write = db.transaction((): boolean => {
       const started = performance.now();
       for (;;) {
-        const work = next();
-        if (work === undefined) {
-          s.finish.run(now, revision, settings.intervalMs, settings.windowPoints);
-          return false;
+        if (wholeGroup !== null) {
+          const judged = wholeGroup.step();
+          if (judged === null) {
+            wholeGroup = null;
+            result.groups++;
+          } else result.partitions += judged;
+        } else {
+          const work = next();
+          if (work === undefined) {
+            s.finish.run(now, revision, settings.intervalMs, settings.windowPoints);
+            return false;
+          }
+          const judged = work.partitions === null ? null : judgePartitions(work.group, work.partitions, now);
+          if (judged === null) wholeGroup = judgeGroup(work.group, now);
+          else {
+            result.partitions += judged;
+            result.groups++;
+          }
         }
-        const judged = work.partitions === null ? null : judgePartitions(work.group, work.partitions, now);
-        result.partitions += judged ?? judgeGroup(work.group, now);
-        result.groups++;
         if (performance.now() - started >= SLICE_MS) return true;
       }
     });

@@ -7,6 +7,11 @@
  * Should the service die first, a watchdog thread ends this process within half a second.
  */
 import { Worker } from "node:worker_threads";
+import { accessSync, constants } from "node:fs";
+import { dirname } from "node:path";
+import type { Statement } from "better-sqlite3";
+import type { Db } from "./database.js";
+import { inMemoryCopy } from "./in-memory-copy.js";
 import { Database } from "./sqlite-driver.js";
 import { createQueryGuard, QueryRefused } from "./query-guard.js";
 import { SCHEMA_DOCS } from "./schema-docs.js";
@@ -39,6 +44,60 @@ function cell(value: unknown): Cell {
   return text.length > MAX_CELL_CHARS ? `${text.slice(0, MAX_CELL_CHARS)}… [${text.length} chars]` : text;
 }
 
+/** Sent instead of `{ ready: true }` when the snapshot cannot be opened for reading. */
+export interface StartFailure {
+  ready: false;
+  error: string;
+}
+
+interface Opened {
+  db: Db;
+  guard: (sql: string) => ReturnType<Db["prepare"]>;
+  revision: Statement<[], { revision: number }>;
+}
+
+/** Sets up a connection for queries (closing it if that fails): pragmas, the guard, the revision query. */
+function prepare(db: Db): Opened {
+  try {
+    db.pragma("query_only = ON");
+    db.pragma("trusted_schema = OFF");
+    // Sorts and temporary results in memory (bounded by the process's data limit), never in files.
+    db.pragma("temp_store = MEMORY");
+    db.pragma("busy_timeout = 1000");
+    const guard = createQueryGuard(db, new Set(Object.keys(SCHEMA_DOCS)));
+    const revision = db.prepare<[], { revision: number }>("SELECT revision FROM sync_state WHERE id = 1");
+    return { db, guard, revision };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+/** True when `dir` cannot be written (a read-only filesystem: nobody changes the file there). */
+function unwritable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * The snapshot, read-only. On a read-only filesystem a WAL database cannot be read in place (SQLite
+ * cannot create its -shm file): then an in-memory copy, as the degraded store reads it. Throws when
+ * the file cannot be read at all (e.g. a degraded store on a full disk holds it exclusively).
+ */
+function open(path: string): Opened {
+  try {
+    return prepare(new Database(path, { readonly: true, fileMustExist: true }));
+  } catch (err) {
+    const { code } = err as { code?: unknown };
+    if (typeof code !== "string" || !code.startsWith("SQLITE_CANTOPEN") || !unwritable(dirname(path))) throw err;
+    return prepare(inMemoryCopy(path));
+  }
+}
+
 function main(): void {
   const path = process.argv[2];
   if (path === undefined || typeof process.send !== "function") throw new Error("query-child: start it through query-sandbox.ts");
@@ -50,14 +109,18 @@ function main(): void {
   );
   watchdog.unref();
 
-  const db = new Database(path, { readonly: true, fileMustExist: true });
-  db.pragma("query_only = ON");
-  db.pragma("trusted_schema = OFF");
-  // Sorts and temporary results in memory (bounded by the process's data limit), never in files.
-  db.pragma("temp_store = MEMORY");
-  db.pragma("busy_timeout = 1000");
-  const guard = createQueryGuard(db, new Set(Object.keys(SCHEMA_DOCS)));
-  const revision = db.prepare<[], { revision: number }>("SELECT revision FROM sync_state WHERE id = 1");
+  let opened: Opened;
+  try {
+    opened = open(path);
+  } catch (err) {
+    // The file cannot be read from here (e.g. a degraded service holds it exclusively: disk full):
+    // one line for the service to pass on, not a stack trace.
+    const { code } = err as { code?: unknown };
+    const failure: StartFailure = { ready: false, error: `${(err as Error).message}${typeof code === "string" ? ` (${code})` : ""}` };
+    process.send(failure, () => process.exit(0));
+    return;
+  }
+  const { db, guard, revision } = opened;
 
   const run = (req: QueryRequest): QueryReply => {
     let stmt: ReturnType<typeof guard>;

@@ -15,7 +15,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import { setPriority } from "node:os";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { QueryReply, QueryRequest } from "./query-child.js";
+import type { QueryReply, QueryRequest, StartFailure } from "./query-child.js";
 
 export type { Cell } from "./query-child.js";
 
@@ -35,10 +35,14 @@ export interface QueryResult {
   elapsedMs: number;
 }
 
-/** Why a query did not answer: refused by the checks, stopped at the time cap, failed, busy, or no sandbox. */
+/**
+ * Why a query did not answer: refused by the checks, stopped at the time cap, failed, busy, no
+ * sandbox, or the snapshot file cannot be read from a second process now (a degraded store holds it
+ * exclusively, e.g. on a full disk).
+ */
 export class QueryError extends Error {
   constructor(
-    readonly reason: "refused" | "timeout" | "failed" | "busy" | "unavailable",
+    readonly reason: "refused" | "timeout" | "failed" | "busy" | "unavailable" | "unreadable",
     message: string,
   ) {
     super(message);
@@ -138,10 +142,14 @@ export function createQuerySandbox(options: QuerySandboxOptions): QuerySandbox {
         reject(new QueryError("failed", `the query sandbox did not start within ${STARTUP_TIMEOUT_MS} ms`));
       }, STARTUP_TIMEOUT_MS);
       const onMessage = (message: unknown): void => {
-        if ((message as { ready?: boolean }).ready !== true) return;
+        const { ready } = message as { ready?: boolean };
+        if (ready === undefined) return;
         clearTimeout(timer);
         child.off("message", onMessage);
-        resolve();
+        if (ready) return resolve();
+        // The next query starts a fresh process, which may find the file readable again.
+        stop(sandbox);
+        reject(new QueryError("unreadable", `the query sandbox cannot read the snapshot file: ${(message as StartFailure).error}`));
       };
       child.on("message", onMessage);
       child.once("exit", (code, signal) => {

@@ -24,13 +24,19 @@ const HINTS: Record<QueryError["reason"], string> = {
   failed: "check the SQL against the kafscale://schema resource",
   busy: "other queries are running; retry in a few seconds",
   unavailable: "the service is shutting down; retry on another replica",
+  unreadable: "the other tools still answer from the last committed snapshot (see freshness.stale_reasons); retry once its storage recovers",
 };
 
-/** A sandbox failure as an error the agent can act on. */
-function toolErrorOf(err: QueryError): ToolError {
+/**
+ * A sandbox failure as an error the agent can act on. A snapshot the sandbox cannot read says why
+ * when the snapshot's storage is failing (a degraded store may hold the file exclusively).
+ * Exported for its unit test.
+ */
+export function toolErrorOf(err: QueryError, storageProblem: string | null): ToolError {
   const prefix = err.reason === "refused" ? "query refused: " : err.reason === "failed" ? "query failed: " : "";
-  const status = err.reason === "busy" || err.reason === "unavailable" ? 503 : 400;
-  return new ToolError(`${prefix}${err.message}`, HINTS[err.reason], status);
+  const status = err.reason === "busy" || err.reason === "unavailable" || err.reason === "unreadable" ? 503 : 400;
+  const why = storageProblem !== null && err.reason === "unreadable" ? ` (${storageProblem})` : "";
+  return new ToolError(`${prefix}${err.message}${why}`, HINTS[err.reason], status);
 }
 
 export const querySnapshot = defineTool({
@@ -66,7 +72,7 @@ export const querySnapshot = defineTool({
     try {
       return await ctx.query.sandbox.run(args.sql, { maxRows, maxBytes: QUERY_ROWS_MAX_BYTES });
     } catch (err) {
-      throw err instanceof QueryError ? toolErrorOf(err) : err;
+      throw err instanceof QueryError ? toolErrorOf(err, ctx.store.health.problem()?.reason ?? null) : err;
     }
   },
   handler: (_ctx, _args, loaded) => {

@@ -17,6 +17,7 @@ import { keys } from "../../src/kafscale/keys.js";
 import { realisticCluster, testEtcd, writeCluster } from "../support/fixtures.js";
 import { useCleanups } from "../support/harness.js";
 import { startServiceProcess, type ServiceProcess } from "../../bench/lib/service-process.js";
+import { call, connect, type CallOutcome } from "../../bench/lib/mcp.js";
 import { mountTmpfs } from "../support/tmpfs.js";
 
 const { tempDir, defer } = useCleanups();
@@ -29,6 +30,16 @@ interface Answer {
 async function clusterStatus(service: ServiceProcess): Promise<Answer> {
   const res = await fetch(`${service.url}/api/v1/cluster`);
   return { status: res.status, body: (await res.json()) as Answer["body"] };
+}
+
+/** query_snapshot over MCP, as an agent calls it (one session per call). */
+async function querySnapshot(service: ServiceProcess, sql: string): Promise<CallOutcome> {
+  const client = await connect(service.url);
+  try {
+    return await call(client, "query_snapshot", { sql });
+  } finally {
+    await client.close();
+  }
 }
 
 async function until<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
@@ -55,6 +66,7 @@ async function clusterWithSnapshotOnTmpfs(prefix: string) {
     KAFSCALE_MCP_ETCD_ENDPOINTS: etcd.endpoint,
     KAFSCALE_MCP_ETCD_NAMESPACE: etcd.namespace,
     KAFSCALE_MCP_DB_PATH: join(mnt, "snapshot.db"),
+    KAFSCALE_MCP_ENABLE_QUERY: "true",
   };
   return { etcd, disk, env };
 }
@@ -94,6 +106,9 @@ describe("snapshot storage faults (tmpfs)", () => {
     expect(failing.length).toBeGreaterThanOrEqual(1);
     expect(failing.length).toBeLessThanOrEqual(3);
 
+    // query_snapshot's sandbox (its own read-only connection) still reads the file the store has open.
+    expect(await querySnapshot(service, "SELECT count(*) AS n FROM topics")).toMatchObject({ ok: true, data: { rows: [[3]] } });
+
     // Restarted while the disk is still full: it comes up and serves the stored snapshot.
     await service.stop();
     expect(await service.child.exited).toEqual({ code: 0, signal: null });
@@ -104,6 +119,9 @@ describe("snapshot storage faults (tmpfs)", () => {
     expect(served.status).toBe(200);
     expect(served.body.topic_count).toBe(3);
     expect(served.body.freshness?.stale).toBe(true);
+    // query_snapshot's sandbox reads the file beside the degraded store, and says the snapshot is stale.
+    const query = await querySnapshot(service, "SELECT count(*) AS n FROM topics");
+    expect(query).toMatchObject({ ok: true, data: { rows: [[3]], freshness: { stale: true } } });
 
     // Space returns: it catches up from its stored revision by itself.
     rmSync(filler);
@@ -137,6 +155,10 @@ describe("snapshot storage faults (tmpfs)", () => {
     expect(answer.status).toBe(200);
     expect(answer.body.topic_count).toBe(3);
     expect(answer.body.freshness?.stale_reasons.join("\n")).toMatch(/snapshot storage: read-only/);
+    // query_snapshot too: its sandbox cannot read a WAL file in place there (no -shm can be created),
+    // so it reads a copy in memory, as the store does (it used to fail with a stack trace).
+    const query = await querySnapshot(service, "SELECT count(*) AS n FROM topics");
+    expect(query).toMatchObject({ ok: true, data: { rows: [[3]], freshness: { stale: true } } });
     await service.stop();
     expect(await service.child.exited).toEqual({ code: 0, signal: null });
   }, 180_000);

@@ -39,6 +39,14 @@ describe("one revision deleting every key, and a full resync, with the image's h
       expect(phase.groupCounts.every((n) => n === SHAPE.groups || n === 0), `group counts seen: ${phase.groupCounts}`).toBe(true);
     }
     expect(result.resync.groupCounts).toEqual([SHAPE.groups]);
+    // The change events the delete derived (held in memory until its commit): one per topic, group
+    // and broker, not one per deleted key.
+    expect(result.deleteEvents.map(({ kind, rows }) => [kind, rows])).toEqual([
+      ["broker_left", 3],
+      ["cluster_changed", 1],
+      ["group_deleted", SHAPE.groups],
+      ["topic_deleted", SHAPE.topics],
+    ]);
     expect(result.exits.every((exit) => exit.code === 0 && exit.signal === null), JSON.stringify(result.exits)).toBe(true);
     for (const verify of result.verify) {
       expect(verify.out).toContain("result: no differences");

@@ -13,6 +13,7 @@ import { buildClusterKvs } from "../../src/demo/cluster-spec.js";
 import { rebuildCorruptSnapshot } from "../../src/store/corruption.js";
 import { createStore, type Store } from "../../src/store/index.js";
 import { createQuerySandbox, QueryError, type QuerySandbox } from "../../src/store/query-sandbox.js";
+import { Database } from "../../src/store/sqlite-driver.js";
 import { realisticCluster } from "../support/fixtures.js";
 import { useCleanups } from "../support/harness.js";
 
@@ -154,6 +155,30 @@ describe("query sandbox", () => {
     const err = await refusal(shared.sandbox, sql);
     expect(err.reason).toBe("refused");
     expect(err.message).toMatch(message);
+  });
+
+  it("says in one line that it cannot read the snapshot while a degraded store holds the file exclusively, and answers once released", async () => {
+    // A store whose disk is full opens its file in exclusive locking mode (src/store/generation.ts):
+    // a second process cannot read it then. The sandbox used to exit with a stack trace.
+    const store = await loadedStore();
+    const path = store.path;
+    store.close();
+    const holder = new Database(path, { fileMustExist: true });
+    defer(() => {
+      holder.close();
+    });
+    holder.pragma("locking_mode = EXCLUSIVE");
+    holder.prepare("SELECT revision FROM sync_state WHERE id = 1").get();
+    const sandbox = createQuerySandbox({ path, timeoutMs: 10_000 });
+    defer(() => sandbox.close());
+
+    const err = (await sandbox.run("SELECT count(*) FROM topics", LIMITS).catch((e: unknown) => e)) as QueryError;
+    expect(err).toBeInstanceOf(QueryError);
+    expect(err.reason).toBe("unreadable");
+    expect(err.message).toBe("the query sandbox cannot read the snapshot file: database is locked (SQLITE_BUSY)");
+
+    holder.close();
+    expect((await sandbox.run("SELECT count(*) AS n FROM topics", LIMITS)).rows).toEqual([[3]]);
   });
 
   it("stops a runaway query at the time cap — its process is killed — while the service's thread keeps answering", async () => {

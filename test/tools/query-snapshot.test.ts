@@ -1,12 +1,14 @@
 /**
  * query_snapshot through the SDK client with a real sandbox process on a snapshot file: answers with
- * the revision it read, caps rows, refuses what is not one SELECT, and says it is unavailable when
- * the snapshot is kept in memory. Hostile SQL in depth: test/integration/query-sandbox.test.ts.
+ * the revision it read, caps rows, refuses what is not one SELECT, says why it cannot read a snapshot
+ * a degraded store holds exclusively, and says it is unavailable when the snapshot is kept in memory. Hostile SQL in depth: test/integration/query-sandbox.test.ts.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { QueryError } from "../../src/store/query-sandbox.js";
+import { toolErrorOf } from "../../src/tools/query-snapshot.js";
 import { callTool, toolError } from "../support/tool-calls.js";
 import { useToolHarness } from "../support/tool-harness.js";
 
@@ -44,6 +46,20 @@ describe("query_snapshot", () => {
     expect(await toolError(client, "query_snapshot", { sql: "SELECT 1; SELECT 2" })).toMatch(/^query refused: .*more than one statement/);
     expect(await toolError(client, "query_snapshot", { sql: "SELECT * FROM audit_log" })).toMatch(/audit_log is not available/);
     expect((await callTool<Record<string, any>>(client, "query_snapshot", { sql: "SELECT count(*) FROM topics" })).rows).toEqual([[3]]);
+  });
+
+  it("says in one line why it cannot read the snapshot, naming the storage problem when there is one", () => {
+    // The sandbox's side (a file held exclusively by a degraded store): test/integration/query-sandbox.test.ts.
+    const unreadable = new QueryError("unreadable", "the query sandbox cannot read the snapshot file: database is locked (SQLITE_BUSY)");
+    const problem = "snapshot storage: disk full (SQLITE_FULL), writes failing since 2026-11-26T10:00:00.000Z; serving the last committed snapshot";
+    expect(toolErrorOf(unreadable, problem).message).toBe(
+      "the query sandbox cannot read the snapshot file: database is locked (SQLITE_BUSY) (snapshot storage: disk full " +
+        "(SQLITE_FULL), writes failing since 2026-11-26T10:00:00.000Z; serving the last committed snapshot)",
+    );
+    expect(toolErrorOf(unreadable, problem).hint).toMatch(/^the other tools still answer from the last committed snapshot/);
+    expect(toolErrorOf(unreadable, null).message).toBe(unreadable.message);
+    // An ordinary SQL error is not blamed on the storage.
+    expect(toolErrorOf(new QueryError("failed", "no such column: x"), problem).message).toBe("query failed: no such column: x");
   });
 
   it("says it is unavailable when the snapshot is kept in memory", async () => {

@@ -85,6 +85,14 @@ function rootCause(err: unknown): unknown {
   return err instanceof ApplyFailed ? err.cause : err;
 }
 
+/**
+ * Keys per range page (KAFSCALE_MCP_ETCD_PAGE_SIZE). A page is decoded in one go by the etcd client,
+ * and its merge begins with synchronous checks over the whole page: 10,000 keys took ~0.2 s of CPU
+ * in one event-loop turn (over 1 s on a busy 2-core machine). Smaller pages cost load time on etcd
+ * 3.4, which walks the rest of the range for every page (docs/BENCHMARKS.md).
+ */
+export const DEFAULT_PAGE_SIZE = 2000;
+
 /** Quiet time after which a reopened watch counts as caught up (etcd's catch-up loop runs every 100 ms). */
 const CATCH_UP_QUIET_MS = 1000;
 /** Probe cadence while a reopened watch is not yet confirmed current (bounded by the probe interval). */
@@ -94,7 +102,7 @@ const UNCONFIRMED_PROBE_MS = 250;
 export function createEtcdSync(options: EtcdSyncOptions): EtcdSync {
   const { store, logger } = options;
   const connector = connectorOf(options);
-  const pageSize = options.pageSize ?? 10_000;
+  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   const probeIntervalMs = options.probeIntervalMs ?? 5000;
   const probeTimeoutMs = options.probeTimeoutMs ?? 3000;
   const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
