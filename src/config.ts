@@ -194,7 +194,7 @@ const envSchema = z.object({
   KAFSCALE_MCP_ETCD_KEY_FILE: optionalText,
   KAFSCALE_MCP_ETCD_NAMESPACE: z.string().default(""),
   KAFSCALE_MCP_ETCD_DIAL_TIMEOUT: duration("5s"),
-  KAFSCALE_MCP_ETCD_PAGE_SIZE: positiveInt(2_000),
+  KAFSCALE_MCP_ETCD_PAGE_SIZE: positiveInt(10_000),
   KAFSCALE_MCP_ETCD_BACKOFF_MAX: duration("15s"),
   KAFSCALE_MCP_DB_PATH: z.string().default("kafscale-mcp.db"),
   KAFSCALE_MCP_CHANGE_LOG_LIMIT: positiveInt(10_000),

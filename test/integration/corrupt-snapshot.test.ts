@@ -148,11 +148,22 @@ describe("a corrupt snapshot file", () => {
     const first = await startServiceProcess("service", env);
     defer(() => first.stop());
     await waitReady(first.readyz);
-    // The load's pages reach the database file when its WAL is checkpointed (in the background);
-    // damage to pages that are still in the WAL would be overwritten, not found. Killed with a few
-    // frames written since (its link probe), the WAL says "unclean stop".
+    // The load's pages must be in the database file, not only in the WAL: damage to pages whose
+    // frames are still in the WAL would be overwritten by the recovery, not found. Rather than wait
+    // for the service's own checkpoints to empty the WAL (under load that can take longer than any
+    // deadline), the test checkpoints it into the file and truncates it; killed once the service has
+    // written since (its link probe, its lag verdicts), the WAL says "unclean stop".
     const walSize = (): number => (existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0);
-    await until(() => walSize() > 0 && walSize() < 64 * 1024, 60_000);
+    const outside = new Database(path);
+    try {
+      outside.pragma("busy_timeout = 5000");
+      await until(() => (outside.pragma("wal_checkpoint(TRUNCATE)") as { busy: number }[])[0]?.busy === 0, 60_000, "WAL checkpointed and truncated");
+    } finally {
+      outside.close();
+    }
+    // Frames written since are the service's own state rows and lag verdicts, never `kv` pages: no key
+    // changed in etcd after the load.
+    await until(() => walSize() > 0, 60_000, "a write after the truncation");
     process.kill(first.child.pid, "SIGKILL");
     await first.child.exited;
     expect(existsSync(`${path}-wal`)).toBe(true);
@@ -174,10 +185,10 @@ describe("a corrupt snapshot file", () => {
   }, 120_000);
 });
 
-async function until(check: () => boolean, timeoutMs = 30_000): Promise<void> {
+async function until(check: () => boolean, timeoutMs = 30_000, what = "condition"): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
+    if (Date.now() > deadline) throw new Error(`${what} not met in time`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -88,10 +88,11 @@ function rootCause(err: unknown): unknown {
 /**
  * Keys per range page (KAFSCALE_MCP_ETCD_PAGE_SIZE). A page is decoded in one go by the etcd client,
  * and its merge begins with synchronous checks over the whole page: 10,000 keys took ~0.2 s of CPU
- * in one event-loop turn (over 1 s on a busy 2-core machine). Smaller pages cost load time on etcd
- * 3.4, which walks the rest of the range for every page (docs/BENCHMARKS.md).
+ * in one event-loop turn. Smaller pages would shorten that, but etcd 3.4 walks the rest of the range
+ * for every page: reading 320k keys took 17–19 s in pages of 10,000 and 65–73 s in pages of 2,000
+ * (docs/BENCHMARKS.md), which would break the cold-sync target at size L.
  */
-export const DEFAULT_PAGE_SIZE = 2000;
+export const DEFAULT_PAGE_SIZE = 10_000;
 
 /** Quiet time after which a reopened watch counts as caught up (etcd's catch-up loop runs every 100 ms). */
 const CATCH_UP_QUIET_MS = 1000;
