@@ -98,6 +98,10 @@ export default tseslint.config(
           selector: "CallExpression[callee.object.name='vi'][callee.property.name=/^wait(For|Until)$/][arguments.length<2]",
           message: "pass a deadline (UNTIL from test/support/conditions.ts, or { timeout }): the 1 s default flakes on a busy machine",
         },
+        {
+          selector: "CallExpression[callee.object.name='expect'][callee.property.name='poll'][arguments.length<2]",
+          message: "pass a deadline (UNTIL from test/support/conditions.ts, or { timeout }): expect.poll's 1 s default flakes on a busy machine",
+        },
       ],
     },
   },

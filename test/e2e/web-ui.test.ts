@@ -18,6 +18,7 @@ import { REPO_ROOT, startDemo, type RunningDemo } from "../support/cli.js";
 import { changeScript, scriptCluster } from "../support/change-script.js";
 import { testEtcd, writeCluster } from "../support/fixtures.js";
 import { startTestService } from "../support/service.js";
+import { UNTIL } from "../support/conditions.js";
 
 const TOKEN = "web-ui-test-token-0123456789";
 const DEMO_GROUPS = ["analytics-etl", "billing-service", "fraud-detector", "inventory-sync", "nightly-report"];
@@ -103,7 +104,7 @@ describe("the web view in Chromium", () => {
     const errors = watchErrors(page);
     await page.reload();
     await page.waitForSelector("#groups tr[data-group]", { timeout: 30_000 });
-    await expect.poll(() => page.textContent("#banner")).toMatch(/^Fresh demo data: revision \d+/);
+    await expect.poll(() => page.textContent("#banner"), UNTIL).toMatch(/^Fresh demo data: revision \d+/);
     const rows = await page.$$eval("#groups tr[data-group]", (trs) =>
       trs.map((tr) => ({ group: tr.getAttribute("data-group"), status: tr.querySelector(".status")?.textContent })),
     );
@@ -126,7 +127,7 @@ describe("the web view in Chromium", () => {
     await page.screenshot({ path: join(shots, "ui-group.png"), fullPage: true });
 
     await page.click('nav a[href="#/topics"]');
-    await expect.poll(() => page.textContent("main")).toContain("clickstream");
+    await expect.poll(() => page.textContent("main"), UNTIL).toContain("clickstream");
 
     expect(errors).toEqual([]);
     if (process.env.KAFSCALE_MCP_UPDATE_SCREENSHOTS === "1") {
@@ -146,7 +147,10 @@ describe("the web view in Chromium", () => {
       expect((await fetch(`${guarded.url}/metrics/lag`)).status).toBe(401);
       const authed = await fetch(`${guarded.url}/metrics/lag`, { headers: { Authorization: `Bearer ${TOKEN}` } });
       expect(authed.status).toBe(200);
-      expect(await authed.text()).toContain("kafscale_consumergroup_group_status{");
+      // The group series appear once the just-started demo's first lag evaluation is done.
+      await expect
+        .poll(async () => (await fetch(`${guarded.url}/metrics/lag`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text(), { timeout: 60_000 })
+        .toContain("kafscale_consumergroup_group_status{");
     } finally {
       expect(await guarded.stop()).toBe(0);
     }
