@@ -21,7 +21,7 @@ export interface BuiltCode {
 }
 
 /** What `npm run build` does: tsc, then the web view's static files beside the compiled code. */
-function tsc(cwd: string): void {
+function build(cwd: string): void {
   const out = spawnSync(join(REPO_ROOT, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.build.json"], {
     cwd,
     encoding: "utf8",
@@ -41,7 +41,7 @@ function git(args: string[]): string {
 
 /** Builds the working tree into <repo>/dist. */
 export function buildWorkingTree(): BuiltCode {
-  tsc(REPO_ROOT);
+  build(REPO_ROOT);
   return { root: REPO_ROOT, code: codeInfo(), cleanup: () => undefined };
 }
 
@@ -85,7 +85,7 @@ export function buildExported(ref: string | undefined, patches: string[]): Built
       if (out.status !== 0) throw new Error(`patch ${patch} does not apply: ${out.stderr}`);
       applied.push({ file: relative(REPO_ROOT, path), sha256: createHash("sha256").update(readFileSync(path)).digest("hex") });
     }
-    tsc(root);
+    build(root);
     return { root, code: applied.length > 0 ? { ...code, patches: applied } : code, cleanup };
   } catch (err) {
     cleanup();
