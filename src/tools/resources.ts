@@ -61,20 +61,16 @@ const SCHEMA_RESOURCE = {
   description: "Every table, view and column query_snapshot can read, with what it means",
   mimeType: "text/markdown",
 };
-const TOPIC_TEMPLATE = {
-  uriTemplate: `${TOPIC_PREFIX}{name}`,
-  name: "topic",
-  title: "Topic",
-  description: "One topic and its partitions, as describe_topics answers",
+/** A resource template answering JSON for one named thing under `prefix`. */
+const jsonTemplate = (prefix: string, parameter: string, name: string, title: string, description: string) => ({
+  uriTemplate: `${prefix}{${parameter}}`,
+  name,
+  title,
+  description,
   mimeType: "application/json",
-};
-const GROUP_TEMPLATE = {
-  uriTemplate: `${GROUP_PREFIX}{group_id}`,
-  name: "group",
-  title: "Consumer group",
-  description: "One consumer group, as describe_group answers",
-  mimeType: "application/json",
-};
+});
+const TOPIC_TEMPLATE = jsonTemplate(TOPIC_PREFIX, "name", "topic", "Topic", "One topic and its partitions, as describe_topics answers");
+const GROUP_TEMPLATE = jsonTemplate(GROUP_PREFIX, "group_id", "group", "Consumer group", "One consumer group, as describe_group answers");
 
 /** The listings for each combination of permitted resources, made once. */
 const listings = new Map<string, { resources: ListResourcesResult; templates: ListResourceTemplatesResult }>();

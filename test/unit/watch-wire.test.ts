@@ -9,15 +9,8 @@ import { INVALID_UTF8_KEY_PREFIX } from "../../src/kafscale/keys.js";
 
 // A tiny protobuf writer, independent of the code under test.
 const varint = (value: bigint): number[] => {
-  const out: number[] = [];
-  let v = BigInt.asUintN(64, value);
-  do {
-    let byte = Number(v & 0x7fn);
-    v >>= 7n;
-    if (v > 0n) byte |= 0x80;
-    out.push(byte);
-  } while (v > 0n);
-  return out;
+  const v = BigInt.asUintN(64, value);
+  return v < 0x80n ? [Number(v)] : [Number(v & 0x7fn) | 0x80, ...varint(v >> 7n)];
 };
 const num = (field: number, value: bigint | number): number[] => [...varint(BigInt((field << 3) | 0)), ...varint(BigInt(value))];
 const bytes = (field: number, data: Buffer | number[] | string): number[] => {
