@@ -1,9 +1,11 @@
 /**
  * Encoders that write values exactly as Kafscale does (kafscale-contract.md §1–§3): the inverse
- * of decode.ts. Used by tests, the demo data generator and the benchmark to fill a real etcd with
- * Kafscale-format data; the service itself never writes to etcd. Key builders live in keys.ts.
+ * of the key kinds' decoders (kinds.ts). Used by tests, the demo data generator and the benchmark to
+ * fill a real etcd with Kafscale-format data; the service itself never writes to etcd. Key builders
+ * are `keys` (keys.ts), made from the kinds' entries.
  */
 import { createHash } from "node:crypto";
+import { INT32_MAX } from "./key-segments.js";
 import { encodeMessage, type MessageName } from "./proto.js";
 import type {
   BrokerRegistrationRecord,
@@ -14,8 +16,6 @@ import type {
   PartitionStateRecord,
   TopicConfigRecord,
 } from "./records.js";
-
-const INT32_MAX = 2_147_483_647;
 
 /** Kafscale's topic ID (topicid.go): the first 16 bytes of SHA-1(name), as 32 lowercase hex chars. */
 export function topicIdFor(name: string): string {

@@ -1,25 +1,12 @@
 /**
  * Typed shapes of everything Kafscale keeps under `/kafscale/` (kafscale-contract.md §1–§4).
- * Pure data: produced by the key router and decoders in this folder, consumed by the store.
+ * Pure data: produced by the key kinds' decoders (kinds.ts), consumed by the store. The routed key
+ * and decoded entry types (`KafscaleKey`, `DecodedEntry`) are derived from the kinds in kinds.ts.
  */
-
-/** What a key under `/kafscale/` is, after routing. Unknown keys keep their raw form. */
-export type KafscaleKey =
-  | { kind: "snapshot" }
-  | { kind: "topic_config"; topic: string }
-  | { kind: "partition_state"; topic: string; partition: number }
-  | { kind: "next_offset"; topic: string; partition: number }
-  | { kind: "group_metadata"; groupId: string }
-  | { kind: "committed_offset"; groupId: string; topic: string; partition: number }
-  | { kind: "partition_lease"; topic: string; partition: number }
-  | { kind: "group_lease"; groupId: string }
-  | { kind: "broker_registration"; brokerId: string }
-  | { kind: "partition_assignment"; topic: string; partition: number }
-  | { kind: "unknown" };
 
 /**
  * The `default` of every switch over a key kind: `kind` has type `never` once every kind has a case,
- * so adding a kind to {@link KafscaleKey} makes each switch that forgets it a compile error. At run
+ * so adding a kind (an entry in kinds.ts) makes each switch that forgets it a compile error. At run
  * time (a value that escaped the types) it throws instead of silently doing nothing.
  */
 export function unhandledKind(value: never): never {
@@ -144,20 +131,6 @@ export interface PartitionAssignmentRecord {
   epoch: number;
   assignedAt: string;
 }
-
-/** A routed key with its decoded value. `unknown` keys carry no decoded value. */
-export type DecodedEntry =
-  | { kind: "snapshot"; value: ClusterSnapshot }
-  | { kind: "topic_config"; topic: string; value: TopicConfigRecord }
-  | { kind: "partition_state"; topic: string; partition: number; value: PartitionStateRecord }
-  | { kind: "next_offset"; topic: string; partition: number; value: number }
-  | { kind: "group_metadata"; groupId: string; value: ConsumerGroupRecord }
-  | { kind: "committed_offset"; groupId: string; topic: string; partition: number; value: CommittedOffsetRecord }
-  | { kind: "partition_lease"; topic: string; partition: number; value: number }
-  | { kind: "group_lease"; groupId: string; value: number }
-  | { kind: "broker_registration"; brokerId: string; value: BrokerRegistrationRecord }
-  | { kind: "partition_assignment"; topic: string; partition: number; value: PartitionAssignmentRecord }
-  | { kind: "unknown" };
 
 /** One change from etcd, as the store applies it. Keys and values are raw bytes. */
 export interface KvChange {

@@ -1,7 +1,7 @@
 /**
  * The zod schema of `/kafscale/metadata/snapshot` (kafscale-contract.md §3): the reference for what a
  * snapshot may look like, and the source of every decode error message. snapshot-fast-path.ts
- * accepts exactly the same documents without zod's cost; decode.ts runs this schema only to explain
+ * accepts exactly the same documents without zod's cost; kinds.ts (`decodeSnapshot`) runs this schema only to explain
  * a rejection (and the differential test in test/unit/decode.test.ts holds the two together).
  *
  * Kafscale wrote two shapes (Go field names, no JSON tags):

@@ -3,7 +3,7 @@
  * value contributes. Called only inside the write transaction of src/store/writer.ts.
  */
 import type { Db } from "./database.js";
-import type { DecodedEntry, KafscaleKey } from "../kafscale/records.js";
+import type { DecodedEntry, KafscaleKey } from "../kafscale/kinds.js";
 import { unhandledKind } from "../kafscale/records.js";
 
 export interface DerivedWriter {

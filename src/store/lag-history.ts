@@ -14,7 +14,7 @@ import type { Db } from "./database.js";
 import { decodeSeries, encodeSeries, LagSeriesCorrupt, storable, withPoint } from "./lag-history-codec.js";
 import type { LagSettings } from "../kafscale/lag-status.js";
 import type { SeriesPoint } from "../kafscale/lag-series.js";
-import type { DecodedEntry, KafscaleKey } from "../kafscale/records.js";
+import type { DecodedEntry, KafscaleKey } from "../kafscale/kinds.js";
 
 /** What changed since the evaluator last looked. */
 export interface LagChanges {

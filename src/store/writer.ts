@@ -17,7 +17,8 @@ import { nextTurn, SLICE_MS, type CheckpointScheduler, type WriteGate } from "./
 import { createUndecodableKeysWriter } from "./undecodable-keys.js";
 import { decodeEntry } from "../kafscale/decode.js";
 import { parseKey } from "../kafscale/keys.js";
-import type { DecodedEntry, KvChange } from "../kafscale/records.js";
+import type { DecodedEntry } from "../kafscale/kinds.js";
+import type { KvChange } from "../kafscale/records.js";
 
 export type { LargeApply } from "./long-apply.js";
 export type { DecodeProblem, DecodeReport } from "./decode-report.js";

@@ -28,10 +28,10 @@ import {
   topicIdFor,
 } from "../../src/kafscale/encode.js";
 import { keys, parseKey } from "../../src/kafscale/keys.js";
+import type { DecodedEntry } from "../../src/kafscale/kinds.js";
 import type {
   ClusterSnapshot,
   ConsumerGroupRecord,
-  DecodedEntry,
   PartitionStateRecord,
   TopicConfigRecord,
 } from "../../src/kafscale/records.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { KAFSCALE_PREFIX, keys, parseKey, parsePartitionSegment } from "../../src/kafscale/keys.js";
-import type { KafscaleKey } from "../../src/kafscale/records.js";
+import type { KafscaleKey } from "../../src/kafscale/kinds.js";
 
 describe("parseKey: keys Kafscale writes", () => {
   it.each<[string, KafscaleKey]>([
