@@ -27,8 +27,9 @@ import {
   decodeConsumerGroup,
   decodeSnapshot,
   decodeTopicConfig,
-} from "../../src/kafscale/decode.js";
+} from "../../src/kafscale/kinds.js";
 import { keys, parseKey } from "../../src/kafscale/keys.js";
+import { partitionDetail } from "../../src/tools/describe-topics.js";
 import type { ClusterSnapshot, SnapshotTopic } from "../../src/kafscale/records.js";
 
 const GO_DEADLINE_MS = 3_000;
@@ -135,15 +136,6 @@ export function registerGoStyleTools(server: McpServer, client: Etcd3, holder: S
     (args) => guard(async () => ({ topics: summaries(holder.snapshot.topics, args.limit) })),
   );
 
-  const partitionDetail = z.object({
-    partition: z.number(),
-    leader_id: z.number(),
-    leader_epoch: z.number(),
-    replica_nodes: z.array(z.number()),
-    isr_nodes: z.array(z.number()),
-    offline_replicas: z.array(z.number()),
-    error_code: z.number(),
-  });
   server.registerTool(
     "describe_topics",
     {

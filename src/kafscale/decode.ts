@@ -1,22 +1,14 @@
 /**
  * Decoding of every value Kafscale keeps under `/kafscale/` (kafscale-contract.md §1–§4): the
  * dispatcher from a routed key to its kind's decoder. The decoders themselves live with their kinds
- * (kinds.ts); the ones callers use on their own are re-exported here. Pure functions, no I/O.
+ * (kinds.ts), where callers that need one on its own import it from. Pure functions, no I/O.
  */
 import { KINDS, type AnyKind, type DecodedEntry, type KafscaleKey } from "./kinds.js";
 import { unhandledKind } from "./records.js";
 
 export { DecodeError } from "./decode-support.js";
-export {
-  decodeCommittedOffset,
-  decodeConsumerGroup,
-  decodeLease,
-  decodeNextOffset,
-  decodePartitionState,
-  decodeSnapshot,
-  decodeSnapshotWithSchema,
-  decodeTopicConfig,
-} from "./kinds.js";
+// bench/store-ab.ts loads decodeSnapshot from this module in any checkout, old or new.
+export { decodeSnapshot } from "./kinds.js";
 
 const KIND_NAMED: ReadonlyMap<string, AnyKind> = new Map(KINDS.map((kind) => [kind.kind, kind] as const));
 

@@ -7,15 +7,7 @@
 import { createHash } from "node:crypto";
 import { INT32_MAX } from "./key-segments.js";
 import { encodeMessage, type MessageName } from "./proto.js";
-import type {
-  BrokerRegistrationRecord,
-  ClusterSnapshot,
-  CommittedOffsetRecord,
-  ConsumerGroupRecord,
-  PartitionAssignmentRecord,
-  PartitionStateRecord,
-  TopicConfigRecord,
-} from "./records.js";
+import type * as records from "./records.js";
 
 /** Kafscale's topic ID (topicid.go): the first 16 bytes of SHA-1(name), as 32 lowercase hex chars. */
 export function topicIdFor(name: string): string {
@@ -29,7 +21,7 @@ export function topicIdFor(name: string): string {
  * caller's order. An empty snapshot gives the contract's
  * `{"Brokers":null,"ControllerID":0,"Topics":null,"ClusterName":null,"ClusterID":null}`.
  */
-export function encodeSnapshot(snapshot: ClusterSnapshot): Buffer {
+export function encodeSnapshot(snapshot: records.ClusterSnapshot): Buffer {
   const json = {
     Brokers: nilIfEmpty(
       snapshot.brokers.map((b) => ({ NodeID: b.nodeId, Host: b.host, Port: b.port, Rack: b.rack, UnknownTags: {} })),
@@ -64,17 +56,17 @@ export function encodeSnapshot(snapshot: ClusterSnapshot): Buffer {
 }
 
 /** Encodes a TopicConfig protobuf byte-identical to Go's proto.Marshal (defaults omitted). */
-export function encodeTopicConfig(config: TopicConfigRecord): Buffer {
+export function encodeTopicConfig(config: records.TopicConfigRecord): Buffer {
   return encodeProto("TopicConfig", { ...config });
 }
 
 /** Encodes a PartitionState protobuf byte-identical to Go's proto.Marshal (defaults omitted). */
-export function encodePartitionState(state: PartitionStateRecord): Buffer {
+export function encodePartitionState(state: records.PartitionStateRecord): Buffer {
   return encodeProto("PartitionState", { ...state });
 }
 
 /** Encodes a ConsumerGroup protobuf; `members` becomes the proto map keyed by member ID. */
-export function encodeConsumerGroup(group: ConsumerGroupRecord): Buffer {
+export function encodeConsumerGroup(group: records.ConsumerGroupRecord): Buffer {
   const members: Record<string, unknown> = {};
   for (const { memberId, ...member } of group.members) {
     if (Object.hasOwn(members, memberId)) throw new TypeError(`duplicate member ID ${JSON.stringify(memberId)}`);
@@ -84,17 +76,17 @@ export function encodeConsumerGroup(group: ConsumerGroupRecord): Buffer {
 }
 
 /** Encodes a BrokerRegistration protobuf (defined by Kafscale, not written by it today). */
-export function encodeBrokerRegistration(registration: BrokerRegistrationRecord): Buffer {
+export function encodeBrokerRegistration(registration: records.BrokerRegistrationRecord): Buffer {
   return encodeProto("BrokerRegistration", { ...registration });
 }
 
 /** Encodes a PartitionAssignment protobuf (defined by Kafscale, not written by it today). */
-export function encodePartitionAssignment(assignment: PartitionAssignmentRecord): Buffer {
+export function encodePartitionAssignment(assignment: records.PartitionAssignmentRecord): Buffer {
   return encodeProto("PartitionAssignment", { ...assignment });
 }
 
 /** Encodes a committed offset as the broker's `consumerOffsetRecord` JSON, in its field order. */
-export function encodeCommittedOffset(offset: CommittedOffsetRecord): Buffer {
+export function encodeCommittedOffset(offset: records.CommittedOffsetRecord): Buffer {
   if (!Number.isSafeInteger(offset.offset)) throw new RangeError(`offset must be a safe integer, got ${offset.offset}`);
   return Buffer.from(
     goJson({ offset: offset.offset, metadata: offset.metadata, committed_at: offset.committedAt }),

@@ -9,7 +9,8 @@ import { CuttableAnswer, defineTool } from "./tool.js";
 /** Most partitions one page carries (the result budget may end it sooner). */
 const PARTITIONS_PER_PAGE = 1000;
 
-const partition = z.object({
+/** One partition as the Go service's describe_topics lists it (the baseline benchmark reuses it). */
+export const partitionDetail = z.object({
   partition: z.number(),
   leader_id: z.number(),
   leader_epoch: z.number(),
@@ -79,7 +80,7 @@ export const describeTopics = defineTool({
         leaders: z.record(z.string(), z.number()).describe("partitions led, by broker node id"),
         offline_partitions: z.number().describe("no leader, or one that is not a broker"),
         partitions: inProse(
-          z.array(partition).optional(),
+          z.array(partitionDetail).optional(),
           "partition, leader_id, leader_epoch, replica_nodes, isr_nodes, offline_replicas, error_code; " +
             "may continue on the next page",
         ),

@@ -1,16 +1,15 @@
 import { describe, expect, it } from "vitest";
+import { DecodeError, decodeEntry } from "../../src/kafscale/decode.js";
 import {
-  DecodeError,
   decodeCommittedOffset,
   decodeConsumerGroup,
-  decodeEntry,
   decodeLease,
   decodeNextOffset,
   decodePartitionState,
   decodeSnapshot,
   decodeSnapshotWithSchema,
   decodeTopicConfig,
-} from "../../src/kafscale/decode.js";
+} from "../../src/kafscale/kinds.js";
 import { convertSnapshot } from "../../src/kafscale/snapshot-fast-path.js";
 import { FOREIGN_KEYS } from "../../src/kafscale/snapshot-schema.js";
 import { buildClusterKvs } from "../../src/demo/cluster-spec.js";
