@@ -381,8 +381,15 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
       if (closed) return;
       closed = true;
       if (reopenTimer !== null) clearTimeout(reopenTimer);
+      const checkpointing = gen.checkpoints.busy() ? gen.checkpoints.idle() : null;
       retire(gen);
-      if (scratch !== null) rmSync(scratch, { recursive: true, force: true });
+      if (scratch === null) return;
+      // The checkpoint worker started after a long write (a first load) opens the file on its own:
+      // opening it while rmSync empties the folder puts a -wal or -shm back (ENOTEMPTY, seen under
+      // test:stress). The folder goes once that worker is done.
+      const removeScratch = (): void => rmSync(scratch, { recursive: true, force: true, maxRetries: 3 });
+      if (checkpointing === null) removeScratch();
+      else void checkpointing.then(removeScratch).catch(() => undefined);
     },
   };
 }
