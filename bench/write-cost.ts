@@ -27,6 +27,7 @@ import { keys } from "../src/kafscale/keys.js";
 import type { KvChange } from "../src/kafscale/records.js";
 import { createStore } from "../src/store/index.js";
 import { Database } from "../src/store/sqlite-driver.js";
+import { selfCpuMs } from "./lib/cpu.js";
 import { generateCluster } from "./lib/generator.js";
 import { SHAPES, isSizeName } from "./lib/sizes.js";
 import { loadKeys } from "./lib/snapshot-store.js";
@@ -73,11 +74,6 @@ if (overrides.size > 0) {
   };
 }
 
-const cpuMs = (): number => {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-};
-
 const cluster = generateCluster(SHAPES[size]);
 const dir = mkdtempSync(join(tmpdir(), "kafscale-mcp-write-cost-"));
 const path = join(dir, "snapshot.db");
@@ -112,13 +108,13 @@ try {
       }
     }
     now += batchMs;
-    const before = cpuMs();
+    const before = selfCpuMs();
     store.writer.applyChanges(changes, revision, now);
-    writerCpu += cpuMs() - before;
+    writerCpu += selfCpuMs() - before;
     if (evaluate && now >= nextEvaluation) {
-      const at = cpuMs();
+      const at = selfCpuMs();
       await store.lag.evaluator.run();
-      evaluatorCpu += cpuMs() - at;
+      evaluatorCpu += selfCpuMs() - at;
       evaluations++;
       nextEvaluation += EVALUATION_MS;
     }
