@@ -137,6 +137,14 @@ async function measureTarget(
       `  visible after ack p50 ${f.visibleAfterAckMs.p50} ms, p99 ${f.visibleAfterAckMs.p99} ms ` +
         `(${f.visibleAfterAckMs.count} samples, ${f.writer.achievedRate} writes/s achieved, ${f.pollsPerSecond} polls/s)`,
     );
+    const apply = f.serviceApplyDelay;
+    say(
+      `  etcd put latency p50 ${f.writer.putLatencyMs.p50} ms, p99 ${f.writer.putLatencyMs.p99} ms` +
+        (apply === null
+          ? ""
+          : `; the service's own part (event → commit): ${(apply.within50ms * 100).toFixed(2)}% of ${apply.batches} batches ` +
+            `within 50 ms, p99 ≤ ${apply.p99AtMostMs} ms`),
+    );
     freshness.push(f);
   }
   return { settle, latency, freshness, afterLatency };

@@ -11,6 +11,7 @@
  */
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { applyDelayDelta, readApplyDelay, type ApplyDelaySummary } from "./apply-delay.js";
 import { REPO_ROOT } from "./child.js";
 import { openCpuWindow } from "./cpu.js";
 import { requestCounts, requestDelta, type EtcdDelta } from "./etcd.js";
@@ -38,6 +39,8 @@ export interface FreshnessResult {
   etcd: EtcdDelta;
   /** CPUs used meanwhile by processes other than the benchmark's own (ideally 0). */
   foreignCpus: number;
+  /** The service's own part: watch event arrival → batch committed (null: a service without the metric). */
+  serviceApplyDelay: ApplyDelaySummary | null;
 }
 
 const PROBE_SESSIONS = 4;
@@ -107,6 +110,7 @@ export async function measureFreshness(options: {
     nextOffsetTargets: options.handles.nextOffsetTargets,
   };
   const before = await requestCounts(options.metricsUrl);
+  const applyBefore = await readApplyDelay(options.baseUrl);
   const cpu = openCpuWindow(options.ownPids);
   const started = performance.now();
   const writer = fork(fileURLToPath(new URL("./writer-process.ts", import.meta.url)), [], {
@@ -136,6 +140,7 @@ export async function measureFreshness(options: {
   const elapsedMs = performance.now() - started;
   const foreignCpus = cpu.foreignCpus(done.cpuMs);
   const after = await requestCounts(options.metricsUrl);
+  const applyAfter = await readApplyDelay(options.baseUrl);
   await closeAll(probes);
   const { type: _type, ...writerStats } = done;
   return {
@@ -152,5 +157,6 @@ export async function measureFreshness(options: {
     pollsPerSecond: Math.round((polls / elapsedMs) * 1000),
     etcd: requestDelta(before, after),
     foreignCpus,
+    serviceApplyDelay: applyDelayDelta(applyBefore, applyAfter),
   };
 }
