@@ -339,6 +339,55 @@ function compareUrgency(a: JudgedPartition, b: JudgedPartition): number {
   );
 }
 
+/**
+ * What a group's verdict is drawn from: sums over its judged partitions. summarizeGroup adds them up
+ * from the partitions; the store can add them up in SQL from the stored verdicts instead
+ * (src/store/lag-evaluator.ts, after a few partitions of a large group were judged again), and both
+ * draw the verdict with groupVerdictOf.
+ */
+export interface GroupSums {
+  partitions: number;
+  counts: Record<PartitionStatus, number>;
+  /** Sum of the known lags. */
+  totalLag: number;
+  /** The largest known lag; on a tie, the first partition in (topic, partition) order. */
+  maxLag: GroupVerdict["maxLag"];
+  /** The earliest behindSince of a partition with lag > 0. */
+  behindSince: number | null;
+  /** Sums of the rates over the partitions that have both (null when none has). */
+  consumedRate: number | null;
+  producedRate: number | null;
+  /** The earliest and the latest historyStart. */
+  earliestHistory: number | null;
+  historyStart: number | null;
+  points: number;
+  /** The WORST_PARTITIONS most urgent partitions that are not OK, most urgent first (compareUrgency). */
+  worst: WorstPartition[];
+}
+
+/** The group's verdict from the sums of its judged partitions, as judged at `evaluatedAt`. */
+export function groupVerdictOf(sums: GroupSums, settings: LagSettings, evaluatedAt: number): GroupVerdict {
+  const { totalLag, consumedRate: consumed, producedRate: produced } = sums;
+  const trend = trendOf(totalLag, consumed, produced, windowSpanMs(settings));
+  return {
+    status: groupStatusOf(sums.counts, sums.partitions),
+    partitions: sums.partitions,
+    counts: sums.counts,
+    totalLag,
+    maxLag: sums.maxLag,
+    behindSince: sums.behindSince,
+    trend,
+    consumedRate: consumed,
+    producedRate: produced,
+    catchUpSeconds: trend === "shrinking" && consumed !== null && produced !== null ? totalLag / (consumed - produced) : null,
+    windowFrom:
+      sums.earliestHistory === null ? null : Math.max(evaluatedAt - windowSpanMs(settings), sums.earliestHistory),
+    historyStart: sums.historyStart,
+    points: sums.points,
+    worst: sums.worst,
+  };
+}
+
 /** Sums a group's judged partitions (all of them, or one topic's), as judged at `evaluatedAt`, into its verdict. */
 export function summarizeGroup(
   partitions: readonly JudgedPartition[],
@@ -371,27 +420,23 @@ export function summarizeGroup(
       historyStart = Math.max(historyStart ?? p.historyStart, p.historyStart);
     }
   }
-  const trend = trendOf(totalLag, consumed, produced, windowSpanMs(settings));
-  const catchUpSeconds =
-    trend === "shrinking" && consumed !== null && produced !== null ? totalLag / (consumed - produced) : null;
-  return {
-    status: groupStatusOf(counts, partitions.length),
+  const worst = partitions
+    .filter((p) => p.status !== "OK")
+    .sort(compareUrgency)
+    .slice(0, WORST_PARTITIONS)
+    .map(({ topic, partition, status, lag, behindSince, since, detail }) => ({ topic, partition, status, lag, behindSince, since, detail }));
+  const sums: GroupSums = {
     partitions: partitions.length,
     counts,
     totalLag,
     maxLag,
     behindSince,
-    trend,
     consumedRate: consumed,
     producedRate: produced,
-    catchUpSeconds,
-    windowFrom: earliest === null ? null : Math.max(evaluatedAt - windowSpanMs(settings), earliest),
+    earliestHistory: earliest,
     historyStart,
     points,
-    worst: partitions
-      .filter((p) => p.status !== "OK")
-      .sort(compareUrgency)
-      .slice(0, WORST_PARTITIONS)
-      .map(({ topic, partition, status, lag, behindSince, since, detail }) => ({ topic, partition, status, lag, behindSince, since, detail })),
+    worst,
   };
+  return groupVerdictOf(sums, settings, evaluatedAt);
 }

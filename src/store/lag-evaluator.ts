@@ -12,11 +12,14 @@
  */
 import type { Db } from "./database.js";
 import { committedAtMs, lagHistoryErrorRecorder, readSeries, type LagHistory } from "./lag-history.js";
-import { JUDGED_COLUMNS, judgedOf, worstToJson, type JudgedRow } from "./lag-rows.js";
+import { createStoredGroupSums } from "./lag-group-sums.js";
+import { worstToJson } from "./lag-rows.js";
 import {
   evaluatePartition,
   GROUP_SEVERITY,
+  groupVerdictOf,
   summarizeGroup,
+  type GroupVerdict,
   type JudgedPartition,
   type LagSettings,
   type PartitionVerdict,
@@ -162,7 +165,6 @@ export function createLagEvaluator(
          consumed_rate, produced_rate, since, detail, recheck_at, history_start, points)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    statusRows: db.prepare<[string], JudgedRow>(`SELECT ${JUDGED_COLUMNS} FROM lag_partition_status WHERE group_id = ?`),
     putGroup: db.prepare(
       `INSERT OR REPLACE INTO lag_group_status (group_id, status, severity, partitions, ok, warn, stall, stop, rewind,
          unknown, total_lag, max_lag, max_lag_topic, max_lag_partition, behind_since, trend, consumed_rate,
@@ -181,6 +183,7 @@ export function createLagEvaluator(
     ),
   };
 
+  const stored = createStoredGroupSums(db);
   // A stored series that does not decode is recorded and judged as no history (never as wrong points).
   const recordError = lagHistoryErrorRecorder(db);
   const decoded = (series: string, blob: Buffer | undefined): SeriesPoint[] =>
@@ -221,25 +224,32 @@ export function createLagEvaluator(
     for (const [topic, t] of topics) s.putTopic.run(group, topic, t.partitions, t.known, t.total, t.max);
   };
 
-  /**
-   * Sums the group's judged partitions (read back from lag_partition_status unless given) into its
-   * lag_group_status row and its lag_topic_status rows, or removes them when none is left. Every
-   * change to a group's verdicts ends here, in the same transaction: the sums never disagree with them.
-   */
-  const summarize = (group: string, now: number, judged?: JudgedPartition[]): void => {
-    const rows = judged ?? s.statusRows.all(group).map(judgedOf);
-    sumTopics(group, rows);
-    if (rows.length === 0) {
-      s.deleteGroup.run(group);
-      return;
-    }
-    const g = summarizeGroup(rows, settings, now);
+  const putGroup = (group: string, g: GroupVerdict, now: number): void => {
     s.putGroup.run(
       group, g.status, GROUP_SEVERITY[g.status], g.partitions, g.counts.OK, g.counts.WARN, g.counts.STALL,
       g.counts.STOP, g.counts.REWIND, g.counts.UNKNOWN, g.totalLag, g.maxLag?.lag ?? null, g.maxLag?.topic ?? null,
       g.maxLag?.partition ?? null, g.behindSince, g.trend, g.consumedRate, g.producedRate, g.catchUpSeconds,
       g.windowFrom, g.historyStart, g.points, worstToJson(g.worst), now,
     );
+  };
+
+  /**
+   * Sums the group's judged partitions into its lag_group_status row and its lag_topic_status rows,
+   * or removes them when none is left: from `judged` (every partition of the group, just judged), or
+   * else in SQL from the stored verdicts (after a few partitions were judged again). Every change to
+   * a group's verdicts ends here, in the same transaction: the sums never disagree with them.
+   */
+  const summarize = (group: string, now: number, judged?: JudgedPartition[]): void => {
+    if (judged === undefined) {
+      stored.rewriteTopicSums(group);
+      const sums = stored.sums(group);
+      if (sums === null) s.deleteGroup.run(group);
+      else putGroup(group, groupVerdictOf(sums, settings, now), now);
+      return;
+    }
+    sumTopics(group, judged);
+    if (judged.length === 0) s.deleteGroup.run(group);
+    else putGroup(group, summarizeGroup(judged, settings, now), now);
   };
 
   /**
