@@ -12,22 +12,16 @@
  * they may differ from a plain sum in the last bits.
  */
 import type { Db } from "./database.js";
+import { countsOf, worstOf, type StatusCountColumns, type WorstJson } from "./lag-rows.js";
 import {
   PARTITION_SEVERITY,
   WORST_PARTITIONS,
   type GroupSums,
   type PartitionStatus,
-  type WorstPartition,
 } from "../kafscale/lag-status.js";
 
-interface TotalsRow {
+interface TotalsRow extends StatusCountColumns {
   partitions: number;
-  ok: number;
-  warn: number;
-  stall: number;
-  stop: number;
-  rewind: number;
-  unknown: number;
   points: number;
   total_lag: number;
   behind_since: number | null;
@@ -35,16 +29,6 @@ interface TotalsRow {
   produced: number | null;
   earliest: number | null;
   history_start: number | null;
-}
-
-interface WorstRow {
-  topic: string;
-  partition: number;
-  status: PartitionStatus;
-  lag: number | null;
-  behind_since: number | null;
-  since: number | null;
-  detail: number | null;
 }
 
 /** `CASE status WHEN 'STOP' THEN 5 … END`: the partition severities of the domain, as SQL. */
@@ -79,7 +63,7 @@ export function createStoredGroupSums(db: Db): StoredGroupSums {
       `SELECT topic, partition, lag FROM lag_partition_status WHERE group_id = ? AND lag IS NOT NULL
        ORDER BY lag DESC, topic, partition LIMIT 1`,
     ),
-    worst: db.prepare<[string], WorstRow>(
+    worst: db.prepare<[string], WorstJson>(
       `SELECT topic, partition, status, lag, behind_since, since, detail FROM lag_partition_status
        WHERE group_id = ? AND status <> 'OK'
        ORDER BY ${severitySql} DESC, coalesce(lag, -1) DESC, topic, partition LIMIT ${WORST_PARTITIONS}`,
@@ -96,20 +80,10 @@ export function createStoredGroupSums(db: Db): StoredGroupSums {
     sums: (group) => {
       const t = s.totals.get(group);
       if (t === undefined || t.partitions === 0) return null;
-      const worst = s.worst.all(group).map(
-        (w): WorstPartition => ({
-          topic: w.topic,
-          partition: w.partition,
-          status: w.status,
-          lag: w.lag,
-          behindSince: w.behind_since,
-          since: w.since,
-          detail: w.detail,
-        }),
-      );
+      const worst = s.worst.all(group).map(worstOf);
       return {
         partitions: t.partitions,
-        counts: { OK: t.ok, WARN: t.warn, STALL: t.stall, STOP: t.stop, REWIND: t.rewind, UNKNOWN: t.unknown },
+        counts: countsOf(t),
         totalLag: t.total_lag,
         maxLag: s.maxLag.get(group) ?? null,
         behindSince: t.behind_since,

@@ -5,7 +5,7 @@
  * same rules as the evaluator (src/kafscale/lag-status.ts summarizeGroup).
  */
 import type { Db } from "./database.js";
-import { JUDGED_COLUMNS, judgedOf, worstFromJson, type JudgedRow } from "./lag-rows.js";
+import { countsOf, JUDGED_COLUMNS, judgedOf, worstFromJson, type JudgedRow, type StatusCountColumns } from "./lag-rows.js";
 import {
   summarizeGroup,
   TREND_ORDER,
@@ -64,16 +64,10 @@ export interface LagReads {
   partitionStatuses(groupId: string): PartitionLagStatus[];
 }
 
-interface GroupRow {
+interface GroupRow extends StatusCountColumns {
   group_id: string;
   status: GroupStatus;
   partitions: number;
-  ok: number;
-  warn: number;
-  stall: number;
-  stop: number;
-  rewind: number;
-  unknown: number;
   total_lag: number;
   max_lag: number | null;
   max_lag_topic: string | null;
@@ -131,7 +125,7 @@ const fromRow = (r: GroupRow): GroupLag => ({
   groupId: r.group_id,
   status: r.status,
   partitions: r.partitions,
-  counts: { OK: r.ok, WARN: r.warn, STALL: r.stall, STOP: r.stop, REWIND: r.rewind, UNKNOWN: r.unknown },
+  counts: countsOf(r),
   totalLag: r.total_lag,
   maxLag:
     r.max_lag === null || r.max_lag_topic === null || r.max_lag_partition === null

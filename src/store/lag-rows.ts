@@ -37,8 +37,27 @@ export const judgedOf = (r: JudgedRow): JudgedPartition => ({
   points: r.points,
 });
 
+/** Partitions by status, as lag_group_status (and the evaluator's sums in SQL) name the columns. */
+export interface StatusCountColumns {
+  ok: number;
+  warn: number;
+  stall: number;
+  stop: number;
+  rewind: number;
+  unknown: number;
+}
+
+export const countsOf = (r: StatusCountColumns): Record<PartitionStatus, number> => ({
+  OK: r.ok,
+  WARN: r.warn,
+  STALL: r.stall,
+  STOP: r.stop,
+  REWIND: r.rewind,
+  UNKNOWN: r.unknown,
+});
+
 /** One entry of lag_group_status.worst: the public JSON form (snake_case, like every column). */
-interface WorstJson {
+export interface WorstJson {
   topic: string;
   partition: number;
   status: PartitionStatus;
@@ -64,14 +83,17 @@ export function worstToJson(worst: readonly WorstPartition[]): string {
   );
 }
 
+/** A worst partition from its row form (a lag_partition_status row or a stored JSON entry). */
+export const worstOf = (w: WorstJson): WorstPartition => ({
+  topic: w.topic,
+  partition: w.partition,
+  status: w.status,
+  lag: w.lag,
+  behindSince: w.behind_since,
+  since: w.since,
+  detail: w.detail,
+});
+
 export function worstFromJson(text: string): WorstPartition[] {
-  return (JSON.parse(text) as WorstJson[]).map((w) => ({
-    topic: w.topic,
-    partition: w.partition,
-    status: w.status,
-    lag: w.lag,
-    behindSince: w.behind_since,
-    since: w.since,
-    detail: w.detail,
-  }));
+  return (JSON.parse(text) as WorstJson[]).map(worstOf);
 }
