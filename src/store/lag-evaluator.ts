@@ -71,14 +71,6 @@ interface SeriesRow {
   points: Buffer;
 }
 
-/** One topic's sums while a group is summarized (a lag_topic_status row). */
-interface TopicSums {
-  partitions: number;
-  known: number;
-  total: number;
-  max: number | null;
-}
-
 const seriesKey = (topic: string, partition: number): string => JSON.stringify([topic, partition]);
 
 
@@ -172,10 +164,6 @@ export function createLagEvaluator(
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     deleteGroup: db.prepare("DELETE FROM lag_group_status WHERE group_id = ?"),
-    clearTopics: db.prepare("DELETE FROM lag_topic_status WHERE group_id = ?"),
-    putTopic: db.prepare(
-      "INSERT INTO lag_topic_status (group_id, topic, partitions, known, total_lag, max_lag) VALUES (?, ?, ?, ?, ?, ?)",
-    ),
     settingsUsed: db.prepare<[], { window_points: number | null }>("SELECT window_points FROM lag_evaluation WHERE id = 1"),
     finish: db.prepare(
       `UPDATE lag_evaluation SET evaluated_at = ?, revision = ?, sample_interval_ms = ?, window_points = ?
@@ -207,23 +195,6 @@ export function createLagEvaluator(
     );
   };
 
-  /** Rewrites the group's lag_topic_status rows: the per-topic sums of its judged partitions. */
-  const sumTopics = (group: string, rows: readonly JudgedPartition[]): void => {
-    s.clearTopics.run(group);
-    const topics = new Map<string, TopicSums>();
-    for (const r of rows) {
-      let t = topics.get(r.topic);
-      if (t === undefined) topics.set(r.topic, (t = { partitions: 0, known: 0, total: 0, max: null }));
-      t.partitions++;
-      if (r.lag !== null) {
-        t.known++;
-        t.total += r.lag;
-        t.max = t.max === null ? r.lag : Math.max(t.max, r.lag);
-      }
-    }
-    for (const [topic, t] of topics) s.putTopic.run(group, topic, t.partitions, t.known, t.total, t.max);
-  };
-
   const putGroup = (group: string, g: GroupVerdict, now: number): void => {
     s.putGroup.run(
       group, g.status, GROUP_SEVERITY[g.status], g.partitions, g.counts.OK, g.counts.WARN, g.counts.STALL,
@@ -235,21 +206,21 @@ export function createLagEvaluator(
 
   /**
    * Sums the group's judged partitions into its lag_group_status row and its lag_topic_status rows,
-   * or removes them when none is left: from `judged` (every partition of the group, just judged), or
-   * else in SQL from the stored verdicts (after a few partitions were judged again). Every change to
-   * a group's verdicts ends here, in the same transaction: the sums never disagree with them.
+   * or removes them when none is left. The topic sums are always added up in SQL from the stored
+   * verdicts (by now the same as `judged`); the group's verdict from `judged` (every partition of
+   * the group, just judged) or else in SQL too (after a few partitions were judged again). Every
+   * change to a group's verdicts ends here, in the same transaction: the sums never disagree with them.
    */
   const summarize = (group: string, now: number, judged?: JudgedPartition[]): void => {
-    if (judged === undefined) {
-      stored.rewriteTopicSums(group);
+    stored.rewriteTopicSums(group);
+    let verdict: GroupVerdict | null;
+    if (judged !== undefined) verdict = judged.length === 0 ? null : summarizeGroup(judged, settings, now);
+    else {
       const sums = stored.sums(group);
-      if (sums === null) s.deleteGroup.run(group);
-      else putGroup(group, groupVerdictOf(sums, settings, now), now);
-      return;
+      verdict = sums === null ? null : groupVerdictOf(sums, settings, now);
     }
-    sumTopics(group, judged);
-    if (judged.length === 0) s.deleteGroup.run(group);
-    else putGroup(group, summarizeGroup(judged, settings, now), now);
+    if (verdict === null) s.deleteGroup.run(group);
+    else putGroup(group, verdict, now);
   };
 
   /**
