@@ -2,7 +2,7 @@
  * A group's sums (src/kafscale/lag-status.ts GroupSums) and its lag_topic_status rows added up in SQL
  * from its stored verdicts. After a few partitions of a group were judged again, the evaluator used
  * to read every verdict of the group back into JavaScript to sum them: at size L under 2,000 writes/s
- * that re-read was the largest part of an evaluation (600k rows a run for ~12k partitions judged).
+ * that re-read was the largest part of an evaluation (about 40% of its time, docs/BENCHMARKS.md).
  * The aggregates run over the group's primary-key range inside SQLite instead; only the largest lag
  * and the few worst partitions come back as rows.
  *
