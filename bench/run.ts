@@ -121,13 +121,17 @@ async function measureTarget(
   const afterLatency = memory();
   const freshness = [];
   for (const rate of workload.freshnessRates) {
-    say(`freshness: ${rate} writes/s for ${workload.freshnessDurationMs / 1000} s against ${target.child.name}`);
+    say(
+      `freshness: ${rate} writes/s for ${workload.freshnessDurationMs / 1000} s (after ${workload.freshnessWarmupMs / 1000} s ` +
+        `of warm-up at that rate) against ${target.child.name}`,
+    );
     const f = await measureFreshness({
       baseUrl: target.url,
       etcdEndpoint: etcd.endpoint,
       metricsUrl: etcd.metricsUrl,
       handles: plan.handles,
       ratePerSecond: rate,
+      warmupMs: workload.freshnessWarmupMs,
       durationMs: workload.freshnessDurationMs,
       samplesPerSecond: workload.freshnessSamplesPerSecond,
       valueBase: ++freshnessPhase * 1_000_000_000,

@@ -8,6 +8,10 @@
  * applies the write stream, so the prober's load (polls/s, reported) is part of the measurement,
  * and its resolution is one call's latency. A sample that arrives while every probe session is busy
  * is skipped (counted), so probes never queue behind each other and inflate the numbers.
+ *
+ * The writer warms up at the same rate first (writer-process.ts says why); etcd's request counts, the
+ * CPU window and the service's apply-delay histogram are read from the moment it reports the
+ * measured window open, so they cover the same 10 s as the samples.
  */
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -19,10 +23,12 @@ import type { WorkloadHandles } from "./generator.js";
 import { call, closeAll, connectMany, type Client } from "./mcp.js";
 import { summarize, type LatencySummary } from "./stats.js";
 import { wallClockMs } from "./wall-clock.js";
-import type { WriterConfig, WriterDone, WriterSample } from "./writer-process.js";
+import type { WriterConfig, WriterDone, WriterMeasuring, WriterSample } from "./writer-process.js";
 
 export interface FreshnessResult {
   targetRate: number;
+  /** Unmeasured puts at the same rate before the window. */
+  warmupMs: number;
   durationMs: number;
   writer: Omit<WriterDone, "type">;
   samples: number;
@@ -57,12 +63,28 @@ function showsValue(data: Record<string, unknown> | undefined, sample: WriterSam
   return row !== undefined && row.offset >= sample.value;
 }
 
+interface MeasuredWindow {
+  before: Awaited<ReturnType<typeof requestCounts>>;
+  applyBefore: Awaited<ReturnType<typeof readApplyDelay>>;
+  cpu: ReturnType<typeof openCpuWindow>;
+  started: number;
+}
+
+/** Counters at the opening of the writer's measured window. */
+async function openMeasuredWindow(options: { metricsUrl: string; baseUrl: string; ownPids: number[] }): Promise<MeasuredWindow> {
+  const cpu = openCpuWindow(options.ownPids);
+  const started = performance.now();
+  const [before, applyBefore] = await Promise.all([requestCounts(options.metricsUrl), readApplyDelay(options.baseUrl)]);
+  return { before, applyBefore, cpu, started };
+}
+
 export async function measureFreshness(options: {
   baseUrl: string;
   etcdEndpoint: string;
   metricsUrl: string;
   handles: WorkloadHandles;
   ratePerSecond: number;
+  warmupMs: number;
   durationMs: number;
   samplesPerSecond: number;
   valueBase: number;
@@ -103,24 +125,26 @@ export async function measureFreshness(options: {
   const config: WriterConfig = {
     endpoint: options.etcdEndpoint,
     ratePerSecond: options.ratePerSecond,
+    warmupMs: options.warmupMs,
     durationMs: options.durationMs,
     sampleEvery: every,
     valueBase: options.valueBase,
     committedTargets: options.handles.committedTargets,
     nextOffsetTargets: options.handles.nextOffsetTargets,
   };
-  const before = await requestCounts(options.metricsUrl);
-  const applyBefore = await readApplyDelay(options.baseUrl);
-  const cpu = openCpuWindow(options.ownPids);
-  const started = performance.now();
+  let window: Promise<MeasuredWindow> | undefined;
   const writer = fork(fileURLToPath(new URL("./writer-process.ts", import.meta.url)), [], {
     cwd: REPO_ROOT,
     execArgv: ["--import", "tsx"],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const done = await new Promise<WriterDone>((resolve, reject) => {
-    writer.on("message", (m: WriterSample | WriterDone) => {
+    writer.on("message", (m: WriterSample | WriterMeasuring | WriterDone) => {
       if (m.type === "done") return resolve(m);
+      if (m.type === "measuring") {
+        window = openMeasuredWindow(options);
+        return;
+      }
       samples++;
       const client = idle.pop();
       if (!client) {
@@ -137,14 +161,17 @@ export async function measureFreshness(options: {
     writer.send(config);
   });
   await Promise.all(inProgress);
+  if (!window) throw new Error("freshness writer reported done without opening its measured window");
+  const { before, applyBefore, cpu, started } = await window;
   const elapsedMs = performance.now() - started;
-  const foreignCpus = cpu.foreignCpus(done.cpuMs);
+  const foreignCpus = cpu.foreignCpus(done.measuredCpuMs);
   const after = await requestCounts(options.metricsUrl);
   const applyAfter = await readApplyDelay(options.baseUrl);
   await closeAll(probes);
   const { type: _type, ...writerStats } = done;
   return {
     targetRate: options.ratePerSecond,
+    warmupMs: options.warmupMs,
     durationMs: options.durationMs,
     writer: writerStats,
     samples,

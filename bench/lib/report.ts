@@ -157,7 +157,8 @@ export function renderSection(r: BenchResult, resultPath: string): string {
     "### Freshness under write load",
     "",
     "Writes alternate committed offsets and end offsets over a few thousand keys; sampled committed-offset puts are " +
-      "probed with `fetch_offsets` back to back until the value shows. Visible = first answer showing it − etcd's acknowledgement of the put.",
+      "probed with `fetch_offsets` back to back until the value shows. Visible = first answer showing it − etcd's acknowledgement of the put. " +
+      `Each rate is measured for ${s(r.ours.freshness[0]?.durationMs ?? 0)} after ${s(r.ours.freshness[0]?.warmupMs ?? 0)} of unmeasured writes at that rate (the freshly forked writer's warm-up).`,
     "",
     "| Service | writes/s (target / achieved) | p50 | p90 | p99 | max | p99 from put issued | samples | probe polls/s | put latency p99 | etcd Range during phase |",
     "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",

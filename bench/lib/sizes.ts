@@ -42,6 +42,8 @@ export interface Workload {
   warmupCalls: number;
   /** Steady etcd write rates for the freshness phase, writes per second. */
   freshnessRates: number[];
+  /** Puts at each rate before its measured window (a freshly forked writer is still compiling). */
+  freshnessWarmupMs: number;
   freshnessDurationMs: number;
   /** Puts sampled and probed per second (the rest is background load). */
   freshnessSamplesPerSecond: number;
@@ -93,6 +95,7 @@ const FULL: Workload = {
   minCallsPerCell: 20,
   warmupCalls: 3,
   freshnessRates: [500, 2_000],
+  freshnessWarmupMs: 3_000,
   freshnessDurationMs: 10_000,
   freshnessSamplesPerSecond: 40,
 };
@@ -111,6 +114,7 @@ export const QUICK: Workload = {
   minCallsPerCell: 3,
   warmupCalls: 1,
   freshnessRates: [500],
+  freshnessWarmupMs: 0,
   freshnessDurationMs: 1_000,
   freshnessSamplesPerSecond: 20,
 };

@@ -5,6 +5,13 @@
  * put (value, when it was issued, when etcd acknowledged it) to the parent over IPC.
  *
  * Timestamps are `wallClockMs()` (wall-clock.ts): comparable across the two processes.
+ *
+ * A warm-up at the same rate comes first and is not measured: a freshly forked writer spends its
+ * first second or two compiling (tsx, grpc-js, V8's JIT) while the puts fall due, and on a 2-core
+ * machine that backlog alone put etcd-alone's put latency p99 at 270–350 ms against 35 ms from the
+ * third second on (2026-11-26, `bench/etcd-alone.ts`). The service under test gets the warm-up's
+ * puts too, so it is in its steady state when the measured window opens. The writer tells the
+ * parent when it opens (`measuring`), so counters read around the window leave the warm-up out.
  */
 import { encodeCommittedOffset, encodeNextOffset } from "../../src/kafscale/encode.js";
 import { keys } from "../../src/kafscale/keys.js";
@@ -16,6 +23,9 @@ import { wallClockMs } from "./wall-clock.js";
 export interface WriterConfig {
   endpoint: string;
   ratePerSecond: number;
+  /** Puts at the same rate before the measured window, neither sampled nor timed. */
+  warmupMs: number;
+  /** The measured window. */
   durationMs: number;
   /** Every n-th put is sampled; n is even, so samples always land on committed-offset puts. */
   sampleEvery: number;
@@ -33,8 +43,14 @@ export interface WriterSample {
   ackedAt: number;
 }
 
+/** Sent once, when the warm-up ends and the measured window opens. */
+export interface WriterMeasuring {
+  type: "measuring";
+}
+
 export interface WriterDone {
   type: "done";
+  /** Puts issued in the measured window (warm-up puts are not counted, here or below). */
   issued: number;
   acknowledged: number;
   failed: number;
@@ -43,14 +59,23 @@ export interface WriterDone {
   /** Ticks where the in-flight cap stopped the writer from keeping the rate. */
   throttledTicks: number;
   putLatencyMs: LatencySummary;
-  /** The writer's own CPU time, ms (it exits before the harness could read it from /proc). */
+  /** The writer's own CPU time over its whole life, warm-up included, ms (it exits before the harness could read it from /proc). */
   cpuMs: number;
+  /** The writer's CPU time in the measured window, ms. */
+  measuredCpuMs: number;
 }
 
 const MAX_IN_FLIGHT = 512;
 const TICK_MS = 5;
 
-async function run(config: WriterConfig, send: (m: WriterSample | WriterDone) => void): Promise<void> {
+type WriterMessage = WriterSample | WriterMeasuring | WriterDone;
+
+function cpuMsNow(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+async function run(config: WriterConfig, send: (m: WriterMessage) => void): Promise<void> {
   const client = benchEtcdClient(config.endpoint);
   const putLatencies: number[] = [];
   let issued = 0;
@@ -59,6 +84,9 @@ async function run(config: WriterConfig, send: (m: WriterSample | WriterDone) =>
   let inFlight = 0;
   let throttledTicks = 0;
   let firstError: string | undefined;
+  /** Sequence number of the first measured put (Infinity during the warm-up). */
+  let firstMeasured = Number.POSITIVE_INFINITY;
+  let measuredCpuStart = 0;
   const committedAt = new Date().toISOString();
 
   const put = (seq: number): Promise<void> => {
@@ -76,6 +104,7 @@ async function run(config: WriterConfig, send: (m: WriterSample | WriterDone) =>
       key = keys.nextOffset(p.topic, p.partition);
       bytes = encodeNextOffset(value);
     }
+    const measured = seq >= firstMeasured;
     const issuedAt = wallClockMs();
     inFlight++;
     return client
@@ -84,12 +113,14 @@ async function run(config: WriterConfig, send: (m: WriterSample | WriterDone) =>
       .exec()
       .then(
         () => {
+          if (!measured) return;
           const ackedAt = wallClockMs();
           acknowledged++;
           putLatencies.push(ackedAt - issuedAt);
           if (target && seq % config.sampleEvery === 0) send({ type: "sample", target, value, issuedAt, ackedAt });
         },
         (err: unknown) => {
+          if (!measured) return;
           failed++;
           firstError ??= err instanceof Error ? err.message : String(err);
         },
@@ -99,10 +130,18 @@ async function run(config: WriterConfig, send: (m: WriterSample | WriterDone) =>
 
   const pending = new Set<Promise<void>>();
   const started = wallClockMs();
+  const endMs = config.warmupMs + config.durationMs;
+  let measuringSince = started;
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       const elapsed = wallClockMs() - started;
-      const due = config.ratePerSecond * (Math.min(elapsed, config.durationMs) / 1000);
+      if (firstMeasured === Number.POSITIVE_INFINITY && elapsed >= config.warmupMs) {
+        firstMeasured = issued;
+        measuringSince = wallClockMs();
+        measuredCpuStart = cpuMsNow();
+        send({ type: "measuring" });
+      }
+      const due = config.ratePerSecond * (Math.min(elapsed, endMs) / 1000);
       let throttled = false;
       while (issued < Math.floor(due)) {
         if (inFlight >= MAX_IN_FLIGHT) {
@@ -113,31 +152,33 @@ async function run(config: WriterConfig, send: (m: WriterSample | WriterDone) =>
         pending.add(p);
         void p.then(() => pending.delete(p));
       }
-      if (throttled) throttledTicks++;
-      if (elapsed >= config.durationMs) {
+      if (throttled && firstMeasured !== Number.POSITIVE_INFINITY) throttledTicks++;
+      if (elapsed >= endMs) {
         clearInterval(timer);
         resolve();
       }
     }, TICK_MS);
   });
-  const issuingMs = wallClockMs() - started;
+  const issuingMs = wallClockMs() - measuringSince;
+  const measuredIssued = issued - firstMeasured;
   await Promise.all(pending);
   client.close();
   send({
     type: "done",
-    issued,
+    issued: measuredIssued,
     acknowledged,
     failed,
     ...(firstError !== undefined ? { firstError } : {}),
-    achievedRate: Math.round((issued / issuingMs) * 1000),
+    achievedRate: Math.round((measuredIssued / issuingMs) * 1000),
     throttledTicks,
     putLatencyMs: summarize(putLatencies),
-    cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+    cpuMs: cpuMsNow(),
+    measuredCpuMs: cpuMsNow() - measuredCpuStart,
   });
 }
 
 process.once("message", (config: WriterConfig) => {
-  const send = (m: WriterSample | WriterDone): void => void process.send?.(m);
+  const send = (m: WriterMessage): void => void process.send?.(m);
   run(config, send).then(
     () => process.disconnect?.(),
     (err: unknown) => {
