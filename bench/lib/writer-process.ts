@@ -2,12 +2,13 @@
  * The freshness phase's write load, in its own process (forked by freshness.ts) so its pacing and
  * timestamps do not share an event loop with the prober. It puts committed offsets and end offsets
  * at a steady rate, as consumers committing and brokers flushing would, and reports every sampled
- * put (value, when it was issued, when etcd acknowledged it) to the parent over IPC.
+ * put (value, when it was issued, when etcd acknowledged it) to the parent over IPC. Its puts go over
+ * plain HTTP/2 (raw-etcd-put.ts): half the CPU of etcd3's client, on the cores the service shares.
  *
  * Timestamps are `wallClockMs()` (wall-clock.ts): comparable across the two processes.
  *
  * A warm-up at the same rate comes first and is not measured: a freshly forked writer spends its
- * first second or two compiling (tsx, grpc-js, V8's JIT) while the puts fall due, and on a 2-core
+ * first second or two compiling (tsx, its etcd client, V8's JIT) while the puts fall due, and on a 2-core
  * machine that backlog alone put etcd-alone's put latency p99 at 270–350 ms against 35 ms from the
  * third second on (2026-11-26, `bench/etcd-alone.ts`). The service under test gets the warm-up's
  * puts too, so it is in its steady state when the measured window opens. The writer tells the
@@ -15,8 +16,8 @@
  */
 import { encodeCommittedOffset, encodeNextOffset } from "../../src/kafscale/encode.js";
 import { keys } from "../../src/kafscale/keys.js";
-import { benchEtcdClient } from "./etcd.js";
 import type { CommittedTarget, PartitionTarget } from "./generator.js";
+import { rawEtcdPutter } from "./raw-etcd-put.js";
 import { summarize, type LatencySummary } from "./stats.js";
 import { wallClockMs } from "./wall-clock.js";
 
@@ -76,7 +77,7 @@ function cpuMsNow(): number {
 }
 
 async function run(config: WriterConfig, send: (m: WriterMessage) => void): Promise<void> {
-  const client = benchEtcdClient(config.endpoint);
+  const client = rawEtcdPutter(config.endpoint);
   const putLatencies: number[] = [];
   let issued = 0;
   let acknowledged = 0;
@@ -108,9 +109,7 @@ async function run(config: WriterConfig, send: (m: WriterMessage) => void): Prom
     const issuedAt = wallClockMs();
     inFlight++;
     return client
-      .put(key)
-      .value(bytes)
-      .exec()
+      .put(key, bytes)
       .then(
         () => {
           if (!measured) return;
