@@ -14,6 +14,14 @@ export interface DerivedWriter {
   remove(key: KafscaleKey): void;
   /** Inserts the rows for a decoded value; call remove() first. */
   insert(entry: DecodedEntry, modRevision: number, lease: string): void;
+  /**
+   * remove() then insert() for a key's new value: the same rows as a result. Committed offsets and
+   * end offsets (nearly every change of a busy cluster) are updated in place, which writes only the
+   * row's own page: deleting and inserting a committed offset also rewrites its entry in the
+   * committed_offsets_topic index, 0.51 of 2.56 WAL frames a change at size L (2026-11-26,
+   * bench/write-pages.ts).
+   */
+  replace(key: KafscaleKey, entry: DecodedEntry, modRevision: number, lease: string): void;
 }
 
 /** Prepares the statements once and returns the derived-row writer. */
@@ -67,6 +75,11 @@ export function createDerivedWriter(db: Db): DerivedWriter {
       "INSERT OR IGNORE INTO member_assignments (group_id, member_id, topic, partition) VALUES (?, ?, ?, ?)",
     ),
     delOffset: db.prepare("DELETE FROM committed_offsets WHERE group_id = ? AND topic = ? AND partition = ?"),
+    updOffset: db.prepare(
+      `UPDATE committed_offsets SET committed_offset = ?, metadata = ?, committed_at = ?, mod_revision = ?
+       WHERE group_id = ? AND topic = ? AND partition = ?`,
+    ),
+    updEndOffset: db.prepare("UPDATE end_offsets SET next_offset = ?, mod_revision = ? WHERE topic = ? AND partition = ?"),
     insOffset: db.prepare(
       `INSERT INTO committed_offsets (group_id, topic, partition, committed_offset, metadata, committed_at, mod_revision)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -247,5 +260,26 @@ export function createDerivedWriter(db: Db): DerivedWriter {
     }
   };
 
-  return { remove, insert };
+  /** Updates the row in place where the kind allows; true when it did (an existing row was there). */
+  const updateInPlace = (entry: DecodedEntry, modRevision: number): boolean => {
+    switch (entry.kind) {
+      case "committed_offset": {
+        const o = entry.value;
+        const args = [o.offset, o.metadata, o.committedAt, modRevision, entry.groupId, entry.topic, entry.partition] as const;
+        return s.updOffset.run(...args).changes > 0;
+      }
+      case "next_offset":
+        return s.updEndOffset.run(entry.value, modRevision, entry.topic, entry.partition).changes > 0;
+      default:
+        return false;
+    }
+  };
+
+  const replace = (key: KafscaleKey, entry: DecodedEntry, modRevision: number, lease: string): void => {
+    if (updateInPlace(entry, modRevision)) return;
+    remove(key);
+    insert(entry, modRevision, lease);
+  };
+
+  return { remove, insert, replace };
 }

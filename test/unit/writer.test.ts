@@ -8,7 +8,7 @@ import { buildClusterKvs, snapshotFor, type ClusterSpec } from "../../src/demo/c
 import { openDatabase } from "../../src/store/database.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
 import type { Store } from "../../src/store/index.js";
-import { encodeSnapshot } from "../../src/kafscale/encode.js";
+import { encodeCommittedOffset, encodeNextOffset, encodeSnapshot } from "../../src/kafscale/encode.js";
 import { keys } from "../../src/kafscale/keys.js";
 import type { KvChange } from "../../src/kafscale/records.js";
 import { realisticCluster } from "../support/fixtures.js";
@@ -157,5 +157,82 @@ describe("cluster totals", () => {
     const raw = new Database(path, { readonly: true });
     expect(raw.pragma("user_version", { simple: true })).toBe(MIGRATIONS.at(-1)?.version);
     raw.close();
+  });
+});
+
+describe("watch changes to existing keys", () => {
+  const change = (key: string, value: Buffer, revision: number, type: "put" | "delete" = "put"): KvChange => ({
+    type,
+    key,
+    value,
+    modRevision: revision,
+    createRevision: 2,
+    version: revision,
+    lease: "0",
+  });
+  const commit = (offset: number): Buffer =>
+    encodeCommittedOffset({ offset, metadata: `m${offset}`, committedAt: "2026-11-26T10:00:00Z" });
+  const tablesOf = (store: Store, names: string[]): Record<string, string[]> =>
+    Object.fromEntries(Object.entries(dump(store)).filter(([name]) => names.includes(name)));
+
+  it("leave the same rows as a fresh load of the final values (offsets updated in place, new, deleted, re-created, undecodable)", async () => {
+    const store = openStore();
+    const load = store.writer.beginResync();
+    await load.addPage(changesOf(realisticCluster), 10);
+    await load.commit(10);
+
+    const committed = keys.committedOffset("billing", "orders", 1);
+    const fresh = keys.committedOffset("billing", "orders", 7);
+    const end = keys.nextOffset("orders", 0);
+    const steps: KvChange[][] = [
+      [change(committed, commit(201), 11), change(end, encodeNextOffset(900), 11)],
+      [change(fresh, commit(5), 12), change(committed, commit(202), 12)],
+      [change(fresh, Buffer.alloc(0), 13, "delete"), change(end, encodeNextOffset(901), 13)],
+      [change(fresh, commit(6), 14)],
+      // Undecodable: the last good rows stay until a good value replaces them in place.
+      [change(committed, Buffer.from("{not json"), 15)],
+      [change(committed, commit(203), 16), change(end, encodeNextOffset(950), 16)],
+    ];
+    const final = new Map(changesOf(realisticCluster).map((c) => [c.key, c]));
+    let revision = 10;
+    for (const batch of steps) {
+      revision = batch[0]!.modRevision;
+      store.writer.applyChanges(batch, revision);
+      for (const c of batch) {
+        if (c.type === "delete") final.delete(c.key);
+        else final.set(c.key, c);
+      }
+    }
+    expect(store.reads.groupOffsets("billing", ["orders"]).find((o) => o.partition === 1)?.offset).toBe(203);
+
+    const reference = openStore();
+    const referenceLoad = reference.writer.beginResync();
+    await referenceLoad.addPage([...final.values()].sort((a, b) => (a.key < b.key ? -1 : 1)), revision);
+    await referenceLoad.commit(revision);
+    const names = ["kv", "committed_offsets", "end_offsets"];
+    expect(tablesOf(store, names)).toEqual(tablesOf(reference, names));
+  });
+
+  it("re-classify a key whose stored kind this build reads differently, index included", () => {
+    const path = tempDbPath();
+    const key = keys.committedOffset("billing", "orders", 0);
+    let store = openStore(path);
+    store.writer.applyChanges([change(key, commit(1), 11)], 11);
+    store.close();
+    // As an older build that did not know the kind would have stored it.
+    const raw = new Database(path);
+    raw.prepare("UPDATE kv SET kind = 'unknown' WHERE key = ?").run(key);
+    raw.close();
+
+    store = openStore(path);
+    store.writer.applyChanges([change(key, commit(2), 12)], 12);
+    store.close();
+    const check = new Database(path, { readonly: true });
+    expect(check.prepare("SELECT kind FROM kv INDEXED BY kv_kind WHERE kind = 'committed_offset' AND key = ?").get(key)).toEqual({
+      kind: "committed_offset",
+    });
+    expect(check.prepare("SELECT count(*) AS n FROM kv INDEXED BY kv_kind WHERE kind = 'unknown'").get()).toEqual({ n: 0 });
+    expect(check.pragma("integrity_check", { simple: true })).toBe("ok");
+    check.close();
   });
 });
