@@ -75,8 +75,16 @@ export function assertCurrentSchema(db: Db, path: string, migrations: readonly M
  */
 function boundWal(db: Db, limitBytes: number): void {
   db.pragma(`journal_size_limit = ${Math.floor(limitBytes)}`);
+  db.pragma(`wal_autocheckpoint = ${autocheckpointPages(db, limitBytes, SQLITE_AUTOCHECKPOINT_PAGES)}`);
+}
+
+/** SQLite's own default for wal_autocheckpoint. */
+const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
+
+/** The automatic checkpoint's threshold in pages: half the WAL size limit, at most `capPages`. */
+export function autocheckpointPages(db: Db, limitBytes: number, capPages: number): number {
   const pageSize = db.pragma("page_size", { simple: true }) as number;
-  db.pragma(`wal_autocheckpoint = ${Math.max(16, Math.min(1000, Math.floor(limitBytes / pageSize / 2)))}`);
+  return Math.max(16, Math.min(capPages, Math.floor(limitBytes / pageSize / 2)));
 }
 
 function migrate(db: Db, migrations: readonly Migration[]): void {

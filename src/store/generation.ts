@@ -21,7 +21,15 @@ import { dirname } from "node:path";
 import { createAuditStore, type AuditStore } from "./audit-store.js";
 import { createChangeFeed, type ChangeFeedOptions } from "./change-feed.js";
 import { createChangeReads, type ChangeReads } from "./change-reads.js";
-import { assertCurrentSchema, openDatabase, type Db, type OpenOptions } from "./database.js";
+import { startCheckpointHelper, type CheckpointHelper } from "./checkpoint-worker.js";
+import {
+  assertCurrentSchema,
+  autocheckpointPages,
+  DEFAULT_WAL_SIZE_LIMIT_BYTES,
+  openDatabase,
+  type Db,
+  type OpenOptions,
+} from "./database.js";
 import { createKvMirror, type KvMirror } from "./kv-mirror.js";
 import { createLagChartReads, type LagChartReads } from "./lag-chart.js";
 import { createLagEvaluator, type LagEvaluator } from "./lag-evaluator.js";
@@ -106,9 +114,10 @@ function assemble(
   read: Db | null,
   settings: GenerationSettings,
   openFailure: StorageError | null,
+  helper: CheckpointHelper | null = null,
 ): Generation {
   const gate = createWriteGate();
-  const checkpoints = createCheckpointScheduler(write);
+  const checkpoints = createCheckpointScheduler(write, helper);
   const lagHistory = createLagHistory(write, settings.lag);
   return {
     mode,
@@ -129,6 +138,8 @@ function assemble(
     checkpoints,
     openFailure,
     close: () => {
+      // The helper first: the last connection to close folds the WAL back and removes it.
+      helper?.stop();
       read?.close();
       write.close();
     },
@@ -139,7 +150,12 @@ function assemble(
  * Opens `file` for writing; if its storage refuses (full, read-only, I/O error), opens it degraded
  * instead. Corruption and every other error are thrown (the caller rebuilds or reports).
  */
-export function openGeneration(file: string, settings: GenerationSettings, options: OpenOptions = {}): Generation {
+export function openGeneration(
+  file: string,
+  settings: GenerationSettings,
+  options: OpenOptions = {},
+  checkpointHelperMs: number | null = null,
+): Generation {
   // A non-empty -wal left behind means the last writer did not close cleanly (a reader may leave an
   // empty one): worth an integrity check before trusting the file.
   const uncleanStop = existsSync(`${file}-wal`) && statSync(`${file}-wal`).size > 0;
@@ -152,7 +168,14 @@ export function openGeneration(file: string, settings: GenerationSettings, optio
     write.exec("BEGIN IMMEDIATE");
     write.exec("ROLLBACK");
     const read = new Database(file, { readonly: true, fileMustExist: true });
-    return assemble("normal", write, read, settings, null);
+    const helper = checkpointHelperMs === null ? null : startCheckpointHelper(file, checkpointHelperMs);
+    // The writer's own automatic checkpoint then mostly finds the frames copied already: it may wait
+    // for more of them (half the WAL size limit, as boundWal allows), so it syncs less often.
+    if (helper !== null) {
+      const limit = options.walSizeLimitBytes ?? DEFAULT_WAL_SIZE_LIMIT_BYTES;
+      write.pragma(`wal_autocheckpoint = ${autocheckpointPages(write, limit, Number.POSITIVE_INFINITY)}`);
+    }
+    return assemble("normal", write, read, settings, null, helper);
   } catch (err) {
     write?.close();
     const storage = storageErrorOf(err);

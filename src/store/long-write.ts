@@ -12,7 +12,7 @@
  * or be lost with this transaction; after COMMIT the large WAL is checkpointed on a worker thread.
  */
 import type { Db } from "./database.js";
-import { checkpointInBackground } from "./checkpoint-worker.js";
+import { checkpointInBackground, type CheckpointHelper, type CheckpointHelperStats } from "./checkpoint-worker.js";
 import { StorageBusyError } from "./storage-errors.js";
 
 /** Who may write now. One per database file (per store generation). */
@@ -88,23 +88,32 @@ export interface CheckpointScheduler {
   idle(): Promise<void>;
   /** Whether checkpoints are paused: a large commit, or its background checkpoint, is under way. */
   busy(): boolean;
+  /** The steady-state checkpoint helper's counters (null: this file has none). */
+  helperStats(): CheckpointHelperStats | null;
 }
 
-/** Creates the scheduler for the write connection `db` (a file database). */
-export function createCheckpointScheduler(db: Db): CheckpointScheduler {
+/**
+ * Creates the scheduler for the write connection `db` (a file database). `helper`, the file's
+ * steady-state checkpoint worker (checkpoint-worker.ts), pauses with the writer's own checkpoints
+ * while a long write commits and its background checkpoint runs.
+ */
+export function createCheckpointScheduler(db: Db, helper: CheckpointHelper | null = null): CheckpointScheduler {
   let paused = 0;
   let saved = 0;
   let running: Promise<unknown> = Promise.resolve();
   return {
     pause: () => {
       if (paused++ === 0) {
+        helper?.pause();
         saved = db.pragma("wal_autocheckpoint", { simple: true }) as number;
         db.pragma("wal_autocheckpoint = 0");
       }
     },
     resumeInBackground: () => {
       const done = checkpointInBackground(db.name).finally(() => {
-        if (--paused === 0 && db.open) db.pragma(`wal_autocheckpoint = ${saved}`);
+        if (--paused !== 0) return;
+        helper?.resume();
+        if (db.open) db.pragma(`wal_autocheckpoint = ${saved}`);
       });
       running = Promise.all([running, done]);
     },
@@ -112,6 +121,7 @@ export function createCheckpointScheduler(db: Db): CheckpointScheduler {
       await running;
     },
     busy: () => paused > 0,
+    helperStats: () => helper?.stats() ?? null,
   };
 }
 

@@ -1,0 +1,70 @@
+/**
+ * The steady-state checkpoint helper (src/store/checkpoint-worker.ts): a worker thread per writable
+ * database file copies the WAL back into the file, so the writer's own checkpoint inside COMMIT finds
+ * little left. Real files, real worker threads; the waits are on the helper's own counters.
+ */
+import { existsSync } from "node:fs";
+import { describe, expect, it, vi } from "vitest";
+import { encodeCommittedOffset } from "../../src/kafscale/encode.js";
+import { keys } from "../../src/kafscale/keys.js";
+import type { KvChange } from "../../src/kafscale/records.js";
+import { createStore } from "../../src/store/index.js";
+import { UNTIL } from "../support/conditions.js";
+import { useCleanups } from "../support/harness.js";
+
+const { openStore, tempDbPath, defer } = useCleanups();
+
+/** `count` committed offsets of one group, each a key of its own, at `revision`. */
+function commits(count: number, revision: number): KvChange[] {
+  return Array.from({ length: count }, (_, i) => ({
+    type: "put" as const,
+    key: keys.committedOffset(`group-${i % 50}`, `topic-${i % 7}`, i),
+    value: encodeCommittedOffset({ offset: revision * 10 + i, metadata: "x".repeat(200), committedAt: "2026-11-26T10:00:00Z" }),
+    modRevision: revision,
+    createRevision: 2,
+    version: 1,
+    lease: "0",
+  }));
+}
+
+describe("checkpoint helper", () => {
+  it("copies the WAL back while the writer keeps writing, and lets go of the file on close", async () => {
+    const path = tempDbPath();
+    const limit = 256 * 1024;
+    const store = createStore(path, { walSizeLimitBytes: limit });
+    let closed = false;
+    defer(() => {
+      if (!closed) store.close();
+    });
+    expect(store.checkpointHelperStats()).toMatchObject({ failures: 0 });
+
+    for (let revision = 2; revision < 60; revision++) store.writer.applyChanges(commits(400, revision), revision);
+    // The helper catches up with everything written: every frame of the log is in the file.
+    await vi.waitFor(() => {
+      const stats = store.checkpointHelperStats();
+      expect(stats?.checkpointedFrames).toBeGreaterThan(0);
+      expect(stats?.checkpointedFrames).toBe(stats?.logFrames);
+    }, UNTIL);
+    expect(store.checkpointHelperStats()?.failures).toBe(0);
+    expect(store.reads.groupOffsets("group-3", null).length).toBeGreaterThan(0);
+
+    store.close();
+    closed = true;
+    // close() waited for the helper: the writer was the last connection, folded the WAL back and removed it.
+    expect(existsSync(`${path}-wal`)).toBe(false);
+    const reopened = openStore(path);
+    expect(reopened.reads.groupOffsets("group-3", null).map((o) => o.offset)).toContain(59 * 10 + 3);
+  });
+
+  it("is not started for a private \":memory:\" store", () => {
+    expect(openStore().checkpointHelperStats()).toBeNull();
+  });
+
+  it("stops at once when the store closes before it ever ran, and closing twice is harmless", () => {
+    const path = tempDbPath();
+    const store = createStore(path);
+    store.close();
+    store.close();
+    expect(existsSync(`${path}-wal`)).toBe(false);
+  });
+});
