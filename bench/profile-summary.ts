@@ -12,6 +12,9 @@
  * each stall's window instead: what kept the event loop busy.
  * --match selects the functions with an inclusive-time row ("name file:line"); by default this
  * repository's own (dist/ or src/ — the SDK's dist/ files match too).
+ * --stretches REGEX lists instead the longest stretches of consecutive samples whose own frame
+ * ("name file:line") matches: how long the event loop stayed in one place at a time, e.g.
+ * `--stretches '^sqliteTransaction '` for BEGIN and COMMIT (native calls are charged to their caller).
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -91,6 +94,32 @@ function summarize(profile: Profile, top: number, match: RegExp, window: Window)
   ].join("\n");
 }
 
+/** The longest runs of consecutive samples whose own frame matches `match`, within `window`. */
+function stretches(profile: Profile, match: RegExp, window: Window, top: number): string {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const runs: { atS: number; us: number }[] = [];
+  let current: { atS: number; us: number } | null = null;
+  let at = 0;
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (at < window.fromS * 1e6 || at > window.toS * 1e6) return;
+    const f = (byId.get(id) as ProfileNode).callFrame;
+    if (!match.test(`${f.functionName || "(anonymous)"} ${shortUrl(f.url)}:${f.lineNumber + 1}`)) {
+      current = null;
+      return;
+    }
+    if (current === null) runs.push((current = { atS: at / 1e6, us: 0 }));
+    current.us += delta;
+  });
+  const total = runs.reduce((sum, r) => sum + r.us, 0);
+  const longest = [...runs].sort((a, b) => b.us - a.us).slice(0, top);
+  return [
+    `stretches in frames matching ${match}: ${runs.length}, ${(total / 1000).toFixed(0)} ms in all; the longest:`,
+    ...longest.map((r) => `${(r.us / 1000).toFixed(1).padStart(8)} ms at ${r.atS.toFixed(2)} s`),
+  ].join("\n");
+}
+
 const { values, positionals } = parseArgs({
   options: {
     top: { type: "string", default: "25" },
@@ -100,6 +129,7 @@ const { values, positionals } = parseArgs({
     from: { type: "string", default: "0" },
     to: { type: "string", default: "Infinity" },
     stalls: { type: "string" },
+    stretches: { type: "string" },
   },
   allowPositionals: true,
 });
@@ -119,6 +149,7 @@ for (const file of positionals) {
     values.stalls === undefined ? [{ fromS: Number(values.from), toS: Number(values.to), ms: 0 }] : stallWindows(profile, values.stalls);
   for (const window of windows) {
     if (values.stalls !== undefined) console.log(`\n=== stall of ${window.ms} ms at ${window.fromS.toFixed(2)} s`);
-    console.log(summarize(profile, Number(values.top), new RegExp(values.match), window));
+    if (values.stretches !== undefined) console.log(stretches(profile, new RegExp(values.stretches), window, Number(values.top)));
+    else console.log(summarize(profile, Number(values.top), new RegExp(values.match), window));
   }
 }

@@ -2,8 +2,8 @@
  * etcd's Put over plain HTTP/2 (node:http2), for the freshness writer only: a gRPC unary call is one
  * POST of a length-prefixed protobuf, and a PutRequest is two length-delimited fields. The load
  * generator shares the benchmark's two cores with etcd and the service under test, so its own cost
- * is part of what the service is measured against: etcd3's grpc-js client spent 0.30 ms of CPU a put
- * at 2,000 puts/s, this one 0.17 ms (2026-11-26, same loop, 10 s after 3 s of warm-up, etcd 3.4).
+ * is part of what the service is measured against: through the harness's writer at 2,000 puts/s,
+ * etcd3's grpc-js client used 7.85 s of CPU in 10 s, this one 3.79 s (2026-11-26, bench/etcd-alone.ts).
  * Kafscale's brokers write from other machines in production, so the cheaper generator is the fairer
  * one. The service itself keeps reading through etcd3.
  */
