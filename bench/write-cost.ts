@@ -22,12 +22,10 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { encodeCommittedOffset, encodeNextOffset } from "../src/kafscale/encode.js";
-import { keys } from "../src/kafscale/keys.js";
-import type { KvChange } from "../src/kafscale/records.js";
 import { createStore } from "../src/store/index.js";
 import { Database } from "../src/store/sqlite-driver.js";
 import { selfCpuMs } from "./lib/cpu.js";
+import { freshnessChanges } from "./lib/freshness-changes.js";
 import { generateCluster } from "./lib/generator.js";
 import { SHAPES, isSizeName } from "./lib/sizes.js";
 import { loadKeys } from "./lib/snapshot-store.js";
@@ -82,7 +80,6 @@ const store = createStore(path, { now: () => now });
 try {
   let revision = await loadKeys(store, cluster.kvs, now);
   if (evaluate) await store.lag.evaluator.run();
-  const { committedTargets, nextOffsetTargets } = cluster.handles;
   const batches = Math.round((seconds * WRITES_PER_SECOND) / batch);
   const batchMs = (batch / WRITES_PER_SECOND) * 1000;
   let value = 1_000_000;
@@ -92,21 +89,9 @@ try {
   let nextEvaluation = now + EVALUATION_MS;
   const started = performance.now();
   for (let b = 0; b < batches; b++) {
-    const changes: KvChange[] = [];
-    for (let i = 0; i < batch; i++) {
-      const n = b * batch + i;
-      revision++;
-      value++;
-      const common = { type: "put" as const, modRevision: revision, createRevision: 2, version: 3, lease: "0" };
-      if (n % 2 === 0) {
-        const t = committedTargets[(n / 2) % committedTargets.length]!;
-        const committedAt = new Date(now).toISOString();
-        changes.push({ ...common, key: keys.committedOffset(t.group, t.topic, t.partition), value: encodeCommittedOffset({ offset: value, metadata: "", committedAt }) });
-      } else {
-        const t = nextOffsetTargets[((n - 1) / 2) % nextOffsetTargets.length]!;
-        changes.push({ ...common, key: keys.nextOffset(t.topic, t.partition), value: encodeNextOffset(value + 5_000_000) });
-      }
-    }
+    const changes = freshnessChanges(cluster.handles, b * batch, batch, revision, value, now);
+    revision += batch;
+    value += batch;
     now += batchMs;
     const before = selfCpuMs();
     store.writer.applyChanges(changes, revision, now);

@@ -14,11 +14,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { encodeCommittedOffset, encodeNextOffset } from "../src/kafscale/encode.js";
-import { keys } from "../src/kafscale/keys.js";
-import type { KvChange } from "../src/kafscale/records.js";
 import { createStore } from "../src/store/index.js";
 import { Database } from "../src/store/sqlite-driver.js";
+import { freshnessChanges } from "./lib/freshness-changes.js";
 import { generateCluster } from "./lib/generator.js";
 import { SHAPES, isSizeName } from "./lib/sizes.js";
 import { loadKeys } from "./lib/snapshot-store.js";
@@ -84,25 +82,11 @@ try {
   let revision = await loadKeys(store, cluster.kvs, now);
   await store.lag.evaluator.run();
   side.pragma("wal_checkpoint(TRUNCATE)");
-  const { committedTargets, nextOffsetTargets } = cluster.handles;
   let value = 1_000_000;
   for (let b = 0; b < batches; b++) {
-    const changes: KvChange[] = [];
-    for (let i = 0; i < batch; i++) {
-      const n = b * batch + i;
-      revision++;
-      value++;
-      const common = { type: "put" as const, modRevision: revision, createRevision: 2, version: 3, lease: "0" };
-      if (n % 2 === 0) {
-        const t = committedTargets[(n / 2) % committedTargets.length]!;
-        const committedAt = new Date(now).toISOString();
-        const encoded = encodeCommittedOffset({ offset: value, metadata: "", committedAt });
-        changes.push({ ...common, key: keys.committedOffset(t.group, t.topic, t.partition), value: encoded });
-      } else {
-        const t = nextOffsetTargets[((n - 1) / 2) % nextOffsetTargets.length]!;
-        changes.push({ ...common, key: keys.nextOffset(t.topic, t.partition), value: encodeNextOffset(value + 5_000_000) });
-      }
-    }
+    const changes = freshnessChanges(cluster.handles, b * batch, batch, revision, value, now);
+    revision += batch;
+    value += batch;
     now += (batch / WRITES_PER_SECOND) * 1000;
     store.writer.applyChanges(changes, revision, now);
   }

@@ -79,6 +79,19 @@ export interface WriterCore {
   finishResync(revision: number, now: number): void;
 }
 
+/** A kv row's values, named as the kv statements bind them. */
+interface KvRow {
+  key: string;
+  value: Uint8Array;
+  kind: string;
+  modRevision: number;
+  createRevision: number;
+  version: number;
+  lease: string;
+  reason: string | null;
+  warning: string | null;
+}
+
 /** The write connection's long-write support: the gate shared with the other writers, and checkpoints. */
 export interface LongWriteSupport {
   gate: WriteGate;
@@ -104,9 +117,9 @@ export function createSyncWriter(
     state: db.prepare<[], { revision: number; initial_sync_done: number }>(
       "SELECT revision, initial_sync_done FROM sync_state WHERE id = 1",
     ),
-    upsertKv: db.prepare(
+    upsertKv: db.prepare<KvRow>(
       `INSERT INTO kv (key, value, kind, mod_revision, create_revision, version, lease, decode_error, decode_warning)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       VALUES (@key, @value, @kind, @modRevision, @createRevision, @version, @lease, @reason, @warning)
        ON CONFLICT(key) DO UPDATE SET value = excluded.value, kind = excluded.kind,
          mod_revision = excluded.mod_revision, create_revision = excluded.create_revision,
          version = excluded.version, lease = excluded.lease, decode_error = excluded.decode_error,
@@ -117,9 +130,9 @@ export function createSyncWriter(
     // column) rewrites on every change — 29% of the pages a watch batch wrote at size L (2026-11-26:
     // 1.04 of 3.60 WAL frames a change, bench/write-pages.ts). The upsert stays for new keys and
     // for a kind this build classifies differently from the one that stored the row.
-    updateKvSameKind: db.prepare(
-      `UPDATE kv SET value = ?, mod_revision = ?, create_revision = ?, version = ?, lease = ?, decode_error = ?,
-         decode_warning = ? WHERE key = ? AND kind = ?`,
+    updateKvSameKind: db.prepare<KvRow>(
+      `UPDATE kv SET value = @value, mod_revision = @modRevision, create_revision = @createRevision, version = @version,
+         lease = @lease, decode_error = @reason, decode_warning = @warning WHERE key = @key AND kind = @kind`,
     ),
     deleteKv: db.prepare("DELETE FROM kv WHERE key = ?"),
     log: db.prepare("INSERT INTO change_log (revision, at, op, key, kind) VALUES (?, ?, ?, ?, ?)"),
@@ -178,30 +191,18 @@ export function createSyncWriter(
     // Before the kv row changes: hold reads the value it replaces.
     if (reason !== null) undecodable.hold(change.key, key.kind);
     const warning = warnings.length > 0 ? warnings.join("; ") : null;
-    const updated = s.updateKvSameKind.run(
-      change.value,
-      change.modRevision,
-      change.createRevision,
-      change.version,
-      change.lease,
+    const row: KvRow = {
+      key: change.key,
+      value: change.value,
+      kind: key.kind,
+      modRevision: change.modRevision,
+      createRevision: change.createRevision,
+      version: change.version,
+      lease: change.lease,
       reason,
       warning,
-      change.key,
-      key.kind,
-    ).changes;
-    if (updated === 0) {
-      s.upsertKv.run(
-        change.key,
-        change.value,
-        key.kind,
-        change.modRevision,
-        change.createRevision,
-        change.version,
-        change.lease,
-        reason,
-        warning,
-      );
-    }
+    };
+    if (s.updateKvSameKind.run(row).changes === 0) s.upsertKv.run(row);
     if (entry && entry.kind !== "unknown") {
       derived.replace(key, entry, change.modRevision, change.lease);
       undecodable.release(change.key);
