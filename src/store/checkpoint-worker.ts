@@ -54,7 +54,7 @@ export function checkpointInBackground(path: string): Promise<CheckpointOutcome>
 }
 
 // The steady-state helper: one persistent worker per writable database file, running a PASSIVE
-// checkpoint every few ms. Its connection never writes and never waits (busy_timeout 0), so it
+// checkpoint every `everyMs`. Its connection never writes and never waits (busy_timeout 0), so it
 // takes no lock the service's writer needs. Commands and counters go through a shared Int32Array,
 // so the main thread can stop it synchronously (close) without an event-loop turn.
 const HELPER_SOURCE = `
@@ -134,17 +134,29 @@ export interface CheckpointHelper {
  * Starts the helper for the database at `path` (a file in WAL mode). With it, the writer's own
  * automatic checkpoint inside COMMIT finds most frames already copied: it syncs and copies only the
  * last few, then the log restarts. At size L under 2,000 writes/s, COMMITs with SQLite's automatic
- * checkpoint inside held the event loop 36–73 ms at a time (CPU profile, docs/BENCHMARKS.md).
+ * checkpoint inside held the event loop up to 76 ms at a time (CPU profile, docs/BENCHMARKS.md).
+ * Null when no worker thread can be started: the writer's own checkpoints then do all the work.
  */
-export function startCheckpointHelper(path: string, everyMs: number): CheckpointHelper {
+export function startCheckpointHelper(path: string, everyMs: number): CheckpointHelper | null {
   const state = new Int32Array(new SharedArrayBuffer(6 * Int32Array.BYTES_PER_ELEMENT));
-  const worker = new Worker(HELPER_SOURCE, {
-    eval: true,
-    workerData: { module: betterSqlite3, path, everyMs, state: state.buffer },
-  });
+  let worker: Worker;
+  try {
+    worker = new Worker(HELPER_SOURCE, {
+      eval: true,
+      workerData: { module: betterSqlite3, path, everyMs, state: state.buffer },
+    });
+  } catch {
+    return null;
+  }
   worker.unref();
-  // A worker that dies (out of memory, a crash in the binding) leaves the writer's own checkpoints.
-  worker.on("error", () => Atomics.store(state, STOPPED, 1));
+  // A worker that dies (out of memory, a crash in the binding) leaves the writer's own checkpoints,
+  // and nothing for close() to wait for.
+  const gone = (): void => {
+    Atomics.store(state, STOPPED, 1);
+    Atomics.notify(state, STOPPED);
+  };
+  worker.on("error", gone);
+  worker.on("exit", gone);
   let stopped = false;
   return {
     pause: () => void Atomics.compareExchange(state, COMMAND, RUN, PAUSE),

@@ -173,7 +173,13 @@ export function openGeneration(
     // for more of them (half the WAL size limit, as boundWal allows), so it syncs less often.
     if (helper !== null) {
       const limit = options.walSizeLimitBytes ?? DEFAULT_WAL_SIZE_LIMIT_BYTES;
-      write.pragma(`wal_autocheckpoint = ${autocheckpointPages(write, limit, Number.POSITIVE_INFINITY)}`);
+      try {
+        write.pragma(`wal_autocheckpoint = ${autocheckpointPages(write, limit, Number.POSITIVE_INFINITY)}`);
+      } catch (err) {
+        helper.stop();
+        read.close();
+        throw err;
+      }
     }
     return assemble("normal", write, read, settings, null, helper);
   } catch (err) {
