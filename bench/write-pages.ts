@@ -56,8 +56,10 @@ function attribute(walPath: string, side: InstanceType<typeof Database>, changes
   }
   const frames = new Map<string, { frames: number; pages: Set<number> }>();
   let total = 0;
-  // A WAL is a 32-byte header, then frames of a 24-byte header (page number first) and one page.
+  // A WAL is a 32-byte header, then frames of a 24-byte header (page number first, the header's two
+  // salts at 8–15) and one page. A frame with other salts is left over from before a restart of the log.
   for (let at = 32; at + 24 + pageSize <= wal.length; at += 24 + pageSize) {
+    if (wal.compare(wal, 16, 24, at + 8, at + 16) !== 0) break;
     const page = wal.readUInt32BE(at);
     const name = owner.get(page) ?? "(a page no table owns now)";
     const entry = frames.get(name) ?? { frames: 0, pages: new Set<number>() };
@@ -76,7 +78,8 @@ const cluster = generateCluster(SHAPES[size]);
 const dir = mkdtempSync(join(tmpdir(), "kafscale-mcp-write-pages-"));
 const path = join(dir, "snapshot.db");
 let now = Date.parse("2026-01-01T00:00:00Z");
-const store = createStore(path, { now: () => now });
+// No checkpoint helper either (the store's default): a log it copied completely would restart under the next write.
+const store = createStore(path, { now: () => now, checkpointHelper: false });
 const side = new Database(path);
 try {
   let revision = await loadKeys(store, cluster.kvs, now);

@@ -53,6 +53,18 @@ export function checkpointInBackground(path: string): Promise<CheckpointOutcome>
   });
 }
 
+/** Slots of the helper's shared state, and its commands (interpolated into the worker's source below). */
+const COMMAND = 0;
+const STOPPED = 1;
+const PASSES = 2;
+const LOG_FRAMES = 3;
+const CHECKPOINTED_FRAMES = 4;
+const FAILURES = 5;
+const SLOTS = 6;
+const RUN = 0;
+const PAUSE = 1;
+const STOP = 2;
+
 // The steady-state helper: one persistent worker per writable database file, running a PASSIVE
 // checkpoint every `everyMs`. Its connection never writes and never waits (busy_timeout 0), so it
 // takes no lock the service's writer needs. Commands and counters go through a shared Int32Array,
@@ -68,14 +80,14 @@ const finish = () => {
   timer = null;
   try { if (db !== null) db.close(); } catch {}
   db = null;
-  Atomics.store(state, 1, 1);
-  Atomics.notify(state, 1);
+  Atomics.store(state, ${STOPPED}, 1);
+  Atomics.notify(state, ${STOPPED});
   parentPort.close();
 };
 const tick = () => {
-  const command = Atomics.load(state, 0);
-  if (command === 2) return finish();
-  if (command === 1) return;
+  const command = Atomics.load(state, ${COMMAND});
+  if (command === ${STOP}) return finish();
+  if (command === ${PAUSE}) return;
   try {
     if (db === null) {
       db = new Database(workerData.path, { fileMustExist: true });
@@ -83,12 +95,12 @@ const tick = () => {
     }
     const row = db.pragma("wal_checkpoint(PASSIVE)")[0];
     if (row.busy === 0) {
-      Atomics.add(state, 2, 1);
-      Atomics.store(state, 3, row.log);
-      Atomics.store(state, 4, row.checkpointed);
+      Atomics.add(state, ${PASSES}, 1);
+      Atomics.store(state, ${LOG_FRAMES}, row.log);
+      Atomics.store(state, ${CHECKPOINTED_FRAMES}, row.checkpointed);
     }
   } catch (err) {
-    Atomics.add(state, 5, 1);
+    Atomics.add(state, ${FAILURES}, 1);
     try { if (db !== null) db.close(); } catch {}
     db = null;
   }
@@ -96,17 +108,6 @@ const tick = () => {
 parentPort.on("message", finish);
 timer = setInterval(tick, workerData.everyMs);
 tick();`;
-
-/** Slots of the helper's shared state. */
-const COMMAND = 0;
-const STOPPED = 1;
-const PASSES = 2;
-const LOG_FRAMES = 3;
-const CHECKPOINTED_FRAMES = 4;
-const FAILURES = 5;
-const RUN = 0;
-const PAUSE = 1;
-const STOP = 2;
 
 /** How long close() waits for the helper to let go of the file (a checkpoint in progress finishes first). */
 const STOP_WAIT_MS = 10_000;
@@ -138,7 +139,7 @@ export interface CheckpointHelper {
  * Null when no worker thread can be started: the writer's own checkpoints then do all the work.
  */
 export function startCheckpointHelper(path: string, everyMs: number): CheckpointHelper | null {
-  const state = new Int32Array(new SharedArrayBuffer(6 * Int32Array.BYTES_PER_ELEMENT));
+  const state = new Int32Array(new SharedArrayBuffer(SLOTS * Int32Array.BYTES_PER_ELEMENT));
   let worker: Worker;
   try {
     worker = new Worker(HELPER_SOURCE, {

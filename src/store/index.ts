@@ -67,6 +67,13 @@ export interface StoreOptions {
   follower?: boolean;
   /** Size the WAL is cut back to after a complete checkpoint (default 16 MiB). */
   walSizeLimitBytes?: number;
+  /**
+   * A checkpoint helper thread for a file store (src/store/checkpoint-worker.ts; a private ":memory:"
+   * file never has one). Off by default: under back-to-back writes its passes can hold the checkpointer
+   * lock each time the writer's own checkpoint runs (SQLite then skips it), and the WAL passes its size
+   * limit — test/integration/wal-health.test.ts caught it. An experiment's lever until that is solved.
+   */
+  checkpointHelper?: boolean;
   /** Lag history sampling and window (KAFSCALE_MCP_LAG_SAMPLE_INTERVAL, KAFSCALE_MCP_LAG_WINDOW). */
   lag?: LagSettings;
   /** The clock for changes applied without an explicit time and for lag verdicts (Date.now by default). */
@@ -166,10 +173,11 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
   const scratch = path === ":memory:" ? mkdtempSync(join(tmpdir(), "kafscale-mcp-memory-")) : null;
   const file = scratch === null ? path : join(scratch, "snapshot.db");
   const health = createStorageHealth();
+  const helperMs = scratch === null && options.checkpointHelper === true ? CHECKPOINT_HELPER_MS : null;
   const open = (): Generation =>
     options.follower
       ? openFollowerGeneration(file, settings)
-      : openGeneration(file, settings, { walSizeLimitBytes }, scratch === null ? CHECKPOINT_HELPER_MS : null);
+      : openGeneration(file, settings, { walSizeLimitBytes }, helperMs);
 
   let gen = open();
   let closed = false;

@@ -14,6 +14,12 @@ import { useCleanups } from "../support/harness.js";
 
 const { openStore, tempDbPath, defer } = useCleanups();
 
+function createStoreWithHelper(path: string): ReturnType<typeof createStore> {
+  const store = createStore(path, { checkpointHelper: true });
+  defer(() => store.close());
+  return store;
+}
+
 /** `count` committed offsets of one group, each a key of its own, at `revision`. */
 function commits(count: number, revision: number): KvChange[] {
   return Array.from({ length: count }, (_, i) => ({
@@ -31,7 +37,7 @@ describe("checkpoint helper", () => {
   it("copies the WAL back while the writer keeps writing, and lets go of the file on close", async () => {
     const path = tempDbPath();
     const limit = 256 * 1024;
-    const store = createStore(path, { walSizeLimitBytes: limit });
+    const store = createStore(path, { walSizeLimitBytes: limit, checkpointHelper: true });
     let closed = false;
     defer(() => {
       if (!closed) store.close();
@@ -56,13 +62,14 @@ describe("checkpoint helper", () => {
     expect(reopened.reads.groupOffsets("group-3", null).map((o) => o.offset)).toContain(59 * 10 + 3);
   });
 
-  it("is not started for a private \":memory:\" store", () => {
-    expect(openStore().checkpointHelperStats()).toBeNull();
+  it("is not started unless asked for, nor for a private \":memory:\" store", () => {
+    expect(openStore(tempDbPath()).checkpointHelperStats()).toBeNull();
+    expect(createStoreWithHelper(":memory:").checkpointHelperStats()).toBeNull();
   });
 
   it("stops at once when the store closes before it ever ran, and closing twice is harmless", () => {
     const path = tempDbPath();
-    const store = createStore(path);
+    const store = createStoreWithHelper(path);
     store.close();
     store.close();
     expect(existsSync(`${path}-wal`)).toBe(false);
