@@ -53,7 +53,7 @@ describe("metrics tools", () => {
 
   it("aggregates the brokers the console's way and keeps each broker's values", async () => {
     const client = await connectClient(service.url as string);
-    // The poller's first scrape ran before the snapshot had brokers; scrape again now that it has.
+    // The poller's start-up scrape ran (or still runs) before the snapshot had brokers: scrape again now.
     await service.poller?.scrapeOnce();
     const metrics = await callTool<Record<string, any>>(client, "cluster_metrics");
     // The aggregation rules field by field: test/tools/cluster-metrics.test.ts. Here: real scrapes reach the answer.

@@ -16,7 +16,7 @@ import { billing, changeScript, leaseTaken, scriptCluster, type ExpectedEvent } 
 import { testEtcd, writeCluster } from "../support/fixtures.js";
 import { useCleanups } from "../support/harness.js";
 
-const { defer, tempDbPath, startSync, syncAndStop } = useCleanups();
+const { defer, tempDbPath, startSync, syncAndStop, closeAfterTest } = useCleanups();
 
 /** Every event, oldest first. */
 function allEvents(store: Store): ChangeEventRow[] {
@@ -74,7 +74,7 @@ describe("change events", () => {
     await sync.stop();
     store.close();
     store = createStore(path);
-    defer(() => store.close());
+    closeAfterTest(store);
     expect(allEvents(store)).toEqual(events);
     sync = startSync(store, client, keyspace);
     const taken = await leaseTaken(keyspace);
@@ -113,7 +113,7 @@ describe("change events", () => {
     await client.kv.compact({ revision: last.header.revision, physical: true });
 
     const store = createStore(path);
-    defer(() => store.close());
+    closeAfterTest(store);
     const before = store.syncState.get().revision;
     startSync(store, client, keyspace);
     await vi.waitFor(() => expect(store.syncState.get().resyncCount).toBe(1), { timeout: 20_000, interval: 20 });

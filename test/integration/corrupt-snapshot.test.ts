@@ -22,7 +22,7 @@ import { useCleanups } from "../support/harness.js";
 import { startServiceProcess } from "../../bench/lib/service-process.js";
 import type { AuditRow } from "../../src/store/index.js";
 
-const { tempDbPath, defer } = useCleanups();
+const { tempDbPath, defer, closeAfterTest } = useCleanups();
 
 // Compacting etcd must not disturb other files' pinned reads: an etcd of our own.
 let etcd: EtcdProcess;
@@ -120,7 +120,7 @@ describe("a corrupt snapshot file", () => {
     const logs: Record<string, unknown>[] = [];
     const logger = createLogger("debug", (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
     store = createStore(path);
-    defer(() => store.close());
+    closeAfterTest(store);
     sync = createEtcdSync({ store, client, keyspace, logger, pageSize: 200, backoffBaseMs: 20, backoffCapMs: 200, probeIntervalMs: 100 });
     sync.start();
     defer(() => sync.stop());

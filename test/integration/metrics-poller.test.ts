@@ -23,6 +23,7 @@ import {
   type MetricsPollerOptions,
 } from "../../src/sync/metrics/metrics-poller.js";
 import { parsePrometheusText } from "../../src/sync/metrics/prom-text.js";
+import { UNTIL } from "../support/conditions.js";
 
 const sample = brokerMetrics();
 const degraded = brokerMetrics({ s3State: "degraded", gauges: { s3_latency_ms_avg: 750.5, s3_error_rate: 0.25 } });
@@ -331,7 +332,36 @@ describe("operator metrics", () => {
 });
 
 describe("schedule", () => {
-  it("never overlaps: a tick that finds the previous one running is skipped and counted", async () => {
+  it("an explicit scrape waits for the running tick, then scrapes the brokers the snapshot has by then", async () => {
+    // The service's start-up tick can still run when the first sync lands: a scrape asked for after
+    // that must not return the start-up tick's result, which knew no brokers yet.
+    const held: (() => void)[] = [];
+    const fetchImpl = vi.fn(
+      (url: string | URL | Request) =>
+        new Promise<Response>((resolve) => {
+          held.push(() => resolve(new Response(String(url).endsWith("/operator") ? operatorText : sample)));
+        }),
+    );
+    let hosts: BrokerHost[] = [];
+    const { store, poller } = setup(
+      { brokerUrlTemplate: "http://{host}/broker/{id}/metrics", operatorUrl: "http://operator.invalid/operator" },
+      { fetchImpl, brokerHosts: () => hosts },
+    );
+    const first = poller.scrapeOnce();
+    hosts = [{ nodeId: 7, host: "broker-7.invalid" }];
+    const second = poller.scrapeOnce();
+    expect(fetchImpl).toHaveBeenCalledTimes(1); // never two ticks at once
+    expect(poller.stats()).toEqual({ ticks: 0, skippedTicks: 0, running: true });
+    held.shift()?.();
+    await first;
+    await vi.waitFor(() => expect(fetchImpl).toHaveBeenCalledTimes(3), UNTIL); // operator + broker 7
+    for (const release of held.splice(0)) release();
+    await second;
+    expect(poller.stats()).toEqual({ ticks: 2, skippedTicks: 0, running: false });
+    expect(store.metrics.latest()?.brokers.map((b) => [b.nodeId, b.view?.s3State])).toEqual([[7, "healthy"]]);
+  });
+
+  it("a scrape waiting for the running tick gives up when the poller stops", async () => {
     let release: () => void = () => undefined;
     const fetchImpl = vi.fn(
       () =>
@@ -339,15 +369,14 @@ describe("schedule", () => {
           release = () => resolve(new Response(sample));
         }),
     );
-    const { store, poller } = setup({ brokerUrl: "http://broker.invalid/metrics" }, { fetchImpl });
+    const { poller } = setup({ brokerUrl: "http://broker.invalid/metrics" }, { fetchImpl });
     const first = poller.scrapeOnce();
-    const second = poller.scrapeOnce();
-    expect(fetchImpl).toHaveBeenCalledTimes(1);
-    expect(poller.stats()).toEqual({ ticks: 0, skippedTicks: 1, running: true });
+    const waiting = poller.scrapeOnce();
+    const stopped = poller.stop();
     release();
-    await Promise.all([first, second]);
-    expect(poller.stats()).toEqual({ ticks: 1, skippedTicks: 1, running: false });
-    expect(aggregateOf(store.metrics.latest())).toEqual(fullView);
+    await Promise.all([first, waiting, stopped]);
+    expect(fetchImpl).toHaveBeenCalledTimes(1);
+    expect(poller.stats()).toEqual({ ticks: 1, skippedTicks: 0, running: false });
   });
 
   it("runs on the node-cron schedule and skips ticks while a scrape is slower than the interval", async () => {

@@ -17,7 +17,7 @@ import { Database } from "../../src/store/sqlite-driver.js";
 import { realisticCluster } from "../support/fixtures.js";
 import { useCleanups } from "../support/harness.js";
 
-const { defer, tempDbPath } = useCleanups();
+const { defer, tempDbPath, closeAfterTest } = useCleanups();
 const LIMITS = { maxRows: 500, maxBytes: 48_000 };
 const RUNAWAY = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
 
@@ -42,7 +42,7 @@ async function loadedStore(path = tempDbPath()): Promise<Store> {
 
 async function deferredStore(): Promise<Store> {
   const store = await loadedStore();
-  defer(() => store.close());
+  closeAfterTest(store);
   return store;
 }
 

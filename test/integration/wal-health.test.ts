@@ -16,7 +16,7 @@ import { manualTimer } from "../support/manual-timer.js";
 import { startOffsetStream, writeRevision } from "../support/ops-data.js";
 import { openSqliteSession } from "../support/sqlite-cli.js";
 
-const { defer, tempDir, startSync } = useCleanups();
+const { defer, tempDir, startSync, closeAfterTest } = useCleanups();
 
 const MiB = 2 ** 20;
 
@@ -27,7 +27,7 @@ describe("the live file's WAL under a reader", () => {
     await writeCluster(keyspace, realisticCluster);
     const path = join(tempDir(), "live.db");
     const store: Store = createStore(path, { walSizeLimitBytes: MiB });
-    defer(() => store.close());
+    closeAfterTest(store);
     const sync = startSync(store, client, keyspace);
     await sync.ready();
 
@@ -104,7 +104,7 @@ describe("the live file's WAL under a reader", () => {
   it("cuts a grown WAL back once the reader is gone even when no write follows (an idle cluster)", async () => {
     const path = join(tempDir(), "live.db");
     const store: Store = createStore(path, { walSizeLimitBytes: MiB });
-    defer(() => store.close());
+    closeAfterTest(store);
     const probe = store.probeWal as NonNullable<Store["probeWal"]>;
     await writeRevision(store, 2, 100);
     const reader = openSqliteSession(path);
@@ -125,7 +125,7 @@ describe("the live file's WAL under a reader", () => {
   it("keeps the WAL under its limit by itself: checkpoints at half the limit, and cut back after a reader (journal_size_limit)", async () => {
     const path = join(tempDir(), "live.db");
     const store: Store = createStore(path, { walSizeLimitBytes: MiB });
-    defer(() => store.close());
+    closeAfterTest(store);
     const walBytes = (): number => statSync(`${path}-wal`).size;
     const fat = "m".repeat(1000);
     // No monitor here: only SQLite's own automatic checkpoints run.

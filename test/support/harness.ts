@@ -17,6 +17,11 @@ export interface Harness {
   /** A file path for a snapshot database in a fresh temp dir. */
   tempDbPath(): string;
   openStore(path?: string): Store;
+  /**
+   * Closes the store after the test, once its background checkpoint (started after a first load) is
+   * done: that worker opens the file on its own, and removing the temp dir under it fails (ENOTEMPTY).
+   */
+  closeAfterTest(store: Store): void;
   /** Starts a sync loop with short probe and backoff intervals (stopped after the test). */
   startSync(store: Store, client: Etcd3, keyspace: Namespace, pageSize?: number): EtcdSync;
   /** Runs an initial sync into the database at `path` and closes it again (a service that was stopped). */
@@ -36,9 +41,14 @@ export function useCleanups(): Harness {
     defer(() => rmSync(dir, { recursive: true, force: true }));
     return dir;
   };
+  const closeAfterTest = (store: Store): void =>
+    defer(async () => {
+      await store.idle();
+      store.close();
+    });
   const openStore = (path = ":memory:"): Store => {
     const store = createStore(path);
-    defer(() => store.close());
+    closeAfterTest(store);
     return store;
   };
   const startSync = (store: Store, client: Etcd3, keyspace: Namespace, pageSize = 5): EtcdSync => {
@@ -61,6 +71,7 @@ export function useCleanups(): Harness {
     tempDir,
     tempDbPath: () => join(tempDir(), "snapshot.db"),
     openStore,
+    closeAfterTest,
     startSync,
     syncAndStop: async (path, client, keyspace) => {
       const store = createStore(path);

@@ -13,7 +13,7 @@ import { createStore, type Store } from "../../src/store/index.js";
 import { applyToStore, commitWrite, endWrite, type LagWrite } from "../support/lag-script.js";
 import { useCleanups } from "../support/harness.js";
 
-const { defer } = useCleanups();
+const { defer, closeAfterTest } = useCleanups();
 
 const T0 = Date.parse("2026-11-26T10:00:00Z");
 
@@ -46,7 +46,7 @@ interface Connected {
 async function connected(options: { evaluate?: boolean; mcpMaxBytes?: number } = {}): Promise<Connected> {
   const clock = { now: T0 };
   const store = createStore(":memory:", { now: () => clock.now });
-  defer(() => store.close());
+  closeAfterTest(store);
   const load = store.writer.beginResync();
   await load.addPage(
     buildClusterKvs(spec).map((kv) => ({ type: "put", key: kv.key, value: kv.value, modRevision: 1, createRevision: 1, version: 1, lease: "0" })),

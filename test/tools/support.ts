@@ -25,7 +25,7 @@ export async function toolFixture(
   options: Partial<InMemoryOptions> = {},
 ): Promise<ToolFixture> {
   const store = await snapshotStore(buildClusterKvs(spec), spec.brokers, AT);
-  h.defer(() => store.close());
+  h.closeAfterTest(store);
   return { ...(await connectFixture(h, store, options)), store };
 }
 

@@ -21,7 +21,7 @@ import { createStore, type Store } from "../../src/store/index.js";
 import { realisticCluster } from "../support/fixtures.js";
 import { useCleanups } from "../support/harness.js";
 
-const { defer, tempDbPath } = useCleanups();
+const { tempDbPath, closeAfterTest } = useCleanups();
 
 describe("diffs", () => {
   const base = snapshotStateOf(snapshotFor(realisticCluster));
@@ -142,7 +142,7 @@ describe("the feed in the write path", () => {
 
   async function loaded(options: { eventsRetentionMs?: number; maxEvents?: number } = {}): Promise<Store> {
     const store = createStore(tempDbPath(), options);
-    defer(() => store.close());
+    closeAfterTest(store);
     const load = store.writer.beginResync();
     await load.addPage(buildClusterKvs(realisticCluster).map((kv) => put(kv.key, kv.value, 1)), revision);
     await load.commit(revision, 1_000_000);

@@ -12,11 +12,11 @@ import { createStore } from "../../src/store/index.js";
 import { UNTIL } from "../support/conditions.js";
 import { useCleanups } from "../support/harness.js";
 
-const { openStore, tempDbPath, defer } = useCleanups();
+const { openStore, tempDbPath, defer, closeAfterTest } = useCleanups();
 
 function createStoreWithHelper(path: string): ReturnType<typeof createStore> {
   const store = createStore(path, { checkpointHelper: true });
-  defer(() => store.close());
+  closeAfterTest(store);
   return store;
 }
 

@@ -40,7 +40,7 @@ const spec: ClusterSpec = {
   at: new Date(T0).toISOString(),
 };
 
-const { defer, tempDbPath } = useCleanups();
+const { defer, tempDbPath, closeAfterTest } = useCleanups();
 
 /** Makes the store hold exactly `cluster`'s keys at `revision` (a resync: keys not in it are deleted). */
 async function resync(store: Store, cluster: ClusterSpec, revision: number, now: number): Promise<void> {
@@ -56,7 +56,7 @@ async function resync(store: Store, cluster: ClusterSpec, revision: number, now:
 
 async function loaded(path = ":memory:", clock: () => number = () => T0): Promise<Store> {
   const store = createStore(path, { now: clock });
-  defer(() => store.close());
+  closeAfterTest(store);
   await resync(store, spec, 1, T0);
   store.syncState.markSynced(T0);
   await store.lag.evaluator.run();
@@ -218,7 +218,7 @@ describe("/metrics/lag over HTTP", () => {
       groups: ["a", "b", "c"].map((id) => ({ id, offsets: { firehose: Array.from({ length: partitions }, (_, p) => 900 + p) } })),
     };
     const store = createStore(":memory:", { now: () => T0 });
-    defer(() => store.close());
+    closeAfterTest(store);
     await resync(store, big, 1, T0);
     store.syncState.markSynced(T0);
     await store.lag.evaluator.run();

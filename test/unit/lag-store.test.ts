@@ -18,7 +18,7 @@ import { MIGRATIONS } from "../../src/store/migrations.js";
 import { applyToStore, commitWrite, endWrite, type LagWrite } from "../support/lag-script.js";
 import { useCleanups } from "../support/harness.js";
 
-const { defer, tempDbPath } = useCleanups();
+const { defer, tempDbPath, closeAfterTest } = useCleanups();
 
 const T0 = Date.parse("2026-11-26T10:00:00Z");
 const at = (seconds: number): number => T0 + seconds * 1000;
@@ -62,7 +62,7 @@ async function scripted(options: { windowPoints?: number; path?: string; cluster
   let revision = 1;
   const open = (): Scripted => {
     const store = createStore(path, { lag: { intervalMs: 5000, windowPoints: options.windowPoints ?? 30 }, now: () => now });
-    defer(() => store.close());
+    closeAfterTest(store);
     const reader = new Database(path, { readonly: true });
     defer(() => {
       reader.close();

@@ -44,7 +44,7 @@ export interface MetricsPollerOptions {
 export interface MetricsPollerStats {
   /** Ticks that ran to completion. */
   ticks: number;
-  /** Ticks skipped because the previous one still ran. */
+  /** Scheduled ticks skipped because the previous one still ran. */
   skippedTicks: number;
   running: boolean;
 }
@@ -55,8 +55,10 @@ export interface MetricsPoller {
   /** Stops the schedule, aborts scrapes in flight and waits for them to be recorded. */
   stop(): Promise<void>;
   /**
-   * One tick: scrape every target, store the results, prune old samples. If a tick is already running
-   * this one is skipped (counted in `skippedTicks`) and the returned promise waits for the running one.
+   * Scrapes now: one tick (scrape every target, store the results, prune old samples) that starts
+   * after this call, so it sees the brokers the snapshot has now. A tick already running is waited
+   * for first (two never overlap); a stop() meanwhile cancels it. Scheduled ticks that find one
+   * running are skipped instead (counted in `skippedTicks`).
    */
   scrapeOnce(): Promise<void>;
   stats(): MetricsPollerStats;
@@ -233,12 +235,7 @@ export function createMetricsPoller(options: MetricsPollerOptions): MetricsPolle
     }
   };
 
-  const scrapeOnce = (): Promise<void> => {
-    if (inFlight !== null) {
-      skippedTicks++;
-      logger.warn("metrics scrape still running; tick skipped", { skippedTicks, intervalMs: config.intervalMs });
-      return inFlight;
-    }
+  const startTick = (): Promise<void> => {
     const controller = new AbortController();
     tickAbort = controller;
     const run = tick(controller.signal).finally(() => {
@@ -247,6 +244,25 @@ export function createMetricsPoller(options: MetricsPollerOptions): MetricsPolle
     });
     inFlight = run;
     return run;
+  };
+
+  /** A cron tick: skipped (and counted) while the previous tick still runs, so ticks never pile up. */
+  const scheduledTick = (): void => {
+    if (inFlight === null) return void startTick();
+    skippedTicks++;
+    logger.warn("metrics scrape still running; tick skipped", { skippedTicks, intervalMs: config.intervalMs });
+  };
+
+  /** Bumped by stop(): a scrapeOnce() still waiting for a running tick then gives up. */
+  let stops = 0;
+  const scrapeOnce = async (): Promise<void> => {
+    const stopsAtCall = stops;
+    // A loop, not one wait: another caller woken by the same tick may have started the next one.
+    while (inFlight !== null) {
+      await inFlight;
+      if (stops !== stopsAtCall) return;
+    }
+    await startTick();
   };
 
   return {
@@ -266,7 +282,7 @@ export function createMetricsPoller(options: MetricsPollerOptions): MetricsPolle
           everyMs: schedule.everyMs,
         });
       }
-      task = cron.createTask(schedule.expression, () => void scrapeOnce(), {
+      task = cron.createTask(schedule.expression, scheduledTick, {
         name: "kafscale-mcp-metrics",
         // Our own guard skips and counts overlapping ticks; the timer must not keep the process alive.
         unref: true,
@@ -278,11 +294,12 @@ export function createMetricsPoller(options: MetricsPollerOptions): MetricsPolle
         },
       });
       void task.start();
-      void scrapeOnce(); // do not leave the tools without data for a whole interval after start
+      scheduledTick(); // do not leave the tools without data for a whole interval after start
     },
     stop: async () => {
       const t = task;
       task = null;
+      stops++;
       if (t !== null) await t.destroy();
       tickAbort?.abort(new Error("metrics poller stopped"));
       await inFlight;
