@@ -60,7 +60,11 @@ const PASSES = 2;
 const LOG_FRAMES = 3;
 const CHECKPOINTED_FRAMES = 4;
 const FAILURES = 5;
-const SLOTS = 6;
+/** 1 while the helper is in a tick that may checkpoint; set before it reads COMMAND and HOLDS. */
+const IN_PASS = 6;
+/** Main-thread checkpoints running now (exclusive()): the helper starts no pass meanwhile. */
+const HOLDS = 7;
+const SLOTS = 8;
 const RUN = 0;
 const PAUSE = 1;
 const STOP = 2;
@@ -69,6 +73,9 @@ const STOP = 2;
 // checkpoint every `everyMs`. Its connection never writes and never waits (busy_timeout 0), so it
 // takes no lock the service's writer needs. Commands and counters go through a shared Int32Array,
 // so the main thread can stop it synchronously (close) without an event-loop turn.
+// IN_PASS is raised before COMMAND and HOLDS are read, and the main thread raises HOLDS (or PAUSE)
+// before it reads IN_PASS: with sequentially consistent Atomics one of the two always sees the
+// other, so a main-thread checkpoint never meets a helper pass (SQLite would skip it silently).
 const HELPER_SOURCE = `
 const { workerData, parentPort } = require("node:worker_threads");
 const Database = require(workerData.module);
@@ -85,10 +92,11 @@ const finish = () => {
   parentPort.close();
 };
 const tick = () => {
-  const command = Atomics.load(state, ${COMMAND});
-  if (command === ${STOP}) return finish();
-  if (command === ${PAUSE}) return;
+  Atomics.store(state, ${IN_PASS}, 1);
   try {
+    const command = Atomics.load(state, ${COMMAND});
+    if (command === ${STOP}) return finish();
+    if (command === ${PAUSE} || Atomics.load(state, ${HOLDS}) > 0) return;
     if (db === null) {
       db = new Database(workerData.path, { fileMustExist: true });
       db.pragma("busy_timeout = 0");
@@ -103,6 +111,9 @@ const tick = () => {
     Atomics.add(state, ${FAILURES}, 1);
     try { if (db !== null) db.close(); } catch {}
     db = null;
+  } finally {
+    Atomics.store(state, ${IN_PASS}, 0);
+    Atomics.notify(state, ${IN_PASS});
   }
 };
 parentPort.on("message", finish);
@@ -111,6 +122,11 @@ tick();`;
 
 /** How long close() waits for the helper to let go of the file (a checkpoint in progress finishes first). */
 const STOP_WAIT_MS = 10_000;
+/**
+ * How long pause() and exclusive() wait for a pass in progress (one pass copies at most the WAL's
+ * limit; a disk that stalls longer than this leaves the caller's checkpoint to find it busy).
+ */
+const PASS_WAIT_MS = 2_000;
 
 export interface CheckpointHelperStats {
   /** Completed checkpoint passes (a pass another checkpointer kept busy is not counted). */
@@ -123,9 +139,17 @@ export interface CheckpointHelperStats {
 }
 
 export interface CheckpointHelper {
-  /** No checkpoint passes until resume() (a long write's own background checkpoint is running). */
+  /**
+   * No checkpoint passes until resume() (a long write's own background checkpoint is running);
+   * returns once a pass in progress has ended.
+   */
   pause(): void;
   resume(): void;
+  /**
+   * Runs `checkpoint` (a checkpoint on another connection) with no helper pass at the same time:
+   * waits for a pass in progress to end, and none starts until it returns.
+   */
+  exclusive<T>(checkpoint: () => T): T;
   /** Stops the helper and waits until its connection is closed. */
   stop(): void;
   stats(): CheckpointHelperStats;
@@ -159,9 +183,30 @@ export function startCheckpointHelper(path: string, everyMs: number): Checkpoint
   worker.on("error", gone);
   worker.on("exit", gone);
   let stopped = false;
+  /** Blocks (briefly: one pass) until the helper is not in a pass; it starts none while held or paused. */
+  const waitForPass = (): void => {
+    const deadline = performance.now() + PASS_WAIT_MS;
+    while (Atomics.load(state, IN_PASS) === 1 && Atomics.load(state, STOPPED) === 0) {
+      const left = deadline - performance.now();
+      if (left <= 0) return;
+      Atomics.wait(state, IN_PASS, 1, left);
+    }
+  };
   return {
-    pause: () => void Atomics.compareExchange(state, COMMAND, RUN, PAUSE),
+    pause: () => {
+      Atomics.compareExchange(state, COMMAND, RUN, PAUSE);
+      waitForPass();
+    },
     resume: () => void Atomics.compareExchange(state, COMMAND, PAUSE, RUN),
+    exclusive: (checkpoint) => {
+      Atomics.add(state, HOLDS, 1);
+      try {
+        waitForPass();
+        return checkpoint();
+      } finally {
+        Atomics.sub(state, HOLDS, 1);
+      }
+    },
     stop: () => {
       if (stopped) return;
       stopped = true;

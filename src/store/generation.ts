@@ -38,6 +38,7 @@ import { createLagMetricReads, type LagMetricReads } from "./lag-metrics.js";
 import { createLagReads, type LagReads } from "./lag-reads.js";
 import { inMemoryCopy } from "./in-memory-copy.js";
 import { createCheckpointScheduler, createWriteGate, type CheckpointScheduler, type WriteGate } from "./long-write.js";
+import { createWalGuard } from "./wal-guard.js";
 import { createMetricsStore, type MetricsStore } from "./metrics-store.js";
 import { createReads, type Reads } from "./reads.js";
 import { createReportReads, type ReportReads } from "./report-reads.js";
@@ -88,6 +89,13 @@ export interface Generation {
   lagEvaluator: LagEvaluator;
   gate: WriteGate;
   checkpoints: CheckpointScheduler;
+  /**
+   * Call after a write transaction: with a checkpoint helper, runs the writer's automatic checkpoint
+   * if SQLite skipped it because the helper was in a pass (src/store/wal-guard.ts). Cheap otherwise.
+   */
+  afterWrite(): void;
+  /** Runs a checkpoint on the write connection with no helper pass at the same time. */
+  exclusiveCheckpoint<T>(checkpoint: () => T): T;
   /** Why the file could not be opened for writing (degraded), else null. */
   openFailure: StorageError | null;
   close(): void;
@@ -119,6 +127,15 @@ function assemble(
   const gate = createWriteGate();
   const checkpoints = createCheckpointScheduler(write, helper);
   const lagHistory = createLagHistory(write, settings.lag);
+  const guard =
+    helper === null
+      ? null
+      : createWalGuard(write, write.name, write.pragma("wal_autocheckpoint", { simple: true }) as number, helper);
+  // Not while a long write or its background checkpoint holds the WAL: that checkpoint is the
+  // worker's (a check here could copy the whole write on the event loop).
+  const afterWrite = (): void => {
+    if (guard !== null && !gate.longWriteOpen() && !checkpoints.busy()) guard.afterWrite();
+  };
   return {
     mode,
     write,
@@ -133,9 +150,14 @@ function assemble(
       createChangeFeed(write, settings.events),
       settings.clock,
     ),
-    lagEvaluator: createLagEvaluator(write, lagHistory, settings.lag, settings.clock, () => gate.assertWritable()),
+    lagEvaluator: createLagEvaluator(write, lagHistory, settings.lag, settings.clock, () => {
+      gate.assertWritable();
+      afterWrite();
+    }),
     gate,
     checkpoints,
+    afterWrite,
+    exclusiveCheckpoint: (checkpoint) => (helper === null ? checkpoint() : helper.exclusive(checkpoint)),
     openFailure,
     close: () => {
       // The helper first: the last connection to close folds the WAL back and removes it.

@@ -68,10 +68,9 @@ export interface StoreOptions {
   /** Size the WAL is cut back to after a complete checkpoint (default 16 MiB). */
   walSizeLimitBytes?: number;
   /**
-   * A checkpoint helper thread for a file store (src/store/checkpoint-worker.ts; a private ":memory:"
-   * file never has one). Off by default: under back-to-back writes its passes can hold the checkpointer
-   * lock each time the writer's own checkpoint runs (SQLite then skips it), and the WAL passes its size
-   * limit — test/integration/wal-health.test.ts caught it. An experiment's lever until that is solved.
+   * A checkpoint helper thread for a file store (src/store/checkpoint-worker.ts; on by default, false
+   * turns it off; a private ":memory:" file never has one). When one of its passes makes SQLite skip
+   * the writer's own checkpoint, the WAL guard (src/store/wal-guard.ts) runs it after the write.
    */
   checkpointHelper?: boolean;
   /** Lag history sampling and window (KAFSCALE_MCP_LAG_SAMPLE_INTERVAL, KAFSCALE_MCP_LAG_WINDOW). */
@@ -173,7 +172,7 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
   const scratch = path === ":memory:" ? mkdtempSync(join(tmpdir(), "kafscale-mcp-memory-")) : null;
   const file = scratch === null ? path : join(scratch, "snapshot.db");
   const health = createStorageHealth();
-  const helperMs = scratch === null && options.checkpointHelper === true ? CHECKPOINT_HELPER_MS : null;
+  const helperMs = scratch === null && options.checkpointHelper !== false ? CHECKPOINT_HELPER_MS : null;
   const open = (): Generation =>
     options.follower
       ? openFollowerGeneration(file, settings)
@@ -230,6 +229,7 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
     try {
       const out = write();
       if (succeeds) health.succeeded(path);
+      gen.afterWrite();
       return out;
     } catch (err) {
       report(path, err);
@@ -295,7 +295,8 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
       const probe = createWalProbe(gen.write, file, walSizeLimitBytes) as () => WalProbe;
       walProbe = { db: gen.write, probe };
     }
-    return walProbe.probe();
+    // Never beside a helper pass: SQLite would report this checkpoint busy, not what readers do.
+    return gen.exclusiveCheckpoint(walProbe.probe);
   };
 
   /** A read that meets a corrupt page: the sync rebuilds the file (src/store/corruption.ts). */

@@ -8,6 +8,8 @@ import { describe, expect, it, vi } from "vitest";
 import { encodeCommittedOffset } from "../../src/kafscale/encode.js";
 import { keys } from "../../src/kafscale/keys.js";
 import type { KvChange } from "../../src/kafscale/records.js";
+import { startCheckpointHelper } from "../../src/store/checkpoint-worker.js";
+import { openDatabase } from "../../src/store/database.js";
 import { createStore } from "../../src/store/index.js";
 import { UNTIL } from "../support/conditions.js";
 import { useCleanups } from "../support/harness.js";
@@ -62,9 +64,39 @@ describe("checkpoint helper", () => {
     expect(reopened.reads.groupOffsets("group-3", null).map((o) => o.offset)).toContain(59 * 10 + 3);
   });
 
-  it("is not started unless asked for, nor for a private \":memory:\" store", () => {
-    expect(openStore(tempDbPath()).checkpointHelperStats()).toBeNull();
+  it("runs by default, and not when turned off, nor for a private \":memory:\" store", () => {
+    expect(openStore(tempDbPath()).checkpointHelperStats()).toMatchObject({ failures: 0 });
+    const off = createStore(tempDbPath(), { checkpointHelper: false });
+    closeAfterTest(off);
+    expect(off.checkpointHelperStats()).toBeNull();
     expect(createStoreWithHelper(":memory:").checkpointHelperStats()).toBeNull();
+  });
+
+  it("never checkpoints beside a checkpoint the main thread runs through exclusive()", async () => {
+    // A helper passing every millisecond, against main-thread checkpoints after every write: SQLite
+    // reports a checkpoint busy when it meets another one, so none of these may be.
+    const path = tempDbPath();
+    const db = openDatabase(path);
+    db.exec("CREATE TABLE fat (id INTEGER PRIMARY KEY, body TEXT)");
+    const helper = startCheckpointHelper(path, 1);
+    if (helper === null) throw new Error("no worker thread");
+    defer(() => {
+      helper.stop();
+      db.close();
+    });
+    const insert = db.prepare("INSERT OR REPLACE INTO fat (id, body) VALUES (?, ?)");
+    const busy: number[] = [];
+    for (let i = 0; i < 400; i++) {
+      db.transaction(() => {
+        for (let row = 0; row < 8; row++) insert.run(row, `${i}`.padEnd(3900, "x"));
+      })();
+      const row = helper.exclusive(() => (db.pragma("wal_checkpoint(PASSIVE)") as { busy: number }[])[0]);
+      if (row?.busy !== 0) busy.push(i);
+      // Let the helper pass in between, so the two keep crossing.
+      if (i % 20 === 0) await vi.waitFor(() => expect(helper.stats().passes).toBeGreaterThan(i / 20), UNTIL);
+    }
+    expect(busy).toEqual([]);
+    expect(helper.stats().failures).toBe(0);
   });
 
   it("stops at once when the store closes before it ever ran, and closing twice is harmless", () => {
