@@ -162,6 +162,7 @@ function assemble(
     close: () => {
       // The helper first: the last connection to close folds the WAL back and removes it.
       helper?.stop();
+      guard?.close();
       read?.close();
       write.close();
     },

@@ -4,11 +4,11 @@
  * automatic checkpoint does not run. Here that checkpoint is turned off outright, the worst case of
  * what a helper pass does to it now and then (SQLite skips it while the helper holds the lock).
  */
-import { statSync } from "node:fs";
+import { closeSync, statSync } from "node:fs";
 import { describe, expect, it, vi } from "vitest";
 import { startCheckpointHelper } from "../../src/store/checkpoint-worker.js";
 import { openDatabase, type Db } from "../../src/store/database.js";
-import { createWalGuard, readWalIndexHeader } from "../../src/store/wal-guard.js";
+import { createWalGuard, openWalIndex, readWalIndexHeader as readHeader, type WalIndexHeader } from "../../src/store/wal-guard.js";
 import { UNTIL } from "../support/conditions.js";
 import { useCleanups } from "../support/harness.js";
 import { openSqliteSession } from "../support/sqlite-cli.js";
@@ -16,6 +16,17 @@ import { openSqliteSession } from "../support/sqlite-cli.js";
 const { defer, tempDbPath } = useCleanups();
 
 const LIMIT_BYTES = 256 * 1024;
+
+/** The header of the -shm file at `path`, read through a descriptor of its own. */
+function readWalIndexHeader(path: string): WalIndexHeader | null {
+  const fd = openWalIndex(path);
+  if (fd === null) return null;
+  try {
+    return readHeader(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** A writable snapshot file whose automatic checkpoint never runs, and its helper (one pass, at start). */
 async function openWriter(): Promise<{ db: Db; path: string; walBytes: () => number; thresholdFrames: number; guard: ReturnType<typeof createWalGuard> }> {
@@ -27,13 +38,15 @@ async function openWriter(): Promise<{ db: Db; path: string; walBytes: () => num
   // An hour between passes: after its first pass (awaited) the helper only takes part through exclusive().
   const helper = startCheckpointHelper(path, 3_600_000);
   if (helper === null) throw new Error("no worker thread");
+  const guard = createWalGuard(db, path, thresholdFrames, helper);
   defer(() => {
+    guard.close();
     helper.stop();
     db.close();
   });
   await vi.waitFor(() => expect(helper.stats().passes).toBe(1), UNTIL);
   const walBytes = (): number => statSync(`${path}-wal`).size;
-  return { db, path, walBytes, thresholdFrames, guard: createWalGuard(db, path, thresholdFrames, helper) };
+  return { db, path, walBytes, thresholdFrames, guard };
 }
 
 /** One write transaction of about `pages` pages of new rows. */
