@@ -96,6 +96,11 @@ export interface Generation {
   afterWrite(): void;
   /** Runs a checkpoint on the write connection with no helper pass at the same time. */
   exclusiveCheckpoint<T>(checkpoint: () => T): T;
+  /**
+   * A long write or its background checkpoint holds the WAL: a checkpoint on the event loop now
+   * could copy up to the whole write (100+ MB), seconds without /healthz. That one is the worker's.
+   */
+  longWriteHoldsWal(): boolean;
   /** Why the file could not be opened for writing (degraded), else null. */
   openFailure: StorageError | null;
   close(): void;
@@ -131,10 +136,9 @@ function assemble(
     helper === null
       ? null
       : createWalGuard(write, write.name, write.pragma("wal_autocheckpoint", { simple: true }) as number, helper);
-  // Not while a long write or its background checkpoint holds the WAL: that checkpoint is the
-  // worker's (a check here could copy the whole write on the event loop).
+  const longWriteHoldsWal = (): boolean => gate.longWriteOpen() || checkpoints.busy();
   const afterWrite = (): void => {
-    if (guard !== null && !gate.longWriteOpen() && !checkpoints.busy()) guard.afterWrite();
+    if (guard !== null && !longWriteHoldsWal()) guard.afterWrite();
   };
   return {
     mode,
@@ -157,6 +161,7 @@ function assemble(
     gate,
     checkpoints,
     afterWrite,
+    longWriteHoldsWal,
     exclusiveCheckpoint: (checkpoint) => (helper === null ? checkpoint() : helper.exclusive(checkpoint)),
     openFailure,
     close: () => {

@@ -283,11 +283,10 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
   /** The WAL probe over the current write connection (a reopen replaces the connection). */
   let walProbe: { db: Generation["write"]; probe: () => WalProbe } | null = null;
   const probeWal = (): WalProbe => {
-    // While the service's own long write or its background checkpoint holds the WAL, a checkpoint
-    // here would copy up to the whole write (100+ MB) on the event loop: seconds without /healthz.
+    // While the service's own long write holds the WAL, no checkpoint here (see longWriteHoldsWal).
     // The WAL is then the service's own doing, not a reader's: counted as a completed checkpoint so
     // no starvation is reported for it; the next probe after it measures for real.
-    if (gen.gate.longWriteOpen() || gen.checkpoints.busy()) {
+    if (gen.longWriteHoldsWal()) {
       return { walBytes: fileSize(`${file}-wal`), complete: true, logFrames: -1, checkpointedFrames: -1 };
     }
     if (walProbe?.db !== gen.write) {
