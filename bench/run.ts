@@ -149,10 +149,17 @@ async function measureTarget(
           : `; the service's own part (event → commit): ${(apply.within50ms * 100).toFixed(2)}% of ${apply.batches} batches ` +
             `within 50 ms, p99 ≤ ${apply.p99AtMostMs} ms`),
     );
+    say(
+      `  slowest ${f.slowest.length} samples (visible after ack / ack → probe sent / polls / showing call / slowest earlier call, ms): ` +
+        f.slowest.map((t) => `${t.afterAckMs}/${t.toProbeMs}/${t.polls}/${t.showingCallMs}/${t.slowestEarlierCallMs}`).join(" "),
+    );
     freshness.push(f);
   }
   return { settle, latency, freshness, afterLatency };
 }
+
+/** Event-loop stalls a profiled run logs: longer than this (a tool call's share of the 50 ms freshness budget). */
+const PROFILE_STALL_MS = 50;
 
 async function runOurs(
   options: BenchOptions,
@@ -167,7 +174,10 @@ async function runOurs(
   if (options.profile) mkdirSync(profileDir, { recursive: true });
   const nodeArgs = [
     ...serviceNodeArgs(options, built),
-    ...(options.profile ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []),
+    // With a profile, the stall log too: `bench/profile-summary.ts --stalls` then says what ran in each.
+    ...(options.profile
+      ? ["--cpu-prof", "--cpu-prof-dir", profileDir, "--import", pathToFileURL(join(REPO_ROOT, "bench", "lib", "stall-log.mjs")).href]
+      : []),
     ...(options.memoryTrace ? ["--import", pathToFileURL(join(REPO_ROOT, "bench", "lib", "memory-probe.mjs")).href] : []),
   ];
   say(`starting our service (${options.runtime === "dist" ? "node dist/cli.js serve" : "tsx src/cli.ts serve"})`);
@@ -178,7 +188,11 @@ async function runOurs(
     dbPath,
     nodeArgs,
     timeoutMs: 10 * 60_000,
-    env: { ...SERVICE_ENV, ...options.env },
+    env: {
+      ...SERVICE_ENV,
+      ...(options.profile ? { KAFSCALE_MCP_BENCH_STALL_DIR: profileDir, KAFSCALE_MCP_BENCH_STALL_MS: String(PROFILE_STALL_MS) } : {}),
+      ...options.env,
+    },
   });
   try {
     const cold = ours.coldSync;

@@ -61,7 +61,7 @@ export const USAGE = `usage: npm run bench -- [--size S|M|L] [--quick] [--skip-b
   --wait-quiet S   before starting, wait up to S seconds until other processes use < 0.15 CPUs
                    (default 600; 0 with --quick); every cell also records what others used meanwhile
   --memory-trace   sample our service's V8 heap and external memory (process.memoryUsage) every 250 ms
-  --profile        write a CPU profile of our service (node --cpu-prof) next to the results`;
+  --profile        write a CPU profile of our service (node --cpu-prof) and its event-loop stalls over 50 ms next to the results`;
 
 export function parseBenchArgs(argv: string[], defaultOutDir: string): BenchOptions {
   const { values } = parseArgs({

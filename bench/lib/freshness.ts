@@ -39,6 +39,8 @@ export interface FreshnessResult {
   visibleAfterAckMs: LatencySummary;
   /** Put issued → first tool answer showing it (adds etcd's own commit latency). */
   visibleAfterIssueMs: LatencySummary;
+  /** Where the slowest samples' time went (the slowest 2%, slowest first). */
+  slowest: SampleTiming[];
   polls: number;
   pollsPerSecond: number;
   /** etcd requests during the phase: the writer's Puts, plus whatever the service under test reads. */
@@ -50,7 +52,23 @@ export interface FreshnessResult {
 }
 
 const PROBE_SESSIONS = 4;
+const round1 = (ms: number): number => Math.round(ms * 10) / 10;
 const PROBE_TIMEOUT_MS = 5_000;
+
+/** One sample's put-to-visible, taken apart. */
+export interface SampleTiming {
+  afterAckMs: number;
+  /** Ack → the probe's first call sent: the writer's report reaching the harness (IPC, the harness's own event loop). */
+  toProbeMs: number;
+  polls: number;
+  /** The duration of the call whose answer showed the value. */
+  showingCallMs: number;
+  /** The longest call before it (0 with one poll): a slow "not yet" answer. */
+  slowestEarlierCallMs: number;
+}
+
+/** The share of samples `slowest` keeps. */
+const SLOWEST_SHARE = 0.02;
 
 interface OffsetRow {
   partition: number;
@@ -95,6 +113,7 @@ export async function measureFreshness(options: {
   const idle = [...probes];
   const afterAck: number[] = [];
   const afterIssue: number[] = [];
+  const timings: SampleTiming[] = [];
   const inProgress = new Set<Promise<void>>();
   let samples = 0;
   let skippedBusy = 0;
@@ -104,15 +123,21 @@ export async function measureFreshness(options: {
   const probe = async (client: Client, sample: WriterSample): Promise<void> => {
     const giveUpAt = wallClockMs() + PROBE_TIMEOUT_MS;
     const args = { group_id: sample.target.group, topics: [sample.target.topic] };
-    for (;;) {
+    const toProbeMs = wallClockMs() - sample.ackedAt;
+    let slowestEarlierCallMs = 0;
+    for (let n = 1; ; n++) {
       polls++;
+      const sent = wallClockMs();
       const outcome = await call(client, "fetch_offsets", args);
       const arrived = wallClockMs();
       if (outcome.ok && showsValue(outcome.data, sample)) {
-        afterAck.push(Math.max(0, arrived - sample.ackedAt));
+        const afterAckMs = Math.max(0, arrived - sample.ackedAt);
+        afterAck.push(afterAckMs);
         afterIssue.push(arrived - sample.issuedAt);
+        timings.push({ afterAckMs, toProbeMs, polls: n, showingCallMs: arrived - sent, slowestEarlierCallMs });
         return;
       }
+      slowestEarlierCallMs = Math.max(slowestEarlierCallMs, arrived - sent);
       if (arrived > giveUpAt) {
         timeouts++;
         return;
@@ -180,6 +205,16 @@ export async function measureFreshness(options: {
     timeouts,
     visibleAfterAckMs: summarize(afterAck),
     visibleAfterIssueMs: summarize(afterIssue),
+    slowest: timings
+      .sort((a, b) => b.afterAckMs - a.afterAckMs)
+      .slice(0, Math.max(1, Math.ceil(timings.length * SLOWEST_SHARE)))
+      .map((t) => ({
+        afterAckMs: round1(t.afterAckMs),
+        toProbeMs: round1(t.toProbeMs),
+        polls: t.polls,
+        showingCallMs: round1(t.showingCallMs),
+        slowestEarlierCallMs: round1(t.slowestEarlierCallMs),
+      })),
     polls,
     pollsPerSecond: Math.round((polls / elapsedMs) * 1000),
     etcd: requestDelta(before, after),

@@ -62,6 +62,8 @@ interface FactsRow {
   committed_offset: number | null;
   committed_at: string | null;
   next_offset: number | null;
+  /** The stored verdict's recheck_at (null: none, or no verdict yet). */
+  stored_recheck: number | null;
 }
 
 /** A stored history series (src/store/lag-history-codec.ts). */
@@ -72,6 +74,27 @@ interface SeriesRow {
 }
 
 const seriesKey = (topic: string, partition: number): string => JSON.stringify([topic, partition]);
+
+/** Every column of a verdict; the update names all but recheck_at (callers add it when it changes). */
+const putPartitionSql = `INSERT INTO lag_partition_status (group_id, topic, partition, status, lag, behind_since,
+    consumed_rate, produced_rate, since, detail, recheck_at, history_start, points)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (group_id, topic, partition) DO UPDATE SET status = excluded.status, lag = excluded.lag,
+    behind_since = excluded.behind_since, consumed_rate = excluded.consumed_rate,
+    produced_rate = excluded.produced_rate, since = excluded.since, detail = excluded.detail,
+    history_start = excluded.history_start, points = excluded.points`;
+
+/**
+ * Whether a new verdict's recheck time is stored, or the stored one kept. A recheck only has to come
+ * no later than the time rules need it: a stored one still ahead and no later than the new one is
+ * kept (the partition is then judged once more than needed, at that time, and gets the new one).
+ * An active partition's recheck moves forward at every judgement (a span after its last change), and
+ * its index entries lie all over the recheck index: rewriting them was a WAL page a change.
+ */
+export function recheckToStore(stored: number | null, next: number | null, now: number): "keep" | "write" {
+  if (stored === null || stored <= now) return "write";
+  return next !== null && next < stored ? "write" : "keep";
+}
 
 
 /** Prepares the evaluator's statements once over an open database. */
@@ -100,14 +123,17 @@ export function createLagEvaluator(
     // One topic of the group: the snapshot's partitions, then the group's commits on partitions of
     // the topic that the snapshot does not list.
     topicFacts: db.prepare<[{ group: string; topic: string }], FactsRow>(
-      `SELECT p.topic, p.partition, 1 AS in_snapshot, co.committed_offset, co.committed_at, eo.next_offset
+      `SELECT p.topic, p.partition, 1 AS in_snapshot, co.committed_offset, co.committed_at, eo.next_offset,
+              ls.recheck_at AS stored_recheck
        FROM partitions p
        LEFT JOIN committed_offsets co ON co.group_id = @group AND co.topic = p.topic AND co.partition = p.partition
        LEFT JOIN end_offsets eo ON eo.topic = p.topic AND eo.partition = p.partition
+       LEFT JOIN lag_partition_status ls ON ls.group_id = @group AND ls.topic = p.topic AND ls.partition = p.partition
        WHERE p.topic = @topic
        UNION ALL
-       SELECT co.topic, co.partition, 0, co.committed_offset, co.committed_at, eo.next_offset
+       SELECT co.topic, co.partition, 0, co.committed_offset, co.committed_at, eo.next_offset, ls.recheck_at
        FROM committed_offsets co LEFT JOIN end_offsets eo ON eo.topic = co.topic AND eo.partition = co.partition
+       LEFT JOIN lag_partition_status ls ON ls.group_id = co.group_id AND ls.topic = co.topic AND ls.partition = co.partition
        WHERE co.group_id = @group AND co.topic = @topic
          AND NOT EXISTS (SELECT 1 FROM partitions p WHERE p.topic = co.topic AND p.partition = co.partition)`,
     ),
@@ -125,7 +151,9 @@ export function createLagEvaluator(
       `SELECT @topic AS topic, @partition AS partition,
               EXISTS (SELECT 1 FROM partitions WHERE topic = @topic AND partition = @partition) AS in_snapshot,
               co.committed_offset, co.committed_at,
-              (SELECT next_offset FROM end_offsets WHERE topic = @topic AND partition = @partition) AS next_offset
+              (SELECT next_offset FROM end_offsets WHERE topic = @topic AND partition = @partition) AS next_offset,
+              (SELECT recheck_at FROM lag_partition_status
+               WHERE group_id = @group AND topic = @topic AND partition = @partition) AS stored_recheck
        FROM (SELECT 1) LEFT JOIN committed_offsets co
          ON co.group_id = @group AND co.topic = @topic AND co.partition = @partition`,
     ),
@@ -152,11 +180,9 @@ export function createLagEvaluator(
                               ORDER BY group_id LIMIT @limit))
        ORDER BY group_id LIMIT @limit`,
     ),
-    putPartition: db.prepare(
-      `INSERT OR REPLACE INTO lag_partition_status (group_id, topic, partition, status, lag, behind_since,
-         consumed_rate, produced_rate, since, detail, recheck_at, history_start, points)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
+    // Updated in place: a verdict that keeps its stored recheck_at leaves the recheck index alone.
+    putPartition: db.prepare(`${putPartitionSql}, recheck_at = excluded.recheck_at`),
+    putPartitionKeepingRecheck: db.prepare(putPartitionSql),
     putGroup: db.prepare(
       `INSERT OR REPLACE INTO lag_group_status (group_id, status, severity, partitions, ok, warn, stall, stop, rewind,
          unknown, total_lag, max_lag, max_lag_topic, max_lag_partition, behind_since, trend, consumed_rate,
@@ -188,8 +214,9 @@ export function createLagEvaluator(
     ends,
   });
 
-  const put = (group: string, topic: string, partition: number, v: PartitionVerdict): void => {
-    s.putPartition.run(
+  const put = (group: string, topic: string, partition: number, v: PartitionVerdict, storedRecheck: number | null, now: number): void => {
+    const statement = recheckToStore(storedRecheck, v.recheckAt, now) === "keep" ? s.putPartitionKeepingRecheck : s.putPartition;
+    statement.run(
       group, topic, partition, v.status, v.lag, v.behindSince, v.consumedRate, v.producedRate, v.since, v.detail,
       v.recheckAt, v.historyStart, v.points,
     );
@@ -251,7 +278,7 @@ export function createLagEvaluator(
         for (const row of rows) {
           const key = seriesKey(row.topic, row.partition);
           const verdict = evaluatePartition(factsOf(row, commits.get(key) ?? [], ends.get(key) ?? []), settings, now);
-          put(group, row.topic, row.partition, verdict);
+          put(group, row.topic, row.partition, verdict, row.stored_recheck, now);
           seen.add(key);
           judged.push({ topic: row.topic, partition: row.partition, ...verdict });
         }
@@ -273,7 +300,7 @@ export function createLagEvaluator(
         decoded(`commits of ${group} on ${topic}/${partition}`, s.commitPoints.get(group, topic, partition)?.points),
         decoded(`end offset ${topic}/${partition}`, s.endPoints.get(topic, partition)?.points),
       );
-      put(group, topic, partition, evaluatePartition(facts, settings, now));
+      put(group, topic, partition, evaluatePartition(facts, settings, now), row.stored_recheck, now);
       judged++;
     }
     summarize(group, now);
@@ -310,10 +337,14 @@ export function createLagEvaluator(
       for (const { group_id } of s.groupsOn.all(topic, partition)) add(group_id, topic, partition);
     }
     for (const d of s.due.all(now)) add(d.group_id, d.topic, d.partition);
-    return [
+    // In group order: the verdicts, group sums and topic sums are keyed by group first, so
+    // consecutive groups share pages and a slice dirties (and writes to the WAL) each page once
+    // instead of every slice dirtying pages all over the tables.
+    const work: Work[] = [
       ...[...whole].map((group): Work => ({ group, partitions: null })),
-      ...[...some].filter(([group]) => !whole.has(group)).map(([group, partitions]): Work => ({ group, partitions })),
+      ...[...some].filter(([group]) => !whole.has(group)).map(([group, partitions]): Work => ({ group, partitions: new Set([...partitions].sort()) })),
     ];
+    return work.sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
   };
 
   /** A shrunk window setting: trim every series to the new size once. */
