@@ -234,15 +234,18 @@ export function createLagEvaluator(
   /**
    * Sums the group's judged partitions into its lag_group_status row and its lag_topic_status rows,
    * or removes them when none is left. The topic sums are always added up in SQL from the stored
-   * verdicts (by now the same as `judged`); the group's verdict from `judged` (every partition of
-   * the group, just judged) or else in SQL too (after a few partitions were judged again). Every
-   * change to a group's verdicts ends here, in the same transaction: the sums never disagree with them.
+   * verdicts: every topic's after the whole group was judged, else those of the topics judged again.
+   * The group's verdict from `whole` (every partition of the group, just judged) or else in SQL too.
+   * Every change to a group's verdicts ends here, in the same transaction: the sums never disagree
+   * with them.
    */
-  const summarize = (group: string, now: number, judged?: JudgedPartition[]): void => {
-    stored.rewriteTopicSums(group);
+  const summarize = (group: string, now: number, judged: { whole: JudgedPartition[] } | { topics: Set<string> }): void => {
     let verdict: GroupVerdict | null;
-    if (judged !== undefined) verdict = judged.length === 0 ? null : summarizeGroup(judged, settings, now);
-    else {
+    if ("whole" in judged) {
+      stored.rewriteTopicSums(group);
+      verdict = judged.whole.length === 0 ? null : summarizeGroup(judged.whole, settings, now);
+    } else {
+      stored.rewriteTopicSums(group, judged.topics);
       const sums = stored.sums(group);
       verdict = sums === null ? null : groupVerdictOf(sums, settings, now);
     }
@@ -268,7 +271,7 @@ export function createLagEvaluator(
           for (const row of s.statusKeys.all(group)) {
             if (!seen.has(seriesKey(row.topic, row.partition))) s.clearPartition.run(group, row.topic, row.partition);
           }
-          summarize(group, now, judged);
+          summarize(group, now, { whole: judged });
           return null;
         }
         const rows = s.topicFacts.all({ group, topic });
@@ -290,8 +293,10 @@ export function createLagEvaluator(
   /** Judges some partitions of a group whose set did not change; false when the set did change after all. */
   const judgePartitions = (group: string, partitions: Iterable<string>, now: number): number | null => {
     let judged = 0;
+    const topics = new Set<string>();
     for (const key of partitions) {
       const [topic, partition] = JSON.parse(key) as [string, number];
+      topics.add(topic);
       const row = s.partitionFacts.get({ group, topic, partition }) as FactsRow;
       // A commit gone since it was noted: the set may have shrunk, judge the whole group.
       if (row.committed_offset === null) return null;
@@ -303,7 +308,7 @@ export function createLagEvaluator(
       put(group, topic, partition, evaluatePartition(facts, settings, now), row.stored_recheck, now);
       judged++;
     }
-    summarize(group, now);
+    summarize(group, now, { topics });
     return judged;
   };
 

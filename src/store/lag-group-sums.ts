@@ -44,8 +44,12 @@ const rateSum = (column: string): string =>
 export interface StoredGroupSums {
   /** The group's sums over its stored verdicts; null when it has none. */
   sums(group: string): GroupSums | null;
-  /** Rewrites the group's lag_topic_status rows from its stored verdicts. */
-  rewriteTopicSums(group: string): void;
+  /**
+   * Rewrites the group's lag_topic_status rows from its stored verdicts: all of them, or only those
+   * of `topics` (after a few partitions were judged again: the other topics' sums cannot have
+   * changed, and summing only these reads their verdicts instead of the whole group's).
+   */
+  rewriteTopicSums(group: string, topics?: Iterable<string>): void;
 }
 
 export function createStoredGroupSums(db: Db): StoredGroupSums {
@@ -75,6 +79,12 @@ export function createStoredGroupSums(db: Db): StoredGroupSums {
        SELECT group_id, topic, count(*), count(lag), total(lag), max(lag)
        FROM lag_partition_status WHERE group_id = ? GROUP BY topic`,
     ),
+    clearTopic: db.prepare("DELETE FROM lag_topic_status WHERE group_id = ? AND topic = ?"),
+    sumTopic: db.prepare(
+      `INSERT INTO lag_topic_status (group_id, topic, partitions, known, total_lag, max_lag)
+       SELECT group_id, topic, count(*), count(lag), total(lag), max(lag)
+       FROM lag_partition_status WHERE group_id = ? AND topic = ? GROUP BY group_id, topic`,
+    ),
   };
   return {
     sums: (group) => {
@@ -95,9 +105,16 @@ export function createStoredGroupSums(db: Db): StoredGroupSums {
         worst,
       };
     },
-    rewriteTopicSums: (group) => {
-      s.clearTopics.run(group);
-      s.sumTopics.run(group);
+    rewriteTopicSums: (group, topics) => {
+      if (topics === undefined) {
+        s.clearTopics.run(group);
+        s.sumTopics.run(group);
+        return;
+      }
+      for (const topic of topics) {
+        s.clearTopic.run(group, topic);
+        s.sumTopic.run(group, topic);
+      }
     },
   };
 }

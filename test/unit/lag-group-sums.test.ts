@@ -112,4 +112,24 @@ describe("a group's sums from its stored verdicts", () => {
     expect(rows).toEqual([...expected].sort(([a], [b]) => (a < b ? -1 : 1)).map(([topic, t]) => ({ topic, ...t })));
     db.close();
   });
+
+  it("rewrite only the named topics' sums when told which topics were judged again", () => {
+    const db = openDatabase(":memory:");
+    const stored = createStoredGroupSums(db);
+    storeGroup(db, "g", randomGroup(11, 40));
+    stored.rewriteTopicSums("g");
+    const sums = () => db.prepare("SELECT topic, partitions, total_lag FROM lag_topic_status WHERE group_id = 'g' ORDER BY topic").all() as { topic: string; partitions: number; total_lag: number }[];
+    const before = sums();
+    const [first, second] = before.map((r) => r.topic);
+    expect(first).toBeDefined();
+    expect(second).toBeDefined();
+    db.prepare("UPDATE lag_partition_status SET lag = 1000000 WHERE group_id = 'g' AND topic IN (?, ?) AND lag IS NOT NULL").run(first, second);
+    stored.rewriteTopicSums("g", [first!]);
+    const after = sums();
+    // The named topic is summed again; the other changed one keeps its old sums (it was not named).
+    expect(after.find((r) => r.topic === first)!.total_lag).toBeGreaterThanOrEqual(1_000_000);
+    expect(after.find((r) => r.topic === second)).toEqual(before.find((r) => r.topic === second));
+    expect(after.filter((r) => r.topic !== first)).toEqual(before.filter((r) => r.topic !== first));
+    db.close();
+  });
 });

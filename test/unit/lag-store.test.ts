@@ -13,6 +13,7 @@ import { keys } from "../../src/kafscale/keys.js";
 import type { KvChange } from "../../src/kafscale/records.js";
 import { openDatabase } from "../../src/store/database.js";
 import { createStore, type Store } from "../../src/store/index.js";
+import { recheckToStore } from "../../src/store/lag-evaluator.js";
 import { createLagHistory } from "../../src/store/lag-history.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
 import { applyToStore, commitWrite, endWrite, type LagWrite } from "../support/lag-script.js";
@@ -354,6 +355,36 @@ describe("the evaluator", () => {
     expect(s.sql("SELECT status, group_status, lag, since FROM v_lag_status WHERE group_id = 'audit'")).toEqual([
       { status: "STOP", group_status: "ERR", lag: 20, since: at(10) },
     ]);
+  });
+
+  it("keeps a stored recheck that is still ahead, judges the partition then, and moves it on", async () => {
+    const s = await scripted();
+    s.write(10, endWrite("events", 0, 30), commitWrite("audit", "events", 0, 10, at(10)));
+    await s.store.lag.evaluator.run();
+    const recheck = () => s.sql("SELECT status, lag, recheck_at FROM lag_partition_status WHERE group_id = 'audit'");
+    expect(recheck()).toEqual([{ status: "OK", lag: 20, recheck_at: at(160) + 1 }]);
+    // A new commit moves STOP to 170 s; the stored recheck (160 s) is earlier and still ahead: kept.
+    s.write(20, commitWrite("audit", "events", 0, 20, at(20)));
+    expect((await s.store.lag.evaluator.run()).partitions).toBe(1);
+    expect(recheck()).toEqual([{ status: "OK", lag: 10, recheck_at: at(160) + 1 }]);
+    // At 161 s it falls due: judged again (still OK: no STOP before 170 s), and the recheck moves on.
+    s.advance(161);
+    expect((await s.store.lag.evaluator.run()).groups).toBe(1);
+    expect(recheck()).toEqual([{ status: "OK", lag: 10, recheck_at: at(170) + 1 }]);
+    s.advance(171);
+    await s.store.lag.evaluator.run();
+    expect(recheck()).toEqual([{ status: "STOP", lag: 10, recheck_at: null }]);
+  });
+
+  it("stores a recheck when there is none, the stored one has passed, or the new one comes first", () => {
+    const now = at(100);
+    expect(recheckToStore(null, at(200), now)).toBe("write");
+    expect(recheckToStore(at(100), at(200), now)).toBe("write");
+    expect(recheckToStore(at(150), at(120), now)).toBe("write");
+    expect(recheckToStore(at(150), at(200), now)).toBe("keep");
+    expect(recheckToStore(at(150), at(150), now)).toBe("keep");
+    // A verdict no time rule can change: an earlier stored recheck only costs one more judgement.
+    expect(recheckToStore(at(150), null, now)).toBe("keep");
   });
 
   it("judges everything when more changes came than it tracks (memory stays bounded)", async () => {
