@@ -11,7 +11,7 @@
  * them, so tool calls and the watch keep flowing while a large cluster is judged.
  */
 import type { Db } from "./database.js";
-import { committedAtMs, lagHistoryErrorRecorder, readSeries, type LagHistory } from "./lag-history.js";
+import { committedAtMs, lagHistoryErrorRecorder, readSeries, type LagChanges, type LagHistory } from "./lag-history.js";
 import { createStoredGroupSums } from "./lag-group-sums.js";
 import { worstToJson } from "./lag-rows.js";
 import {
@@ -315,10 +315,14 @@ export function createLagEvaluator(
   /** One unit of work: a whole group, or some of its partitions. */
   type Work = { group: string; partitions: Set<string> | null };
 
-  /** The work the noted changes and the due time rules ask for (everything: null). */
-  const plan = (now: number): Work[] | null => {
-    const changes = history.takeChanges();
-    if (changes.all) return null;
+  /**
+   * Turns the noted changes and the due time rules into work, a bounded step at a time: at size L
+   * under 2,000 writes/s an evaluation starts from 10k+ noted changes, and planning them in one go
+   * held the event loop for 100–200 ms (the longest stalls of a profiled run, docs/BENCHMARKS.md).
+   * `step(deadline)` plans until the deadline and returns the work once all is planned, in group
+   * order, else null. Reads only: between its steps new changes are noted for the next run.
+   */
+  const planner = (now: number, changes: LagChanges) => {
     const whole = new Set(changes.groups);
     const some = new Map<string, Set<string>>();
     const add = (group: string, topic: string, partition: number): void => {
@@ -333,23 +337,42 @@ export function createLagEvaluator(
       if (keys === undefined) some.set(group, (keys = new Set()));
       keys.add(seriesKey(topic, partition));
     };
-    for (const key of changes.commits) {
-      const [group, topic, partition] = JSON.parse(key) as [string, string, number];
-      add(group, topic, partition);
-    }
-    for (const key of changes.ends) {
-      const [topic, partition] = JSON.parse(key) as [string, number];
-      for (const { group_id } of s.groupsOn.all(topic, partition)) add(group_id, topic, partition);
-    }
-    for (const d of s.due.all(now)) add(d.group_id, d.topic, d.partition);
-    // In group order: the verdicts, group sums and topic sums are keyed by group first, so
-    // consecutive groups share pages and a slice dirties (and writes to the WAL) each page once
-    // instead of every slice dirtying pages all over the tables.
-    const work: Work[] = [
-      ...[...whole].map((group): Work => ({ group, partitions: null })),
-      ...[...some].filter(([group]) => !whole.has(group)).map(([group, partitions]): Work => ({ group, partitions: new Set([...partitions].sort()) })),
-    ];
-    return work.sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
+    const commits = [...changes.commits];
+    const ends = [...changes.ends];
+    let due: { group_id: string; topic: string; partition: number }[] | null = null;
+    let c = 0;
+    let e = 0;
+    let d = 0;
+    return {
+      step: (deadline: number): Work[] | null => {
+        for (; c < commits.length; c++) {
+          if (performance.now() >= deadline) return null;
+          const [group, topic, partition] = JSON.parse(commits[c] as string) as [string, string, number];
+          add(group, topic, partition);
+        }
+        for (; e < ends.length; e++) {
+          if (performance.now() >= deadline) return null;
+          const [topic, partition] = JSON.parse(ends[e] as string) as [string, number];
+          for (const { group_id } of s.groupsOn.all(topic, partition)) add(group_id, topic, partition);
+        }
+        due ??= s.due.all(now);
+        for (; d < due.length; d++) {
+          if (performance.now() >= deadline) return null;
+          const row = due[d] as { group_id: string; topic: string; partition: number };
+          add(row.group_id, row.topic, row.partition);
+        }
+        // In group order: the verdicts, group sums and topic sums are keyed by group first, so
+        // consecutive groups share pages and a slice dirties (and writes to the WAL) each page once
+        // instead of every slice dirtying pages all over the tables.
+        const work: Work[] = [
+          ...[...whole].map((group): Work => ({ group, partitions: null })),
+          ...[...some]
+            .filter(([group]) => !whole.has(group))
+            .map(([group, partitions]): Work => ({ group, partitions: new Set([...partitions].sort()) })),
+        ];
+        return work.sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
+      },
+    };
   };
 
   /** A shrunk window setting: trim every series to the new size once. */
@@ -367,9 +390,11 @@ export function createLagEvaluator(
     const now = clock();
     const revision = s.revision.get()?.revision ?? 0;
     applySettings();
-    const planned = plan(now);
-    const full = planned === null;
-    const queue: Work[] = planned ?? [];
+    const changes = history.takeChanges();
+    const full = changes.all;
+    // Everything: groups page by page (below). Else the planner's work, once planned.
+    let planning = full ? null : planner(now, changes);
+    let queue: Work[] = [];
     let after = "";
     let exhausted = !full;
     const result: EvaluationRun = { full, groups: 0, partitions: 0, evaluatedAt: now, revision };
@@ -386,6 +411,12 @@ export function createLagEvaluator(
     let wholeGroup: ReturnType<typeof judgeGroup> | null = null;
     const write = db.transaction((): boolean => {
       const started = performance.now();
+      if (planning !== null) {
+        const planned = planning.step(started + SLICE_MS);
+        if (planned === null) return true;
+        queue = planned;
+        planning = null;
+      }
       for (;;) {
         if (wholeGroup !== null) {
           const judged = wholeGroup.step();

@@ -387,6 +387,27 @@ describe("the evaluator", () => {
     expect(recheckToStore(at(150), null, now)).toBe("keep");
   });
 
+  it("plans many noted changes over several slices, yielding to the event loop between them", async () => {
+    const s = await scripted();
+    await s.store.lag.evaluator.run();
+    // 10,000 end offsets no group consumes: nothing to judge, all of the run is planning.
+    s.write(10, ...Array.from({ length: 10_000 }, (_, p) => endWrite("unconsumed", p, 5)));
+    let turns = 0;
+    let running = true;
+    const countTurns = (): void => {
+      if (!running) return;
+      turns++;
+      setImmediate(countTurns);
+    };
+    setImmediate(countTurns);
+    const run = await s.store.lag.evaluator.run();
+    running = false;
+    expect(run).toMatchObject({ full: false, groups: 0, partitions: 0 });
+    // Planned in one go (as it was), the run would end before the event loop turned once; each
+    // planned change costs a statement, so 10,000 cannot fit in one 8 ms slice on any machine.
+    expect(turns).toBeGreaterThan(1);
+  });
+
   it("judges everything when more changes came than it tracks (memory stays bounded)", async () => {
     const history = createLagHistory(openDatabase(":memory:"), { intervalMs: 5000, windowPoints: 30 }, 3);
     history.takeChanges(); // the "everything" of a start
