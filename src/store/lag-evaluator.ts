@@ -452,8 +452,14 @@ export function createLagEvaluator(
   const runAsync = async (): Promise<EvaluationRun> => {
     const { slice, result } = begin();
     try {
-      while (slice()) await new Promise((resolve) => setImmediate(resolve));
-      return result;
+      for (;;) {
+        const started = performance.now();
+        if (!slice()) return result;
+        // Paced: after a slice, the event loop has at least as long for the watch and tool calls
+        // (a slice is at most half the thread's time). On a saturated machine the run then takes
+        // longer and covers more changes, each partition still judged once: its cost a change falls.
+        await new Promise((resolve) => setTimeout(resolve, Math.min(SLICE_MS, performance.now() - started)));
+      }
     } catch (err) {
       history.markAll();
       throw err;
