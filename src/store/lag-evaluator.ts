@@ -50,6 +50,11 @@ export interface LagEvaluator {
 
 /** Time one write transaction of the evaluator may take before it yields (one topic of a group is never split). */
 const SLICE_MS = 8;
+/**
+ * Time the event loop spent on other work in the turn the evaluator yielded that makes it pace:
+ * a watch batch or a tool call under load takes about this long; an idle turn takes microseconds.
+ */
+const OTHERS_WAITING_MS = 1;
 /** How often the timer looks whether the first full sync is done. */
 const WAIT_FOR_LOAD_MS = 200;
 /** Groups read per page in a full pass. */
@@ -96,6 +101,15 @@ export function recheckToStore(stored: number | null, next: number | null, now: 
   return next !== null && next < stored ? "write" : "keep";
 }
 
+
+/**
+ * How much longer the evaluator waits after a slice of `sliceMs`, given the time the event loop
+ * spent on other work in the one turn it yielded: while others want the thread, until they had as
+ * long as the slice took (at most SLICE_MS); else not at all.
+ */
+export function pauseAfterSlice(sliceMs: number, othersMs: number): number {
+  return othersMs >= OTHERS_WAITING_MS ? Math.max(0, Math.min(SLICE_MS, sliceMs) - othersMs) : 0;
+}
 
 /** Prepares the evaluator's statements once over an open database. */
 /**
@@ -455,10 +469,15 @@ export function createLagEvaluator(
       for (;;) {
         const started = performance.now();
         if (!slice()) return result;
-        // Paced: after a slice, the event loop has at least as long for the watch and tool calls
-        // (a slice is at most half the thread's time). On a saturated machine the run then takes
-        // longer and covers more changes, each partition still judged once: its cost a change falls.
-        await new Promise((resolve) => setTimeout(resolve, Math.min(SLICE_MS, performance.now() - started)));
+        const ended = performance.now();
+        // Paced while others want the thread: one turn of the event loop shows whether they do;
+        // then it waits until they had as long as the slice took (a slice is at most half the
+        // thread's time). On a saturated machine the run takes longer and covers more changes,
+        // each partition still judged once: its cost a change falls. With nothing else to do (the
+        // first evaluation after a start) it runs slice after slice.
+        await new Promise((resolve) => setImmediate(resolve));
+        const pauseMs = pauseAfterSlice(ended - started, performance.now() - ended);
+        if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
       }
     } catch (err) {
       history.markAll();

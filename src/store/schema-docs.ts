@@ -284,7 +284,7 @@ export const SCHEMA_DOCS: Record<string, RelationDoc> = {
       produced_rate: "offsets/s over the window; NULL until two intervals of history",
       since: "STOP: last commit; STALL: last change of the offset; REWIND: when it went back",
       detail: "UNKNOWN: cause 1-4 (docs/LAG.md); REWIND: the offset before; WARN: lag at the window's start",
-      recheck_at: "when a time rule may change the verdict without any write",
+      recheck_at: "when the evaluator judges it again without a write: no later than a time rule may change the verdict",
       history_start: "later of the series' first points",
       points: "commit and end-offset points inside the window",
     },

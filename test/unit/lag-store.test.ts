@@ -13,7 +13,7 @@ import { keys } from "../../src/kafscale/keys.js";
 import type { KvChange } from "../../src/kafscale/records.js";
 import { openDatabase } from "../../src/store/database.js";
 import { createStore, type Store } from "../../src/store/index.js";
-import { recheckToStore } from "../../src/store/lag-evaluator.js";
+import { pauseAfterSlice, recheckToStore } from "../../src/store/lag-evaluator.js";
 import { createLagHistory } from "../../src/store/lag-history.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
 import { applyToStore, commitWrite, endWrite, type LagWrite } from "../support/lag-script.js";
@@ -446,6 +446,46 @@ describe("the evaluator", () => {
     expect(turns).toBeGreaterThan(2);
     expect([...seen]).toEqual([5000]);
     expect(s.sql("SELECT partitions, total_lag FROM lag_group_status WHERE group_id = 'wide'")).toEqual([{ partitions: 5000, total_lag: 30_000 }]);
+  });
+
+  it("leaves a busy event loop at least about half the thread while it judges", async () => {
+    const topics = Array.from({ length: 100 }, (_, t) => ({ name: `t${String(t).padStart(3, "0")}`, partitions: 50, endOffsets: Array(50).fill(10) }));
+    const big: ClusterSpec = {
+      clusterName: "big",
+      clusterId: "big-1",
+      brokers: 1,
+      topics,
+      groups: [{ id: "wide", offsets: Object.fromEntries(topics.map((t) => [t.name, Array(50).fill(4)])) }],
+      at: "2026-11-26T10:00:00Z",
+    };
+    const s = await scripted({ cluster: big });
+    // A neighbour that always has work: 3 ms a turn, like watch batches and tool calls under load.
+    let neighbourMs = 0;
+    let running = true;
+    const neighbour = (): void => {
+      if (!running) return;
+      const started = performance.now();
+      while (performance.now() - started < 3);
+      neighbourMs += performance.now() - started;
+      setImmediate(neighbour);
+    };
+    setImmediate(neighbour);
+    const started = performance.now();
+    const run = await s.store.lag.evaluator.run();
+    const runMs = performance.now() - started;
+    running = false;
+    expect(run).toMatchObject({ full: true, partitions: 5000 });
+    // Unpaced, the neighbour gets one 3 ms turn per 8 ms slice (22% of the run, tried); paced, after
+    // every slice it gets at least as long as the slice took (42%, less the run's other turns).
+    expect(neighbourMs / runMs).toBeGreaterThan(0.3);
+  });
+
+  it("waits after a slice until others had as long as it took (at most 8 ms), only while others wait", () => {
+    expect(pauseAfterSlice(5, 0)).toBe(0);
+    expect(pauseAfterSlice(5, 0.5)).toBe(0);
+    expect(pauseAfterSlice(5, 2)).toBe(3);
+    expect(pauseAfterSlice(12, 3)).toBe(5);
+    expect(pauseAfterSlice(6, 9)).toBe(0);
   });
 
   it("records where it stands", async () => {
