@@ -6,13 +6,15 @@
  *
  * It judges only what can have changed: partitions whose commit or end offset was written (noted by
  * src/store/lag-history.ts), groups whose partition set may have changed, and partitions whose time
- * rules fell due (recheck_at). After a start, a snapshot change or more changes than it tracks, it
- * judges everything. Work runs in short write transactions that yield to the event loop between
- * them, so tool calls and the watch keep flowing while a large cluster is judged.
+ * rules fell due (recheck_at), planned by src/store/lag-planner.ts. After a start, a snapshot change
+ * or more changes than it tracks, it judges everything. Work (planning included) runs in short write
+ * transactions that yield to the event loop between them, paced while other work waits, so tool
+ * calls and the watch keep flowing while a large cluster is judged.
  */
 import type { Db } from "./database.js";
-import { committedAtMs, lagHistoryErrorRecorder, readSeries, type LagChanges, type LagHistory } from "./lag-history.js";
+import { committedAtMs, lagHistoryErrorRecorder, readSeries, type LagHistory } from "./lag-history.js";
 import { createStoredGroupSums } from "./lag-group-sums.js";
+import { createLagPlanner, seriesKey, type Work } from "./lag-planner.js";
 import { worstToJson } from "./lag-rows.js";
 import {
   evaluatePartition,
@@ -78,7 +80,6 @@ interface SeriesRow {
   points: Buffer;
 }
 
-const seriesKey = (topic: string, partition: number): string => JSON.stringify([topic, partition]);
 
 /** Every column of a verdict; the update names all but recheck_at (callers add it when it changes). */
 const putPartitionSql = `INSERT INTO lag_partition_status (group_id, topic, partition, status, lag, behind_since,
@@ -100,7 +101,6 @@ export function recheckToStore(stored: number | null, next: number | null, now: 
   if (stored === null || stored <= now) return "write";
   return next !== null && next < stored ? "write" : "keep";
 }
-
 
 /**
  * How much longer the evaluator waits after a slice of `sliceMs`, given the time the event loop
@@ -177,15 +177,6 @@ export function createLagEvaluator(
     endPoints: db.prepare<[string, number], { points: Buffer }>(
       "SELECT points FROM lag_end_offset_series WHERE topic = ? AND partition = ?",
     ),
-    hasStatus: db.prepare<[string, string, number], { one: number }>(
-      "SELECT 1 AS one FROM lag_partition_status WHERE group_id = ? AND topic = ? AND partition = ?",
-    ),
-    groupsOn: db.prepare<[string, number], { group_id: string }>(
-      "SELECT group_id FROM committed_offsets WHERE topic = ? AND partition = ?",
-    ),
-    due: db.prepare<[number], { group_id: string; topic: string; partition: number }>(
-      "SELECT group_id, topic, partition FROM lag_partition_status WHERE recheck_at <= ?",
-    ),
     groupIds: db.prepare<[{ after: string; limit: number }], { group_id: string }>(
       `SELECT group_id FROM (
          SELECT group_id FROM consumer_groups WHERE group_id > @after
@@ -212,6 +203,7 @@ export function createLagEvaluator(
   };
 
   const stored = createStoredGroupSums(db);
+  const planWork = createLagPlanner(db);
   // A stored series that does not decode is recorded and judged as no history (never as wrong points).
   const recordError = lagHistoryErrorRecorder(db);
   const decoded = (series: string, blob: Buffer | undefined): SeriesPoint[] =>
@@ -326,69 +318,6 @@ export function createLagEvaluator(
     return judged;
   };
 
-  /** One unit of work: a whole group, or some of its partitions. */
-  type Work = { group: string; partitions: Set<string> | null };
-
-  /**
-   * Turns the noted changes and the due time rules into work, a bounded step at a time: at size L
-   * under 2,000 writes/s an evaluation starts from 10k+ noted changes, and planning them in one go
-   * held the event loop for 100–200 ms (the longest stalls of a profiled run, docs/BENCHMARKS.md).
-   * `step(deadline)` plans until the deadline and returns the work once all is planned, in group
-   * order, else null. Reads only: between its steps new changes are noted for the next run.
-   */
-  const planner = (now: number, changes: LagChanges) => {
-    const whole = new Set(changes.groups);
-    const some = new Map<string, Set<string>>();
-    const add = (group: string, topic: string, partition: number): void => {
-      if (whole.has(group)) return;
-      // A partition without a verdict yet is new to the group's set: judge the group.
-      if (s.hasStatus.get(group, topic, partition) === undefined) {
-        whole.add(group);
-        some.delete(group);
-        return;
-      }
-      let keys = some.get(group);
-      if (keys === undefined) some.set(group, (keys = new Set()));
-      keys.add(seriesKey(topic, partition));
-    };
-    const commits = [...changes.commits];
-    const ends = [...changes.ends];
-    let due: { group_id: string; topic: string; partition: number }[] | null = null;
-    let c = 0;
-    let e = 0;
-    let d = 0;
-    return {
-      step: (deadline: number): Work[] | null => {
-        for (; c < commits.length; c++) {
-          if (performance.now() >= deadline) return null;
-          const [group, topic, partition] = JSON.parse(commits[c] as string) as [string, string, number];
-          add(group, topic, partition);
-        }
-        for (; e < ends.length; e++) {
-          if (performance.now() >= deadline) return null;
-          const [topic, partition] = JSON.parse(ends[e] as string) as [string, number];
-          for (const { group_id } of s.groupsOn.all(topic, partition)) add(group_id, topic, partition);
-        }
-        due ??= s.due.all(now);
-        for (; d < due.length; d++) {
-          if (performance.now() >= deadline) return null;
-          const row = due[d] as { group_id: string; topic: string; partition: number };
-          add(row.group_id, row.topic, row.partition);
-        }
-        // In group order: the verdicts, group sums and topic sums are keyed by group first, so
-        // consecutive groups share pages and a slice dirties (and writes to the WAL) each page once
-        // instead of every slice dirtying pages all over the tables.
-        const work: Work[] = [
-          ...[...whole].map((group): Work => ({ group, partitions: null })),
-          ...[...some]
-            .filter(([group]) => !whole.has(group))
-            .map(([group, partitions]): Work => ({ group, partitions: new Set([...partitions].sort()) })),
-        ];
-        return work.sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
-      },
-    };
-  };
-
   /** A shrunk window setting: trim every series to the new size once. */
   const applySettings = (): void => {
     const used = s.settingsUsed.get()?.window_points ?? null;
@@ -407,7 +336,7 @@ export function createLagEvaluator(
     const changes = history.takeChanges();
     const full = changes.all;
     // Everything: groups page by page (below). Else the planner's work, once planned.
-    let planning = full ? null : planner(now, changes);
+    let planning = full ? null : planWork(now, changes);
     let queue: Work[] = [];
     let after = "";
     let exhausted = !full;
