@@ -52,7 +52,6 @@ export interface FreshnessResult {
 }
 
 const PROBE_SESSIONS = 4;
-const round1 = (ms: number): number => Math.round(ms * 10) / 10;
 const PROBE_TIMEOUT_MS = 5_000;
 
 /** One sample's put-to-visible, taken apart. */
@@ -69,6 +68,7 @@ export interface SampleTiming {
 
 /** The share of samples `slowest` keeps. */
 const SLOWEST_SHARE = 0.02;
+const round1 = (ms: number): number => Math.round(ms * 10) / 10;
 
 interface OffsetRow {
   partition: number;
