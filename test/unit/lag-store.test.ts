@@ -15,6 +15,7 @@ import { openDatabase } from "../../src/store/database.js";
 import { createStore, type Store } from "../../src/store/index.js";
 import { pauseAfterSlice, recheckToStore } from "../../src/store/lag-evaluator.js";
 import { createLagHistory } from "../../src/store/lag-history.js";
+import { NAMED_GROUP_SQL } from "../../src/store/lag-reads.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
 import { applyToStore, commitWrite, endWrite, type LagWrite } from "../support/lag-script.js";
 import { useCleanups } from "../support/harness.js";
@@ -503,6 +504,54 @@ function schemaQuery(n: number): string {
   if (heading < 0 || !match) throw new Error(`docs/SCHEMA.md has no query ${n}`);
   return match[1] as string;
 }
+
+describe("reading verdicts", () => {
+  it("a named group is one primary-key seek, not a walk of an order index", () => {
+    const db = openDatabase(":memory:");
+    defer(() => {
+      db.close();
+    });
+    const plan = db
+      .prepare(`EXPLAIN QUERY PLAN ${NAMED_GROUP_SQL}`)
+      .all({ group: "g", status: null, minLag: 0, after: null })
+      .map((row) => (row as { detail: string }).detail);
+    expect(plan).toEqual(["SEARCH lag_group_status USING PRIMARY KEY (group_id=?)"]);
+  });
+
+  it("a named group answers as the same filter over every group, in every order and after a cursor", async () => {
+    const s = await scripted();
+    s.write(5, endWrite("orders", 0, 40), endWrite("events", 0, 7), commitWrite("billing", "orders", 0, 10, at(5)));
+    await s.store.lag.evaluator.run();
+    const reads = s.store.lag.reads;
+    const ids = (groups: { groupId: string }[]): string[] => groups.map((g) => g.groupId);
+    const filters = [
+      { group: "billing" },
+      { group: "audit" },
+      { group: "nobody" },
+      { group: "billing", minLag: 31 },
+      { group: "billing", minLag: 30 },
+      { group: "audit", status: "OK" as const },
+      { group: "audit", status: reads.sortedGroups({ group: "audit" }, "lag", 1)[0]?.status },
+    ];
+    for (const filter of filters) {
+      for (const sort of ["attention", "lag", "time_lag", "trend"] as const) {
+        const everyGroup = reads.sortedGroups({ ...filter, group: undefined }, sort, 10).filter((g) => g.groupId === filter.group);
+        expect(reads.sortedGroups(filter, sort, 10)).toEqual(everyGroup);
+        expect(reads.sortedGroups(filter, sort, 0)).toEqual([]);
+      }
+      for (const after of [null, "audit", "billing", "a"]) {
+        const everyGroup = reads.groupsAfter({ ...filter, group: undefined }, after, 10).filter((g) => g.groupId === filter.group);
+        expect(reads.groupsAfter(filter, after, 10)).toEqual(everyGroup);
+      }
+    }
+    // The cases above are not empty by accident.
+    expect(ids(reads.sortedGroups({ group: "billing" }, "lag", 10))).toEqual(["billing"]);
+    expect(reads.sortedGroups({ group: "billing" }, "lag", 10)[0]?.totalLag).toBe(30);
+    expect(ids(reads.groupsAfter({ group: "billing" }, "audit", 10))).toEqual(["billing"]);
+    expect(ids(reads.groupsAfter({ group: "billing" }, "billing", 10))).toEqual([]);
+    expect(ids(reads.sortedGroups({ group: "billing", minLag: 31 }, "lag", 10))).toEqual([]);
+  });
+});
 
 describe("for operators, with plain SQL in the sqlite3 shell", () => {
   it("docs/SCHEMA.md query 19 charts one group's lag over the window; v_lag_status answers", async () => {
