@@ -52,24 +52,36 @@ describe("metrics tools", () => {
     etcd.client.close();
   });
 
+  /**
+   * Scrapes and asks cluster_metrics (with `args`) until `stored` passes on the answer: a tick whose
+   * writes the storage refused (a long write holding the file) skips its results by design and the
+   * next one writes them. Seen once in a CI run on Node 24 (2026-11-26): one scrape left no broker
+   * result at all; cause not found.
+   */
+  const scrapeUntilStored = (
+    client: Awaited<ReturnType<typeof connectClient>>,
+    args: Record<string, unknown>,
+    stored: (answer: Record<string, any>) => void,
+  ): Promise<Record<string, any>> =>
+    vi.waitFor(async () => {
+      await service.poller?.scrapeOnce();
+      const answer = await callTool<Record<string, any>>(client, "cluster_metrics", args);
+      stored(answer);
+      return answer;
+    }, UNTIL);
+
   it("aggregates the brokers the console's way and keeps each broker's values", async () => {
     const client = await connectClient(service.url as string);
     // The poller's start-up scrape ran (or still runs) before the snapshot had brokers: scrape again
-    // now, until the brokers' results are stored: a tick whose writes the storage refused (a long
-    // write holding the file) skips its results by design and the next one writes them. Seen once in
-    // a CI run on Node 24 (2026-11-26): one scrape left no broker result at all; cause not found.
-    const metrics = await vi.waitFor(async () => {
-      await service.poller?.scrapeOnce();
-      const answer = await callTool<Record<string, any>>(client, "cluster_metrics");
-      // Every broker's result is in: two good ones, and the failing one (the start-up scrape may or
-      // may not have seen the brokers yet: one or two failures).
+    // now, until every broker's result is in: two good ones, and the failing one (the start-up scrape
+    // may or may not have seen the brokers yet: one or two failures).
+    const metrics = await scrapeUntilStored(client, {}, (answer) => {
       expect(answer.brokers.map((b: any) => [b.node_id, b.s3_state, b.consecutive_failures > 0])).toEqual([
         [0, "healthy", false],
         [1, "degraded", false],
         [2, null, true],
       ]);
-      return answer;
-    }, UNTIL);
+    });
     // The aggregation rules field by field: test/tools/cluster-metrics.test.ts. Here: real scrapes reach the answer.
     expect(metrics).toMatchObject({ s3_state: "degraded", s3_latency_ms: Math.trunc((38.412 + 900) / 2), produce_rps: 2 * 1250.5 });
     expect(metrics.brokers[2].last_error).toMatch(/metrics request failed: 500/);
@@ -83,14 +95,10 @@ describe("metrics tools", () => {
   it("keeps the last good values, with their age, when every broker fails", async () => {
     const client = await connectClient(service.url as string);
     for (const id of ["0", "1"]) behaviour[id] = () => [200, "<html>garbage</html>"];
-    // Until a failing scrape is stored (see above).
-    const metrics = await vi.waitFor(async () => {
-      await service.poller?.scrapeOnce();
-      // The full freshness block says how old the last good scrape is.
-      const answer = await callTool<Record<string, any>>(client, "cluster_metrics", { freshness: "full" });
+    // The full freshness block says how old the last good scrape is.
+    const metrics = await scrapeUntilStored(client, { freshness: "full" }, (answer) => {
       expect(answer.brokers[0].last_error).toMatch(/invalid metrics document/);
-      return answer;
-    }, UNTIL);
+    });
     expect(metrics.s3_state).toBe("degraded");
     expect(metrics.freshness.metrics_scraped_at).toEqual(expect.any(String));
     expect(metrics.freshness.metrics_age_ms).toBeGreaterThanOrEqual(0);
