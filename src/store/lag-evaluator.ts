@@ -50,8 +50,19 @@ export interface LagEvaluator {
   stop(): Promise<void>;
 }
 
-/** Time one write transaction of the evaluator may take before it yields (one topic of a group is never split). */
-const SLICE_MS = 8;
+/**
+ * Time one write transaction of the evaluator may take before it yields (one topic of a group is never
+ * split). Every slice is a wait for the tool calls and watch batches queued behind it: 8 ms slices (one
+ * of them often 15-20 ms on a loaded two-core machine) made the evaluation the largest part of the tail
+ * of put-to-visible at size L (docs/BENCHMARKS.md, 2026-11-27).
+ */
+const SLICE_MS = 4;
+/**
+ * While others want the thread, they get this many times as long as a slice took before the next one:
+ * the evaluation takes at most a quarter of a busy event loop (at 2,000 writes/s at size L it needs
+ * about a sixth), so a run takes longer under load instead of delaying answers.
+ */
+const OTHERS_SHARE = 3;
 /**
  * Time the event loop spent on other work in the turn the evaluator yielded that makes it pace:
  * a watch batch or a tool call under load takes about this long; an idle turn takes microseconds.
@@ -104,11 +115,11 @@ export function recheckToStore(stored: number | null, next: number | null, now: 
 
 /**
  * How much longer the evaluator waits after a slice of `sliceMs`, given the time the event loop
- * spent on other work in the one turn it yielded: while others want the thread, until they had as
- * long as the slice took (at most SLICE_MS); else not at all.
+ * spent on other work in the one turn it yielded: while others want the thread, until they had
+ * OTHERS_SHARE times as long as the slice took (counted as at most SLICE_MS); else not at all.
  */
 export function pauseAfterSlice(sliceMs: number, othersMs: number): number {
-  return othersMs >= OTHERS_WAITING_MS ? Math.max(0, Math.min(SLICE_MS, sliceMs) - othersMs) : 0;
+  return othersMs >= OTHERS_WAITING_MS ? Math.max(0, OTHERS_SHARE * Math.min(SLICE_MS, sliceMs) - othersMs) : 0;
 }
 
 /** Prepares the evaluator's statements once over an open database. */
@@ -400,8 +411,8 @@ export function createLagEvaluator(
         if (!slice()) return result;
         const ended = performance.now();
         // Paced while others want the thread: one turn of the event loop shows whether they do;
-        // then it waits until they had as long as the slice took (a slice is at most half the
-        // thread's time). On a saturated machine the run takes longer and covers more changes,
+        // then it waits until they had three times as long as the slice took (pauseAfterSlice: a
+        // slice is at most a quarter of the thread's time). On a saturated machine the run takes longer and covers more changes,
         // each partition still judged once: its cost a change falls. With nothing else to do (the
         // first evaluation after a start) it runs slice after slice.
         await new Promise((resolve) => setImmediate(resolve));
