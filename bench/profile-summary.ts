@@ -3,7 +3,7 @@
  * function and per source file, and total (inclusive) time for functions of this repository.
  *
  *   npx tsx bench/profile-summary.ts bench/results/profiles/CPU.….cpuprofile [--top 25] [--match REGEX]
- *                                     [--from SECONDS] [--to SECONDS]
+ *                                     [--from SECONDS] [--to SECONDS] [--tasks]
  *
  * --from/--to keep the samples of a time window (seconds since the profile started, which is about
  * when the process started): e.g. --to <cold sync seconds> for the initial load, --from after it
@@ -15,6 +15,10 @@
  * --stretches REGEX lists instead the longest stretches of consecutive samples whose own frame
  * ("name file:line") matches: how long the event loop stayed in one place at a time, e.g.
  * `--stretches '^sqliteTransaction '` for BEGIN and COMMIT (native calls are charged to their caller).
+ * --tasks sorts every sample into the kind of work on its stack (the lag evaluator, the watch's apply,
+ * GC, the etcd watch stream, HTTP and tool calls, idle, other) and lists, per kind, its runs of
+ * consecutive samples: how often and how long one kind of work kept the event loop at a time
+ * (everything queued behind it waited that long).
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -120,6 +124,67 @@ function stretches(profile: Profile, match: RegExp, window: Window, top: number)
   ].join("\n");
 }
 
+/** Kinds of work, the first match on a sample's stack ("name url" of each frame) wins. */
+const TASK_KINDS: [string, RegExp][] = [
+  ["idle", /^\(idle\) /],
+  ["lag evaluator", /\/store\/lag-evaluator\./],
+  ["watch apply", /\/sync\/etcd\/watch-apply\./],
+  ["GC", /^\(garbage collector\) /],
+  ["etcd watch stream", /grpc|\/sync\/etcd\/watch-(stream|wire)\.|node:internal\/http2/],
+  ["HTTP and tools", /modelcontextprotocol|hono|express|router|node:_http|\/(http|tools)\//],
+];
+
+/** --tasks: per kind of work, its runs of consecutive samples within `window`. */
+function tasks(profile: Profile, window: Window, top: number): string {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const kindOf = new Map<number, string>();
+  const classify = (id: number): string => {
+    const known = kindOf.get(id);
+    if (known !== undefined) return known;
+    const frames: string[] = [];
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const f = (byId.get(at) as ProfileNode).callFrame;
+      frames.push(`${f.functionName || "(anonymous)"} ${f.url}`);
+    }
+    const kind = TASK_KINDS.find(([, re]) => frames.some((frame) => re.test(frame)))?.[0] ?? "other";
+    kindOf.set(id, kind);
+    return kind;
+  };
+  const runs = new Map<string, number[]>();
+  let current: { kind: string; us: number } | null = null;
+  const close = (): void => {
+    if (current !== null) runs.set(current.kind, [...(runs.get(current.kind) ?? []), current.us]);
+    current = null;
+  };
+  let at = 0;
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (at < window.fromS * 1e6 || at > window.toS * 1e6) return;
+    const kind = classify(id);
+    if (current?.kind !== kind) {
+      close();
+      current = { kind, us: 0 };
+    }
+    current.us += delta;
+  });
+  close();
+  const ms = (us: number): string => (us / 1000).toFixed(1);
+  return [
+    "kind of work: runs, total; longest runs; 90th percentile of its runs (ms)",
+    ...[...runs.entries()]
+      .map(([kind, list]) => ({ kind, list: list.sort((a, b) => b - a), total: list.reduce((sum, us) => sum + us, 0) }))
+      .sort((a, b) => b.total - a.total)
+      .map(
+        ({ kind, list, total }) =>
+          `${kind.padEnd(18)} ${String(list.length).padStart(5)} runs ${ms(total).padStart(8)} ms; ` +
+          `longest ${list.slice(0, Math.min(top, 5)).map(ms).join(", ")}; p90 ${ms(list[Math.floor(list.length * 0.1)] ?? 0)}`,
+      ),
+  ].join("\n");
+}
+
 const { values, positionals } = parseArgs({
   options: {
     top: { type: "string", default: "25" },
@@ -130,6 +195,7 @@ const { values, positionals } = parseArgs({
     to: { type: "string", default: "Infinity" },
     stalls: { type: "string" },
     stretches: { type: "string" },
+    tasks: { type: "boolean", default: false },
   },
   allowPositionals: true,
 });
@@ -149,7 +215,8 @@ for (const file of positionals) {
     values.stalls === undefined ? [{ fromS: Number(values.from), toS: Number(values.to), ms: 0 }] : stallWindows(profile, values.stalls);
   for (const window of windows) {
     if (values.stalls !== undefined) console.log(`\n=== stall of ${window.ms} ms at ${window.fromS.toFixed(2)} s`);
-    if (values.stretches !== undefined) console.log(stretches(profile, new RegExp(values.stretches), window, Number(values.top)));
+    if (values.tasks) console.log(tasks(profile, window, Number(values.top)));
+    else if (values.stretches !== undefined) console.log(stretches(profile, new RegExp(values.stretches), window, Number(values.top)));
     else console.log(summarize(profile, Number(values.top), new RegExp(values.match), window));
   }
 }
