@@ -52,15 +52,15 @@ export interface LagEvaluator {
 
 /**
  * Time one write transaction of the evaluator may take before it yields (one topic of a group is never
- * split). Every slice is a wait for the tool calls and watch batches queued behind it: 8 ms slices (one
- * of them often 15-20 ms on a loaded two-core machine) made the evaluation the largest part of the tail
- * of put-to-visible at size L (docs/BENCHMARKS.md, 2026-11-27).
+ * split). Every slice is a wait for the tool calls and watch batches queued behind it: 8 ms slices
+ * (13.8 ms at the 90th percentile on a loaded two-core machine) were a large part of the tail of
+ * put-to-visible at size L (docs/BENCHMARKS.md, 2026-11-27).
  */
 const SLICE_MS = 4;
 /**
  * While others want the thread, they get this many times as long as a slice took before the next one:
- * the evaluation takes at most a quarter of a busy event loop (at 2,000 writes/s at size L it needs
- * about a sixth), so a run takes longer under load instead of delaying answers.
+ * the evaluation takes about a quarter of a busy event loop at most (at 2,000 writes/s at size L it
+ * needs about a sixth), so a run takes longer under load instead of delaying answers.
  */
 const OTHERS_SHARE = 3;
 /**
@@ -411,10 +411,10 @@ export function createLagEvaluator(
         if (!slice()) return result;
         const ended = performance.now();
         // Paced while others want the thread: one turn of the event loop shows whether they do;
-        // then it waits until they had three times as long as the slice took (pauseAfterSlice: a
-        // slice is at most a quarter of the thread's time). On a saturated machine the run takes longer and covers more changes,
-        // each partition still judged once: its cost a change falls. With nothing else to do (the
-        // first evaluation after a start) it runs slice after slice.
+        // then it waits until they had three times as long as the slice took (pauseAfterSlice: the
+        // slices take about a quarter of the thread's time). On a saturated machine the run takes
+        // longer and covers more changes, each partition still judged once: its cost a change falls.
+        // With nothing else to do (the first evaluation after a start) it runs slice after slice.
         await new Promise((resolve) => setImmediate(resolve));
         const pauseMs = pauseAfterSlice(ended - started, performance.now() - ended);
         if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
