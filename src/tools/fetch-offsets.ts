@@ -104,7 +104,8 @@ export const fetchOffsets = defineTool({
     const lags = source.lags();
     const summary = summaryOf(lags);
     const page = offsetPage(source, { cursor: args.cursor, limit: args.limit ?? 100 });
-    const verdicts = indexVerdicts(ctx.store.lag.reads.partitionStatuses(args.group_id));
+    // Only the page's verdicts: a page of 100 rows of a 1,000-partition group reads 100, not 1,000.
+    const verdicts = indexVerdicts(ctx.store.lag.reads.partitionStatuses(args.group_id, page.offsets));
     const now = ctx.now();
     const data = {
       group_id: args.group_id,

@@ -15,7 +15,7 @@ import { openDatabase } from "../../src/store/database.js";
 import { createStore, type Store } from "../../src/store/index.js";
 import { pauseAfterSlice, recheckToStore } from "../../src/store/lag-evaluator.js";
 import { createLagHistory } from "../../src/store/lag-history.js";
-import { NAMED_GROUP_SQL } from "../../src/store/lag-reads.js";
+import { LISTED_PARTITIONS_SQL, NAMED_GROUP_SQL } from "../../src/store/lag-reads.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
 import { applyToStore, commitWrite, endWrite, type LagWrite } from "../support/lag-script.js";
 import { useCleanups } from "../support/harness.js";
@@ -517,6 +517,53 @@ describe("reading verdicts", () => {
       .all({ group: "g", status: null, minLag: 0, after: null })
       .map((row) => (row as { detail: string }).detail);
     expect(plan).toEqual(["SEARCH lag_group_status USING PRIMARY KEY (group_id=?)"]);
+  });
+
+  it("listed partitions' verdicts are a primary-key seek each, not a read of the group's every verdict", () => {
+    const db = openDatabase(":memory:");
+    defer(() => {
+      db.close();
+    });
+    const plan = db
+      .prepare(`EXPLAIN QUERY PLAN ${LISTED_PARTITIONS_SQL}`)
+      .all({ group: "g", only: "[]" })
+      .map((row) => (row as { detail: string }).detail);
+    expect(plan).toEqual(["SCAN j VIRTUAL TABLE INDEX 1:", "SEARCH s USING PRIMARY KEY (group_id=? AND topic=? AND partition=?)"]);
+  });
+
+  it("listed partitions' verdicts are the group's verdicts of those partitions", async () => {
+    const s = await scripted();
+    s.write(
+      5,
+      endWrite("orders", 0, 40),
+      endWrite("orders", 1, 9),
+      endWrite("events", 0, 7),
+      commitWrite("billing", "orders", 0, 10, at(5)),
+      commitWrite("billing", "orders", 1, 9, at(5)),
+      commitWrite("billing", "events", 0, 3, at(5)),
+    );
+    await s.store.lag.evaluator.run();
+    const reads = s.store.lag.reads;
+    const key = (v: { topic: string; partition: number }): string => `${v.topic}/${v.partition}`;
+    const every = reads.partitionStatuses("billing");
+    expect(every.map(key).sort()).toEqual(["events/0", "orders/0", "orders/1"]);
+    const lists = [
+      [],
+      [{ topic: "orders", partition: 1 }],
+      [{ topic: "events", partition: 0 }, { topic: "orders", partition: 0 }],
+      // No verdict for the first two: a partition of no commit, a topic the group never had.
+      [{ topic: "orders", partition: 7 }, { topic: "nope", partition: 0 }, { topic: "orders", partition: 1 }],
+      every.map((v) => ({ topic: v.topic, partition: v.partition })),
+    ];
+    for (const only of lists) {
+      const wanted = new Set(only.map(key));
+      expect(reads.partitionStatuses("billing", only).sort((a, b) => key(a).localeCompare(key(b)))).toEqual(
+        every.filter((v) => wanted.has(key(v))).sort((a, b) => key(a).localeCompare(key(b))),
+      );
+    }
+    expect(reads.partitionStatuses("nobody", [{ topic: "orders", partition: 0 }])).toEqual([]);
+    // Not empty by accident: the one listed is billing's lag on orders/0.
+    expect(reads.partitionStatuses("billing", [{ topic: "orders", partition: 0 }])).toMatchObject([{ topic: "orders", partition: 0, lag: 30 }]);
   });
 
   it("a named group answers as the same filter over every group, in every order and after a cursor", async () => {
