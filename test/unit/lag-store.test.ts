@@ -507,28 +507,29 @@ function schemaQuery(n: number): string {
 }
 
 describe("reading verdicts", () => {
-  it("a named group is one primary-key seek, not a walk of an order index", () => {
+  /** SQLite's plan for `sql` over an empty snapshot, one line a step. */
+  const planOf = (sql: string, params: Record<string, unknown>): string[] => {
     const db = openDatabase(":memory:");
     defer(() => {
       db.close();
     });
-    const plan = db
-      .prepare(`EXPLAIN QUERY PLAN ${NAMED_GROUP_SQL}`)
-      .all({ group: "g", status: null, minLag: 0, after: null })
+    return db
+      .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+      .all(params)
       .map((row) => (row as { detail: string }).detail);
-    expect(plan).toEqual(["SEARCH lag_group_status USING PRIMARY KEY (group_id=?)"]);
+  };
+
+  it("a named group is one primary-key seek, not a walk of an order index", () => {
+    expect(planOf(NAMED_GROUP_SQL, { group: "g", status: null, minLag: 0, after: null })).toEqual([
+      "SEARCH lag_group_status USING PRIMARY KEY (group_id=?)",
+    ]);
   });
 
   it("listed partitions' verdicts are a primary-key seek each, not a read of the group's every verdict", () => {
-    const db = openDatabase(":memory:");
-    defer(() => {
-      db.close();
-    });
-    const plan = db
-      .prepare(`EXPLAIN QUERY PLAN ${LISTED_PARTITIONS_SQL}`)
-      .all({ group: "g", only: "[]" })
-      .map((row) => (row as { detail: string }).detail);
-    expect(plan).toEqual(["SCAN j VIRTUAL TABLE INDEX 1:", "SEARCH s USING PRIMARY KEY (group_id=? AND topic=? AND partition=?)"]);
+    expect(planOf(LISTED_PARTITIONS_SQL, { group: "g", only: "[]" })).toEqual([
+      "SCAN j VIRTUAL TABLE INDEX 1:",
+      "SEARCH s USING PRIMARY KEY (group_id=? AND topic=? AND partition=?)",
+    ]);
   });
 
   it("listed partitions' verdicts are the group's verdicts of those partitions", async () => {
