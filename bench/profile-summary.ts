@@ -46,17 +46,30 @@ interface Window {
   toS: number;
 }
 
-function summarize(profile: Profile, top: number, match: RegExp, window: Window): string {
+/** The profile's nodes by id, and each node's parent (its caller). */
+function callTree(profile: Profile): { byId: Map<number, ProfileNode>; parent: Map<number, number> } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const selfUs = new Map<number, number>();
+  return { byId, parent };
+}
+
+/** Calls `visit` for each sample within `window`: its node, its duration and when it ended (µs from the start). */
+function forEachSample(profile: Profile, window: Window, visit: (id: number, deltaUs: number, atUs: number) => void): void {
   let at = 0;
-  let totalUs = 0;
   profile.samples.forEach((id, i) => {
     const delta = profile.timeDeltas[i] ?? 0;
     at += delta;
     if (at < window.fromS * 1e6 || at > window.toS * 1e6) return;
+    visit(id, delta, at);
+  });
+}
+
+function summarize(profile: Profile, top: number, match: RegExp, window: Window): string {
+  const { byId, parent } = callTree(profile);
+  const selfUs = new Map<number, number>();
+  let totalUs = 0;
+  forEachSample(profile, window, (id, delta) => {
     selfUs.set(id, (selfUs.get(id) ?? 0) + delta);
     totalUs += delta;
   });
@@ -100,14 +113,10 @@ function summarize(profile: Profile, top: number, match: RegExp, window: Window)
 
 /** The longest runs of consecutive samples whose own frame matches `match`, within `window`. */
 function stretches(profile: Profile, match: RegExp, window: Window, top: number): string {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const { byId } = callTree(profile);
   const runs: { atS: number; us: number }[] = [];
   let current: { atS: number; us: number } | null = null;
-  let at = 0;
-  profile.samples.forEach((id, i) => {
-    const delta = profile.timeDeltas[i] ?? 0;
-    at += delta;
-    if (at < window.fromS * 1e6 || at > window.toS * 1e6) return;
+  forEachSample(profile, window, (id, delta, at) => {
     const f = (byId.get(id) as ProfileNode).callFrame;
     if (!match.test(`${f.functionName || "(anonymous)"} ${shortUrl(f.url)}:${f.lineNumber + 1}`)) {
       current = null;
@@ -136,9 +145,7 @@ const TASK_KINDS: [string, RegExp][] = [
 
 /** --tasks: per kind of work, its runs of consecutive samples within `window`. */
 function tasks(profile: Profile, window: Window, top: number): string {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const { byId, parent } = callTree(profile);
   const kindOf = new Map<number, string>();
   const classify = (id: number): string => {
     const known = kindOf.get(id);
@@ -155,14 +162,13 @@ function tasks(profile: Profile, window: Window, top: number): string {
   const runs = new Map<string, number[]>();
   let current: { kind: string; us: number } | null = null;
   const close = (): void => {
-    if (current !== null) runs.set(current.kind, [...(runs.get(current.kind) ?? []), current.us]);
+    if (current === null) return;
+    const list = runs.get(current.kind);
+    if (list === undefined) runs.set(current.kind, [current.us]);
+    else list.push(current.us);
     current = null;
   };
-  let at = 0;
-  profile.samples.forEach((id, i) => {
-    const delta = profile.timeDeltas[i] ?? 0;
-    at += delta;
-    if (at < window.fromS * 1e6 || at > window.toS * 1e6) return;
+  forEachSample(profile, window, (id, delta) => {
     const kind = classify(id);
     if (current?.kind !== kind) {
       close();
