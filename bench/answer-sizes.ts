@@ -35,6 +35,7 @@ interface SizeResult {
   topics: number;
   partitions: number;
   toolsListBytes: number;
+  toolCount: number;
   freshnessBytes: { compact: number; full: number };
   calls: Measured[];
 }
@@ -42,7 +43,7 @@ interface SizeResult {
 const AT = Date.parse("2026-11-24T08:00:00Z");
 const n = (v: number): string => v.toLocaleString("en-US");
 
-const LISTS = ["topics", "groups", "offsets", "configs", "members", "brokers"];
+const LISTS = ["topics", "groups", "offsets", "configs", "members", "brokers", "changes"];
 
 function shapeOf(data: Record<string, unknown> | undefined): string {
   if (!data) return "";
@@ -76,6 +77,8 @@ async function measureSize(size: SizeName, log: (line: string) => void): Promise
   const cluster = generateCluster(SHAPES[size]);
   log(`size ${size}: loading ${n(cluster.kvs.length)} keys into the snapshot`);
   const store = await snapshotStore(cluster.kvs, cluster.spec.brokers, AT);
+  log(`size ${size}: one lag evaluation (the lag fields of the answers)`);
+  store.lag.evaluator.runNow();
   const tools = await connectInMemory(store, { now: () => AT + 1_000 });
   try {
     const list = await tools.client.listTools();
@@ -91,6 +94,7 @@ async function measureSize(size: SizeName, log: (line: string) => void): Promise
       topics: cluster.spec.topics.length,
       partitions: cluster.keyCounts.next_offset ?? 0,
       toolsListBytes: Buffer.byteLength(JSON.stringify(list)),
+      toolCount: list.tools.length,
       freshnessBytes: { compact: await freshnessOf({}), full: await freshnessOf({ freshness: "full" }) },
       calls,
     };
@@ -123,7 +127,7 @@ function render(results: SizeResult[], command: string): string {
     lines.push(`| ${last.calls[i]?.label ?? first.label} | ${cells.join(" | ")} | ${last.calls[i]?.shape ?? ""} |`);
   });
   lines.push(
-    `| tools/list | ${results.map((r) => `${n(r.toolsListBytes)} | ${n(Math.round(r.toolsListBytes / 4))}`).join(" | ")} | 8 tools |`,
+    `| tools/list | ${results.map((r) => `${n(r.toolsListBytes)} | ${n(Math.round(r.toolsListBytes / 4))}`).join(" | ")} | ${last.toolCount} tools |`,
     "",
     `The freshness block: ${n(last.freshnessBytes.compact)} bytes compact (the default), ` +
       `${n(last.freshnessBytes.full)} bytes with \`freshness: "full"\` (REST always sends the full one).`,

@@ -1,6 +1,9 @@
 /**
  * Every tool with its default arguments against a generated cluster (a required group_id names the
  * benchmark's groups): what bench/answer-sizes.ts measures and the size-L test holds to the budget.
+ * query_snapshot is left out: it needs the "query" scope, and its answer is whatever the query asks.
+ * The lag fields of describe_group, fetch_offsets and consumer_lag are filled only after a lag
+ * evaluation: callers run one first (store.lag.evaluator.runNow()).
  */
 import type { GeneratedCluster } from "./generator.js";
 
@@ -28,5 +31,8 @@ export function answerCalls(cluster: GeneratedCluster): AnswerCall[] {
     { label: "fetch_offsets (typical group)", tool: "fetch_offsets", args: { group_id: h.sampleGroup } },
     { label: `fetch_offsets (firehose, ${n(firehose)} partitions)`, tool: "fetch_offsets", args: { group_id: h.firehoseGroup } },
     { label: "describe_configs", tool: "describe_configs", args: {} },
+    { label: "consumer_lag", tool: "consumer_lag", args: {} },
+    { label: "consumer_lag (typical group)", tool: "consumer_lag", args: { group: h.sampleGroup } },
+    { label: "recent_changes", tool: "recent_changes", args: {} },
   ];
 }

@@ -57,7 +57,7 @@ export const fetchOffsets = defineTool({
   title: "Group offsets and lag",
   description:
     "A group's committed offsets, end offsets and lag, with per-topic totals. Use to diagnose lag. " +
-    `${HEAD_PARTITIONS} partitions a page (~38 KB), most-lagging first.`,
+    `${HEAD_PARTITIONS} partitions a page (~56 KB), most-lagging first.`,
   scope: "observe",
   needsSnapshot: true,
   dependsOn: (args) => ({ snapshot: true, groupOffsets: { groupId: args.group_id, topics: filterOf(args.topics) } }),

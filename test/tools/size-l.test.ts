@@ -24,9 +24,12 @@ describe("answers at size L", () => {
   beforeAll(async () => {
     cluster = generateCluster(SHAPES.L);
     store = await snapshotStore(cluster.kvs, cluster.spec.brokers, AT);
+    // With verdicts, as the service answers: the lag fields make describe_group and fetch_offsets
+    // answers larger, and consumer_lag has groups to list.
+    store.lag.evaluator.runNow();
     tools = await connectInMemory(store, { now: () => AT + 1_000 });
-    // Generating and loading 324k keys takes about 25 s of CPU; on a machine shared with other work
-    // the wall time can be several times that.
+    // Generating and loading 324k keys and one evaluation take about 30 s of CPU; on a machine shared
+    // with other work the wall time can be several times that.
   }, 900_000);
   afterAll(async () => {
     await tools?.close();
@@ -40,6 +43,8 @@ describe("answers at size L", () => {
       expect(bytes, call.label).toBeLessThanOrEqual(BUDGET);
       expect(data.freshness, call.label).toMatchObject({ stale: false });
     }
+    const lag = await answer(tools.client, "consumer_lag", {});
+    expect(lag.data.groups).toHaveLength(20);
   });
 
   it("stays within the budget with the largest arguments each tool accepts", { timeout: 120_000 }, async () => {
