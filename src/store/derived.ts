@@ -22,6 +22,12 @@ export interface DerivedWriter {
    * bench/write-pages.ts).
    */
   replace(key: KafscaleKey, entry: DecodedEntry, modRevision: number, lease: string): void;
+  /**
+   * replace() for a key that has no rows yet (the first load into an empty store): committed offsets
+   * and end offsets, nearly every key of a cluster, are written with one statement instead of an
+   * update and a delete that find nothing before the insert; other kinds as replace() writes them.
+   */
+  insertNew(key: KafscaleKey, entry: DecodedEntry, modRevision: number, lease: string): void;
 }
 
 /** Prepares the statements once and returns the derived-row writer. */
@@ -58,7 +64,10 @@ export function createDerivedWriter(db: Db): DerivedWriter {
     ),
     delEndOffset: db.prepare("DELETE FROM end_offsets WHERE topic = ? AND partition = ?"),
     insEndOffset: db.prepare(
-      "INSERT INTO end_offsets (topic, partition, next_offset, mod_revision) VALUES (?, ?, ?, ?)",
+      // An upsert (insOffset too): insertNew writes without looking, and a row there all the same (a
+      // hand-edited file) is then overwritten instead of failing the load.
+      `INSERT INTO end_offsets (topic, partition, next_offset, mod_revision) VALUES (?, ?, ?, ?)
+       ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset, mod_revision = excluded.mod_revision`,
     ),
     delGroup: db.prepare("DELETE FROM consumer_groups WHERE group_id = ?"),
     delMembers: db.prepare("DELETE FROM group_members WHERE group_id = ?"),
@@ -82,7 +91,9 @@ export function createDerivedWriter(db: Db): DerivedWriter {
     updEndOffset: db.prepare("UPDATE end_offsets SET next_offset = ?, mod_revision = ? WHERE topic = ? AND partition = ?"),
     insOffset: db.prepare(
       `INSERT INTO committed_offsets (group_id, topic, partition, committed_offset, metadata, committed_at, mod_revision)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (group_id, topic, partition) DO UPDATE SET committed_offset = excluded.committed_offset,
+         metadata = excluded.metadata, committed_at = excluded.committed_at, mod_revision = excluded.mod_revision`,
     ),
     delPartitionLease: db.prepare("DELETE FROM partition_leases WHERE topic = ? AND partition = ?"),
     insPartitionLease: db.prepare(
@@ -281,5 +292,10 @@ export function createDerivedWriter(db: Db): DerivedWriter {
     insert(entry, modRevision, lease);
   };
 
-  return { remove, insert, replace };
+  const insertNew = (key: KafscaleKey, entry: DecodedEntry, modRevision: number, lease: string): void => {
+    if (entry.kind === "committed_offset" || entry.kind === "next_offset") insert(entry, modRevision, lease);
+    else replace(key, entry, modRevision, lease);
+  };
+
+  return { remove, insert, replace, insertNew };
 }

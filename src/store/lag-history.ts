@@ -32,8 +32,11 @@ export interface LagChanges {
 export const MAX_TRACKED_CHANGES = 50_000;
 
 export interface LagHistory {
-  /** Records what a decoded value adds to the history (after its derived rows are written). */
-  record(entry: DecodedEntry, now: number): void;
+  /**
+   * Records what a decoded value adds to the history (after its derived rows are written). `isNew`:
+   * the key's series cannot exist yet (the first load into an empty store): it is not looked up.
+   */
+  record(entry: DecodedEntry, now: number, isNew?: boolean): void;
   /** A key was deleted: its series goes with it. */
   forget(key: KafscaleKey): void;
   /** Hands the changes noted so far to the evaluator and starts a new set. */
@@ -147,12 +150,13 @@ export function createLagHistory(db: Db, settings: LagSettings, maxTracked = MAX
     else if (key.kind === "group_metadata" && key.groupId !== undefined) note(changes.groups, key.groupId);
   };
 
-  const record = (entry: DecodedEntry, now: number): void => {
+  const record = (entry: DecodedEntry, now: number, isNew = false): void => {
     switch (entry.kind) {
       case "next_offset": {
         const { topic, partition, value } = entry;
         note(changes.ends, JSON.stringify([topic, partition]));
-        const kept = sampled(`end offset ${topic}/${partition}`, s.getEnd.get(topic, partition)?.points, now, value);
+        const stored = isNew ? undefined : s.getEnd.get(topic, partition)?.points;
+        const kept = sampled(`end offset ${topic}/${partition}`, stored, now, value);
         if (kept !== null) s.putEnd.run(topic, partition, kept);
         return;
       }
@@ -161,7 +165,7 @@ export function createLagHistory(db: Db, settings: LagSettings, maxTracked = MAX
         const { offset } = entry.value;
         note(changes.commits, JSON.stringify([groupId, topic, partition]));
         const at = commitTime(entry.value.committedAt, now);
-        const stored = s.getCommit.get(groupId, topic, partition)?.points;
+        const stored = isNew ? undefined : s.getCommit.get(groupId, topic, partition)?.points;
         const kept = sampled(`commits of ${groupId} on ${topic}/${partition}`, stored, at, offset);
         if (kept !== null) s.putCommit.run(groupId, topic, partition, kept);
         return;

@@ -7,14 +7,14 @@ import { Database } from "../../src/store/sqlite-driver.js";
 import { buildClusterKvs, snapshotFor, type ClusterSpec } from "../../src/demo/cluster-spec.js";
 import { openDatabase } from "../../src/store/database.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
-import type { Store } from "../../src/store/index.js";
+import { createStore, type Store } from "../../src/store/index.js";
 import { encodeCommittedOffset, encodeNextOffset, encodeSnapshot } from "../../src/kafscale/encode.js";
 import { keys } from "../../src/kafscale/keys.js";
 import type { KvChange } from "../../src/kafscale/records.js";
 import { realisticCluster } from "../support/fixtures.js";
 import { useCleanups } from "../support/harness.js";
 
-const { openStore, tempDbPath } = useCleanups();
+const { openStore, tempDbPath, closeAfterTest } = useCleanups();
 
 /** The spec's keys in key order, as an etcd range read returns them. */
 function changesOf(spec: ClusterSpec, revision = 2): KvChange[] {
@@ -234,5 +234,64 @@ describe("watch changes to existing keys", () => {
     expect(check.prepare("SELECT count(*) AS n FROM kv INDEXED BY kv_kind WHERE kind = 'unknown'").get()).toEqual({ n: 0 });
     expect(check.pragma("integrity_check", { simple: true })).toBe("ok");
     check.close();
+  });
+});
+
+describe("a first load into an empty store", () => {
+  const AT = Date.parse("2026-11-27T06:00:00Z");
+  const SERIES = ["lag_commit_series", "lag_end_offset_series"];
+  const READ_MODEL = ["kv", "committed_offsets", "end_offsets", "topics", "partitions"];
+  const storeAt = (path: string): Store => {
+    const store = createStore(path, { now: () => AT });
+    closeAfterTest(store);
+    return store;
+  };
+  /** The read model's rows (dump) and the lag series (not part of it), read through a connection of their own. */
+  const tablesOf = (store: Store, path: string): Record<string, string[]> => {
+    const rows = Object.fromEntries(Object.entries(dump(store)).filter(([name]) => READ_MODEL.includes(name)));
+    const check = new Database(path, { readonly: true });
+    for (const table of SERIES) {
+      rows[table] = (check.prepare(`SELECT *, hex(points) AS points FROM ${table} ORDER BY 1, 2, 3`).all() as object[]).map(
+        (r) => JSON.stringify(r),
+      );
+    }
+    check.close();
+    return rows;
+  };
+  const loadInto = async (store: Store): Promise<void> => {
+    const load = store.writer.beginResync();
+    for (const page of pages(changesOf(realisticCluster), 9)) await load.addPage(page, 10);
+    await load.commit(10);
+  };
+
+  it("writes the rows and lag series the watch path writes, without looking for old ones", async () => {
+    const loadedPath = tempDbPath();
+    const loaded = storeAt(loadedPath);
+    await loadInto(loaded);
+    // The watch path looks for each key's rows and series before it writes them.
+    const watchedPath = tempDbPath();
+    const watched = storeAt(watchedPath);
+    watched.writer.applyChanges(changesOf(realisticCluster), 10);
+    const rows = tablesOf(loaded, loadedPath);
+    expect(rows.lag_commit_series?.length).toBeGreaterThan(0);
+    expect(rows.lag_end_offset_series?.length).toBeGreaterThan(0);
+    expect(rows).toEqual(tablesOf(watched, watchedPath));
+  });
+
+  it("overwrites offsets and series left without their keys (a hand-edited file) instead of failing", async () => {
+    const referencePath = tempDbPath();
+    const reference = storeAt(referencePath);
+    await loadInto(reference);
+
+    const path = tempDbPath();
+    const edited = openDatabase(path);
+    edited.exec(`INSERT INTO committed_offsets VALUES ('billing', 'orders', 1, 999999, 'stale', '2020-01-01T00:00:00Z', 1);
+      INSERT INTO end_offsets VALUES ('orders', 0, 999999, 1);
+      INSERT INTO lag_commit_series VALUES ('billing', 'orders', 1, x'00');
+      INSERT INTO lag_end_offset_series VALUES ('orders', 0, x'00');`);
+    edited.close();
+    const store = storeAt(path);
+    await loadInto(store);
+    expect(tablesOf(store, path)).toEqual(tablesOf(reference, referencePath));
   });
 });
