@@ -15,10 +15,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import type { KvChange } from "../src/kafscale/records.js";
 import { createStore } from "../src/store/index.js";
 import { selfCpuMs } from "./lib/cpu.js";
 import { generateCluster } from "./lib/generator.js";
+import { rangePuts } from "./lib/range-puts.js";
 import { SHAPES, isSizeName } from "./lib/sizes.js";
 
 const PAGE = 10_000;
@@ -38,17 +38,7 @@ if (!isSizeName(size) || !Number.isInteger(rounds) || rounds < 1) {
 const cluster = generateCluster(SHAPES[size]);
 // In key order with one revision, as a range read pinned to a revision returns them.
 const revision = cluster.kvs.length + 1;
-const changes: KvChange[] = cluster.kvs
-  .map((kv): KvChange => ({
-    type: "put",
-    key: kv.key,
-    value: kv.value,
-    modRevision: 2,
-    createRevision: 2,
-    version: 1,
-    lease: "0",
-  }))
-  .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+const changes = rangePuts(cluster.kvs).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 console.log(`size ${size}: ${changes.length.toLocaleString("en-US")} keys in pages of ${PAGE.toLocaleString("en-US")}`);
 
 for (let round = 1; round <= rounds; round++) {

@@ -11,10 +11,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { KvChange } from "../src/kafscale/records.js";
+import { rangePuts, type Put } from "./lib/range-puts.js";
 
 /** The change shape both checkouts apply (the type of this checkout; only puts are generated). */
-type Change = KvChange & { type: "put" };
+type Change = Put;
 
 /** The slice of a checkout's modules this comparison calls (stable across the versions compared). */
 interface Checkout {
@@ -70,15 +70,7 @@ const groups = Array.from({ length: 20 }, (_, g) => ({
   ),
 }));
 const spec = { clusterName: "k", clusterId: "id", brokers: 3, topics, groups };
-const changes: Change[] = (checkouts[1] as Checkout).buildClusterKvs(spec).map((kv) => ({
-  type: "put",
-  key: kv.key,
-  value: kv.value,
-  modRevision: 2,
-  createRevision: 2,
-  version: 1,
-  lease: "0",
-}));
+const changes: Change[] = rangePuts((checkouts[1] as Checkout).buildClusterKvs(spec));
 
 const cpuMs = (fn: () => void): number => {
   const before = process.cpuUsage();
