@@ -16,18 +16,13 @@ export interface DerivedWriter {
   insert(entry: DecodedEntry, modRevision: number, lease: string): void;
   /**
    * remove() then insert() for a key's new value: the same rows as a result. Committed offsets and
-   * end offsets (nearly every change of a busy cluster) are updated in place, which writes only the
-   * row's own page: deleting and inserting a committed offset also rewrites its entry in the
-   * committed_offsets_topic index, 0.51 of 2.56 WAL frames a change at size L (2026-11-26,
-   * bench/write-pages.ts).
+   * end offsets (nearly every change of a busy cluster, nearly every key of a first load) are one
+   * upsert: an existing row is updated in place, which writes only the row's own page (deleting and
+   * inserting a committed offset also rewrites its entry in the committed_offsets_topic index, 0.51
+   * of 2.56 WAL frames a change at size L, 2026-11-26, bench/write-pages.ts), and a new one is
+   * inserted without an update and a delete that find nothing first.
    */
   replace(key: KafscaleKey, entry: DecodedEntry, modRevision: number, lease: string): void;
-  /**
-   * replace() for a key that has no rows yet (the first load into an empty store): committed offsets
-   * and end offsets, nearly every key of a cluster, are written with one statement instead of an
-   * update and a delete that find nothing before the insert; other kinds as replace() writes them.
-   */
-  insertNew(key: KafscaleKey, entry: DecodedEntry, modRevision: number, lease: string): void;
 }
 
 /** Prepares the statements once and returns the derived-row writer. */
@@ -64,8 +59,7 @@ export function createDerivedWriter(db: Db): DerivedWriter {
     ),
     delEndOffset: db.prepare("DELETE FROM end_offsets WHERE topic = ? AND partition = ?"),
     insEndOffset: db.prepare(
-      // An upsert (insOffset too): insertNew writes without looking, and a row there all the same (a
-      // hand-edited file) is then overwritten instead of failing the load.
+      // An upsert (insOffset too): replace() writes these without looking for the old row first.
       `INSERT INTO end_offsets (topic, partition, next_offset, mod_revision) VALUES (?, ?, ?, ?)
        ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset, mod_revision = excluded.mod_revision`,
     ),
@@ -84,11 +78,6 @@ export function createDerivedWriter(db: Db): DerivedWriter {
       "INSERT OR IGNORE INTO member_assignments (group_id, member_id, topic, partition) VALUES (?, ?, ?, ?)",
     ),
     delOffset: db.prepare("DELETE FROM committed_offsets WHERE group_id = ? AND topic = ? AND partition = ?"),
-    updOffset: db.prepare(
-      `UPDATE committed_offsets SET committed_offset = ?, metadata = ?, committed_at = ?, mod_revision = ?
-       WHERE group_id = ? AND topic = ? AND partition = ?`,
-    ),
-    updEndOffset: db.prepare("UPDATE end_offsets SET next_offset = ?, mod_revision = ? WHERE topic = ? AND partition = ?"),
     insOffset: db.prepare(
       `INSERT INTO committed_offsets (group_id, topic, partition, committed_offset, metadata, committed_at, mod_revision)
        VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -271,31 +260,11 @@ export function createDerivedWriter(db: Db): DerivedWriter {
     }
   };
 
-  /** Updates the row in place where the kind allows; true when it did (an existing row was there). */
-  const updateInPlace = (entry: DecodedEntry, modRevision: number): boolean => {
-    switch (entry.kind) {
-      case "committed_offset": {
-        const o = entry.value;
-        const args = [o.offset, o.metadata, o.committedAt, modRevision, entry.groupId, entry.topic, entry.partition] as const;
-        return s.updOffset.run(...args).changes > 0;
-      }
-      case "next_offset":
-        return s.updEndOffset.run(entry.value, modRevision, entry.topic, entry.partition).changes > 0;
-      default:
-        return false;
-    }
-  };
-
   const replace = (key: KafscaleKey, entry: DecodedEntry, modRevision: number, lease: string): void => {
-    if (updateInPlace(entry, modRevision)) return;
-    remove(key);
+    // Their inserts are upserts: a row that is there is updated in place.
+    if (entry.kind !== "committed_offset" && entry.kind !== "next_offset") remove(key);
     insert(entry, modRevision, lease);
   };
 
-  const insertNew = (key: KafscaleKey, entry: DecodedEntry, modRevision: number, lease: string): void => {
-    if (entry.kind === "committed_offset" || entry.kind === "next_offset") insert(entry, modRevision, lease);
-    else replace(key, entry, modRevision, lease);
-  };
-
-  return { remove, insert, replace, insertNew };
+  return { remove, insert, replace };
 }

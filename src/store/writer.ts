@@ -168,8 +168,9 @@ export function createSyncWriter(
    * held, rather than lose it silently. `events`: the batch's change events, which read the key's
    * rows before they change and diff them with a value that decodes (an undecodable one makes none).
    * `isNew`: the key has no rows yet (the first load into an empty store, where a range read names
-   * each key once), so its kv row, derived rows and lag series are written without looking for old
-   * ones first: a committed or end offset took seven statements, three of them lookups that found nothing.
+   * each key once), so its kv row and lag series are written without looking for old ones first: a
+   * committed or end offset took seven statements, three of them lookups that found nothing (the
+   * derived row's two are gone for every write: replace() upserts offsets).
    */
   const applyOne = (
     change: KvChange,
@@ -214,8 +215,7 @@ export function createSyncWriter(
     };
     if (isNew || s.updateKvSameKind.run(row).changes === 0) s.upsertKv.run(row);
     if (entry && entry.kind !== "unknown") {
-      if (isNew) derived.insertNew(key, entry, change.modRevision, change.lease);
-      else derived.replace(key, entry, change.modRevision, change.lease);
+      derived.replace(key, entry, change.modRevision, change.lease);
       undecodable.release(change.key);
       lag.record(entry, now, isNew);
     }
