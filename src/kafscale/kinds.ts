@@ -26,7 +26,7 @@ import {
 } from "./decode-support.js";
 import { INT32_MAX, KAFSCALE_PREFIX, parsePartitionSegment, partitionSegment } from "./key-segments.js";
 import { toSafeInteger } from "./proto.js";
-import { convertSnapshot } from "./snapshot-fast-path.js";
+import { convertSnapshot, convertSnapshotBytes } from "./snapshot-fast-path.js";
 import { normalizeSnapshot } from "./snapshot-normalize.js";
 import { snapshotSchema } from "./snapshot-schema.js";
 import type {
@@ -97,10 +97,16 @@ function partitionAt(rest: readonly string[], index: number): number | undefined
  * a warning pushed to `warnings` (see normalizeSnapshot).
  */
 export function decodeSnapshot(value: Uint8Array, warnings?: string[]): ClusterSnapshot {
+  return normalizeSnapshot(convertSnapshotBytes(value) ?? decodeWholeSnapshot(value), warnings);
+}
+
+/**
+ * The value parsed whole, for what convertSnapshotBytes does not accept: the fast path accepts exactly
+ * what the schema accepts, and the schema runs only to explain a rejection.
+ */
+function decodeWholeSnapshot(value: Uint8Array): ClusterSnapshot {
   const json = parseJson(value, "snapshot");
-  // The fast path accepts exactly what the schema accepts; the schema runs only to explain a rejection.
-  const snapshot = convertSnapshot(json) ?? parseWith(snapshotSchema, json, "invalid snapshot");
-  return normalizeSnapshot(snapshot, warnings);
+  return convertSnapshot(json) ?? parseWith(snapshotSchema, json, "invalid snapshot");
 }
 
 /** The schema path alone, before normalisation, for the tests that hold the fast path to it. */

@@ -7,8 +7,13 @@
  * every snapshot change, inside the write path. Anything it does not like returns null, and the
  * caller runs the zod schema for the precise error message, so errors read the same either way.
  * test/unit/decode.test.ts compares both paths on valid documents and on every rejected one.
+ *
+ * convertSnapshotBytes runs first: the same conversion, parsing the value one topic at a time, so
+ * the whole text and object graph of a large cluster are never alive together
+ * (test/unit/snapshot-bytes.test.ts holds it to JSON.parse of the whole value).
  */
 import type { ClusterSnapshot } from "./records.js";
+import { arrayElements, objectMembers, type Span } from "./json-spans.js";
 import { FOREIGN_KEYS, SHAPE_KEYS, topicShapeOf, type SnapshotShape } from "./snapshot-schema.js";
 
 type Json = Record<string, unknown>;
@@ -122,19 +127,84 @@ function listOf<T>(v: unknown, convert: (item: unknown) => T | null): T[] | null
 /** The parsed snapshot JSON as a record, or null when it is not exactly what Kafscale writes. */
 export function convertSnapshot(json: unknown): ClusterSnapshot | null {
   if (!isObject(json)) return null;
-  const { ControllerID, ClusterName, ClusterID, Topics } = json;
-  if (!isInt32(ControllerID) || !isNullableString(ClusterID)) return null;
-  // One shape per document, set by its first topic; ClusterName is absent only before v1.4.
+  const { Topics } = json;
+  // One shape per document, set by its first topic.
   const first = Array.isArray(Topics) && isObject(Topics[0]) ? Topics[0] : null;
   const shape: SnapshotShape = first === null ? "legacy" : topicShapeOf(first);
+  return assemble(json, shape, listOf(Topics, (t) => topic(t, shape)));
+}
+
+/**
+ * The same as `convertSnapshot(JSON.parse(text(value)))`, parsing one topic at a time (json-spans.ts):
+ * only the records and one topic's JSON are alive at once, not the whole text and object graph. Null
+ * when the value is not what Kafscale writes or not laid out as the scanner follows; the caller then
+ * parses the whole value, which also words the error.
+ */
+export function convertSnapshotBytes(value: Uint8Array): ClusterSnapshot | null {
+  const members = objectMembers(value);
+  if (members === null) return null;
+  // Every member is parsed (that is what checks the document is JSON) into an object without a
+  // prototype, so a "__proto__" key is a member like any other, as JSON.parse makes it. A repeated
+  // key (JSON.parse keeps the last) is left to the whole-value parse.
+  const json: Json = Object.create(null) as Json;
+  const seen = new Set<string>();
+  let topics: Span[] | null = null;
+  for (const member of members) {
+    const name = parseSpan(value, member.key);
+    if (typeof name !== "string" || seen.has(name)) return null;
+    seen.add(name);
+    if (name === "Topics") {
+      // Topics that are not an array (null in an empty v1.0–v1.3 cluster) go to the whole-value parse.
+      topics = arrayElements(value, member.value);
+      if (topics === null) return null;
+      continue;
+    }
+    const parsed = parseSpan(value, member.value);
+    if (parsed === INVALID) return null;
+    json[name] = parsed;
+  }
+  const converted: Topic[] = [];
+  let shape: SnapshotShape = "legacy";
+  for (const [i, span] of (topics ?? []).entries()) {
+    const t = parseSpan(value, span);
+    if (i === 0 && isObject(t)) shape = topicShapeOf(t);
+    const record = t === INVALID ? null : topic(t, shape);
+    if (record === null) return null;
+    converted.push(record);
+  }
+  return assemble(json, shape, topics === null ? null : converted);
+}
+
+/** What parseSpan returns for a span that is not JSON. */
+const INVALID = Symbol("invalid JSON");
+// ignoreBOM keeps a U+FEFF that starts a span: it is not JSON whitespace, so JSON.parse must see it.
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+
+function parseSpan(bytes: Uint8Array, span: Span): unknown {
+  try {
+    return JSON.parse(utf8.decode(bytes.subarray(span.start, span.end))) as unknown;
+  } catch {
+    return INVALID;
+  }
+}
+
+/**
+ * The snapshot from its top-level members and its converted topics; `topics` is null when Topics is
+ * absent or not an array, which is rejected here: Go writes a nil slice as null, and null was
+ * converted to [] by listOf.
+ */
+function assemble(json: Json, shape: SnapshotShape, topics: Topic[] | null): ClusterSnapshot | null {
+  const { ControllerID, ClusterName, ClusterID } = json;
+  if (topics === null) return null;
+  if (!isInt32(ControllerID) || !isNullableString(ClusterID)) return null;
+  // ClusterName is absent only before v1.4.
   let clusterName: string | null = null;
   if (ClusterName === undefined) {
     if (shape !== "legacy") return null;
   } else if (isNullableString(ClusterName)) clusterName = ClusterName;
   else return null;
   const brokers = listOf(json.Brokers, broker);
-  const topics = listOf(Topics, (t) => topic(t, shape));
-  if (brokers === null || topics === null) return null;
+  if (brokers === null) return null;
   brokers.sort((a, b) => a.nodeId - b.nodeId);
   topics.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { brokers, controllerId: ControllerID, topics, clusterName, clusterId: ClusterID };

@@ -10,7 +10,7 @@ import {
   decodeSnapshotWithSchema,
   decodeTopicConfig,
 } from "../../src/kafscale/kinds.js";
-import { convertSnapshot } from "../../src/kafscale/snapshot-fast-path.js";
+import { convertSnapshot, convertSnapshotBytes } from "../../src/kafscale/snapshot-fast-path.js";
 import { FOREIGN_KEYS } from "../../src/kafscale/snapshot-schema.js";
 import { buildClusterKvs } from "../../src/demo/cluster-spec.js";
 import { realisticCluster } from "../support/fixtures.js";
@@ -171,6 +171,8 @@ describe("contract §3 snapshot", () => {
     expect(decodeSnapshot(utf8(json))).toEqual(record);
     expect(decodeSnapshotWithSchema(utf8(json))).toEqual(record);
     expect(convertSnapshot(JSON.parse(json))).toEqual(record);
+    // Topics null (an empty cluster before v1.4) is left to the whole-value parse.
+    expect(convertSnapshotBytes(utf8(json))).toEqual(json.includes('"Topics":null') ? null : record);
   });
 
   it("sorts brokers by node ID, topics by name and partitions by number", () => {
@@ -268,9 +270,14 @@ describe("contract §3 snapshot", () => {
         schema = error as Error;
       }
       const fast = convertSnapshot(JSON.parse(value.toString("utf8")));
-      if (schema instanceof Error) expect(fast, name).toBeNull();
-      else {
+      // The topic-at-a-time path (what decodeSnapshot runs first) agrees with both.
+      const bytes = convertSnapshotBytes(value);
+      if (schema instanceof Error) {
+        expect(fast, name).toBeNull();
+        expect(bytes, name).toBeNull();
+      } else {
         expect(fast, name).toEqual(schema);
+        expect(bytes, name).toEqual(schema);
         accepted.push(name);
       }
     }
@@ -280,11 +287,13 @@ describe("contract §3 snapshot", () => {
         const value = snapshotWith((j) => (firstPartition(j)[key] = 0), base);
         expect(() => decodeSnapshotWithSchema(value), `${shape} partition + ${key}`).toThrow(DecodeError);
         expect(convertSnapshot(JSON.parse(value.toString("utf8"))), `${shape} partition + ${key}`).toBeNull();
+        expect(convertSnapshotBytes(value), `${shape} partition + ${key}`).toBeNull();
       }
       for (const key of FOREIGN_KEYS.topic[shape]) {
         const value = snapshotWith((j) => (firstTopic(j)[key] = "orders"), base);
         expect(() => decodeSnapshotWithSchema(value), `${shape} topic + ${key}`).toThrow(DecodeError);
         expect(convertSnapshot(JSON.parse(value.toString("utf8"))), `${shape} topic + ${key}`).toBeNull();
+        expect(convertSnapshotBytes(value), `${shape} topic + ${key}`).toBeNull();
       }
     }
     // Both paths agree; and they agree on the documented rules, not on rejecting everything.
@@ -310,6 +319,7 @@ describe("contract §3 snapshot", () => {
     expect(cluster).toBeDefined();
     const value = Buffer.from(cluster?.value ?? []);
     expect(convertSnapshot(JSON.parse(value.toString("utf8")))).toEqual(decodeSnapshotWithSchema(value));
+    expect(convertSnapshotBytes(value)).toEqual(decodeSnapshotWithSchema(value));
   });
 
   it("escapes <, > and & like Go's encoding/json", () => {
