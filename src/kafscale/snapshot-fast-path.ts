@@ -189,9 +189,8 @@ function parseSpan(bytes: Uint8Array, span: Span): unknown {
 }
 
 /**
- * The snapshot from its top-level members and its converted topics; `topics` is null when Topics is
- * absent or not an array, which is rejected here: Go writes a nil slice as null, and null was
- * converted to [] by listOf.
+ * The snapshot from its top-level members and its converted topics. `topics` is null when the Topics
+ * member is missing or not a list (Go's null list has become [] in listOf already): rejected.
  */
 function assemble(json: Json, shape: SnapshotShape, topics: Topic[] | null): ClusterSnapshot | null {
   const { ControllerID, ClusterName, ClusterID } = json;
