@@ -128,10 +128,13 @@ function listOf<T>(v: unknown, convert: (item: unknown) => T | null): T[] | null
 export function convertSnapshot(json: unknown): ClusterSnapshot | null {
   if (!isObject(json)) return null;
   const { Topics } = json;
-  // One shape per document, set by its first topic.
-  const first = Array.isArray(Topics) && isObject(Topics[0]) ? Topics[0] : null;
-  const shape: SnapshotShape = first === null ? "legacy" : topicShapeOf(first);
+  const shape = documentShape(Array.isArray(Topics) ? (Topics[0] as unknown) : undefined);
   return assemble(json, shape, listOf(Topics, (t) => topic(t, shape)));
+}
+
+/** One shape per document, set by its first topic (legacy when that is not an object, or absent). */
+function documentShape(firstTopic: unknown): SnapshotShape {
+  return isObject(firstTopic) ? topicShapeOf(firstTopic) : "legacy";
 }
 
 /**
@@ -163,16 +166,17 @@ export function convertSnapshotBytes(value: Uint8Array): ClusterSnapshot | null 
     if (parsed === INVALID) return null;
     json[name] = parsed;
   }
+  if (topics === null) return null; // no Topics member: rejected (the whole parse words why)
   const converted: Topic[] = [];
   let shape: SnapshotShape = "legacy";
-  for (const [i, span] of (topics ?? []).entries()) {
+  for (const [i, span] of topics.entries()) {
     const t = parseSpan(value, span);
-    if (i === 0 && isObject(t)) shape = topicShapeOf(t);
+    if (i === 0) shape = documentShape(t);
     const record = t === INVALID ? null : topic(t, shape);
     if (record === null) return null;
     converted.push(record);
   }
-  return assemble(json, shape, topics === null ? null : converted);
+  return assemble(json, shape, converted);
 }
 
 /** What parseSpan returns for a span that is not JSON. */
