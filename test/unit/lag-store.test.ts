@@ -455,27 +455,46 @@ describe("the evaluator", () => {
     expect(s.sql("SELECT partitions, total_lag FROM lag_group_status WHERE group_id = 'wide'")).toEqual([{ partitions: 5000, total_lag: 30_000 }]);
   });
 
-  it("leaves a busy event loop about three quarters of the thread while it judges", async () => {
+  it("gives a busy event loop three times each slice it takes (counted as at most 4 ms) before the next", async () => {
     const s = await scripted({ cluster: wideGroupCluster() });
     // A neighbour that always has work: 3 ms a turn, like watch batches and tool calls under load.
-    let neighbourMs = 0;
+    // Every stretch of the run outside its turns is the evaluator's (a slice, or the step between).
+    const turns: Array<{ from: number; to: number }> = [];
     let running = true;
     const neighbour = (): void => {
       if (!running) return;
-      const started = performance.now();
-      while (performance.now() - started < 3);
-      neighbourMs += performance.now() - started;
+      const from = performance.now();
+      while (performance.now() - from < 3);
+      turns.push({ from, to: performance.now() });
       setImmediate(neighbour);
     };
     setImmediate(neighbour);
     const started = performance.now();
     const run = await s.store.lag.evaluator.run();
-    const runMs = performance.now() - started;
+    const ended = performance.now();
     running = false;
     expect(run).toMatchObject({ full: true, partitions: 5000 });
-    // Unpaced, the neighbour gets one 3 ms turn per 4 ms slice (34% of the run, tried); paced to as long
-    // as the slice took, 46% (tried); paced to three times as long, 67% (75% less the run's other turns).
-    expect(neighbourMs / runMs).toBeGreaterThan(0.55);
+    const inRun = turns.filter((turn) => turn.from >= started && turn.to <= ended);
+    const neighbourMs = inRun.reduce((sum, turn) => sum + (turn.to - turn.from), 0);
+    // Owed to the neighbour: three times every stretch of the evaluator's, as the pacing counts it.
+    // Not the share of the wall clock: a preempted slice is longer in wall time, and that share falls
+    // on a busy machine however well the evaluator paces (0.45–0.55 seen beside a CI run). A stretch
+    // under half a millisecond is the event loop passing from one neighbour turn to the next.
+    const edges = [started, ...inRun.flatMap((turn) => [turn.from, turn.to]), ended];
+    let owedMs = 0;
+    let stretches = 0;
+    for (let i = 0; i < edges.length; i += 2) {
+      const stretch = (edges[i + 1] as number) - (edges[i] as number);
+      if (stretch < 0.5) continue;
+      owedMs += 3 * Math.min(4, stretch);
+      stretches++;
+    }
+    expect(stretches).toBeGreaterThan(10);
+    // Measured (tried): unpaced, the neighbour gets 0.28 of that (one 3 ms turn a slice); paced to as
+    // long as the slice took, 0.43; to twice as long, 0.63–0.66; to three times, 0.88–0.91 idle and
+    // 0.81–1.01 beside four busy loops (the wall-clock share 0.47–0.54 there); the rest is the loop's own
+    // steps between turns.
+    expect(neighbourMs / owedMs).toBeGreaterThan(0.6);
   });
 
   it("waits after a slice until others had three times as long as it took (counted as at most 4 ms), only while others wait", () => {
