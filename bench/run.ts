@@ -139,7 +139,8 @@ async function measureTarget(
     });
     say(
       `  visible after ack p50 ${f.visibleAfterAckMs.p50} ms, p99 ${f.visibleAfterAckMs.p99} ms ` +
-        `(${f.visibleAfterAckMs.count} samples, ${f.writer.achievedRate} writes/s achieved, ${f.pollsPerSecond} polls/s)`,
+        `(${f.visibleAfterAckMs.count} samples, ${f.writer.achievedRate} writes/s achieved, ${f.pollsPerSecond} polls/s; ` +
+        `the prober's own event-loop delay p99 ${f.proberLoopDelayMs.p99} ms, max ${f.proberLoopDelayMs.max} ms)`,
     );
     const apply = f.serviceApplyDelay;
     say(
@@ -148,6 +149,11 @@ async function measureTarget(
           ? ""
           : `; the service's own part (event → commit): ${(apply.within50ms * 100).toFixed(2)}% of ${apply.batches} batches ` +
             `within 50 ms, p99 ≤ ${apply.p99AtMostMs} ms`),
+    );
+    const { loopDelayMs, fetchOffsets } = f.service;
+    say(
+      `  the service's event-loop delay ${loopDelayMs === null ? "unknown" : `p99 ${loopDelayMs.p99} ms, max ${loopDelayMs.max} ms`}; ` +
+        `its fetch_offsets handler: ${fetchOffsets.calls} calls, p99 ≤ ${fetchOffsets.p99AtMostMs} ms`,
     );
     say(
       `  slowest ${f.slowest.length} samples (visible after ack / ack → probe sent / polls / showing call / slowest earlier call, ms): ` +

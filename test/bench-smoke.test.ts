@@ -83,6 +83,8 @@ describe("benchmark harness (bench/)", () => {
       expect(f.writer.acknowledged).toBeGreaterThan(0);
       expect(f.visibleAfterAckMs.count).toBeGreaterThan(0);
       expect(f.timeouts).toBe(0);
+      // The prober (its own process) reports its event loop's delay over the window.
+      expect(Number.isFinite(f.proberLoopDelayMs.p99) && f.proberLoopDelayMs.max >= f.proberLoopDelayMs.p99).toBe(true);
     }
     expect(r.ours.freshness[0]?.etcd.Range).toBe(0);
     // Every cell both services answer: consumer_lag's is ours alone.
