@@ -242,6 +242,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
           resourceUrl: config.auth.resourceUrl,
         },
       });
+      // The lag evaluator's slices wait for answers in progress (a slice between two turns of an
+      // answer delayed it by the whole slice).
+      store.lag.evaluator.yieldTo(app.answering);
       const server = createServer(app.handler);
       // Bound slow clients: headers and whole requests must arrive in time (slowloris).
       server.headersTimeout = 15_000;

@@ -32,6 +32,7 @@ import { RPC, writeJsonRpcError } from "./mcp/jsonrpc.js";
 import { bodyErrors, declaredLengthLimit, JSON_TYPES, rejectEmptyBatch, requireJsonContentType } from "./mcp/request-checks.js";
 import { createSessionManager, handleStateless, type SessionEviction } from "./mcp/sessions.js";
 import { remoteAddrOf, toDenial, type HttpDenial } from "./request-facts.js";
+import { createRequestsInFlight } from "./requests-in-flight.js";
 import { createToolGate } from "./mcp/tool-gate.js";
 
 export interface AppOptions {
@@ -62,6 +63,8 @@ export interface App {
   metrics: ServiceMetrics;
   /** Closes every MCP session (graceful shutdown). */
   close(): Promise<void>;
+  /** Whether a request is being answered right now (src/http/requests-in-flight.ts). */
+  answering(): boolean;
 }
 
 /**
@@ -168,6 +171,8 @@ export function createApp(options: AppOptions): App {
 
   const app = express();
   app.disable("x-powered-by");
+  const inFlight = createRequestsInFlight();
+  app.use(inFlight.middleware);
   app.get("/healthz", healthz);
   app.get("/readyz", readyz(ctx, options.storage));
   app.get("/metrics", async (_req, res) => {
@@ -264,5 +269,5 @@ export function createApp(options: AppOptions): App {
     if (status === 500) logger.error("http error", { error: err.message });
     res.status(status).json({ error: status === 500 ? "internal error" : err.message.slice(0, 200) });
   });
-  return { handler: app, metrics, close: () => sessions.closeAll() };
+  return { handler: app, metrics, close: () => sessions.closeAll(), answering: inFlight.busy };
 }

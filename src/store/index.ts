@@ -185,6 +185,8 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
   let reopenTimer: NodeJS.Timeout | null = null;
   /** The lag evaluator's schedule while started: a reopened file's evaluator takes it over. */
   let evaluating: { everyMs: number; onError: (err: unknown) => void } | null = null;
+  /** What the evaluator's slices wait for (LagEvaluator.yieldTo): a reopened file's evaluator too. */
+  let foregroundBusy = (): boolean => false;
   /** Stops what runs on `old`'s connections, then closes them. */
   const retire = (old: Generation): void => {
     if (evaluating !== null) void old.lagEvaluator.stop();
@@ -198,6 +200,7 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
   /** Takes `next` into use; a degraded one keeps trying to open its file for writing again. */
   const adopt = (next: Generation, retryDelayMs: number = REOPEN_BACKOFF.firstMs): void => {
     gen = next;
+    next.lagEvaluator.yieldTo(foregroundBusy);
     if (evaluating !== null) next.lagEvaluator.start(evaluating.everyMs, evaluating.onError);
     if (next.mode === "follower") next.gate.setReadOnly("this snapshot is written by another kafscale-mcp process");
     if (next.openFailure === null) return;
@@ -343,6 +346,10 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
     start: (everyMs, onError) => {
       evaluating = { everyMs, onError };
       gen.lagEvaluator.start(everyMs, onError);
+    },
+    yieldTo: (busy) => {
+      foregroundBusy = busy;
+      gen.lagEvaluator.yieldTo(busy);
     },
     stop: async () => {
       evaluating = null;

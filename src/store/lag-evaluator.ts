@@ -47,6 +47,11 @@ export interface LagEvaluator {
   runNow(): EvaluationRun;
   /** Runs every `everyMs` until stop(); failures go to `onError` and mark everything for the next run. */
   start(everyMs: number, onError: (err: unknown) => void): void;
+  /**
+   * Before each slice of run(), waits while `busy()` says answers are being worked on (requests in
+   * flight), for at most FOREGROUND_WAITS turns of a 1 ms timer in a row. Default: never busy.
+   */
+  yieldTo(busy: () => boolean): void;
   stop(): Promise<void>;
 }
 
@@ -68,6 +73,13 @@ const OTHERS_SHARE = 3;
  * a watch batch or a tool call under load takes about this long; an idle turn takes microseconds.
  */
 const OTHERS_WAITING_MS = 1;
+/**
+ * How many 1 ms turns in a row a slice waits for requests in flight to finish. An answer can take
+ * several turns of the event loop (the body, the SDK's transport, the tool, writing it out), and a
+ * slice taken between two of them delays it by the whole slice; but under a constant stream of
+ * requests the evaluation must still go on, so the wait is bounded (then the pacing shares the thread).
+ */
+const FOREGROUND_WAITS = 20;
 /** How often the timer looks whether the first full sync is done. */
 const WAIT_FOR_LOAD_MS = 200;
 /** Groups read per page in a full pass. */
@@ -402,11 +414,19 @@ export function createLagEvaluator(
     return { slice, result };
   };
 
+  let foregroundBusy = (): boolean => false;
+  const foregroundDone = async (): Promise<void> => {
+    for (let waits = 0; waits < FOREGROUND_WAITS && foregroundBusy(); waits++) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  };
+
   let active: Promise<EvaluationRun> | null = null;
   const runAsync = async (): Promise<EvaluationRun> => {
     const { slice, result } = begin();
     try {
       for (;;) {
+        await foregroundDone();
         const started = performance.now();
         if (!slice()) return result;
         const ended = performance.now();
@@ -460,6 +480,9 @@ export function createLagEvaluator(
         });
       };
       timer = setTimeout(tick, 0).unref();
+    },
+    yieldTo: (busy) => {
+      foregroundBusy = busy;
     },
     stop: async () => {
       stopped = true;

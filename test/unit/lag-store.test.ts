@@ -497,6 +497,39 @@ describe("the evaluator", () => {
     expect(neighbourMs / owedMs).toBeGreaterThan(0.6);
   });
 
+  it("takes no slice while answers are in flight, and goes on when they are done", async () => {
+    const s = await scripted();
+    // In flight for the evaluator's first nine looks (the bound is twenty in a row); at the fifth,
+    // from inside its wait, nothing may be judged yet.
+    let asked = 0;
+    let judgedWhileAnswering: unknown = null;
+    s.store.lag.evaluator.yieldTo(() => {
+      asked++;
+      if (asked === 5) judgedWhileAnswering = s.sql("SELECT count(*) AS n FROM lag_partition_status");
+      return asked < 10;
+    });
+    const judged = await s.store.lag.evaluator.run();
+    expect(judgedWhileAnswering).toEqual([{ n: 0 }]);
+    expect(asked).toBeGreaterThanOrEqual(10);
+    expect(judged).toMatchObject({ full: true });
+    expect(judged.partitions).toBeGreaterThan(0);
+    expect(s.sql("SELECT count(*) AS n FROM lag_partition_status")).toEqual([{ n: judged.partitions }]);
+  });
+
+  it("still judges everything when answers never stop (each slice waits a bounded number of turns)", async () => {
+    const s = await scripted({ cluster: wideGroupCluster() });
+    let asked = 0;
+    s.store.lag.evaluator.yieldTo(() => {
+      asked++;
+      return true;
+    });
+    const run = await s.store.lag.evaluator.run();
+    expect(run).toMatchObject({ full: true, partitions: 5000 });
+    // Twenty turns before each slice, and the run took more than one slice.
+    expect(asked).toBeGreaterThan(20);
+    expect(asked % 20).toBe(0);
+  });
+
   it("waits after a slice until others had three times as long as it took (counted as at most 4 ms), only while others wait", () => {
     expect(pauseAfterSlice(3, 0)).toBe(0);
     expect(pauseAfterSlice(3, 0.5)).toBe(0);
