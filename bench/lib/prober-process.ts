@@ -21,6 +21,7 @@ import { selfCpuMs as cpuMsNow } from "./cpu.js";
 import { call, closeAll, connectMany, type Client } from "./mcp.js";
 import { wallClockMs } from "./wall-clock.js";
 import type { WriterConfig, WriterDone, WriterMeasuring, WriterSample } from "./writer-process.js";
+import { serveForkedRun } from "./forked-run.js";
 
 export interface ProberConfig {
   baseUrl: string;
@@ -156,13 +157,4 @@ async function run(config: ProberConfig, send: (m: ProberMessage) => void): Prom
   });
 }
 
-process.once("message", (config: ProberConfig) => {
-  const send = (m: ProberMessage): void => void process.send?.(m);
-  run(config, send).then(
-    () => process.disconnect?.(),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-});
+serveForkedRun<ProberConfig, ProberMessage>(run);

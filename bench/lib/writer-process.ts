@@ -20,6 +20,7 @@ import type { CommittedTarget, PartitionTarget } from "./generator.js";
 import { rawEtcdPutter } from "./raw-etcd-put.js";
 import { summarize, type LatencySummary } from "./stats.js";
 import { wallClockMs } from "./wall-clock.js";
+import { serveForkedRun } from "./forked-run.js";
 
 export interface WriterConfig {
   endpoint: string;
@@ -176,13 +177,4 @@ async function run(config: WriterConfig, send: (m: WriterMessage) => void): Prom
   });
 }
 
-process.once("message", (config: WriterConfig) => {
-  const send = (m: WriterMessage): void => void process.send?.(m);
-  run(config, send).then(
-    () => process.disconnect?.(),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-});
+serveForkedRun<WriterConfig, WriterMessage>(run);
