@@ -8,16 +8,17 @@
  * of batches committed within the target is exact, the p99 is a bucket's upper bound.
  */
 
-/** Cumulative bucket counts by upper bound in seconds (+Inf as Infinity); null without the metric. */
-export type ApplyDelayBuckets = Map<number, number> | null;
+import { bucketDelta, type Buckets } from "./histogram-delta.js";
+
+/** The histogram's buckets; null without the metric. */
+export type ApplyDelayBuckets = Buckets | null;
 
 const BUCKET = /^kafscale_mcp_watch_apply_delay_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} (\S+)$/;
 
-export async function readApplyDelay(baseUrl: string): Promise<ApplyDelayBuckets> {
-  const response = await fetch(`${baseUrl}/metrics`);
-  if (!response.ok) return null;
-  const buckets = new Map<number, number>();
-  for (const line of (await response.text()).split("\n")) {
+/** The apply-delay buckets in a /metrics text (service-window.ts reads the text once a reading). */
+export function parseApplyDelay(metricsText: string): ApplyDelayBuckets {
+  const buckets: Buckets = new Map();
+  for (const line of metricsText.split("\n")) {
     const match = BUCKET.exec(line);
     if (match) buckets.set(match[1] === "+Inf" ? Infinity : Number(match[1]), Number(match[2]));
   }
@@ -35,14 +36,11 @@ export interface ApplyDelaySummary {
 
 export function applyDelayDelta(before: ApplyDelayBuckets, after: ApplyDelayBuckets): ApplyDelaySummary | null {
   if (before === null || after === null) return null;
-  const bounds = [...after.keys()].sort((a, b) => a - b);
-  const delta = (le: number): number => (after.get(le) ?? 0) - (before.get(le) ?? 0);
-  const batches = delta(Infinity);
-  if (batches === 0) return { batches: 0, within50ms: 1, p99AtMostMs: 0 };
-  const p99Bound = bounds.find((le) => delta(le) >= 0.99 * batches) ?? Infinity;
+  const delta = bucketDelta(before, after);
+  if (delta.count === 0) return { batches: 0, within50ms: 1, p99AtMostMs: 0 };
   return {
-    batches,
-    within50ms: Math.round((delta(0.05) / batches) * 10_000) / 10_000,
-    p99AtMostMs: p99Bound * 1000,
+    batches: delta.count,
+    within50ms: Math.round((delta.within(0.05) / delta.count) * 10_000) / 10_000,
+    p99AtMostMs: delta.p99AtMostS * 1000,
   };
 }

@@ -17,7 +17,7 @@
  */
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { applyDelayDelta, readApplyDelay, type ApplyDelaySummary } from "./apply-delay.js";
+import { applyDelayDelta, type ApplyDelaySummary } from "./apply-delay.js";
 import { REPO_ROOT } from "./child.js";
 import { openCpuWindow } from "./cpu.js";
 import { requestCounts, requestDelta, type EtcdDelta } from "./etcd.js";
@@ -66,7 +66,6 @@ const round1 = (ms: number): number => Math.round(ms * 10) / 10;
 
 interface MeasuredWindow {
   before: Awaited<ReturnType<typeof requestCounts>>;
-  applyBefore: Awaited<ReturnType<typeof readApplyDelay>>;
   serviceBefore: ServiceCounters;
   cpu: ReturnType<typeof openCpuWindow>;
   started: number;
@@ -76,12 +75,8 @@ interface MeasuredWindow {
 async function openMeasuredWindow(options: { metricsUrl: string; baseUrl: string; ownPids: number[] }): Promise<MeasuredWindow> {
   const cpu = openCpuWindow(options.ownPids);
   const started = performance.now();
-  const [before, applyBefore, serviceBefore] = await Promise.all([
-    requestCounts(options.metricsUrl),
-    readApplyDelay(options.baseUrl),
-    readServiceCounters(options.baseUrl),
-  ]);
-  return { before, applyBefore, serviceBefore, cpu, started };
+  const [before, serviceBefore] = await Promise.all([requestCounts(options.metricsUrl), readServiceCounters(options.baseUrl)]);
+  return { before, serviceBefore, cpu, started };
 }
 
 export async function measureFreshness(options: {
@@ -125,13 +120,12 @@ export async function measureFreshness(options: {
     prober.send(config);
   });
   if (!window) throw new Error("freshness writer reported done without opening its measured window");
-  const { before, applyBefore, serviceBefore, cpu, started } = await window;
+  const { before, serviceBefore, cpu, started } = await window;
   // First, before anything else scrapes the service: its loop-delay histogram covers the window until then.
   const serviceAfter = await readServiceCounters(options.baseUrl);
   const elapsedMs = performance.now() - started;
   const foreignCpus = cpu.foreignCpus(done.writer.measuredCpuMs + done.measuredCpuMs);
   const after = await requestCounts(options.metricsUrl);
-  const applyAfter = await readApplyDelay(options.baseUrl);
   const { type: _type, ...writerStats } = done.writer;
   const { timings, polls } = done;
   return {
@@ -160,7 +154,7 @@ export async function measureFreshness(options: {
     pollsPerSecond: Math.round((polls / elapsedMs) * 1000),
     etcd: requestDelta(before, after),
     foreignCpus,
-    serviceApplyDelay: applyDelayDelta(applyBefore, applyAfter),
+    serviceApplyDelay: applyDelayDelta(serviceBefore.applyDelay, serviceAfter.applyDelay),
     service: serviceWindow(serviceBefore, serviceAfter),
   };
 }

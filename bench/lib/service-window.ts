@@ -5,12 +5,16 @@
  * and how long its `fetch_offsets` handler ran (`kafscale_mcp_tool_call_duration_seconds`, from the
  * tool's start to its answer; the transport and any wait for the event loop before it are outside).
  * A probe's call that took 50 ms while the handler took 5 ms waited for the loop, the network or the
- * prober.
+ * prober. One scrape a reading also gives the watch's apply delay (apply-delay.ts).
  */
+import { parseApplyDelay, type ApplyDelayBuckets } from "./apply-delay.js";
+import { bucketDelta, type Buckets } from "./histogram-delta.js";
 
-/** Cumulative bucket counts of fetch_offsets' duration by upper bound in seconds (+Inf as Infinity). */
+/** One reading of the service's /metrics. */
 export interface ServiceCounters {
-  fetchOffsets: Map<number, number>;
+  /** fetch_offsets' duration, every outcome. */
+  fetchOffsets: Buckets;
+  applyDelay: ApplyDelayBuckets;
   loopDelayP99S: number | null;
   loopDelayMaxS: number | null;
 }
@@ -28,9 +32,9 @@ const GAUGE = /^(nodejs_eventloop_lag_(?:p99|max)_seconds)(?:\{[^}]*\})? (\S+)$/
 
 export async function readServiceCounters(baseUrl: string): Promise<ServiceCounters> {
   const response = await fetch(`${baseUrl}/metrics`);
-  const counters: ServiceCounters = { fetchOffsets: new Map(), loopDelayP99S: null, loopDelayMaxS: null };
-  if (!response.ok) return counters;
-  for (const line of (await response.text()).split("\n")) {
+  const text = response.ok ? await response.text() : "";
+  const counters: ServiceCounters = { fetchOffsets: new Map(), applyDelay: parseApplyDelay(text), loopDelayP99S: null, loopDelayMaxS: null };
+  for (const line of text.split("\n")) {
     const bucket = TOOL_BUCKET.exec(line);
     if (bucket) {
       const labels = Object.fromEntries([...(bucket[1] as string).matchAll(LABEL)].map((m) => [m[1], m[2]]));
@@ -48,16 +52,13 @@ export async function readServiceCounters(baseUrl: string): Promise<ServiceCount
 
 /** `after` read at the window's end, `before` at its opening (which also reset the loop-delay histogram). */
 export function serviceWindow(before: ServiceCounters, after: ServiceCounters): ServiceWindow {
-  const bounds = [...after.fetchOffsets.keys()].sort((a, b) => a - b);
-  const delta = (le: number): number => (after.fetchOffsets.get(le) ?? 0) - (before.fetchOffsets.get(le) ?? 0);
-  const calls = delta(Infinity);
-  const p99Bound = calls === 0 ? 0 : (bounds.find((le) => delta(le) >= 0.99 * calls) ?? Infinity);
+  const fetchOffsets = bucketDelta(before.fetchOffsets, after.fetchOffsets);
   const ms = (s: number): number => Math.round(s * 1e5) / 100;
   return {
     loopDelayMs:
       after.loopDelayP99S === null || after.loopDelayMaxS === null
         ? null
         : { p99: ms(after.loopDelayP99S), max: ms(after.loopDelayMaxS) },
-    fetchOffsets: { calls, p99AtMostMs: p99Bound * 1000 },
+    fetchOffsets: { calls: fetchOffsets.count, p99AtMostMs: fetchOffsets.p99AtMostS * 1000 },
   };
 }
