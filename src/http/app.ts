@@ -171,7 +171,8 @@ export function createApp(options: AppOptions): App {
 
   const app = express();
   app.disable("x-powered-by");
-  const inFlight = createRequestsInFlight();
+  const mcpPaths = ["/mcp", "/mcp/"];
+  const inFlight = createRequestsInFlight(mcpPaths);
   app.use(inFlight.middleware);
   app.get("/healthz", healthz);
   app.get("/readyz", readyz(ctx, options.storage));
@@ -240,7 +241,6 @@ export function createApp(options: AppOptions): App {
     express.json({ limit: http.maxBodyBytes, type: JSON_TYPES }),
     rejectEmptyBatch,
   ];
-  const mcpPaths = ["/mcp", "/mcp/"];
   app.all(mcpPaths, assignRequestId, guard, authenticate, ...body, gate.middleware, mcp);
   // Body-parser failures (too large, malformed JSON, a charset other than UTF-8) become JSON-RPC errors.
   app.use(mcpPaths, bodyErrors(http.maxBodyBytes, onDenied, logger));

@@ -15,9 +15,13 @@ export interface RequestsInFlight {
   count(): number;
 }
 
-const isEventStream = (req: Request): boolean => req.method === "GET" && (req.path === "/mcp" || req.path === "/mcp/");
-
-export function createRequestsInFlight(): RequestsInFlight {
+/**
+ * `mcpPaths`: the app's MCP routes, whose GET is the event stream. Matched without regard to case, as
+ * express routes them (GET /MCP opens the same stream).
+ */
+export function createRequestsInFlight(mcpPaths: readonly string[]): RequestsInFlight {
+  const streamPaths = new Set(mcpPaths.map((path) => path.toLowerCase()));
+  const isEventStream = (req: Request): boolean => req.method === "GET" && streamPaths.has(req.path.toLowerCase());
   let inFlight = 0;
   return {
     middleware: (req, res, next) => {

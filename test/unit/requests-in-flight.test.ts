@@ -13,7 +13,7 @@ const { defer } = useCleanups();
 
 /** An app whose /slow (any method) and GET /mcp answer only when the test releases them. */
 async function serve(): Promise<{ url: string; inFlight: RequestsInFlight; arrival(n: number): Promise<() => void> }> {
-  const inFlight = createRequestsInFlight();
+  const inFlight = createRequestsInFlight(["/mcp", "/mcp/"]);
   // The release of every request a handler holds, in order of arrival.
   const released: Array<() => void> = [];
   const hold = (res: express.Response, answer: () => void): void => {
@@ -70,13 +70,19 @@ describe("requests in flight", () => {
     expect(stream.status).toBe(200);
     await arrival(1);
     expect(inFlight.busy()).toBe(false);
+    // Express routes paths without regard to case: the same stream.
+    const upper = await fetch(`${url}/MCP/`, { headers: { Accept: "text/event-stream" } });
+    expect(upper.status).toBe(200);
+    await arrival(2);
+    expect(inFlight.busy()).toBe(false);
     const call = fetch(`${url}/slow`, { method: "POST", body: "{}" });
-    const release = await arrival(2);
+    const release = await arrival(3);
     expect(inFlight.count()).toBe(1);
     release();
     await (await call).text();
     await vi.waitFor(() => expect(inFlight.count()).toBe(0), UNTIL);
     await stream.body?.cancel();
+    await upper.body?.cancel();
   });
 
   it("stops counting a request whose client went away before the answer, once", async () => {
