@@ -24,7 +24,8 @@ import {
   startBenchEtcd,
   type EtcdProcess,
 } from "./lib/etcd.js";
-import { measureFreshness } from "./lib/freshness.js";
+import { measureFreshness, type FreshnessResult } from "./lib/freshness.js";
+import type { ProberClient } from "./lib/prober-process.js";
 import { generateCluster, type GeneratedCluster, type WorkloadHandles } from "./lib/generator.js";
 import { lagHistorySize, waitForLagEvaluation } from "./lib/lag-history.js";
 import { runLatencyMatrix, type ToolCase } from "./lib/latency.js";
@@ -93,6 +94,13 @@ function toolCases(cluster: GeneratedCluster): ToolCase[] {
   ];
 }
 
+/** Each process's CPU and run-queue wait over a freshness window, for the log. */
+function runQueueLine(shares: FreshnessResult["runQueue"]): string {
+  return Object.entries(shares)
+    .map(([name, s]) => (s === null ? `${name} unknown` : `${name} ${s.ran}/${s.waited} (${s.mainRan}/${s.mainWaited})`))
+    .join(", ");
+}
+
 /** Freshness values only grow over the whole run, so "value ≥ written" always means "applied". */
 let freshnessPhase = 0;
 
@@ -102,6 +110,7 @@ async function measureTarget(
   cases: ToolCase[],
   etcd: EtcdProcess,
   workload: Workload,
+  proberClient: ProberClient,
 ): Promise<Pick<ServiceResult, "settle" | "latency" | "freshness"> & { afterLatency: Memory }> {
   say(`latency matrix against ${target.child.name} (${target.url})`);
   const memory = () => target.child.memory();
@@ -136,6 +145,9 @@ async function measureTarget(
       samplesPerSecond: workload.freshnessSamplesPerSecond,
       valueBase: ++freshnessPhase * 1_000_000_000,
       ownPids,
+      servicePid: target.child.pid,
+      etcdPid: etcd.pid,
+      proberClient,
     });
     say(
       `  visible after ack p50 ${f.visibleAfterAckMs.p50} ms, p99 ${f.visibleAfterAckMs.p99} ms ` +
@@ -159,6 +171,7 @@ async function measureTarget(
       `  slowest ${f.slowest.length} samples (visible after ack / ack → probe sent / polls / showing call / slowest earlier call, ms): ` +
         f.slowest.map((t) => `${t.afterAckMs}/${t.toProbeMs}/${t.polls}/${t.showingCallMs}/${t.slowestEarlierCallMs}`).join(" "),
     );
+    say(`  cores used / waiting for a core (main thread's): ${runQueueLine(f.runQueue)}`);
     freshness.push(f);
   }
   return { settle, latency, freshness, afterLatency };
@@ -214,7 +227,7 @@ async function runOurs(
         : `lag: first evaluation answered ${(firstEvaluationMs / 1000).toFixed(2)} s after /readyz`,
     );
     const cases = firstEvaluationMs === null ? plan.cases.filter((c) => c.tool !== "consumer_lag") : plan.cases;
-    const { afterLatency, ...measured } = await measureTarget(ours, plan, cases, etcd, workload);
+    const { afterLatency, ...measured } = await measureTarget(ours, plan, cases, etcd, workload, options.proberClient);
     const trace = options.memoryTrace ? memoryTraceOf(ours.child.logs) : undefined;
     const result: ServiceResult = {
       ...(trace ? { memoryTrace: trace } : {}),
@@ -236,12 +249,12 @@ async function runOurs(
   }
 }
 
-async function runBaseline(plan: Plan, etcd: EtcdProcess, workload: Workload): Promise<ServiceResult> {
+async function runBaseline(plan: Plan, etcd: EtcdProcess, workload: Workload, proberClient: ProberClient): Promise<ServiceResult> {
   say("starting the Go-style baseline (bench/baseline/server.ts)");
   const baseline = await startBaseline({ etcdEndpoint: etcd.endpoint, timeoutMs: 5 * 60_000 });
   try {
     const cases = plan.cases.filter((c) => !c.oursOnly);
-    const { afterLatency, ...measured } = await measureTarget(baseline, plan, cases, etcd, workload);
+    const { afterLatency, ...measured } = await measureTarget(baseline, plan, cases, etcd, workload, proberClient);
     return { memory: { afterLatency, end: baseline.child.memory() }, ...measured, cpuMs: baseline.child.cpuMs() };
   } finally {
     await baseline.child.stop();
@@ -310,7 +323,7 @@ async function measure(options: BenchOptions, built: BuiltCode, startedAt: strin
   try {
     const plan = await generateAndLoad(options, etcd);
     const ours = await runOurs(options, built, plan, etcd, workload, workDir);
-    const baseline = options.skipBaseline ? null : await runBaseline(plan, etcd, workload);
+    const baseline = options.skipBaseline ? null : await runBaseline(plan, etcd, workload, options.proberClient);
     const partial: Omit<BenchResult, "targets"> = {
       schema: 1,
       size: options.size,

@@ -85,6 +85,15 @@ describe("benchmark harness (bench/)", () => {
       expect(f.timeouts).toBe(0);
       // The prober (its own process) reports its event loop's delay over the window.
       expect(Number.isFinite(f.proberLoopDelayMs.p99) && f.proberLoopDelayMs.max >= f.proberLoopDelayMs.p99).toBe(true);
+      expect(f.proberClient).toBe("bare");
+      // Each process's CPU and run-queue wait over the window (Linux schedstat): the service, etcd,
+      // the prober and the writer all ran, and a main thread's share is part of its process's.
+      for (const [name, share] of Object.entries(f.runQueue)) {
+        expect(share, name).not.toBeNull();
+        expect(share!.ran, name).toBeGreaterThan(0);
+        expect(share!.mainRan, name).toBeLessThanOrEqual(share!.ran);
+        expect(share!.mainWaited, name).toBeLessThanOrEqual(share!.waited);
+      }
     }
     expect(r.ours.freshness[0]?.etcd.Range).toBe(0);
     // Every cell both services answer: consumer_lag's is ours alone.

@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { isSizeName, type SizeName } from "./sizes.js";
 import type { Runtime } from "./targets.js";
+import type { ProberClient } from "./prober-process.js";
 
 export interface BenchOptions {
   size: SizeName;
@@ -32,6 +33,8 @@ export interface BenchOptions {
   env: Record<string, string>;
   /** Names a variant run: result file <size>-<tag>-<date>.json, its own docs section. */
   tag: string | undefined;
+  /** The freshness prober's MCP client (bench/lib/bare-mcp-session.ts; "sdk": the official client, for comparison). */
+  proberClient: ProberClient;
   /** Wait up to this long for other processes to leave the CPUs alone before starting (0: don't). */
   waitQuietMs: number;
   /** The command as typed, recorded with the results. */
@@ -41,7 +44,7 @@ export interface BenchOptions {
 export const USAGE = `usage: npm run bench -- [--size S|M|L] [--quick] [--skip-baseline] [--out DIR]
                         [--runtime dist|tsx] [--no-build] [--ref REF] [--patch FILE]…
                         [--node-arg FLAG]… [--env KEY=VALUE]… [--memory-trace] [--tag NAME]
-                        [--wait-quiet SECONDS] [--no-docs] [--profile]
+                        [--wait-quiet SECONDS] [--no-docs] [--profile] [--prober-client bare|sdk]
 
   --size S|M|L     cluster size (default S): S ≈ 1k partitions, M ≈ 10k, L = 100k partitions, ~300k keys
   --quick          tiny workload that only proves the harness runs (used by the test suite)
@@ -61,7 +64,9 @@ export const USAGE = `usage: npm run bench -- [--size S|M|L] [--quick] [--skip-b
   --wait-quiet S   before starting, wait up to S seconds until other processes use < 0.15 CPUs
                    (default 600; 0 with --quick); every cell also records what others used meanwhile
   --memory-trace   sample our service's V8 heap and external memory (process.memoryUsage) every 250 ms
-  --profile        write a CPU profile of our service (node --cpu-prof) and its event-loop stalls over 50 ms next to the results`;
+  --profile        write a CPU profile of our service (node --cpu-prof) and its event-loop stalls over 50 ms next to the results
+  --prober-client C  the freshness prober's MCP client: bare (default; node:http, bench/lib/bare-mcp-session.ts) or
+                   sdk (the official SDK client, which costs the shared cores about 0.12 CPUs more at 2,000 writes/s)`;
 
 export function parseBenchArgs(argv: string[], defaultOutDir: string): BenchOptions {
   const { values } = parseArgs({
@@ -82,6 +87,7 @@ export function parseBenchArgs(argv: string[], defaultOutDir: string): BenchOpti
       env: { type: "string", multiple: true, default: [] },
       tag: { type: "string" },
       "wait-quiet": { type: "string" },
+      "prober-client": { type: "string", default: "bare" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -95,6 +101,8 @@ export function parseBenchArgs(argv: string[], defaultOutDir: string): BenchOpti
   if (values.runtime !== "dist" && values.runtime !== "tsx") {
     throw new Error(`--runtime must be dist or tsx, got "${values.runtime}"`);
   }
+  const proberClient = values["prober-client"];
+  if (proberClient !== "bare" && proberClient !== "sdk") throw new Error(`--prober-client must be bare or sdk, got "${proberClient}"`);
   if ((values.ref !== undefined || values.patch.length > 0) && (values.runtime !== "dist" || values["no-build"])) {
     throw new Error("--ref and --patch build an exported copy: they need --runtime dist and no --no-build");
   }
@@ -111,6 +119,7 @@ export function parseBenchArgs(argv: string[], defaultOutDir: string): BenchOpti
     profile: values.profile,
     nodeArgs: values["node-arg"].length > 0 ? values["node-arg"] : null,
     memoryTrace: values["memory-trace"],
+    proberClient,
     env: Object.fromEntries(
       values.env.map((pair) => {
         const at = pair.indexOf("=");

@@ -22,13 +22,16 @@ import { REPO_ROOT } from "./child.js";
 import { openCpuWindow } from "./cpu.js";
 import { requestCounts, requestDelta, type EtcdDelta } from "./etcd.js";
 import type { WorkloadHandles } from "./generator.js";
-import type { ProberConfig, ProberDone, ProberMessage, SampleTiming } from "./prober-process.js";
+import type { ProberClient, ProberConfig, ProberDone, ProberMessage, SampleTiming } from "./prober-process.js";
+import { openRunQueueWindow, type RunQueueShare, type RunQueueWindow } from "./run-queue.js";
 import { readServiceCounters, serviceWindow, type ServiceCounters, type ServiceWindow } from "./service-window.js";
 import { summarize, type LatencySummary } from "./stats.js";
 import type { WriterConfig, WriterDone } from "./writer-process.js";
 
 export interface FreshnessResult {
   targetRate: number;
+  /** The prober's MCP client (--prober-client). */
+  proberClient: ProberClient;
   /** Unmeasured puts at the same rate before the window. */
   warmupMs: number;
   durationMs: number;
@@ -55,6 +58,11 @@ export interface FreshnessResult {
   serviceApplyDelay: ApplyDelaySummary | null;
   /** The service's event-loop delay and its fetch_offsets handler's duration over the window. */
   service: ServiceWindow;
+  /**
+   * Each process's CPU over the window and the time its threads waited for a core (run-queue wait,
+   * src: /proc schedstat); a value is null where it could not be read (not Linux).
+   */
+  runQueue: Record<"service" | "etcd" | "prober" | "writer", RunQueueShare | null>;
 }
 
 const PROBE_SESSIONS = 4;
@@ -68,15 +76,23 @@ interface MeasuredWindow {
   before: Awaited<ReturnType<typeof requestCounts>>;
   serviceBefore: ServiceCounters;
   cpu: ReturnType<typeof openCpuWindow>;
+  runQueue: { service: RunQueueWindow; etcd: RunQueueWindow };
   started: number;
 }
 
 /** Counters at the opening of the writer's measured window. */
-async function openMeasuredWindow(options: { metricsUrl: string; baseUrl: string; ownPids: number[] }): Promise<MeasuredWindow> {
+async function openMeasuredWindow(options: {
+  metricsUrl: string;
+  baseUrl: string;
+  ownPids: number[];
+  servicePid: number;
+  etcdPid: number;
+}): Promise<MeasuredWindow> {
   const cpu = openCpuWindow(options.ownPids);
+  const runQueue = { service: openRunQueueWindow(options.servicePid), etcd: openRunQueueWindow(options.etcdPid) };
   const started = performance.now();
   const [before, serviceBefore] = await Promise.all([requestCounts(options.metricsUrl), readServiceCounters(options.baseUrl)]);
-  return { before, serviceBefore, cpu, started };
+  return { before, serviceBefore, cpu, runQueue, started };
 }
 
 export async function measureFreshness(options: {
@@ -91,6 +107,9 @@ export async function measureFreshness(options: {
   valueBase: number;
   /** Long-lived processes of the benchmark (etcd, the service under test), for CPU accounting. */
   ownPids: number[];
+  servicePid: number;
+  etcdPid: number;
+  proberClient: ProberClient;
 }): Promise<FreshnessResult> {
   // A step of two keeps samples on committed-offset puts (even sequence numbers).
   const every = Math.max(2, 2 * Math.round(options.ratePerSecond / options.samplesPerSecond / 2));
@@ -110,7 +129,13 @@ export async function measureFreshness(options: {
     execArgv: ["--import", "tsx"],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
-  const config: ProberConfig = { baseUrl: options.baseUrl, sessions: PROBE_SESSIONS, timeoutMs: PROBE_TIMEOUT_MS, writer: writerConfig };
+  const config: ProberConfig = {
+    baseUrl: options.baseUrl,
+    client: options.proberClient,
+    sessions: PROBE_SESSIONS,
+    timeoutMs: PROBE_TIMEOUT_MS,
+    writer: writerConfig,
+  };
   const done = await new Promise<ProberDone>((resolve, reject) => {
     prober.on("message", (m: ProberMessage) => {
       if (m.type === "done") return resolve(m);
@@ -120,7 +145,8 @@ export async function measureFreshness(options: {
     prober.send(config);
   });
   if (!window) throw new Error("freshness writer reported done without opening its measured window");
-  const { before, serviceBefore, cpu, started } = await window;
+  const { before, serviceBefore, cpu, runQueue, started } = await window;
+  const ran = { service: runQueue.service.close(), etcd: runQueue.etcd.close() };
   // First, before anything else scrapes the service: its loop-delay histogram covers the window until then.
   const serviceAfter = await readServiceCounters(options.baseUrl);
   const elapsedMs = performance.now() - started;
@@ -130,6 +156,7 @@ export async function measureFreshness(options: {
   const { timings, polls } = done;
   return {
     targetRate: options.ratePerSecond,
+    proberClient: options.proberClient,
     warmupMs: options.warmupMs,
     durationMs: options.durationMs,
     writer: writerStats,
@@ -156,5 +183,6 @@ export async function measureFreshness(options: {
     foreignCpus,
     serviceApplyDelay: applyDelayDelta(serviceBefore.applyDelay, serviceAfter.applyDelay),
     service: serviceWindow(serviceBefore, serviceAfter),
+    runQueue: { ...ran, prober: done.runQueue, writer: done.writer.runQueue },
   };
 }

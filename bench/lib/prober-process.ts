@@ -18,13 +18,19 @@ import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { selfCpuMs as cpuMsNow } from "./cpu.js";
-import { call, closeAll, connectMany, type Client } from "./mcp.js";
+import { call, closeAll, connectMany } from "./mcp.js";
+import { openBareSession, type BareSession } from "./bare-mcp-session.js";
 import { wallClockMs } from "./wall-clock.js";
 import type { WriterConfig, WriterDone, WriterMeasuring, WriterSample } from "./writer-process.js";
 import { serveForkedRun } from "./forked-run.js";
+import { openRunQueueWindow, type RunQueueShare, type RunQueueWindow } from "./run-queue.js";
+
+/** The MCP client the probes use (bare-mcp-session.ts says why bare is the default). */
+export type ProberClient = "bare" | "sdk";
 
 export interface ProberConfig {
   baseUrl: string;
+  client: ProberClient;
   sessions: number;
   timeoutMs: number;
   writer: WriterConfig;
@@ -56,6 +62,8 @@ export interface ProberDone {
   loopDelayMs: { p99: number; max: number };
   /** The prober's CPU time over the measured window, ms. */
   measuredCpuMs: number;
+  /** Its threads' CPU and run-queue wait over the measured window (null: not Linux). */
+  runQueue: RunQueueShare | null;
 }
 
 export type ProberMessage = WriterMeasuring | ProberDone;
@@ -72,7 +80,10 @@ function showsValue(data: Record<string, unknown> | undefined, sample: WriterSam
 }
 
 async function run(config: ProberConfig, send: (m: ProberMessage) => void): Promise<void> {
-  const probes: Client[] = await connectMany(config.baseUrl, config.sessions);
+  const probes: BareSession[] =
+    config.client === "sdk"
+      ? (await connectMany(config.baseUrl, config.sessions)).map((c) => ({ call: (t, a) => call(c, t, a), close: () => closeAll([c]) }))
+      : await Promise.all(Array.from({ length: config.sessions }, () => openBareSession(config.baseUrl)));
   const idle = [...probes];
   const timings: SampleTiming[] = [];
   const inProgress = new Set<Promise<void>>();
@@ -82,8 +93,9 @@ async function run(config: ProberConfig, send: (m: ProberMessage) => void): Prom
   let polls = 0;
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   let measuredCpuStart = cpuMsNow();
+  let runQueue: RunQueueWindow | undefined;
 
-  const probe = async (client: Client, sample: WriterSample): Promise<void> => {
+  const probe = async (client: BareSession, sample: WriterSample): Promise<void> => {
     const giveUpAt = wallClockMs() + config.timeoutMs;
     const args = { group_id: sample.target.group, topics: [sample.target.topic] };
     const toProbeMs = wallClockMs() - sample.ackedAt;
@@ -91,7 +103,7 @@ async function run(config: ProberConfig, send: (m: ProberMessage) => void): Prom
     for (let n = 1; ; n++) {
       polls++;
       const sent = wallClockMs();
-      const outcome = await call(client, "fetch_offsets", args);
+      const outcome = await client.call("fetch_offsets", args);
       const arrived = wallClockMs();
       if (outcome.ok && showsValue(outcome.data, sample)) {
         timings.push({
@@ -121,6 +133,7 @@ async function run(config: ProberConfig, send: (m: ProberMessage) => void): Prom
       if (m.type === "done") return resolve(m);
       if (m.type === "measuring") {
         measuredCpuStart = cpuMsNow();
+        runQueue = openRunQueueWindow(process.pid);
         loopDelay.enable();
         send(m);
         return;
@@ -142,7 +155,8 @@ async function run(config: ProberConfig, send: (m: ProberMessage) => void): Prom
   });
   await Promise.all(inProgress);
   loopDelay.disable();
-  await closeAll(probes);
+  const runQueueShare = runQueue?.close() ?? null;
+  await Promise.all(probes.map((p) => p.close().catch(() => undefined)));
   const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
   send({
     type: "done",
@@ -154,6 +168,7 @@ async function run(config: ProberConfig, send: (m: ProberMessage) => void): Prom
     timings,
     loopDelayMs: { p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) },
     measuredCpuMs: cpuMsNow() - measuredCpuStart,
+    runQueue: runQueueShare,
   });
 }
 

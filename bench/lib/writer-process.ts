@@ -18,6 +18,7 @@ import { encodeCommittedOffset, encodeNextOffset } from "../../src/kafscale/enco
 import { keys } from "../../src/kafscale/keys.js";
 import type { CommittedTarget, PartitionTarget } from "./generator.js";
 import { rawEtcdPutter } from "./raw-etcd-put.js";
+import { openRunQueueWindow, type RunQueueShare, type RunQueueWindow } from "./run-queue.js";
 import { summarize, type LatencySummary } from "./stats.js";
 import { wallClockMs } from "./wall-clock.js";
 import { serveForkedRun } from "./forked-run.js";
@@ -65,6 +66,8 @@ export interface WriterDone {
   cpuMs: number;
   /** The writer's CPU time in the measured window, ms. */
   measuredCpuMs: number;
+  /** Its threads' CPU and run-queue wait over the measured window (null: not Linux). */
+  runQueue: RunQueueShare | null;
 }
 
 const MAX_IN_FLIGHT = 512;
@@ -89,6 +92,7 @@ async function run(config: WriterConfig, send: (m: WriterMessage) => void): Prom
   /** Sequence number of the first measured put (Infinity during the warm-up). */
   let firstMeasured = Number.POSITIVE_INFINITY;
   let measuredCpuStart = 0;
+  let runQueue: RunQueueWindow | undefined;
   const committedAt = new Date().toISOString();
 
   const put = (seq: number): Promise<void> => {
@@ -139,6 +143,7 @@ async function run(config: WriterConfig, send: (m: WriterMessage) => void): Prom
         firstMeasured = issued;
         measuringSince = wallClockMs();
         measuredCpuStart = cpuMsNow();
+        runQueue = openRunQueueWindow(process.pid);
         send({ type: "measuring" });
       }
       const due = config.ratePerSecond * (Math.min(elapsed, endMs) / 1000);
@@ -160,6 +165,7 @@ async function run(config: WriterConfig, send: (m: WriterMessage) => void): Prom
     }, TICK_MS);
   });
   const issuingMs = wallClockMs() - measuringSince;
+  const runQueueShare = runQueue?.close() ?? null;
   const measuredIssued = issued - firstMeasured;
   await Promise.all(pending);
   client.close();
@@ -174,6 +180,7 @@ async function run(config: WriterConfig, send: (m: WriterMessage) => void): Prom
     putLatencyMs: summarize(putLatencies),
     cpuMs: cpuMsNow(),
     measuredCpuMs: cpuMsNow() - measuredCpuStart,
+    runQueue: runQueueShare,
   });
 }
 
