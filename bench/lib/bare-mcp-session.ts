@@ -7,10 +7,10 @@
  *
  * Why not the SDK client (bench/lib/mcp.ts, which the latency matrix keeps): the prober shares the
  * machine's two cores with etcd, the writer and the service under test, and through the SDK (undici
- * fetch, the transport's stream parsing, zod on every message) a poll cost the prober about 3.5 ms of
- * CPU, ~0.23 of a core at 64 polls/s (2026-11-27, /proc schedstat over the 2,000 writes/s window):
- * CPU the service under test waited for. The same reasoning moved the writer's puts off etcd3
- * (raw-etcd-put.ts).
+ * fetch, the transport's stream parsing, zod on every message) a poll cost the prober about 3 ms of
+ * CPU: 0.19–0.21 of a core at 64–67 polls/s over the 2,000 writes/s window, against 0.07–0.09 with
+ * this client (2026-11-27, run-queue.ts; docs/BENCHMARKS.md) — CPU the service under test waited
+ * for. The same reasoning moved the writer's puts off etcd3 (raw-etcd-put.ts).
  */
 import { Agent, request, type IncomingHttpHeaders } from "node:http";
 import type { CallOutcome } from "./mcp.js";

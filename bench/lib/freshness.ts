@@ -146,7 +146,7 @@ export async function measureFreshness(options: {
   });
   if (!window) throw new Error("freshness writer reported done without opening its measured window");
   const { before, serviceBefore, cpu, runQueue, started } = await window;
-  const ran = { service: runQueue.service.close(), etcd: runQueue.etcd.close() };
+  const longLivedShares = { service: runQueue.service.close(), etcd: runQueue.etcd.close() };
   // First, before anything else scrapes the service: its loop-delay histogram covers the window until then.
   const serviceAfter = await readServiceCounters(options.baseUrl);
   const elapsedMs = performance.now() - started;
@@ -183,6 +183,6 @@ export async function measureFreshness(options: {
     foreignCpus,
     serviceApplyDelay: applyDelayDelta(serviceBefore.applyDelay, serviceAfter.applyDelay),
     service: serviceWindow(serviceBefore, serviceAfter),
-    runQueue: { ...ran, prober: done.runQueue, writer: done.writer.runQueue },
+    runQueue: { ...longLivedShares, prober: done.runQueue, writer: done.writer.runQueue },
   };
 }

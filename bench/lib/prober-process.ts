@@ -12,7 +12,8 @@
  *
  * For each sampled put it polls `fetch_offsets {group, topics:[topic]}` back to back on an idle
  * session until the committed offset is at least the written value (freshness.ts says what is
- * measured and why).
+ * measured and why). The sessions are bare ones (bare-mcp-session.ts: less CPU taken from the
+ * service under test) unless the run asks for the SDK client (--prober-client sdk).
  */
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -27,6 +28,9 @@ import { openRunQueueWindow, type RunQueueShare, type RunQueueWindow } from "./r
 
 /** The MCP client the probes use (bare-mcp-session.ts says why bare is the default). */
 export type ProberClient = "bare" | "sdk";
+
+/** What a probe needs of its session, whichever client is behind it. */
+type ProbeSession = Pick<BareSession, "call" | "close">;
 
 export interface ProberConfig {
   baseUrl: string;
@@ -80,7 +84,7 @@ function showsValue(data: Record<string, unknown> | undefined, sample: WriterSam
 }
 
 async function run(config: ProberConfig, send: (m: ProberMessage) => void): Promise<void> {
-  const probes: BareSession[] =
+  const probes: ProbeSession[] =
     config.client === "sdk"
       ? (await connectMany(config.baseUrl, config.sessions)).map((c) => ({ call: (t, a) => call(c, t, a), close: () => closeAll([c]) }))
       : await Promise.all(Array.from({ length: config.sessions }, () => openBareSession(config.baseUrl)));
@@ -95,7 +99,7 @@ async function run(config: ProberConfig, send: (m: ProberMessage) => void): Prom
   let measuredCpuStart = cpuMsNow();
   let runQueue: RunQueueWindow | undefined;
 
-  const probe = async (client: BareSession, sample: WriterSample): Promise<void> => {
+  const probe = async (client: ProbeSession, sample: WriterSample): Promise<void> => {
     const giveUpAt = wallClockMs() + config.timeoutMs;
     const args = { group_id: sample.target.group, topics: [sample.target.topic] };
     const toProbeMs = wallClockMs() - sample.ackedAt;
