@@ -38,11 +38,19 @@ interface RpcResponse {
 /** The JSON-RPC response with `id` in an answer's body: a JSON body or an SSE stream of events. */
 export function responseIn(answer: HttpAnswer, id: number): RpcResponse {
   const type = String(answer.headers["content-type"] ?? "");
+  // An SSE event's data may span several `data:` lines, joined by newlines (events end at a blank line).
   const messages: unknown[] = type.includes("text/event-stream")
     ? answer.body
-        .split("\n")
-        .filter((line) => line.startsWith("data:"))
-        .map((line) => JSON.parse(line.slice("data:".length)))
+        .split(/\r?\n\r?\n/)
+        .map((event) =>
+          event
+            .split(/\r?\n/)
+            .filter((line) => line.startsWith("data:"))
+            .map((line) => line.slice("data:".length).replace(/^ /, ""))
+            .join("\n"),
+        )
+        .filter((data) => data !== "")
+        .map((data) => JSON.parse(data))
     : [JSON.parse(answer.body)];
   const found = messages.flat().find((m): m is RpcResponse => (m as RpcResponse | null)?.id === id);
   if (found === undefined) throw new Error(`no JSON-RPC response with id ${id} in the answer (HTTP ${answer.status})`);

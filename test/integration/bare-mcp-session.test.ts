@@ -59,6 +59,8 @@ describe("bench bare MCP session", () => {
       body: 'event: message\ndata: {"jsonrpc":"2.0","method":"notifications/message","params":{}}\n\nevent: message\ndata: {"jsonrpc":"2.0","id":7,"result":{"ok":1}}\n\n',
     };
     expect(responseIn(sse, 7)).toMatchObject({ id: 7, result: { ok: 1 } });
+    const split = { ...sse, body: 'event: message\r\ndata: {"jsonrpc":"2.0","id":8,\r\ndata: "result":{"ok":2}}\r\n\r\n' };
+    expect(responseIn(split, 8)).toMatchObject({ id: 8, result: { ok: 2 } });
     const json = { status: 200, headers: { "content-type": "application/json" }, body: '{"jsonrpc":"2.0","id":3,"error":{"code":-32602,"message":"bad"}}' };
     expect(responseIn(json, 3)).toMatchObject({ error: { message: "bad" } });
     expect(() => responseIn(json, 4)).toThrow(/no JSON-RPC response with id 4/);
