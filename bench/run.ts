@@ -144,7 +144,6 @@ async function measureTarget(
       durationMs: workload.freshnessDurationMs,
       samplesPerSecond: workload.freshnessSamplesPerSecond,
       valueBase: ++freshnessPhase * 1_000_000_000,
-      ownPids,
       servicePid: target.child.pid,
       etcdPid: etcd.pid,
       proberClient,

@@ -84,11 +84,11 @@ interface MeasuredWindow {
 async function openMeasuredWindow(options: {
   metricsUrl: string;
   baseUrl: string;
-  ownPids: number[];
   servicePid: number;
   etcdPid: number;
 }): Promise<MeasuredWindow> {
-  const cpu = openCpuWindow(options.ownPids);
+  // The benchmark's long-lived processes, for CPU accounting (the writer and prober report their own).
+  const cpu = openCpuWindow([options.etcdPid, options.servicePid]);
   const runQueue = { service: openRunQueueWindow(options.servicePid), etcd: openRunQueueWindow(options.etcdPid) };
   const started = performance.now();
   const [before, serviceBefore] = await Promise.all([requestCounts(options.metricsUrl), readServiceCounters(options.baseUrl)]);
@@ -105,8 +105,7 @@ export async function measureFreshness(options: {
   durationMs: number;
   samplesPerSecond: number;
   valueBase: number;
-  /** Long-lived processes of the benchmark (etcd, the service under test), for CPU accounting. */
-  ownPids: number[];
+  /** The service under test's process and etcd's. */
   servicePid: number;
   etcdPid: number;
   proberClient: ProberClient;

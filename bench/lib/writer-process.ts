@@ -17,6 +17,7 @@
 import { encodeCommittedOffset, encodeNextOffset } from "../../src/kafscale/encode.js";
 import { keys } from "../../src/kafscale/keys.js";
 import type { CommittedTarget, PartitionTarget } from "./generator.js";
+import { selfCpuMs as cpuMsNow } from "./cpu.js";
 import { rawEtcdPutter } from "./raw-etcd-put.js";
 import { openRunQueueWindow, type RunQueueShare, type RunQueueWindow } from "./run-queue.js";
 import { summarize, type LatencySummary } from "./stats.js";
@@ -74,11 +75,6 @@ const MAX_IN_FLIGHT = 512;
 const TICK_MS = 5;
 
 type WriterMessage = WriterSample | WriterMeasuring | WriterDone;
-
-function cpuMsNow(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-}
 
 async function run(config: WriterConfig, send: (m: WriterMessage) => void): Promise<void> {
   const client = rawEtcdPutter(config.endpoint);
